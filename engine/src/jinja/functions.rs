@@ -1,0 +1,314 @@
+//! dbt's Jinja context: `ref`, `source`, `config`, `var`, `env_var`, `is_incremental`, `log`,
+//! `return`, `exceptions`, `adapter` and the `dbt_utils` namespace.
+
+use std::fmt;
+use std::sync::Arc;
+
+use minijinja::value::{Kwargs, Object, Rest, Value, ValueKind};
+use minijinja::{Environment, Error, ErrorKind, State};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::CTX;
+use super::context::{Phase, RefCall, RenderCtx};
+use super::dbt_utils;
+use super::macros::MacroFn;
+use crate::relation::RelationValue;
+
+/// The detail of the error that `return(...)` raises to leave a macro with a value.
+pub(crate) const RETURN_MARKER: &str = "__modelplay_macro_return__";
+
+pub(crate) fn ctx(state: &State) -> Result<Arc<RenderCtx>, Error> {
+    state
+        .lookup(CTX)
+        .and_then(|v| v.downcast_object::<RenderCtx>())
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "no dbt context in this render"))
+}
+
+pub(crate) fn register(env: &mut Environment<'static>) {
+    env.add_function("ref", ref_fn);
+    env.add_function("source", source_fn);
+    env.add_global("config", Value::from_object(ConfigFn));
+    env.add_function("var", var_fn);
+    env.add_function("env_var", env_var_fn);
+    env.add_function("is_incremental", |state: &State| -> Result<bool, Error> {
+        Ok(ctx(state)?.is_incremental)
+    });
+    env.add_function("log", log_fn);
+    env.add_function("print", log_fn);
+    env.add_function("return", return_fn);
+    env.add_function("fromjson", |s: String| -> Result<Value, Error> {
+        serde_json::from_str::<Json>(&s)
+            .map(|j| crate::jinja::to_value(&j))
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("fromjson: {e}")))
+    });
+    env.add_global("exceptions", Value::from_object(Exceptions));
+    env.add_global("adapter", Value::from_object(Adapter));
+    env.add_global("dbt_utils", Value::from_object(Namespace::DbtUtils));
+    env.add_global("dbt", Value::from_object(Namespace::Dbt));
+}
+
+fn ref_fn(state: &State, args: Rest<String>, kwargs: Kwargs) -> Result<Value, Error> {
+    let _ = kwargs.get::<Option<Value>>("v");
+    let _ = kwargs.get::<Option<Value>>("version");
+    let (package, name) = match args.0.as_slice() {
+        [name] => (None, name.clone()),
+        [package, name] => (Some(package.clone()), name.clone()),
+        _ => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "ref() takes a model name, or a package name and a model name",
+            ));
+        }
+    };
+    let ctx = ctx(state)?;
+    let resolved = ctx
+        .resolver
+        .resolve_ref(package.as_deref(), &name)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e))?;
+    let mut rec = ctx.record();
+    let call = RefCall { package, name };
+    if !rec.refs.contains(&call) {
+        rec.refs.push(call);
+    }
+    if resolved.rendered != resolved.relation.to_string() {
+        rec.ephemerals.push(resolved.relation.identifier.clone());
+    }
+    rec.relations.push(resolved.relation.clone());
+    Ok(resolved.into_value())
+}
+
+fn source_fn(state: &State, source: String, table: String) -> Result<Value, Error> {
+    let ctx = ctx(state)?;
+    let resolved = ctx
+        .resolver
+        .resolve_source(&source, &table)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e))?;
+    let mut rec = ctx.record();
+    let pair = (source, table);
+    if !rec.sources.contains(&pair) {
+        rec.sources.push(pair);
+    }
+    rec.relations.push(resolved.relation.clone());
+    Ok(resolved.into_value())
+}
+
+fn var_fn(state: &State, name: String, default: Option<Value>) -> Result<Value, Error> {
+    let ctx = ctx(state)?;
+    match (ctx.vars.get(&name), default) {
+        (Some(v), _) => Ok(crate::jinja::to_value(v)),
+        (None, Some(d)) => Ok(d),
+        (None, None) if ctx.phase == Phase::Parse => Ok(Value::from(())),
+        (None, None) => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "Required var '{name}' not found in config; set it under `vars:` in dbt_project.yml or pass --vars '{{{name}: ...}}'"
+            ),
+        )),
+    }
+}
+
+fn env_var_fn(state: &State, name: String, default: Option<String>) -> Result<String, Error> {
+    let ctx = ctx(state)?;
+    match (ctx.env_vars.get(&name), default) {
+        (Some(v), _) => Ok(v.clone()),
+        (None, Some(d)) => Ok(d),
+        (None, None) => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("Env var required but not provided: '{name}'"),
+        )),
+    }
+}
+
+fn log_fn(state: &State, message: Value, kwargs: Kwargs) -> Result<String, Error> {
+    let _ = kwargs.get::<Option<bool>>("info");
+    ctx(state)?.record().logs.push(message.to_string());
+    Ok(String::new())
+}
+
+fn return_fn(state: &State, value: Value) -> Result<Value, Error> {
+    *ctx(state)?.returned() = Some(value);
+    Err(Error::new(ErrorKind::InvalidOperation, RETURN_MARKER))
+}
+
+/// `config(...)` records the file's config; `config.get(key, default)` reads it back.
+#[derive(Debug)]
+struct ConfigFn;
+
+impl Object for ConfigFn {
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (_, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
+        let ctx = ctx(state)?;
+        let mut rec = ctx.record();
+        for key in kwargs.args() {
+            let value: Value = kwargs.get(key)?;
+            let json = serde_json::to_value(&value)
+                .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+            rec.config.set(key, json);
+        }
+        Ok(Value::from(""))
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let (key, default): (String, Option<Value>) = minijinja::value::from_args(args)?;
+        let ctx = ctx(state)?;
+        let recorded = ctx.record().config.get(&key).cloned();
+        let found = recorded.or_else(|| ctx.config.get(&key).cloned());
+        match (method, found) {
+            ("get" | "require", Some(v)) => Ok(crate::jinja::to_value(&v)),
+            ("get", None) => Ok(default.unwrap_or(Value::from(()))),
+            ("require", None) => Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("config '{key}' is required"),
+            )),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Exceptions;
+
+impl Object for Exceptions {
+    fn call_method(
+        self: &Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let (message,): (String,) = minijinja::value::from_args(args)?;
+        match method {
+            "raise_compiler_error" => Err(Error::new(ErrorKind::InvalidOperation, message)),
+            "warn" => {
+                ctx(state)?.record().logs.push(format!("warning: {message}"));
+                Ok(Value::from(""))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+/// A column as `adapter.get_columns_in_relation` returns it.
+#[derive(Debug, Serialize)]
+struct ColumnValue {
+    name: String,
+    column: String,
+    data_type: String,
+    dtype: String,
+    quoted: String,
+}
+
+pub(crate) fn columns_of(state: &State, relation: &Value) -> Result<Vec<(String, String)>, Error> {
+    let ctx = ctx(state)?;
+    let Some(rel) = relation.downcast_object_ref::<RelationValue>() else {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("expected a relation from ref() or source(), got {}", relation.kind()),
+        ));
+    };
+    match ctx.resolver.columns(&rel.relation) {
+        Some(cols) => Ok(cols),
+        None if ctx.phase == Phase::Parse => Ok(Vec::new()),
+        None => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "the columns of {} are not known: it has not been built yet",
+                rel.relation
+            ),
+        )),
+    }
+}
+
+#[derive(Debug)]
+struct Adapter;
+
+impl Object for Adapter {
+    fn call_method(
+        self: &Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "get_columns_in_relation" => {
+                let (relation,): (Value,) = minijinja::value::from_args(args)?;
+                let cols: Vec<ColumnValue> = columns_of(state, &relation)?
+                    .into_iter()
+                    .map(|(name, data_type)| ColumnValue {
+                        quoted: format!("\"{name}\""),
+                        column: name.clone(),
+                        dtype: data_type.clone(),
+                        name,
+                        data_type,
+                    })
+                    .collect();
+                Ok(crate::jinja::to_value(&cols))
+            }
+            "quote" => {
+                let (s,): (String,) = minijinja::value::from_args(args)?;
+                Ok(Value::from(format!("\"{s}\"")))
+            }
+            "type" => Ok(Value::from("redshift")),
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("adapter.{method} is not supported by modelplay"),
+            )),
+        }
+    }
+}
+
+/// `dbt_utils.x(...)` and `dbt.x(...)`: built-in macros, then the project's own.
+#[derive(Debug)]
+enum Namespace {
+    DbtUtils,
+    Dbt,
+}
+
+impl Object for Namespace {
+    fn call_method(
+        self: &Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        if matches!(**self, Namespace::DbtUtils) {
+            if let Some(result) = dbt_utils::call(state, method, args) {
+                return result;
+            }
+        }
+        let file = match **self {
+            Namespace::DbtUtils => super::macros::DBT_UTILS_FILE,
+            Namespace::Dbt => super::macros::BUILTIN_TESTS_FILE,
+        };
+        let found = MacroFn::new(file, method);
+        if found.exists(state) {
+            return Arc::new(found).call(state, args);
+        }
+        Err(Error::new(
+            ErrorKind::UnknownFunction,
+            format!("{self}.{method} is not a macro modelplay knows"),
+        ))
+    }
+}
+
+impl fmt::Display for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Namespace::DbtUtils => "dbt_utils",
+            Namespace::Dbt => "dbt",
+        })
+    }
+}
+
+/// Turns a value from YAML or a template into the SQL text it stands for.
+pub(crate) fn as_sql(value: &Value) -> String {
+    match value.kind() {
+        ValueKind::None | ValueKind::Undefined => "null".into(),
+        _ => value.to_string(),
+    }
+}

@@ -1,0 +1,95 @@
+//! Macros: the project's `macros/` files, dbt's built-in tests, and the way a macro is
+//! called by name from any template and leaves with `return(...)`.
+
+use std::sync::{Arc, LazyLock};
+
+use minijinja::value::{Object, Value};
+use minijinja::{Error, ErrorKind, State};
+use regex::Regex;
+
+use super::functions::{RETURN_MARKER, ctx};
+use super::base_context;
+
+pub(crate) const BUILTIN_TESTS_FILE: &str = "__modelplay__/builtin_tests.sql";
+pub(crate) const DBT_UTILS_FILE: &str = "__modelplay__/dbt_utils_tests.sql";
+
+pub(crate) const BUILTINS: &[(&str, &str)] = &[
+    (BUILTIN_TESTS_FILE, include_str!("builtin_tests.sql")),
+    (DBT_UTILS_FILE, include_str!("dbt_utils_tests.sql")),
+];
+
+static TEST_BLOCK: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"\{%(-?)\s*test\s+([A-Za-z_][A-Za-z0-9_]*)\s*\("));
+static END_TEST: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"\{%(-?)\s*endtest\s*(-?)%\}"));
+static MACRO_NAME: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"\{%-?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\("));
+
+/// dbt spells generic tests `{% test name(...) %}`; they are macros named `test_name`.
+/// The rewrite keeps every line where it was, so error locations stay right.
+pub fn preprocess(source: &str) -> String {
+    let (Ok(test_block), Ok(end_test)) = (&*TEST_BLOCK, &*END_TEST) else {
+        return source.to_string();
+    };
+    let s = test_block.replace_all(source, "{%${1} macro test_${2}(");
+    end_test
+        .replace_all(&s, "{%${1} endmacro ${2}%}")
+        .into_owned()
+}
+
+/// The names of the macros a file defines.
+pub fn macro_names(source: &str) -> Vec<String> {
+    match &*MACRO_NAME {
+        Ok(re) => re
+            .captures_iter(source)
+            .filter_map(|c| c.get(1).map(|m| m.as_str().to_string()))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// A macro defined in `file`, callable from any template by its name.
+#[derive(Debug, Clone)]
+pub(crate) struct MacroFn {
+    file: String,
+    name: String,
+}
+
+impl MacroFn {
+    pub(crate) fn new(file: &str, name: &str) -> Self {
+        MacroFn {
+            file: file.to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    pub(crate) fn exists(&self, state: &State) -> bool {
+        state
+            .env()
+            .get_template(&self.file)
+            .is_ok_and(|t| macro_names(t.source()).contains(&self.name))
+    }
+}
+
+impl Object for MacroFn {
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let render_ctx = ctx(state)?;
+        let template = state.env().get_template(&self.file)?;
+        let mut captured = template.render_captured(base_context(&render_ctx))?;
+        let result = captured.with_state_mut(|st| {
+            let Some(m) = st.lookup(&self.name) else {
+                return Err(Error::new(
+                    ErrorKind::UnknownFunction,
+                    format!("macro {} is not defined in {}", self.name, self.file),
+                ));
+            };
+            m.call(st, args)
+        });
+        match result {
+            Err(e) if e.detail() == Some(RETURN_MARKER) => {
+                Ok(render_ctx.returned().take().unwrap_or_default())
+            }
+            other => other,
+        }
+    }
+}

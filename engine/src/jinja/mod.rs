@@ -1,0 +1,195 @@
+//! Jinja as dbt runs it, on minijinja: two phases (parse, compile), dbt's context functions,
+//! the project's macros, and a source map from rendered SQL back to the user's file.
+
+mod context;
+mod dbt_utils;
+mod functions;
+mod macros;
+mod source_map;
+
+use std::sync::Arc;
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, UndefinedBehavior, context};
+
+pub use context::{ParseResolver, Phase, RefCall, Recorded, RenderCtx, Resolve};
+pub use macros::{macro_names, preprocess};
+pub use source_map::{Origin, SourceMap};
+
+use crate::diagnostic::{Diagnostic, Location, line_col};
+
+/// The context variable that carries the [`RenderCtx`] into every function.
+pub(crate) const CTX: &str = "__modelplay";
+
+/// Any serialisable value as a template value.
+pub(crate) fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    Value::from(minijinja::value::Serde(v))
+}
+
+/// The variables every render starts with.
+pub(crate) fn base_context(ctx: &Arc<RenderCtx>) -> Value {
+    let model = context! {
+        name => ctx.node_name.clone(),
+        config => crate::jinja::to_value(&ctx.config),
+    };
+    context! {
+        __modelplay => Value::from_dyn_object(ctx.clone()),
+        this => ctx.this.clone().map(|r| r.into_value()),
+        target => crate::jinja::to_value(&*ctx.target),
+        execute => ctx.phase == Phase::Compile,
+        model => model,
+        run_started_at => ctx.run_started_at.clone(),
+        invocation_id => "00000000-0000-0000-0000-000000000000",
+        flags => context! { FULL_REFRESH => false, WHICH => "build" },
+    }
+}
+
+/// The output of a render and where each part of it came from.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub sql: String,
+    pub map: SourceMap,
+}
+
+/// A Jinja environment holding the project's macros.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates").finish_non_exhaustive()
+    }
+}
+
+impl Templates {
+    /// Builds the environment; `macro_files` are (path, preprocessed source) pairs.
+    pub fn new(macro_files: &[(String, String)]) -> Result<Self, Vec<Diagnostic>> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Lenient);
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+        {
+            env.set_syntax(syntax);
+        }
+        functions::register(&mut env);
+        let mut errors = Vec::new();
+        let all = macros::BUILTINS
+            .iter()
+            .map(|(p, s)| (p.to_string(), s.to_string()))
+            .chain(macro_files.iter().cloned());
+        for (path, source) in all {
+            for name in macro_names(&source) {
+                env.add_global(
+                    name.clone(),
+                    Value::from_object(macros::MacroFn::new(&path, &name)),
+                );
+            }
+            if let Err(e) = env.add_template_owned(path.clone(), source.clone()) {
+                errors.push(jinja_diagnostic(&e, &path, &source));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Templates { env })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Renders `source` (the text of `file`) with `ctx`.
+    pub fn render(
+        &self,
+        file: &str,
+        source: &str,
+        ctx: &Arc<RenderCtx>,
+    ) -> Result<Rendered, Diagnostic> {
+        let template = self
+            .env
+            .template_from_named_str(file, source)
+            .map_err(|e| jinja_diagnostic(&e, file, source))?;
+        let (sql, spans) = template
+            .render_with_spans(base_context(ctx))
+            .map_err(|e| self.located(&e, file, source))?;
+        Ok(Rendered {
+            sql,
+            map: SourceMap::new(spans),
+        })
+    }
+
+    /// Evaluates a Jinja expression such as `ref('x')` from a YAML test argument.
+    pub fn eval(&self, expr: &str, ctx: &Arc<RenderCtx>) -> Result<Value, String> {
+        let compiled = self
+            .env
+            .compile_expression(expr)
+            .map_err(|e| e.to_string())?;
+        compiled.eval(base_context(ctx)).map_err(|e| describe(&e))
+    }
+
+    /// Calls the macro `name` (a global) with keyword arguments, as a test node does.
+    pub fn call_macro(
+        &self,
+        name: &str,
+        kwargs: Vec<(String, Value)>,
+        ctx: &Arc<RenderCtx>,
+    ) -> Result<Rendered, String> {
+        let Some(callable) = self.env.globals().find(|(n, _)| *n == name).map(|(_, v)| v) else {
+            return Err(format!("no macro named `{name}` is defined"));
+        };
+        let template = self
+            .env
+            .template_from_str("")
+            .map_err(|e| e.to_string())?;
+        let mut captured = template
+            .render_captured(base_context(ctx))
+            .map_err(|e| describe(&e))?;
+        let value = captured
+            .with_state_mut(|st| callable.call(st, &[Value::from(Kwargs::from_iter(kwargs))]))
+            .map_err(|e| describe(&e))?;
+        Ok(Rendered {
+            sql: value.to_string(),
+            map: SourceMap::default(),
+        })
+    }
+
+    /// The source of a macro file, for locating errors inside it.
+    pub fn macro_source(&self, name: &str) -> Option<String> {
+        self.env
+            .get_template(name)
+            .ok()
+            .map(|t| t.source().to_string())
+    }
+
+    fn located(&self, e: &minijinja::Error, file: &str, source: &str) -> Diagnostic {
+        match e.name() {
+            Some(name) if name != file => match self.macro_source(name) {
+                Some(macro_source) => jinja_diagnostic(e, name, &macro_source),
+                None => jinja_diagnostic(e, file, source),
+            },
+            _ => jinja_diagnostic(e, file, source),
+        }
+    }
+}
+
+/// One line saying what went wrong in a render, without minijinja's own location suffix.
+pub fn describe(e: &minijinja::Error) -> String {
+    let kind = e.kind().to_string();
+    match e.detail() {
+        Some(detail) if kind == "invalid operation" => detail.to_string(),
+        Some(detail) => format!("{kind}: {detail}"),
+        None => kind,
+    }
+}
+
+fn jinja_diagnostic(e: &minijinja::Error, file: &str, source: &str) -> Diagnostic {
+    let (line, column) = match e.range() {
+        Some(range) => line_col(source, range.start),
+        None => (e.line().unwrap_or(0), 0),
+    };
+    let mut message = describe(e);
+    if e.kind() == minijinja::ErrorKind::SyntaxError {
+        message = format!("Jinja {message}");
+    }
+    Diagnostic::error(Location::new(file, line, column), message).with_source(source)
+}

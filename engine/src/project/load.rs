@@ -1,0 +1,968 @@
+//! Reads a project from its file map: `dbt_project.yml`, properties YAML, models, seeds,
+//! snapshots, macros, singular tests and sample data; renders every file once in dbt's
+//! parse phase to learn its refs, sources and config.
+
+use std::sync::{Arc, LazyLock};
+
+use indexmap::IndexMap;
+use md5::{Digest, Md5};
+use regex::Regex;
+use serde_json::Value as Json;
+use serde_saphyr::Spanned;
+
+use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PropertiesYaml};
+use super::{
+    ColumnDoc, Config, GenericTest, Node, NodeKind, Project, SourceLoad, SourceTable, Target,
+    config_from_json, folder_config,
+};
+use crate::diagnostic::{Diagnostic, Location, line_col};
+use crate::files::ProjectFiles;
+use crate::jinja::{self, ParseResolver, Phase, RenderCtx, Templates};
+use crate::relation::Relation;
+use crate::sample_loads::parse_load_path;
+
+/// What the caller decides about a load: where it builds, and the outside world's values.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub target: Target,
+    /// `--vars`, overriding the project's.
+    pub vars: IndexMap<String, Json>,
+    /// The environment `env_var()` reads.
+    pub env: IndexMap<String, String>,
+}
+
+/// A project with its Jinja environment, ready to compile.
+#[derive(Debug, Clone)]
+pub struct LoadedProject {
+    pub project: Project,
+    pub templates: Arc<Templates>,
+}
+
+static SNAPSHOT_BLOCK: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
+    Regex::new(r"(?s)\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}(.*?)\{%-?\s*endsnapshot\s*-?%\}")
+});
+
+/// Loads and parses a project. Every problem found is returned, not just the first.
+pub fn load_project(
+    files: ProjectFiles,
+    options: &LoadOptions,
+) -> Result<LoadedProject, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let Some(text) = files.text("dbt_project.yml") else {
+        return Err(vec![
+            Diagnostic::error(
+                Location::file("dbt_project.yml"),
+                "no dbt_project.yml at the root of the project",
+            )
+            .with_hint("point --project-dir at the folder that holds dbt_project.yml"),
+        ]);
+    };
+    let dbt: DbtProjectYaml = yaml::parse("dbt_project.yml", &text).map_err(|d| vec![d])?;
+    let name = dbt.name.value.clone();
+    let paths = Paths::of(&dbt);
+
+    let mut vars: IndexMap<String, Json> = IndexMap::new();
+    if let Json::Object(map) = &dbt.vars {
+        for (k, v) in map {
+            match v {
+                // `vars: {my_project: {...}}` scopes vars to a package; ours is the only one.
+                Json::Object(scoped) if *k == name => {
+                    vars.extend(scoped.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                _ => {
+                    vars.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    vars.extend(options.vars.clone());
+
+    let macro_files = collect_macros(&files, &paths);
+    let templates = match Templates::new(&macro_files) {
+        Ok(t) => Arc::new(t),
+        Err(errors) => return Err(errors),
+    };
+
+    let mut project = Project {
+        name: name.clone(),
+        files: ProjectFiles::new(),
+        target: options.target.clone(),
+        vars,
+        env: options.env.clone(),
+        nodes: IndexMap::new(),
+        sources: IndexMap::new(),
+        macro_files,
+        warnings: Vec::new(),
+        unused_files: Vec::new(),
+    };
+    let mut loader = Loader {
+        files: &files,
+        dbt: &dbt,
+        paths: &paths,
+        templates: &templates,
+        project: &mut project,
+        diags: &mut diags,
+        properties: Vec::new(),
+    };
+    loader.read_properties();
+    loader.read_sources();
+    loader.read_models();
+    loader.read_seeds();
+    loader.read_snapshots();
+    loader.read_singular_tests();
+    loader.apply_properties();
+    loader.resolve_dependencies();
+    loader.note_unused_files();
+    project.files = files;
+    if diags.iter().any(|d| d.severity == crate::diagnostic::Severity::Error) {
+        return Err(diags);
+    }
+    project.warnings.extend(diags);
+    Ok(LoadedProject { project, templates })
+}
+
+struct Paths {
+    models: Vec<String>,
+    seeds: Vec<String>,
+    tests: Vec<String>,
+    macros: Vec<String>,
+    snapshots: Vec<String>,
+}
+
+impl Paths {
+    fn of(dbt: &DbtProjectYaml) -> Self {
+        let or = |v: &Option<Vec<String>>, d: &str| {
+            v.clone()
+                .unwrap_or_else(|| vec![d.to_string()])
+                .into_iter()
+                .map(|p| p.trim_matches('/').to_string())
+                .collect()
+        };
+        Paths {
+            models: or(&dbt.model_paths, "models"),
+            seeds: or(&dbt.seed_paths, "seeds"),
+            tests: or(&dbt.test_paths, "tests"),
+            macros: or(&dbt.macro_paths, "macros"),
+            snapshots: or(&dbt.snapshot_paths, "snapshots"),
+        }
+    }
+}
+
+fn files_with<'a>(
+    files: &'a ProjectFiles,
+    roots: &'a [String],
+    exts: &'a [&'a str],
+) -> impl Iterator<Item = (&'a str, &'a str, &'a [u8])> + 'a {
+    roots.iter().flat_map(move |root| {
+        files
+            .under(root)
+            .filter(move |(p, _)| exts.iter().any(|e| p.ends_with(e)))
+            .map(move |(p, c)| (root.as_str(), p, c))
+    })
+}
+
+fn collect_macros(files: &ProjectFiles, paths: &Paths) -> Vec<(String, String)> {
+    let generic: Vec<String> = paths.tests.iter().map(|t| format!("{t}/generic")).collect();
+    files_with(files, &paths.macros, &[".sql"])
+        .chain(files_with(files, &generic, &[".sql"]))
+        .map(|(_, p, c)| {
+            (
+                p.to_string(),
+                jinja::preprocess(&String::from_utf8_lossy(c)),
+            )
+        })
+        .collect()
+}
+
+fn stem(path: &str) -> &str {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.rsplit_once('.').map_or(file, |(s, _)| s)
+}
+
+/// The folders between a resource root and the file: `models/staging/x.sql` → `["staging"]`.
+fn folders<'a>(root: &str, path: &'a str) -> Vec<&'a str> {
+    let rest = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .trim_start_matches('/');
+    let mut parts: Vec<&str> = rest.split('/').collect();
+    parts.pop();
+    parts
+}
+
+struct PropertyEntry {
+    file: String,
+    kind: NodeKind,
+    entry: NodeYaml,
+}
+
+struct Loader<'a> {
+    files: &'a ProjectFiles,
+    dbt: &'a DbtProjectYaml,
+    paths: &'a Paths,
+    templates: &'a Arc<Templates>,
+    project: &'a mut Project,
+    diags: &'a mut Vec<Diagnostic>,
+    properties: Vec<PropertyEntry>,
+}
+
+impl Loader<'_> {
+    fn uid(&self, kind: NodeKind, name: &str) -> String {
+        format!("{}.{}.{}", kind.as_str(), self.project.name, name)
+    }
+
+    fn parse_ctx(&self, node_name: &str) -> Arc<RenderCtx> {
+        let mut ctx = RenderCtx::new(
+            Phase::Parse,
+            node_name,
+            Arc::new(ParseResolver {
+                target: self.project.target.clone(),
+            }),
+        );
+        ctx.vars = Arc::new(self.project.vars.clone());
+        ctx.env_vars = Arc::new(self.project.env.clone());
+        ctx.target = Arc::new(self.project.target.clone());
+        Arc::new(ctx)
+    }
+
+    fn read_properties(&mut self) {
+        let roots: Vec<String> = self
+            .paths
+            .models
+            .iter()
+            .chain(&self.paths.seeds)
+            .chain(&self.paths.snapshots)
+            .chain(&self.paths.macros)
+            .cloned()
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let found: Vec<(String, String)> = files_with(self.files, &roots, &[".yml", ".yaml"])
+            .filter(|(_, p, _)| seen.insert(p.to_string()))
+            .map(|(_, p, c)| (p.to_string(), String::from_utf8_lossy(c).into_owned()))
+            .collect();
+        for (path, text) in found {
+            match yaml::parse::<Option<PropertiesYaml>>(&path, &text) {
+                Ok(Some(props)) => self.take_properties(&path, props),
+                Ok(None) => {}
+                Err(d) => self.diags.push(d),
+            }
+        }
+    }
+
+    fn take_properties(&mut self, file: &str, props: PropertiesYaml) {
+        for (kind, entries) in [
+            (NodeKind::Model, props.models),
+            (NodeKind::Seed, props.seeds),
+            (NodeKind::Snapshot, props.snapshots),
+        ] {
+            for entry in entries {
+                self.properties.push(PropertyEntry {
+                    file: file.to_string(),
+                    kind,
+                    entry,
+                });
+            }
+        }
+        for source in props.sources {
+            let source_name = source.name.value.clone();
+            let schema = source.schema.clone().unwrap_or_else(|| source_name.clone());
+            let database = source
+                .database
+                .clone()
+                .unwrap_or_else(|| self.project.target.database.clone());
+            for table in source.tables {
+                let table_name = table.name.value.clone();
+                let unique_id = format!(
+                    "source.{}.{}.{}",
+                    self.project.name, source_name, table_name
+                );
+                let identifier = table.identifier.clone().unwrap_or_else(|| table_name.clone());
+                let location = yaml::location_of(file, &table.name);
+                let mut freshness = source.freshness.clone();
+                if !table.freshness.is_null() {
+                    freshness = table.freshness.clone();
+                }
+                let st = SourceTable {
+                    unique_id: unique_id.clone(),
+                    source_name: source_name.clone(),
+                    name: table_name.clone(),
+                    relation: Relation::new(&database, &schema, &identifier),
+                    loaded_at_field: table
+                        .loaded_at_field
+                        .clone()
+                        .or_else(|| source.loaded_at_field.clone()),
+                    freshness,
+                    description: table.description.clone().unwrap_or_default(),
+                    columns: column_docs(&table.columns),
+                    loads: Vec::new(),
+                    location,
+                };
+                if self.project.sources.contains_key(&unique_id) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            yaml::location_of(file, &table.name),
+                            format!("source {source_name}.{table_name} is defined twice"),
+                        )
+                        .with_source(&self.text(file)),
+                    );
+                    continue;
+                }
+                self.project.sources.insert(unique_id.clone(), st);
+                let tests = table.tests.iter().chain(&table.data_tests);
+                for t in tests {
+                    self.add_generic_test(file, &unique_id, &table_name, None, t, true);
+                }
+                for col in &table.columns {
+                    for t in col.tests.iter().chain(&col.data_tests) {
+                        self.add_generic_test(
+                            file,
+                            &unique_id,
+                            &table_name,
+                            Some(&col.name.value),
+                            t,
+                            true,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn text(&self, path: &str) -> String {
+        self.files.text(path).unwrap_or_default()
+    }
+
+    fn read_sources(&mut self) {
+        let mut loads: Vec<(String, String, String, String)> = Vec::new();
+        for (path, _) in self.files.under("data") {
+            match parse_load_path(path) {
+                Some(Ok(load)) => loads.push(load),
+                Some(Err(d)) => self.diags.push(d),
+                None => {}
+            }
+        }
+        for (source, table, path, loaded_at) in loads {
+            let id = format!("source.{}.{}.{}", self.project.name, source, table);
+            match self.project.sources.get_mut(&id) {
+                Some(st) => st.loads.push(SourceLoad { path, loaded_at }),
+                None => self.diags.push(
+                    Diagnostic::warning(
+                        Location::file(&path),
+                        format!("sample data for {source}.{table}, which no sources YAML declares"),
+                    )
+                    .with_hint(format!(
+                        "add table `{table}` under source `{source}` in a sources YAML file"
+                    )),
+                ),
+            }
+        }
+        for st in self.project.sources.values_mut() {
+            st.loads.sort_by(|a, b| a.loaded_at.cmp(&b.loaded_at));
+        }
+    }
+
+    fn add_node(&mut self, mut node: Node) {
+        let dup = self
+            .project
+            .nodes
+            .values()
+            .find(|n| n.name == node.name && n.kind == node.kind && node.kind != NodeKind::Test)
+            .map(|n| n.path.clone());
+        if let Some(other) = dup {
+            self.diags.push(
+                Diagnostic::error(
+                    Location::file(&node.path),
+                    format!(
+                        "two {}s are named `{}`: {} and {}",
+                        node.kind.as_str(),
+                        node.name,
+                        other,
+                        node.path
+                    ),
+                )
+                .with_hint("dbt needs node names to be unique; rename one of the files"),
+            );
+            return;
+        }
+        if node.unique_id.is_empty() {
+            node.unique_id = self.uid(node.kind, &node.name);
+        }
+        self.project.nodes.insert(node.unique_id.clone(), node);
+    }
+
+    fn new_node(&self, kind: NodeKind, name: &str, path: &str, raw: String) -> Node {
+        Node {
+            unique_id: self.uid(kind, name),
+            name: name.to_string(),
+            kind,
+            path: path.to_string(),
+            raw_sql: raw,
+            raw_start: (1, 1),
+            config: Config::default(),
+            description: String::new(),
+            columns: Vec::new(),
+            depends_on: Vec::new(),
+            generic_test: None,
+            location: Location::file(path),
+            relation: Relation::new("", "", name),
+        }
+    }
+
+    /// Renders a file in the parse phase; records its refs, sources and config.
+    fn parse_render(&mut self, node: &mut Node, base_config: Config) {
+        let ctx = self.parse_ctx(&node.name);
+        let padded = pad_to(&node.raw_sql, node.raw_start);
+        match self.templates.render(&node.path, &padded, &ctx) {
+            Ok(_) => {}
+            Err(d) => {
+                let d = if d.location.file == node.path {
+                    d.with_source(&self.text(&node.path))
+                } else {
+                    d
+                };
+                self.diags.push(d);
+            }
+        }
+        let rec = ctx.take_recorded();
+        let mut config = base_config;
+        config.merge(&rec.config);
+        node.config = config;
+        node.depends_on = rec
+            .refs
+            .iter()
+            .map(|r| format!("ref:{}", r.name))
+            .chain(rec.sources.iter().map(|(s, t)| format!("source:{s}.{t}")))
+            .collect();
+    }
+
+    fn read_models(&mut self) {
+        let found: Vec<(String, String, String)> =
+            files_with(self.files, &self.paths.models, &[".sql"])
+                .map(|(root, p, c)| {
+                    (
+                        root.to_string(),
+                        p.to_string(),
+                        String::from_utf8_lossy(c).into_owned(),
+                    )
+                })
+                .collect();
+        for (root, path, raw) in found {
+            let name = stem(&path).to_string();
+            let mut node = self.new_node(NodeKind::Model, &name, &path, raw);
+            let base = folder_config(
+                &self.dbt.models,
+                &self.project.name,
+                &folders(&root, &path),
+                &name,
+            );
+            self.parse_render(&mut node, base);
+            if node.config.enabled() {
+                self.add_node(node);
+            }
+        }
+    }
+
+    fn read_seeds(&mut self) {
+        let found: Vec<(String, String)> = files_with(self.files, &self.paths.seeds, &[".csv"])
+            .map(|(root, p, _)| (root.to_string(), p.to_string()))
+            .collect();
+        for (root, path) in found {
+            let name = stem(&path).to_string();
+            let mut node = self.new_node(NodeKind::Seed, &name, &path, String::new());
+            node.config = folder_config(
+                &self.dbt.seeds,
+                &self.project.name,
+                &folders(&root, &path),
+                &name,
+            );
+            if node.config.enabled() {
+                self.add_node(node);
+            }
+        }
+    }
+
+    fn read_snapshots(&mut self) {
+        let Ok(block) = &*SNAPSHOT_BLOCK else {
+            return;
+        };
+        let found: Vec<(String, String, String)> =
+            files_with(self.files, &self.paths.snapshots, &[".sql"])
+                .map(|(root, p, c)| {
+                    (
+                        root.to_string(),
+                        p.to_string(),
+                        String::from_utf8_lossy(c).into_owned(),
+                    )
+                })
+                .collect();
+        for (root, path, text) in found {
+            let mut any = false;
+            for caps in block.captures_iter(&text) {
+                let (Some(name), Some(body)) = (caps.get(1), caps.get(2)) else {
+                    continue;
+                };
+                any = true;
+                let mut node = self.new_node(
+                    NodeKind::Snapshot,
+                    name.as_str(),
+                    &path,
+                    body.as_str().to_string(),
+                );
+                node.raw_start = line_col(&text, body.start());
+                let base = folder_config(
+                    &self.dbt.snapshots,
+                    &self.project.name,
+                    &folders(&root, &path),
+                    name.as_str(),
+                );
+                self.parse_render(&mut node, base);
+                if node.config.enabled() {
+                    self.add_node(node);
+                }
+            }
+            if !any {
+                self.diags.push(
+                    Diagnostic::error(
+                        Location::new(&path, 1, 1),
+                        "a snapshot file must hold a `{% snapshot name %} ... {% endsnapshot %}` block",
+                    )
+                    .with_source(&text),
+                );
+            }
+        }
+    }
+
+    fn read_singular_tests(&mut self) {
+        let found: Vec<(String, String)> = files_with(self.files, &self.paths.tests, &[".sql"])
+            .filter(|(root, p, _)| !p.starts_with(&format!("{root}/generic/")))
+            .map(|(_, p, c)| (p.to_string(), String::from_utf8_lossy(c).into_owned()))
+            .collect();
+        for (path, raw) in found {
+            let name = stem(&path).to_string();
+            let mut node = self.new_node(NodeKind::Test, &name, &path, raw);
+            let base = folder_config(&self.dbt.tests, &self.project.name, &[], &name);
+            self.parse_render(&mut node, base);
+            if node.config.enabled() {
+                self.add_node(node);
+            }
+        }
+    }
+
+    /// Applies YAML properties (descriptions, columns, config, tests) to their nodes.
+    fn apply_properties(&mut self) {
+        let entries = std::mem::take(&mut self.properties);
+        for PropertyEntry { file, kind, entry } in &entries {
+            let uid = self.uid(*kind, &entry.name.value);
+            let Some(node) = self.project.nodes.get_mut(&uid) else {
+                self.diags.push(
+                    Diagnostic::warning(
+                        yaml::location_of(file, &entry.name),
+                        format!(
+                            "properties for {} `{}`, but no such {} exists (or it is disabled)",
+                            kind.as_str(),
+                            entry.name.value,
+                            kind.as_str()
+                        ),
+                    )
+                    .with_source(&self.text(file)),
+                );
+                continue;
+            };
+            node.description = entry.description.clone().unwrap_or_default();
+            node.columns = column_docs(&entry.columns);
+            // YAML config sits between the folder level and the file's own config() call.
+            let file_config = node.config.clone();
+            let mut yaml_config = config_from_json(&entry.config);
+            yaml_config.0.retain(|k, _| !file_config.0.contains_key(k) || k == "tags");
+            node.config.merge(&yaml_config);
+            let name = entry.name.value.clone();
+            for t in entry.tests.iter().chain(&entry.data_tests) {
+                self.add_generic_test(file, &uid, &name, None, t, false);
+            }
+            for col in &entry.columns {
+                for t in col.tests.iter().chain(&col.data_tests) {
+                    self.add_generic_test(file, &uid, &name, Some(&col.name.value), t, false);
+                }
+            }
+        }
+        self.properties = entries;
+        // Relations: schema through generate_schema_name, identifier through alias.
+        let target = self.project.target.clone();
+        for node in self.project.nodes.values_mut() {
+            let custom = if node.kind == NodeKind::Snapshot {
+                node.config.str("target_schema").map(str::to_string)
+            } else {
+                node.config.str("schema").map(str::to_string)
+            };
+            let schema = match (node.kind, custom) {
+                (NodeKind::Snapshot, Some(s)) if node.config.str("target_schema").is_some() => s,
+                (_, Some(custom)) => format!("{}_{}", target.schema, custom.trim()),
+                (_, None) => target.schema.clone(),
+            };
+            let database = node
+                .config
+                .str("database")
+                .unwrap_or(&target.database)
+                .to_string();
+            let identifier = node.config.str("alias").unwrap_or(&node.name).to_string();
+            node.relation = Relation::new(&database, &schema, &identifier);
+        }
+    }
+
+    fn add_generic_test(
+        &mut self,
+        file: &str,
+        attached_to: &str,
+        target_name: &str,
+        column: Option<&str>,
+        spec: &Spanned<Json>,
+        on_source: bool,
+    ) {
+        let location = yaml::location_of(file, spec);
+        let parsed = match parse_test_spec(&spec.value) {
+            Ok(p) => p,
+            Err(message) => {
+                self.diags.push(
+                    Diagnostic::error(location, message).with_source(&self.text(file)),
+                );
+                return;
+            }
+        };
+        let (namespace, test_name, mut kwargs, config) = parsed;
+        let display_target = if on_source {
+            let st = self.project.sources.get(attached_to);
+            format!(
+                "source_{}_{}",
+                st.map_or("", |s| s.source_name.as_str()),
+                target_name
+            )
+        } else {
+            target_name.to_string()
+        };
+        let name = match config.str("name") {
+            Some(custom) => custom.to_string(),
+            None => test_node_name(
+                namespace.as_deref(),
+                &test_name,
+                &display_target,
+                column,
+                &kwargs,
+            ),
+        };
+        if let Some(col) = column {
+            kwargs.shift_insert(0, "column_name".into(), Json::String(col.into()));
+        }
+        let hash = hex_md5(&format!("{name}{kwargs:?}"));
+        let mut node = self.new_node(NodeKind::Test, &name, file, String::new());
+        node.unique_id = format!("test.{}.{}.{}", self.project.name, name, &hash[..10]);
+        node.location = location;
+        let mut merged = folder_config(&self.dbt.tests, &self.project.name, &[], &name);
+        merged.merge(&config);
+        node.config = merged;
+        node.depends_on = vec![format!("id:{attached_to}")];
+        for value in kwargs.values() {
+            if let Some(s) = value.as_str() {
+                for dep in jinja_refs(s) {
+                    node.depends_on.push(dep);
+                }
+            }
+        }
+        node.generic_test = Some(GenericTest {
+            test_name,
+            namespace,
+            attached_to: attached_to.to_string(),
+            column_name: column.map(str::to_string),
+            kwargs,
+        });
+        if node.config.enabled() {
+            self.add_node(node);
+        }
+    }
+
+    /// Turns the `ref:x` / `source:a.b` placeholders of parse time into unique ids.
+    fn resolve_dependencies(&mut self) {
+        let by_name: IndexMap<String, String> = self
+            .project
+            .nodes
+            .values()
+            .filter(|n| n.kind != NodeKind::Test)
+            .map(|n| (n.name.clone(), n.unique_id.clone()))
+            .collect();
+        let sources: IndexMap<String, String> = self
+            .project
+            .sources
+            .values()
+            .map(|s| (format!("{}.{}", s.source_name, s.name), s.unique_id.clone()))
+            .collect();
+        let mut diags = Vec::new();
+        for node in self.project.nodes.values_mut() {
+            let text = self.files.text(&node.path).unwrap_or_default();
+            let mut resolved = Vec::new();
+            for dep in &node.depends_on {
+                let found = if let Some(name) = dep.strip_prefix("ref:") {
+                    by_name.get(name).cloned().ok_or_else(|| {
+                        let hint = suggest(name, by_name.keys());
+                        let d = Diagnostic::error(
+                            locate_call(&node.location.file, &text, "ref", name, node),
+                            format!(
+                                "{} `{}` depends on a node named `{name}` which was not found",
+                                node.kind.as_str(),
+                                node.name
+                            ),
+                        );
+                        match hint {
+                            Some(h) => d.with_hint(format!("did you mean `{h}`?")),
+                            None => d,
+                        }
+                    })
+                } else if let Some(name) = dep.strip_prefix("source:") {
+                    sources.get(name).cloned().ok_or_else(|| {
+                        let (s, t) = name.split_once('.').unwrap_or((name, ""));
+                        let d = Diagnostic::error(
+                            locate_call(&node.location.file, &text, "source", s, node),
+                            format!(
+                                "{} `{}` depends on a source named `{s}.{t}` which was not found",
+                                node.kind.as_str(),
+                                node.name
+                            ),
+                        );
+                        match suggest(name, sources.keys()) {
+                            Some(h) => d.with_hint(format!("did you mean `{h}`?")),
+                            None => d.with_hint("declare it under `sources:` in a YAML file"),
+                        }
+                    })
+                } else if let Some(id) = dep.strip_prefix("id:") {
+                    Ok(id.to_string())
+                } else {
+                    Ok(dep.clone())
+                };
+                match found {
+                    Ok(id) => {
+                        if !resolved.contains(&id) {
+                            resolved.push(id);
+                        }
+                    }
+                    Err(d) => diags.push(d.with_source(&text)),
+                }
+            }
+            node.depends_on = resolved;
+        }
+        self.diags.extend(diags);
+    }
+
+    fn note_unused_files(&mut self) {
+        let used: std::collections::HashSet<&str> = self
+            .project
+            .nodes
+            .values()
+            .map(|n| n.path.as_str())
+            .chain(self.project.macro_files.iter().map(|(p, _)| p.as_str()))
+            .chain(
+                self.project
+                    .sources
+                    .values()
+                    .flat_map(|s| s.loads.iter().map(|l| l.path.as_str())),
+            )
+            .chain(self.properties.iter().map(|p| p.file.as_str()))
+            .collect();
+        self.project.unused_files = self
+            .files
+            .paths()
+            .filter(|p| {
+                !used.contains(p)
+                    && *p != "dbt_project.yml"
+                    && !p.ends_with(".yml")
+                    && !p.ends_with(".yaml")
+                    && !p.ends_with(".md")
+            })
+            .map(str::to_string)
+            .collect();
+    }
+}
+
+fn column_docs(cols: &[ColumnYaml]) -> Vec<ColumnDoc> {
+    cols.iter()
+        .map(|c| ColumnDoc {
+            name: c.name.value.clone(),
+            description: c.description.clone().unwrap_or_default(),
+            data_type: c.data_type.clone(),
+        })
+        .collect()
+}
+
+/// Text placed so that it starts at `start` (line, column) of its file.
+pub(crate) fn pad_to(text: &str, start: (usize, usize)) -> String {
+    let (line, col) = start;
+    if (line, col) == (1, 1) {
+        return text.to_string();
+    }
+    let mut s = "\n".repeat(line.saturating_sub(1));
+    s.push_str(&" ".repeat(col.saturating_sub(1)));
+    s.push_str(text);
+    s
+}
+
+type TestSpec = (Option<String>, String, IndexMap<String, Json>, Config);
+
+const TEST_CONFIG_KEYS: &[&str] = &[
+    "severity",
+    "where",
+    "warn_if",
+    "error_if",
+    "store_failures",
+    "limit",
+    "tags",
+    "enabled",
+    "name",
+    "fail_calc",
+    "meta",
+];
+
+/// Reads one entry of a `tests:` list: `unique`, or `{accepted_values: {values: [...]}}`.
+fn parse_test_spec(spec: &Json) -> Result<TestSpec, String> {
+    let (full_name, args) = match spec {
+        Json::String(s) => (s.clone(), Json::Null),
+        Json::Object(map) if map.len() == 1 => match map.iter().next() {
+            Some((k, v)) => (k.clone(), v.clone()),
+            None => return Err("an empty test entry".into()),
+        },
+        Json::Object(map) => {
+            return Err(format!(
+                "a test entry must have exactly one key (the test's name), found: {}",
+                map.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        _ => return Err("a test entry must be a test name or a mapping".into()),
+    };
+    let (namespace, test_name) = match full_name.split_once('.') {
+        Some((ns, n)) => (Some(ns.to_string()), n.to_string()),
+        None => (None, full_name.clone()),
+    };
+    let mut kwargs = IndexMap::new();
+    let mut config = Config::default();
+    match args {
+        Json::Null => {}
+        Json::Object(map) => {
+            for (k, v) in map {
+                match k.as_str() {
+                    "config" => config.merge(&config_from_json(&v)),
+                    "arguments" => {
+                        if let Json::Object(inner) = v {
+                            kwargs.extend(inner);
+                        }
+                    }
+                    key if TEST_CONFIG_KEYS.contains(&key) => config.set(key, v),
+                    _ => {
+                        kwargs.insert(k, v);
+                    }
+                }
+            }
+        }
+        other => {
+            return Err(format!(
+                "the arguments of test `{full_name}` must be a mapping, found {other}"
+            ));
+        }
+    }
+    if let Some(sev) = config.str("severity") {
+        let lower = sev.to_ascii_lowercase();
+        if lower != "warn" && lower != "error" {
+            return Err(format!(
+                "severity must be `warn` or `error`, found `{sev}`"
+            ));
+        }
+    }
+    Ok((namespace, test_name, kwargs, config))
+}
+
+/// dbt's generated test name: `not_null_orders_id`, `accepted_values_orders_status__a__b`.
+fn test_node_name(
+    namespace: Option<&str>,
+    test: &str,
+    target: &str,
+    column: Option<&str>,
+    kwargs: &IndexMap<String, Json>,
+) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(ns) = namespace {
+        parts.push(ns.to_string());
+    }
+    parts.push(test.to_string());
+    parts.push(target.to_string());
+    if let Some(c) = column {
+        parts.push(c.to_string());
+    }
+    let mut name = parts.join("_");
+    for value in kwargs.values() {
+        let flat = match value {
+            Json::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join("__"),
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        name.push_str("__");
+        name.push_str(&flat);
+    }
+    let clean: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if clean.len() > 63 {
+        format!("{}_{}", &clean[..30], &hex_md5(&clean)[..16])
+    } else {
+        clean
+    }
+}
+
+pub(crate) fn hex_md5(s: &str) -> String {
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+static REF_CALL: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
+    Regex::new(r#"(ref|source)\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)"#)
+});
+
+/// The `ref:`/`source:` dependencies named in a YAML test argument such as `ref('x')`.
+fn jinja_refs(s: &str) -> Vec<String> {
+    let Ok(re) = &*REF_CALL else {
+        return Vec::new();
+    };
+    re.captures_iter(s)
+        .filter_map(|c| match (c.get(1)?.as_str(), c.get(2), c.get(3)) {
+            ("ref", Some(a), None) => Some(format!("ref:{}", a.as_str())),
+            ("ref", Some(_), Some(b)) => Some(format!("ref:{}", b.as_str())),
+            ("source", Some(a), Some(b)) => Some(format!("source:{}.{}", a.as_str(), b.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Where in `text` the `ref('name')` or `source('name', ...)` call is.
+fn locate_call(file: &str, text: &str, func: &str, name: &str, node: &Node) -> Location {
+    if node.generic_test.is_some() {
+        return node.location.clone();
+    }
+    let pattern = format!(r#"{func}\s*\(\s*['"]{}['"]"#, regex::escape(name));
+    match Regex::new(&pattern).ok().and_then(|re| re.find(text)) {
+        Some(m) => {
+            let (line, col) = line_col(text, m.start());
+            Location::new(file, line, col)
+        }
+        None => Location::file(file),
+    }
+}
+
+/// The closest name, for "did you mean".
+pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<String> {
+    candidates
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.clone())
+}

@@ -1,0 +1,170 @@
+//! A dbt project loaded from an in-memory file map: its nodes, sources, macros and configs.
+
+mod config;
+pub mod load;
+pub mod yaml;
+
+pub use config::{Config, config_from_json, folder_config};
+pub use load::{LoadOptions, LoadedProject, load_project};
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::diagnostic::Location;
+use crate::files::ProjectFiles;
+use crate::relation::Relation;
+
+/// What a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    Model,
+    Seed,
+    Snapshot,
+    Test,
+    Source,
+}
+
+impl NodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Model => "model",
+            NodeKind::Seed => "seed",
+            NodeKind::Snapshot => "snapshot",
+            NodeKind::Test => "test",
+            NodeKind::Source => "source",
+        }
+    }
+}
+
+/// A column documented in YAML.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnDoc {
+    pub name: String,
+    pub description: String,
+    pub data_type: Option<String>,
+}
+
+/// A generic test applied from YAML (`unique`, `dbt_utils.accepted_range`, ...).
+#[derive(Debug, Clone, Serialize)]
+pub struct GenericTest {
+    /// The test's name without namespace, e.g. `not_null`.
+    pub test_name: String,
+    /// `dbt_utils` for `dbt_utils.expression_is_true`, else `None`.
+    pub namespace: Option<String>,
+    /// The unique id of the model, seed, snapshot or source the test is attached to.
+    pub attached_to: String,
+    pub column_name: Option<String>,
+    pub kwargs: IndexMap<String, Json>,
+}
+
+/// A source table from the sources YAML, with its sample data loads.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceTable {
+    pub unique_id: String,
+    pub source_name: String,
+    pub name: String,
+    pub relation: Relation,
+    pub loaded_at_field: Option<String>,
+    pub freshness: Json,
+    pub description: String,
+    pub columns: Vec<ColumnDoc>,
+    /// Sample data files in load order (oldest first).
+    pub loads: Vec<SourceLoad>,
+    pub location: Location,
+}
+
+/// One load of a source table: a file and the moment it landed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceLoad {
+    pub path: String,
+    /// `YYYY-MM-DD HH:MI:SS`, as Redshift prints a timestamp.
+    pub loaded_at: String,
+}
+
+/// A model, seed, snapshot or test.
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    pub unique_id: String,
+    pub name: String,
+    pub kind: NodeKind,
+    /// The file the node comes from, relative to the project root.
+    pub path: String,
+    /// The SQL with Jinja as written (for snapshots, the block body).
+    pub raw_sql: String,
+    /// Where `raw_sql` starts in `path` (1-based line and column), for error locations.
+    pub raw_start: (usize, usize),
+    pub config: Config,
+    pub description: String,
+    pub columns: Vec<ColumnDoc>,
+    /// Unique ids of the nodes and sources this node reads.
+    pub depends_on: Vec<String>,
+    /// Set for tests generated from YAML.
+    pub generic_test: Option<GenericTest>,
+    /// Where the node is declared (the YAML entry for generic tests).
+    pub location: Location,
+    pub relation: Relation,
+}
+
+impl Node {
+    pub fn materialized(&self) -> &str {
+        match self.kind {
+            NodeKind::Seed => "seed",
+            NodeKind::Snapshot => "snapshot",
+            NodeKind::Test => "test",
+            NodeKind::Source => "source",
+            NodeKind::Model => self.config.str("materialized").unwrap_or("view"),
+        }
+    }
+}
+
+/// The target the project builds into (dbt's `target` variable).
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub name: String,
+    pub database: String,
+    pub schema: String,
+    #[serde(rename = "type")]
+    pub adapter_type: String,
+    pub threads: u32,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            name: "dev".into(),
+            database: "dev".into(),
+            schema: "analytics".into(),
+            adapter_type: "redshift".into(),
+            threads: 1,
+        }
+    }
+}
+
+/// Everything the engine knows about a project after parsing.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: String,
+    pub files: ProjectFiles,
+    pub target: Target,
+    pub vars: IndexMap<String, Json>,
+    pub env: IndexMap<String, String>,
+    /// Nodes by unique id, in file order.
+    pub nodes: IndexMap<String, Node>,
+    pub sources: IndexMap<String, SourceTable>,
+    /// Macro files: path and source text (`{% test %}` blocks already turned into macros).
+    pub macro_files: Vec<(String, String)>,
+    /// Problems that do not stop a build (e.g. a stray byte in a CSV file).
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
+    /// Paths that are part of no resource, kept so that nothing a user brought is lost.
+    pub unused_files: Vec<String>,
+}
+
+impl Project {
+    pub fn node_by_name(&self, kind: NodeKind, name: &str) -> Option<&Node> {
+        self.nodes
+            .values()
+            .find(|n| n.kind == kind && n.name == name)
+    }
+}

@@ -1,0 +1,141 @@
+//! The YAML files of a dbt project, deserialised with their source locations.
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+use serde_saphyr::Spanned;
+
+use crate::diagnostic::{Diagnostic, Location};
+
+/// `dbt_project.yml`.
+#[derive(Debug, Deserialize)]
+pub struct DbtProjectYaml {
+    pub name: Spanned<String>,
+    #[serde(default, rename = "model-paths", alias = "source-paths")]
+    pub model_paths: Option<Vec<String>>,
+    #[serde(default, rename = "seed-paths", alias = "data-paths")]
+    pub seed_paths: Option<Vec<String>>,
+    #[serde(default, rename = "test-paths")]
+    pub test_paths: Option<Vec<String>>,
+    #[serde(default, rename = "macro-paths")]
+    pub macro_paths: Option<Vec<String>>,
+    #[serde(default, rename = "snapshot-paths")]
+    pub snapshot_paths: Option<Vec<String>>,
+    #[serde(default)]
+    pub vars: Json,
+    #[serde(default)]
+    pub models: Json,
+    #[serde(default)]
+    pub seeds: Json,
+    #[serde(default)]
+    pub snapshots: Json,
+    #[serde(default, alias = "data_tests")]
+    pub tests: Json,
+    #[serde(default)]
+    pub sources: Json,
+}
+
+/// A properties file (`schema.yml`, `_sources.yml`, ...), version 2.
+#[derive(Debug, Default, Deserialize)]
+pub struct PropertiesYaml {
+    #[serde(default)]
+    pub models: Vec<NodeYaml>,
+    #[serde(default)]
+    pub seeds: Vec<NodeYaml>,
+    #[serde(default)]
+    pub snapshots: Vec<NodeYaml>,
+    #[serde(default)]
+    pub sources: Vec<SourceYaml>,
+}
+
+/// A model, seed or snapshot entry.
+#[derive(Debug, Deserialize)]
+pub struct NodeYaml {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub config: Json,
+    #[serde(default)]
+    pub columns: Vec<ColumnYaml>,
+    #[serde(default)]
+    pub tests: Vec<Spanned<Json>>,
+    #[serde(default)]
+    pub data_tests: Vec<Spanned<Json>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ColumnYaml {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub data_type: Option<String>,
+    #[serde(default)]
+    pub tests: Vec<Spanned<Json>>,
+    #[serde(default)]
+    pub data_tests: Vec<Spanned<Json>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SourceYaml {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub schema: Option<String>,
+    #[serde(default)]
+    pub database: Option<String>,
+    #[serde(default)]
+    pub loaded_at_field: Option<String>,
+    #[serde(default)]
+    pub freshness: Json,
+    #[serde(default)]
+    pub tables: Vec<SourceTableYaml>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SourceTableYaml {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub identifier: Option<String>,
+    #[serde(default)]
+    pub loaded_at_field: Option<String>,
+    #[serde(default)]
+    pub freshness: Json,
+    #[serde(default)]
+    pub columns: Vec<ColumnYaml>,
+    #[serde(default)]
+    pub tests: Vec<Spanned<Json>>,
+    #[serde(default)]
+    pub data_tests: Vec<Spanned<Json>>,
+}
+
+/// The location of a spanned YAML value in `file`.
+pub fn location_of<T>(file: &str, spanned: &Spanned<T>) -> Location {
+    Location::new(
+        file,
+        spanned.referenced.line() as usize,
+        spanned.referenced.column() as usize,
+    )
+}
+
+/// Parses `text` (the contents of `file`), turning a YAML or shape error into a located
+/// diagnostic.
+pub fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, Diagnostic> {
+    serde_saphyr::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map_or((0, 0), |l| (l.line() as usize, l.column() as usize));
+        let message = e.without_snippet().to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .trim()
+            .to_string();
+        Diagnostic::error(Location::new(file, line, column), format!("invalid YAML: {message}"))
+            .with_source(text)
+    })
+}

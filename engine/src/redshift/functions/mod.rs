@@ -1,0 +1,180 @@
+//! Redshift functions that DataFusion lacks or computes differently, as UDFs.
+//!
+//! Most are written row by row over [`ScalarValue`]s: sample data is small, and the
+//! semantics (Redshift's rules for dates, regexes and NULLs) matter more than speed here.
+
+mod casts;
+mod dates;
+mod strings;
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::prelude::SessionContext;
+
+pub use casts::{format_timestamp, parse_timestamp};
+
+type RowFn = dyn Fn(&[ScalarValue]) -> Result<ScalarValue> + Send + Sync;
+type TypeFn = dyn Fn(&[DataType]) -> Result<DataType> + Send + Sync;
+
+/// A scalar function evaluated one row at a time.
+pub(crate) struct RowUdf {
+    name: String,
+    signature: Signature,
+    return_type: Arc<TypeFn>,
+    f: Arc<RowFn>,
+}
+
+impl RowUdf {
+    pub(crate) fn new(
+        name: &str,
+        arity: std::ops::RangeInclusive<usize>,
+        return_type: impl Fn(&[DataType]) -> Result<DataType> + Send + Sync + 'static,
+        f: impl Fn(&[ScalarValue]) -> Result<ScalarValue> + Send + Sync + 'static,
+    ) -> ScalarUDF {
+        let signature = if *arity.end() == 0 {
+            Signature::nullary(Volatility::Immutable)
+        } else {
+            Signature::variadic_any(Volatility::Immutable)
+        };
+        let name_owned = name.to_string();
+        let checked_return = move |types: &[DataType]| {
+            if !arity.contains(&types.len()) {
+                return exec_err!(
+                    "{name_owned}() takes {} to {} arguments, got {}",
+                    arity.start(),
+                    arity.end(),
+                    types.len()
+                );
+            }
+            return_type(types)
+        };
+        ScalarUDF::from(RowUdf {
+            name: name.to_string(),
+            signature,
+            return_type: Arc::new(checked_return),
+            f: Arc::new(f),
+        })
+    }
+}
+
+impl fmt::Debug for RowUdf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RowUdf({})", self.name)
+    }
+}
+
+impl PartialEq for RowUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for RowUdf {}
+
+impl Hash for RowUdf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for RowUdf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        (self.return_type)(arg_types)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let return_type = args.return_type().clone();
+        let typed = |v: ScalarValue| -> Result<ScalarValue> {
+            if v.is_null() && v.data_type() != return_type {
+                ScalarValue::try_from(&return_type)
+            } else if v.data_type() != return_type {
+                v.cast_to(&return_type)
+            } else {
+                Ok(v)
+            }
+        };
+        if args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
+        {
+            let row: Vec<ScalarValue> = args
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    ColumnarValue::Scalar(s) => Some(s.clone()),
+                    ColumnarValue::Array(_) => None,
+                })
+                .collect();
+            return Ok(ColumnarValue::Scalar(typed((self.f)(&row)?)?));
+        }
+        let n = args.number_rows;
+        let arrays = args
+            .args
+            .iter()
+            .map(|a| a.to_array(n))
+            .collect::<Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(n);
+        let mut row = Vec::with_capacity(arrays.len());
+        for i in 0..n {
+            row.clear();
+            for a in &arrays {
+                row.push(ScalarValue::try_from_array(a, i)?);
+            }
+            out.push(typed((self.f)(&row)?)?);
+        }
+        if out.is_empty() {
+            return Ok(ColumnarValue::Array(datafusion::arrow::array::new_empty_array(
+                &return_type,
+            )));
+        }
+        Ok(ColumnarValue::Array(ScalarValue::iter_to_array(out)?))
+    }
+}
+
+/// A string argument, `None` for NULL.
+pub(crate) fn text(v: &ScalarValue) -> Option<String> {
+    match v {
+        ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s) => s.clone(),
+        v if v.is_null() => None,
+        v => Some(v.to_string()),
+    }
+}
+
+/// An integer argument, `None` for NULL.
+pub(crate) fn int(v: &ScalarValue) -> Result<Option<i64>> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    match v.cast_to(&DataType::Int64)? {
+        ScalarValue::Int64(i) => Ok(i),
+        other => exec_err!("expected an integer, got {other}"),
+    }
+}
+
+/// Registers every Redshift function, with `run_time` as `getdate()`.
+pub fn register(ctx: &SessionContext, run_time: NaiveDateTime) {
+    for udf in casts::udfs()
+        .into_iter()
+        .chain(dates::udfs(run_time))
+        .chain(strings::udfs())
+    {
+        ctx.register_udf(udf);
+    }
+}

@@ -1,0 +1,8 @@
+//! The Redshift layer between sqlparser's Redshift dialect and DataFusion.
+
+pub mod functions;
+pub mod lateral;
+pub mod rewrite;
+pub mod types;
+
+pub use rewrite::rewrite;

@@ -1,0 +1,257 @@
+//! dbt's compile phase: render each node's Jinja with real relation names.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use datafusion::arrow::datatypes::SchemaRef;
+use indexmap::IndexMap;
+use minijinja::value::Value;
+use serde_json::Value as Json;
+
+use crate::diagnostic::{Diagnostic, Location};
+use crate::jinja::{Phase, RenderCtx, Rendered, Resolve};
+use crate::project::load::LoadedProject;
+use crate::project::{Node, NodeKind, Project};
+use crate::redshift::types::redshift_type;
+use crate::relation::{Relation, RelationValue};
+
+/// The schemas of the relations built so far, shared between the executor and templates.
+pub type Schemas = Arc<RwLock<HashMap<Relation, SchemaRef>>>;
+
+/// Answers `ref` and `source` with the names the project builds into.
+#[derive(Debug)]
+pub struct CompileResolver {
+    refs: HashMap<String, RelationValue>,
+    sources: HashMap<(String, String), RelationValue>,
+    schemas: Schemas,
+}
+
+impl CompileResolver {
+    pub fn new(project: &Project, schemas: Schemas) -> Self {
+        let refs = project
+            .nodes
+            .values()
+            .filter(|n| n.kind != NodeKind::Test)
+            .map(|n| {
+                let value = if n.materialized() == "ephemeral" {
+                    RelationValue {
+                        relation: n.relation.clone(),
+                        rendered: format!("__dbt__cte__{}", n.name),
+                    }
+                } else {
+                    RelationValue::plain(n.relation.clone())
+                };
+                (n.name.clone(), value)
+            })
+            .collect();
+        let sources = project
+            .sources
+            .values()
+            .map(|s| {
+                (
+                    (s.source_name.clone(), s.name.clone()),
+                    RelationValue::plain(s.relation.clone()),
+                )
+            })
+            .collect();
+        CompileResolver {
+            refs,
+            sources,
+            schemas,
+        }
+    }
+}
+
+impl Resolve for CompileResolver {
+    fn resolve_ref(&self, _package: Option<&str>, name: &str) -> Result<RelationValue, String> {
+        self.refs
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("ref('{name}') names no model, seed or snapshot"))
+    }
+
+    fn resolve_source(&self, source: &str, table: &str) -> Result<RelationValue, String> {
+        self.sources
+            .get(&(source.to_string(), table.to_string()))
+            .cloned()
+            .ok_or_else(|| format!("source('{source}', '{table}') is not declared"))
+    }
+
+    fn columns(&self, relation: &Relation) -> Option<Vec<(String, String)>> {
+        let schemas = self.schemas.read().unwrap_or_else(|e| e.into_inner());
+        schemas.get(relation).map(|s| {
+            s.fields()
+                .iter()
+                .map(|f| (f.name().clone(), redshift_type(f.data_type())))
+                .collect()
+        })
+    }
+}
+
+/// A node's SQL after Jinja, with the ephemeral models it reads.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub rendered: Rendered,
+    /// The text the render started from (padded for snapshot blocks), to locate errors.
+    pub template_source: String,
+    pub ephemerals: Vec<String>,
+    pub logs: Vec<String>,
+}
+
+pub fn render_ctx(
+    loaded: &LoadedProject,
+    node: &Node,
+    resolver: Arc<dyn Resolve>,
+    run_started_at: &str,
+    is_incremental: bool,
+) -> Arc<RenderCtx> {
+    let project = &loaded.project;
+    let mut ctx = RenderCtx::new(Phase::Compile, &node.name, resolver);
+    ctx.this = Some(RelationValue::plain(node.relation.clone()));
+    ctx.config = node.config.clone();
+    ctx.vars = Arc::new(project.vars.clone());
+    ctx.env_vars = Arc::new(project.env.clone());
+    ctx.target = Arc::new(project.target.clone());
+    ctx.run_started_at = run_started_at.to_string();
+    ctx.is_incremental = is_incremental;
+    Arc::new(ctx)
+}
+
+/// Renders `node` in the compile phase.
+pub fn compile_node(
+    loaded: &LoadedProject,
+    node: &Node,
+    resolver: Arc<dyn Resolve>,
+    run_started_at: &str,
+    is_incremental: bool,
+) -> Result<Compiled, Diagnostic> {
+    let project = &loaded.project;
+    let ctx = render_ctx(loaded, node, resolver, run_started_at, is_incremental);
+    let (rendered, template_source) = match &node.generic_test {
+        Some(test) => (compile_generic_test(loaded, node, test, &ctx)?, String::new()),
+        None => {
+            let source = crate::project::load::pad_to(&node.raw_sql, node.raw_start);
+            let rendered = loaded
+                .templates
+                .render(&node.path, &source, &ctx)
+                .map_err(|d| {
+                    if d.location.file == node.path {
+                        d.with_source(&project.files.text(&node.path).unwrap_or_default())
+                    } else {
+                        d
+                    }
+                })?;
+            (rendered, source)
+        }
+    };
+    let rec = ctx.take_recorded();
+    let mut ephemerals = Vec::new();
+    for e in rec.ephemerals {
+        if !ephemerals.contains(&e) {
+            ephemerals.push(e);
+        }
+    }
+    Ok(Compiled {
+        rendered,
+        template_source,
+        ephemerals,
+        logs: rec.logs,
+    })
+}
+
+fn json_to_value(
+    loaded: &LoadedProject,
+    ctx: &Arc<RenderCtx>,
+    value: &Json,
+) -> Result<Value, String> {
+    match value {
+        Json::String(s) => {
+            let t = s.trim();
+            if (t.starts_with("ref(") || t.starts_with("source(")) && t.ends_with(')') {
+                loaded.templates.eval(t, ctx)
+            } else if s.contains("{{") {
+                let rendered = loaded
+                    .templates
+                    .render("<test argument>", s, ctx)
+                    .map_err(|d| d.message)?;
+                Ok(Value::from(rendered.sql))
+            } else {
+                Ok(Value::from(s.clone()))
+            }
+        }
+        other => Ok(crate::jinja::to_value(other)),
+    }
+}
+
+fn compile_generic_test(
+    loaded: &LoadedProject,
+    node: &Node,
+    test: &crate::project::GenericTest,
+    ctx: &Arc<RenderCtx>,
+) -> Result<Rendered, Diagnostic> {
+    let project = &loaded.project;
+    let fail = |message: String| {
+        Diagnostic::error(node.location.clone(), message)
+            .with_source(&project.files.text(&node.path).unwrap_or_default())
+    };
+    let attached = project
+        .nodes
+        .get(&test.attached_to)
+        .map(|n| n.relation.clone())
+        .or_else(|| {
+            project
+                .sources
+                .get(&test.attached_to)
+                .map(|s| s.relation.clone())
+        })
+        .ok_or_else(|| fail(format!("the tested node {} is missing", test.attached_to)))?;
+    let attached_node = project.nodes.get(&test.attached_to);
+    let rendered = match node.config.str("where") {
+        Some(filter) => format!("(select * from {attached} where {filter}) dbt_subquery"),
+        None => match attached_node {
+            Some(n) if n.materialized() == "ephemeral" => format!("__dbt__cte__{}", n.name),
+            _ => attached.to_string(),
+        },
+    };
+    if let Some(n) = attached_node.filter(|n| n.materialized() == "ephemeral") {
+        ctx.record().ephemerals.push(n.name.clone());
+    }
+    let model = RelationValue {
+        relation: attached,
+        rendered,
+    };
+    let mut kwargs: Vec<(String, Value)> = vec![("model".into(), model.into_value())];
+    for (k, v) in &test.kwargs {
+        kwargs.push((k.clone(), json_to_value(loaded, ctx, v).map_err(&fail)?));
+    }
+    let macro_name = format!("test_{}", test.test_name);
+    loaded
+        .templates
+        .call_macro(&macro_name, kwargs, ctx)
+        .map_err(|m| {
+            let hint = if m.starts_with("no macro named") {
+                Some(format!(
+                    "define it with {{% test {}(model, column_name) %}} in macros/, or check the spelling",
+                    test.test_name
+                ))
+            } else {
+                None
+            };
+            let d = fail(format!("test `{}`: {m}", test.test_name));
+            match hint {
+                Some(h) => d.with_hint(h),
+                None => d,
+            }
+        })
+}
+
+/// Converts `--vars` YAML/JSON text to a map.
+pub fn parse_vars(text: &str) -> Result<IndexMap<String, Json>, Diagnostic> {
+    if text.trim().is_empty() {
+        return Ok(IndexMap::new());
+    }
+    crate::project::yaml::parse::<IndexMap<String, Json>>("--vars", text).map_err(|mut d| {
+        d.location = Location::file("--vars");
+        d
+    })
+}

@@ -1,0 +1,281 @@
+//! Runs a compiled node's SQL on DataFusion: parse with the Redshift dialect, apply the
+//! Redshift rewrites, plan (inlining lateral aliases the planner asks for), execute.
+//! Errors are located back in the user's file through the Jinja source map.
+
+use std::sync::LazyLock;
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::{DataFusionError, SchemaError};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{Cte, Ident, Query, Statement, TableAlias, With};
+use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::Token;
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
+use regex::Regex;
+
+use super::compile::Compiled;
+use crate::diagnostic::{Diagnostic, Location, line_col, offset_of};
+use crate::jinja::Templates;
+use crate::redshift::{lateral, rewrite};
+
+/// Where a compiled node came from, to locate its errors.
+pub struct Origin<'a> {
+    pub file: &'a str,
+    pub file_text: &'a str,
+    pub compiled: &'a Compiled,
+    pub templates: &'a Templates,
+}
+
+impl Origin<'_> {
+    /// The user's location for a 1-based line and column of the rendered SQL.
+    pub fn locate(&self, line: usize, column: usize) -> Location {
+        let sql = &self.compiled.rendered.sql;
+        let offset = offset_of(sql, line, column);
+        match self.compiled.rendered.map.origin(offset) {
+            Some(o) if o.template == self.file => {
+                let (l, c) = line_col(&self.compiled.template_source, o.offset);
+                Location::new(self.file, l, c)
+            }
+            Some(o) => match self.templates.macro_source(&o.template) {
+                Some(src) => {
+                    let (l, c) = line_col(&src, o.offset);
+                    Location::new(o.template, l, c)
+                }
+                None => Location::file(self.file),
+            },
+            None => Location::file(self.file),
+        }
+    }
+
+    pub fn locate_offset(&self, offset: usize) -> Location {
+        let (l, c) = line_col(&self.compiled.rendered.sql, offset);
+        self.locate(l, c)
+    }
+
+    pub fn error(&self, location: Location, message: String) -> Diagnostic {
+        let source = if location.file == self.file {
+            self.file_text.to_string()
+        } else {
+            self.templates.macro_source(&location.file).unwrap_or_default()
+        };
+        Diagnostic::error(location, message).with_source(&source)
+    }
+}
+
+static PARSER_LOCATION: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"\s*at Line: (\d+), Column: (\d+)"));
+
+/// Parses one SELECT (a model body), as Redshift would read it.
+pub fn parse_query(sql: &str, origin: &Origin) -> Result<Box<Query>, Diagnostic> {
+    let dialect = RedshiftSqlDialect {};
+    let statements = Parser::new(&dialect)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| {
+            let message = e.to_string();
+            let message = message.trim_start_matches("sql parser error: ").to_string();
+            let (location, message) = match PARSER_LOCATION.as_ref().ok().and_then(|re| {
+                re.captures(&message).map(|c| {
+                    let n = |i| c.get(i).and_then(|m| m.as_str().parse().ok()).unwrap_or(0);
+                    (n(1), n(2), re.replace(&message, "").to_string())
+                })
+            }) {
+                Some((l, c, m)) => (origin.locate(l, c), m),
+                None => (Location::file(origin.file), message),
+            };
+            origin.error(location, format!("SQL syntax error: {message}"))
+        })?;
+    let mut queries: Vec<Box<Query>> = statements
+        .into_iter()
+        .filter_map(|s| match s {
+            Statement::Query(q) => Some(q),
+            _ => None,
+        })
+        .collect();
+    match queries.len() {
+        1 => Ok(queries.remove(0)),
+        0 => Err(origin.error(
+            Location::new(origin.file, 1, 1),
+            "this node compiles to no SELECT statement".into(),
+        )
+        .with_hint("a model's body is one SELECT (with optional WITH clauses)")),
+        n => Err(origin.error(
+            Location::new(origin.file, 1, 1),
+            format!("this node compiles to {n} statements; a model is one SELECT"),
+        )),
+    }
+}
+
+/// Puts the ephemeral models' SQL in front of `query` as the CTEs dbt injects.
+pub fn inject_ctes(query: &mut Query, ctes: Vec<(String, Box<Query>)>) {
+    if ctes.is_empty() {
+        return;
+    }
+    let new: Vec<Cte> = ctes
+        .into_iter()
+        .map(|(name, q)| Cte {
+            alias: TableAlias {
+                explicit: false,
+                name: Ident::new(format!("__dbt__cte__{name}")),
+                columns: Vec::new(),
+                at: None,
+            },
+            query: q,
+            from: None,
+            materialized: None,
+            closing_paren_token: AttachedToken::empty(),
+        })
+        .collect();
+    match &mut query.with {
+        Some(with) => {
+            let mut all = new;
+            all.append(&mut with.cte_tables);
+            with.cte_tables = all;
+        }
+        None => {
+            query.with = Some(With {
+                with_token: AttachedToken(datafusion::sql::sqlparser::tokenizer::TokenWithSpan::wrap(
+                    Token::make_keyword("WITH"),
+                )),
+                recursive: false,
+                cte_tables: new,
+            });
+        }
+    }
+}
+
+fn missing_field(e: &DataFusionError) -> Option<String> {
+    match e.find_root() {
+        DataFusionError::SchemaError(err, _) => match err.as_ref() {
+            SchemaError::FieldNotFound { field, .. } if field.relation.is_none() => {
+                Some(field.name.clone())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Plans `query` against the tables registered in `ctx`.
+pub async fn plan(
+    ctx: &SessionContext,
+    query: Box<Query>,
+    origin: &Origin<'_>,
+) -> Result<LogicalPlan, Diagnostic> {
+    let mut statement = Statement::Query(query);
+    rewrite(&mut statement);
+    // Each round inlines one lateral alias the planner could not resolve.
+    for _ in 0..64 {
+        let state = ctx.state();
+        match state
+            .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))
+            .await
+        {
+            Ok(plan) => return Ok(plan),
+            Err(e) => {
+                if let Some(name) = missing_field(&e) {
+                    if lateral::inline_alias(&mut statement, &name) {
+                        continue;
+                    }
+                }
+                return Err(plan_error(&e, origin));
+            }
+        }
+    }
+    Err(origin.error(
+        Location::file(origin.file),
+        "too many lateral column aliases to resolve".into(),
+    ))
+}
+
+fn word_location(origin: &Origin, word: &str) -> Option<Location> {
+    let re = Regex::new(&format!(r"(?i)\b{}\b", regex::escape(word))).ok()?;
+    let m = re.find(&origin.compiled.rendered.sql)?;
+    Some(origin.locate_offset(m.start()))
+}
+
+/// A planning error, worded for the user and placed in their file.
+fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
+    let root = e.find_root();
+    let mut message = root.to_string();
+    for prefix in ["Error during planning: ", "Schema error: ", "SQL error: ", "This feature is not implemented: "] {
+        message = message.trim_start_matches(prefix).to_string();
+    }
+    let location = e
+        .diagnostic()
+        .and_then(|d| d.span)
+        .map(|s| origin.locate(s.start.line as usize, s.start.column as usize))
+        .or_else(|| match root {
+            DataFusionError::SchemaError(err, _) => match err.as_ref() {
+                SchemaError::FieldNotFound { field, .. } => word_location(origin, &field.name),
+                _ => None,
+            },
+            DataFusionError::Plan(m) => Regex::new(r"table '([^']+)' not found")
+                .ok()
+                .and_then(|re| re.captures(m))
+                .and_then(|c| c.get(1))
+                .and_then(|t| t.as_str().rsplit('.').next().map(str::to_string))
+                .and_then(|t| word_location(origin, &t)),
+            _ => None,
+        })
+        .unwrap_or_else(|| Location::file(origin.file));
+    let mut d = origin.error(location, message.clone());
+    if let DataFusionError::SchemaError(err, _) = root {
+        if let SchemaError::FieldNotFound {
+            field,
+            valid_fields,
+        } = err.as_ref()
+        {
+            let names: Vec<String> = valid_fields.iter().map(|c| c.name.clone()).collect();
+            d.message = format!("column \"{}\" does not exist", field.name);
+            if let Some(best) = crate::project::load::suggest(&field.name, names.iter()) {
+                d = d.with_hint(format!("did you mean `{best}`?"));
+            }
+        }
+    }
+    d
+}
+
+static FUNCTION_IN_MESSAGE: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^([a-z_][a-z0-9_]*)(?:\(\))?[: ]"));
+
+/// Runs a plan to completion.
+pub async fn collect(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+    origin: &Origin<'_>,
+) -> Result<Vec<RecordBatch>, Diagnostic> {
+    let run = async {
+        let df = ctx.execute_logical_plan(plan).await?;
+        df.collect().await
+    };
+    run.await.map_err(|e| {
+        let root = e.find_root();
+        let message = match root {
+            DataFusionError::Execution(m) => m.clone(),
+            DataFusionError::ArrowError(a, _) => a.to_string(),
+            other => other.to_string(),
+        };
+        // A runtime error has no position; point at the construct that raised it.
+        let location = FUNCTION_IN_MESSAGE
+            .as_ref()
+            .ok()
+            .and_then(|re| re.captures(&message))
+            .and_then(|c| c.get(1))
+            .and_then(|f| word_location(origin, f.as_str()))
+            .or_else(|| {
+                if message.contains("Cast error") || message.contains("invalid input syntax") {
+                    let sql = &origin.compiled.rendered.sql;
+                    let at = sql.find("::").or_else(|| sql.to_lowercase().find("cast("))?;
+                    Some(origin.locate_offset(at))
+                } else {
+                    None
+                }
+            })
+            .unwrap_or_else(|| Location::file(origin.file));
+        origin.error(location, format!("runtime error: {message}"))
+    })
+}

@@ -1,0 +1,719 @@
+//! Builds a project on DataFusion: sources and seeds as tables, models in DAG order,
+//! snapshots, tests with their failing rows; descendants of a failure are skipped.
+
+mod compile;
+mod execute;
+pub mod results;
+mod snapshot;
+pub mod tables;
+mod test_status;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use chrono::NaiveDateTime;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::common::TableReference;
+use datafusion::sql::sqlparser::ast::{Query, Statement};
+use indexmap::IndexSet;
+
+pub use compile::{CompileResolver, Compiled, Schemas, parse_vars};
+pub use results::{NodeResult, RunResults, Status, Summary};
+pub use test_status::{condition_holds, test_status};
+
+use crate::dag::Dag;
+use crate::diagnostic::{Diagnostic, Location};
+use crate::project::{LoadedProject, Node, NodeKind};
+use crate::redshift::functions::{self, format_timestamp};
+use crate::relation::Relation;
+use crate::selector;
+use execute::Origin;
+
+/// Time is a value the caller passes in; the engine never reads a clock itself.
+pub trait Clock: Send + Sync {
+    /// Seconds since an arbitrary start, for execution times.
+    fn seconds(&self) -> f64;
+}
+
+/// A clock that stands still: execution times read 0.
+#[derive(Debug, Default)]
+pub struct StoppedClock;
+
+impl Clock for StoppedClock {
+    fn seconds(&self) -> f64 {
+        0.0
+    }
+}
+
+/// The dbt command a run stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Build,
+    Run,
+    Test,
+    Seed,
+    Snapshot,
+    Compile,
+}
+
+impl Verb {
+    fn runs(self, kind: NodeKind) -> bool {
+        match self {
+            Verb::Build => kind != NodeKind::Source,
+            Verb::Run => kind == NodeKind::Model,
+            Verb::Test => kind == NodeKind::Test,
+            Verb::Seed => kind == NodeKind::Seed,
+            Verb::Snapshot => kind == NodeKind::Snapshot,
+            Verb::Compile => matches!(kind, NodeKind::Model | NodeKind::Test | NodeKind::Snapshot),
+        }
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub verb: Verb,
+    pub select: Vec<String>,
+    pub exclude: Vec<String>,
+    pub full_refresh: bool,
+}
+
+impl RunRequest {
+    pub fn new(verb: Verb) -> Self {
+        RunRequest {
+            verb,
+            select: Vec::new(),
+            exclude: Vec::new(),
+            full_refresh: false,
+        }
+    }
+}
+
+/// Progress of a run, for live output.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Started {
+        index: usize,
+        total: usize,
+        node: &'a Node,
+    },
+    Finished {
+        index: usize,
+        total: usize,
+        result: &'a NodeResult,
+    },
+}
+
+/// A loaded project bound to a DataFusion session.
+pub struct Engine {
+    loaded: LoadedProject,
+    dag: Dag,
+    ctx: SessionContext,
+    schemas: Schemas,
+    run_time: NaiveDateTime,
+    clock: Arc<dyn Clock>,
+    compiled: HashMap<String, String>,
+    built: HashSet<String>,
+    sources_loaded: bool,
+    /// Problems that did not stop the run (CSV oddities, sources without sample data).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("project", &self.loaded.project.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Binds `loaded` to a fresh session; `run_time` is what `getdate()` returns.
+    pub fn new(loaded: LoadedProject, run_time: NaiveDateTime) -> Result<Engine, Vec<Diagnostic>> {
+        let dag = Dag::build(&loaded.project)?;
+        let target = &loaded.project.target;
+        let mut config = SessionConfig::new()
+            .with_target_partitions(1)
+            .with_default_catalog_and_schema(target.database.clone(), target.schema.clone())
+            .with_create_default_catalog_and_schema(true)
+            .with_information_schema(false);
+        config.options_mut().sql_parser.enable_ident_normalization = true;
+        config.options_mut().sql_parser.collect_spans = true;
+        let ctx = SessionContext::new_with_config(config);
+        functions::register(&ctx, run_time);
+        let warnings = loaded.project.warnings.clone();
+        Ok(Engine {
+            loaded,
+            dag,
+            ctx,
+            schemas: Arc::new(RwLock::new(HashMap::new())),
+            run_time,
+            clock: Arc::new(StoppedClock),
+            compiled: HashMap::new(),
+            built: HashSet::new(),
+            sources_loaded: false,
+            warnings,
+        })
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn project(&self) -> &crate::project::Project {
+        &self.loaded.project
+    }
+
+    pub fn loaded(&self) -> &LoadedProject {
+        &self.loaded
+    }
+
+    pub fn dag(&self) -> &Dag {
+        &self.dag
+    }
+
+    pub fn run_time(&self) -> NaiveDateTime {
+        self.run_time
+    }
+
+    /// The compiled SQL of a node from the last run, if it was compiled.
+    pub fn compiled_sql(&self, unique_id: &str) -> Option<&str> {
+        self.compiled.get(unique_id).map(String::as_str)
+    }
+
+    /// The nodes a request covers, in the order they would run.
+    pub fn plan(&self, request: &RunRequest) -> Result<Vec<String>, String> {
+        let project = &self.loaded.project;
+        let mut chosen: IndexSet<String> =
+            selector::select(project, &self.dag, &request.select, &request.exclude)?;
+        if matches!(request.verb, Verb::Build | Verb::Test) {
+            let mut with_tests = chosen.clone();
+            selector::with_attached_tests(project, &self.dag, &mut with_tests);
+            if !request.exclude.is_empty() {
+                let dropped = selector::select(project, &self.dag, &[], &request.exclude)?;
+                let all = selector::select(project, &self.dag, &[], &[])?;
+                let excluded: HashSet<&String> = all.iter().filter(|i| !dropped.contains(*i)).collect();
+                with_tests.retain(|i| !excluded.contains(i));
+            }
+            chosen = with_tests;
+        }
+        Ok(self
+            .dag
+            .order(project)
+            .into_iter()
+            .filter(|id| chosen.contains(id))
+            .filter(|id| {
+                project
+                    .nodes
+                    .get(id)
+                    .is_some_and(|n| request.verb.runs(n.kind) && n.materialized() != "ephemeral")
+            })
+            .collect())
+    }
+
+    fn register(&mut self, relation: &Relation, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(), String> {
+        let catalog = match self.ctx.catalog(&relation.database) {
+            Some(c) => c,
+            None => {
+                let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
+                self.ctx.register_catalog(relation.database.clone(), c.clone());
+                c
+            }
+        };
+        if catalog.schema(&relation.schema).is_none() {
+            catalog
+                .register_schema(&relation.schema, Arc::new(MemorySchemaProvider::new()))
+                .map_err(|e| e.to_string())?;
+        }
+        let reference = TableReference::full(
+            relation.database.clone(),
+            relation.schema.clone(),
+            relation.identifier.clone(),
+        );
+        let _ = self.ctx.deregister_table(reference.clone());
+        let table = MemTable::try_new(schema.clone(), vec![batches]).map_err(|e| e.to_string())?;
+        self.ctx
+            .register_table(reference, Arc::new(table))
+            .map_err(|e| e.to_string())?;
+        self.schemas
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(relation.clone(), schema);
+        Ok(())
+    }
+
+    /// Loads every source's sample data: `load` picks one load by index (0 = oldest),
+    /// `None` takes each source's latest.
+    pub fn load_sources(&mut self, load: Option<usize>) -> Result<(), Vec<Diagnostic>> {
+        let sources: Vec<_> = self.loaded.project.sources.values().cloned().collect();
+        let mut errors = Vec::new();
+        for source in sources {
+            let pick = match load {
+                Some(i) => source.loads.get(i.min(source.loads.len().saturating_sub(1))),
+                None => source.loads.last(),
+            };
+            let declared: HashMap<String, DataType> = source
+                .columns
+                .iter()
+                .filter_map(|c| {
+                    let t = c.data_type.as_deref().and_then(tables::arrow_type)?;
+                    Some((c.name.to_lowercase(), t))
+                })
+                .collect();
+            let result = match pick {
+                Some(l) => {
+                    let bytes = self.loaded.project.files.get(&l.path).unwrap_or_default();
+                    let loaded_at = crate::redshift::functions::parse_timestamp(&l.loaded_at)
+                        .and_then(|t| t.and_utc().timestamp_nanos_opt())
+                        .unwrap_or(0);
+                    let synced = source
+                        .loaded_at_field
+                        .clone()
+                        .unwrap_or_else(|| "_fivetran_synced".into());
+                    tables::read_csv(
+                        &l.path,
+                        bytes,
+                        b',',
+                        &|name| declared.get(name).cloned(),
+                        false,
+                        Some((&synced, loaded_at)),
+                    )
+                }
+                None => {
+                    self.warnings.push(
+                        Diagnostic::warning(
+                            source.location.clone(),
+                            format!(
+                                "source {}.{} has no sample data; it reads as an empty table",
+                                source.source_name, source.name
+                            ),
+                        )
+                        .with_hint(format!(
+                            "add data/{}/{}/<load date>.csv",
+                            source.source_name, source.name
+                        )),
+                    );
+                    let fields: Vec<Field> = source
+                        .columns
+                        .iter()
+                        .map(|c| {
+                            let t = c
+                                .data_type
+                                .as_deref()
+                                .and_then(tables::arrow_type)
+                                .unwrap_or(DataType::Utf8);
+                            Field::new(c.name.to_lowercase(), t, true)
+                        })
+                        .collect();
+                    Ok((RecordBatch::new_empty(Arc::new(Schema::new(fields))), Vec::new()))
+                }
+            };
+            match result {
+                Ok((batch, warnings)) => {
+                    self.warnings.extend(warnings);
+                    if let Err(e) = self.register(&source.relation, batch.schema(), vec![batch]) {
+                        errors.push(Diagnostic::error(source.location.clone(), e));
+                    }
+                }
+                Err(d) => errors.push(d),
+            }
+        }
+        self.sources_loaded = true;
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    /// Runs a request, reporting progress through `on_event`.
+    pub async fn run(
+        &mut self,
+        request: &RunRequest,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<RunResults, String> {
+        let started = self.clock.seconds();
+        if !self.sources_loaded {
+            if let Err(errors) = self.load_sources(None) {
+                return Err(errors.iter().map(|d| format!("{d:#}")).collect::<Vec<_>>().join("\n"));
+            }
+        }
+        let planned = self.plan(request)?;
+        let mut results = RunResults::default();
+        // Upstream nodes outside the selection are built first, quietly, so that the
+        // selection can read them: there is no warehouse holding an earlier build.
+        if request.verb != Verb::Compile {
+            let planned_set: HashSet<&String> = planned.iter().collect();
+            let mut needed: IndexSet<String> = IndexSet::new();
+            for id in &planned {
+                for a in self.dag.ancestors(id, None) {
+                    let is_buildable = self.loaded.project.nodes.get(&a).is_some_and(|n| {
+                        n.kind != NodeKind::Test && n.materialized() != "ephemeral"
+                    });
+                    if is_buildable && !planned_set.contains(&a) && !self.built.contains(&a) {
+                        needed.insert(a);
+                    }
+                }
+            }
+            let order: Vec<String> = self
+                .dag
+                .order(&self.loaded.project)
+                .into_iter()
+                .filter(|id| needed.contains(id))
+                .collect();
+            for id in order {
+                let r = self.run_node(&id, request).await;
+                if r.status != Status::Success {
+                    results.deferred.push(format!("{} ({})", r.name, r.status.as_str()));
+                } else {
+                    results.deferred.push(r.name.clone());
+                }
+            }
+        }
+        let total = planned.len();
+        let mut blocked: HashSet<String> = HashSet::new();
+        for (i, id) in planned.iter().enumerate() {
+            let Some(node) = self.loaded.project.nodes.get(id).cloned() else {
+                continue;
+            };
+            on_event(Event::Started {
+                index: i + 1,
+                total,
+                node: &node,
+            });
+            let upstream_failed = self
+                .dag
+                .parents(id)
+                .iter()
+                .find(|p| blocked.contains(*p))
+                .cloned();
+            let result = match upstream_failed {
+                Some(p) => {
+                    let name = self
+                        .loaded
+                        .project
+                        .nodes
+                        .get(&p)
+                        .map_or(p.clone(), |n| n.name.clone());
+                    self.result(&node, Status::Skipped, Some(format!("skipped: upstream {name} did not succeed")))
+                }
+                None => self.run_node(id, request).await,
+            };
+            if result.status.blocks_children() {
+                blocked.insert(id.clone());
+                if node.kind == NodeKind::Test && request.verb == Verb::Build {
+                    for p in self.dag.parents(id) {
+                        blocked.insert(p);
+                    }
+                }
+            }
+            on_event(Event::Finished {
+                index: i + 1,
+                total,
+                result: &result,
+            });
+            results.results.push(result);
+        }
+        results.elapsed_time = self.clock.seconds() - started;
+        Ok(results)
+    }
+
+    fn result(&self, node: &Node, status: Status, message: Option<String>) -> NodeResult {
+        NodeResult {
+            unique_id: node.unique_id.clone(),
+            name: node.name.clone(),
+            kind: node.kind,
+            materialized: node.materialized().to_string(),
+            relation: node.relation.short(),
+            status,
+            rows: None,
+            failures: None,
+            message,
+            diagnostic: None,
+            failing_rows: Vec::new(),
+            execution_time: 0.0,
+            compiled_sql: self.compiled.get(&node.unique_id).cloned(),
+        }
+    }
+
+    fn error_result(&self, node: &Node, d: Diagnostic) -> NodeResult {
+        let mut r = self.result(node, Status::Error, Some(format!("{d:#}")));
+        r.diagnostic = Some(d);
+        r
+    }
+
+    async fn run_node(&mut self, id: &str, request: &RunRequest) -> NodeResult {
+        let Some(node) = self.loaded.project.nodes.get(id).cloned() else {
+            return NodeResult {
+                unique_id: id.to_string(),
+                name: id.to_string(),
+                kind: NodeKind::Model,
+                materialized: String::new(),
+                relation: String::new(),
+                status: Status::Error,
+                rows: None,
+                failures: None,
+                message: Some(format!("no node {id}")),
+                diagnostic: None,
+                failing_rows: Vec::new(),
+                execution_time: 0.0,
+                compiled_sql: None,
+            };
+        };
+        let start = self.clock.seconds();
+        let outcome = match node.kind {
+            NodeKind::Seed => self.run_seed(&node).map(|rows| (rows, None, Vec::new())),
+            _ if request.verb == Verb::Compile => self.compile_only(&node).map(|_| (0, None, Vec::new())),
+            NodeKind::Model | NodeKind::Snapshot => self
+                .run_model(&node, request)
+                .await
+                .map(|rows| (rows, None, Vec::new())),
+            NodeKind::Test => self
+                .run_test(&node)
+                .await
+                .map(|(failures, rows)| (0, Some(failures), rows)),
+            NodeKind::Source => Ok((0, None, Vec::new())),
+        };
+        let mut result = match outcome {
+            Ok((rows, failures, failing_rows)) => {
+                let status = match failures {
+                    Some(f) => match test_status(&node.config, f) {
+                        Ok(s) => s,
+                        Err(m) => {
+                            let d = Diagnostic::error(node.location.clone(), m);
+                            return self.error_result(&node, d);
+                        }
+                    },
+                    None => Status::Success,
+                };
+                let mut r = self.result(&node, status, None);
+                r.rows = failures.is_none().then_some(rows);
+                r.failures = failures;
+                r.failing_rows = failing_rows;
+                r
+            }
+            Err(d) => self.error_result(&node, d),
+        };
+        result.compiled_sql = self.compiled.get(id).cloned();
+        result.execution_time = self.clock.seconds() - start;
+        result
+    }
+
+    fn run_seed(&mut self, node: &Node) -> Result<u64, Diagnostic> {
+        let bytes = self.loaded.project.files.get(&node.path).unwrap_or_default().to_vec();
+        let types: HashMap<String, DataType> = node
+            .config
+            .get("column_types")
+            .and_then(|v| v.as_object())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.to_lowercase(), tables::arrow_type(v.as_str()?)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let delimiter = node
+            .config
+            .str("delimiter")
+            .and_then(|d| d.bytes().next())
+            .unwrap_or(b',');
+        let (batch, warnings) = tables::read_csv(
+            &node.path,
+            &bytes,
+            delimiter,
+            &|name| types.get(name).cloned(),
+            true,
+            None,
+        )?;
+        self.warnings.extend(warnings);
+        let rows = batch.num_rows() as u64;
+        self.register(&node.relation, batch.schema(), vec![batch])
+            .map_err(|e| Diagnostic::error(Location::file(&node.path), e))?;
+        self.built.insert(node.unique_id.clone());
+        Ok(rows)
+    }
+
+    fn resolver(&self) -> Arc<CompileResolver> {
+        Arc::new(CompileResolver::new(&self.loaded.project, self.schemas.clone()))
+    }
+
+    fn compile(&self, node: &Node) -> Result<Compiled, Diagnostic> {
+        let run_started_at = format_timestamp(&self.run_time);
+        compile::compile_node(&self.loaded, node, self.resolver(), &run_started_at, false)
+    }
+
+    fn compile_only(&mut self, node: &Node) -> Result<(), Diagnostic> {
+        let compiled = self.compile(node)?;
+        let file_text = self.loaded.project.files.text(&node.path).unwrap_or_default();
+        let origin = Origin {
+            file: &node.path,
+            file_text: &file_text,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        let query = self.query_with_ephemerals(node, &compiled, &origin)?;
+        let sql = if compiled.ephemerals.is_empty() {
+            compiled.rendered.sql.clone()
+        } else {
+            query.to_string()
+        };
+        self.compiled.insert(node.unique_id.clone(), sql);
+        Ok(())
+    }
+
+    /// Parses the node's SQL and injects the ephemeral models it reads as CTEs.
+    fn query_with_ephemerals(
+        &self,
+        node: &Node,
+        compiled: &Compiled,
+        origin: &Origin,
+    ) -> Result<Box<Query>, Diagnostic> {
+        let mut query = execute::parse_query(&compiled.rendered.sql, origin)?;
+        let mut ctes: Vec<(String, Box<Query>)> = Vec::new();
+        let mut pending: Vec<String> = compiled.ephemerals.clone();
+        let mut seen: HashSet<String> = HashSet::new();
+        while let Some(name) = pending.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let Some(eph) = self.loaded.project.node_by_name(NodeKind::Model, &name).cloned() else {
+                continue;
+            };
+            let c = self.compile(&eph)?;
+            let text = self.loaded.project.files.text(&eph.path).unwrap_or_default();
+            let o = Origin {
+                file: &eph.path,
+                file_text: &text,
+                compiled: &c,
+                templates: &self.loaded.templates,
+            };
+            let q = execute::parse_query(&c.rendered.sql, &o)?;
+            ctes.insert(0, (name, q));
+            pending.extend(c.ephemerals.iter().cloned());
+        }
+        // Deeper ephemerals were discovered later and inserted first, so they come first.
+        execute::inject_ctes(&mut query, ctes);
+        let _ = node;
+        Ok(query)
+    }
+
+    async fn run_model(&mut self, node: &Node, _request: &RunRequest) -> Result<u64, Diagnostic> {
+        let compiled = self.compile(node)?;
+        let file_text = self.loaded.project.files.text(&node.path).unwrap_or_default();
+        let origin = Origin {
+            file: &node.path,
+            file_text: &file_text,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        let mut query = self.query_with_ephemerals(node, &compiled, &origin)?;
+        self.compiled.insert(
+            node.unique_id.clone(),
+            if compiled.ephemerals.is_empty() {
+                compiled.rendered.sql.clone()
+            } else {
+                query.to_string()
+            },
+        );
+        if node.kind == NodeKind::Snapshot {
+            let outer_sql = snapshot::first_run_select(node)?;
+            let mut outer = match datafusion::sql::sqlparser::parser::Parser::parse_sql(
+                &datafusion::sql::sqlparser::dialect::RedshiftSqlDialect {},
+                &outer_sql,
+            ) {
+                Ok(mut stmts) => match stmts.pop() {
+                    Some(Statement::Query(q)) => q,
+                    _ => return Err(Diagnostic::error(Location::file(&node.path), "snapshot config produced no query")),
+                },
+                Err(e) => {
+                    return Err(Diagnostic::error(
+                        Location::file(&node.path),
+                        format!("snapshot config does not make valid SQL: {e}"),
+                    )
+                    .with_hint("check unique_key, updated_at and dbt_valid_to_current"));
+                }
+            };
+            if let Some(with) = &mut outer.with {
+                if let Some(cte) = with.cte_tables.first_mut() {
+                    cte.query = query;
+                }
+            }
+            query = outer;
+        }
+        let plan = execute::plan(&self.ctx, query, &origin).await?;
+        let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
+        let batches = execute::collect(&self.ctx, plan, &origin).await?;
+        let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+        let schema = batches.first().map_or(schema, |b| b.schema());
+        let schema = unqualified(schema);
+        let batches = batches
+            .into_iter()
+            .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Diagnostic::error(Location::file(&node.path), e.to_string()))?;
+        self.register(&node.relation, schema, batches)
+            .map_err(|e| Diagnostic::error(Location::file(&node.path), e))?;
+        self.built.insert(node.unique_id.clone());
+        Ok(rows)
+    }
+
+    async fn run_test(&mut self, node: &Node) -> Result<(u64, Vec<RecordBatch>), Diagnostic> {
+        let compiled = self.compile(node)?;
+        let file_text = self.loaded.project.files.text(&node.path).unwrap_or_default();
+        let origin = Origin {
+            file: &node.path,
+            file_text: &file_text,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        let query = self.query_with_ephemerals(node, &compiled, &origin)?;
+        self.compiled.insert(node.unique_id.clone(), compiled.rendered.sql.clone());
+        let plan = execute::plan(&self.ctx, query, &origin).await.map_err(|d| {
+            if node.generic_test.is_some() {
+                Diagnostic::error(node.location.clone(), d.message.clone())
+                    .with_source(&file_text)
+                    .with_hint("check the column and arguments this test names")
+            } else {
+                d
+            }
+        })?;
+        let batches = execute::collect(&self.ctx, plan, &origin).await?;
+        let failures: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+        let limit = node
+            .config
+            .get("limit")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(500) as usize;
+        let mut kept = Vec::new();
+        let mut left = limit;
+        for b in batches {
+            if left == 0 {
+                break;
+            }
+            let take = b.num_rows().min(left);
+            kept.push(b.slice(0, take));
+            left -= take;
+        }
+        Ok((failures, kept))
+    }
+
+    /// Rows of a built relation (after a run), at most `limit`.
+    pub async fn preview(&self, relation: &Relation, limit: usize) -> Result<Vec<RecordBatch>, String> {
+        let df = self
+            .ctx
+            .sql(&format!("select * from {relation} limit {limit}"))
+            .await
+            .map_err(|e| e.to_string())?;
+        df.collect().await.map_err(|e| e.to_string())
+    }
+}
+
+/// Output columns without table qualifiers, as a warehouse table has them.
+fn unqualified(schema: SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| Field::new(f.name().to_lowercase(), f.data_type().clone(), true))
+        .collect();
+    Arc::new(Schema::new(fields))
+}

@@ -1,0 +1,226 @@
+//! Node selection as dbt spells it: `stg_leads`, `+model`, `model+`, `2+model+1`, `@model`,
+//! `tag:nightly`, `path:models/staging`, `source:crm+`, `resource_type:snapshot`,
+//! `config.materialized:table`, globs (`stg_*`), unions (spaces) and intersections (commas).
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use indexmap::IndexSet;
+use regex::Regex;
+
+use crate::dag::Dag;
+use crate::project::{NodeKind, Project};
+
+static SPEC: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^(@)?(?:(\d*)\+)?([^+@]+?)(?:\+(\d*))?$"));
+
+/// Resolves `--select` and `--exclude` to unique ids. An empty selection means everything.
+pub fn select(
+    project: &Project,
+    dag: &Dag,
+    select: &[String],
+    exclude: &[String],
+) -> Result<IndexSet<String>, String> {
+    let mut chosen: IndexSet<String> = if select.iter().all(|s| s.trim().is_empty()) {
+        project
+            .sources
+            .keys()
+            .chain(project.nodes.keys())
+            .cloned()
+            .collect()
+    } else {
+        union(project, dag, select)?
+    };
+    if !exclude.is_empty() {
+        let dropped = union(project, dag, exclude)?;
+        chosen.retain(|id| !dropped.contains(id));
+    }
+    Ok(chosen)
+}
+
+fn union(project: &Project, dag: &Dag, args: &[String]) -> Result<IndexSet<String>, String> {
+    let mut out = IndexSet::new();
+    for arg in args {
+        for term in arg.split_whitespace() {
+            let mut acc: Option<IndexSet<String>> = None;
+            for spec in term.split(',') {
+                let set = one(project, dag, spec)?;
+                acc = Some(match acc {
+                    None => set,
+                    Some(prev) => prev.intersection(&set).cloned().collect(),
+                });
+            }
+            out.extend(acc.unwrap_or_default());
+        }
+    }
+    Ok(out)
+}
+
+fn one(project: &Project, dag: &Dag, spec: &str) -> Result<IndexSet<String>, String> {
+    let Ok(re) = &*SPEC else {
+        return Err("selector syntax is unavailable".into());
+    };
+    let caps = re
+        .captures(spec)
+        .ok_or_else(|| format!("`{spec}` is not a selector dbt understands"))?;
+    let at = caps.get(1).is_some();
+    let parents = caps.get(2).map(|m| m.as_str().parse::<usize>().ok());
+    let body = caps.get(3).map_or("", |m| m.as_str());
+    let children = caps.get(4).map(|m| m.as_str().parse::<usize>().ok());
+    let base = matches(project, body)?;
+    if base.is_empty() {
+        return Err(format!(
+            "the selector `{spec}` matches nothing in this project"
+        ));
+    }
+    let mut out: IndexSet<String> = base.iter().cloned().collect();
+    for id in &base {
+        if let Some(depth) = parents {
+            out.extend(dag.ancestors(id, depth));
+        }
+        if let Some(depth) = children {
+            out.extend(dag.descendants(id, depth));
+        }
+        if at {
+            let down = dag.descendants(id, None);
+            for d in &down {
+                out.extend(dag.ancestors(d, None));
+            }
+            out.extend(down);
+        }
+    }
+    Ok(out)
+}
+
+fn glob(pattern: &str, value: &str) -> bool {
+    if !pattern.contains('*') && !pattern.contains('?') {
+        return pattern == value;
+    }
+    let re = format!(
+        "^{}$",
+        regex::escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    );
+    Regex::new(&re).is_ok_and(|r| r.is_match(value))
+}
+
+/// The unique ids a single method:value selects.
+fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
+    let (method, value) = match body.split_once(':') {
+        Some((m, v)) => (m, v),
+        None if body.contains('/') || body.ends_with(".sql") => ("path", body),
+        None => ("fqn", body),
+    };
+    let nodes = project.nodes.values();
+    let out: Vec<String> = match method {
+        "fqn" => {
+            let parts: Vec<&str> = value.split('.').collect();
+            nodes
+                .filter(|n| {
+                    let fqn = fqn(&project.name, &n.path, &n.name);
+                    glob(value, &n.name)
+                        || (parts.len() > 1
+                            && fqn.len() >= parts.len()
+                            && (0..=fqn.len() - parts.len()).any(|s| {
+                                parts.iter().enumerate().all(|(i, p)| glob(p, &fqn[s + i]))
+                            }))
+                })
+                .map(|n| n.unique_id.clone())
+                .collect()
+        }
+        "tag" => nodes
+            .filter(|n| n.config.tags().iter().any(|t| glob(value, t)))
+            .map(|n| n.unique_id.clone())
+            .collect(),
+        "path" | "file" => {
+            let v = value.trim_end_matches('/');
+            nodes
+                .filter(|n| {
+                    n.path == v
+                        || n.path.starts_with(&format!("{v}/"))
+                        || glob(v, &n.path)
+                        || (method == "file" && n.path.rsplit('/').next() == Some(v))
+                })
+                .map(|n| n.unique_id.clone())
+                .collect()
+        }
+        "source" => {
+            let (src, table) = value.split_once('.').unwrap_or((value, "*"));
+            project
+                .sources
+                .values()
+                .filter(|s| glob(src, &s.source_name) && glob(table, &s.name))
+                .map(|s| s.unique_id.clone())
+                .collect()
+        }
+        "resource_type" => {
+            if value == "source" {
+                project.sources.keys().cloned().collect()
+            } else {
+                nodes
+                    .filter(|n| n.kind.as_str() == value)
+                    .map(|n| n.unique_id.clone())
+                    .collect()
+            }
+        }
+        "test_type" => nodes
+            .filter(|n| {
+                n.kind == NodeKind::Test
+                    && (n.generic_test.is_some() == (value == "generic")
+                        || (value == "data" || value == "singular") && n.generic_test.is_none())
+            })
+            .map(|n| n.unique_id.clone())
+            .collect(),
+        "test_name" => nodes
+            .filter(|n| {
+                n.generic_test
+                    .as_ref()
+                    .is_some_and(|g| glob(value, &g.test_name))
+            })
+            .map(|n| n.unique_id.clone())
+            .collect(),
+        m if m.starts_with("config.") => {
+            let key = &m["config.".len()..];
+            nodes
+                .filter(|n| match n.config.get(key) {
+                    Some(serde_json::Value::String(s)) => glob(value, s),
+                    Some(serde_json::Value::Array(items)) => items
+                        .iter()
+                        .any(|i| i.as_str().is_some_and(|s| glob(value, s))),
+                    Some(other) => other.to_string() == value,
+                    None => false,
+                })
+                .map(|n| n.unique_id.clone())
+                .collect()
+        }
+        other => {
+            return Err(format!(
+                "`{other}` is not a selector method modelplay knows (try tag:, path:, source:, resource_type:, config.*:)"
+            ));
+        }
+    };
+    Ok(out)
+}
+
+/// dbt's fully qualified name: project, folders below the resource root, name.
+fn fqn(project: &str, path: &str, name: &str) -> Vec<String> {
+    let mut parts: Vec<String> = vec![project.to_string()];
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments.len() > 2 {
+        parts.extend(segments[1..segments.len() - 1].iter().map(|s| s.to_string()));
+    }
+    parts.push(name.to_string());
+    parts
+}
+
+/// Tests whose every tested node is selected (dbt's "eager" indirect selection picks a test
+/// when any parent is selected; we follow that).
+pub fn with_attached_tests(project: &Project, dag: &Dag, chosen: &mut IndexSet<String>) {
+    let selected: HashSet<String> = chosen.iter().cloned().collect();
+    for node in project.nodes.values() {
+        if node.kind == NodeKind::Test
+            && dag.parents(&node.unique_id).iter().any(|p| selected.contains(p))
+        {
+            chosen.insert(node.unique_id.clone());
+        }
+    }
+}
