@@ -1,1 +1,120 @@
-fn main() {}
+//! `modelplay`: build, run, test and inspect a dbt project for Redshift on your machine.
+
+mod commands;
+mod disk;
+mod output;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "modelplay", version, about = "Run dbt projects for Amazon Redshift locally, on sample data")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every project command takes, spelt as dbt spells them.
+#[derive(Args, Clone, Debug)]
+pub struct ProjectArgs {
+    /// The folder holding dbt_project.yml.
+    #[arg(long, default_value = ".", global = true)]
+    pub project_dir: PathBuf,
+    /// Nodes to include (dbt selection syntax).
+    #[arg(short = 's', long = "select", alias = "models", short_alias = 'm', num_args = 1.., global = true)]
+    pub select: Vec<String>,
+    /// Nodes to leave out.
+    #[arg(long, num_args = 1.., global = true)]
+    pub exclude: Vec<String>,
+    /// Project variables as YAML, e.g. '{start_date: 2024-01-01}'.
+    #[arg(long, global = true)]
+    pub vars: Option<String>,
+    /// What getdate() returns, e.g. '2024-05-16 12:00:00' (default: now, UTC).
+    #[arg(long, global = true)]
+    pub run_time: Option<String>,
+    /// Where artifacts are written, relative to the project.
+    #[arg(long, default_value = "target", global = true)]
+    pub target_path: PathBuf,
+    /// Rebuild incremental models from scratch.
+    #[arg(long, global = true)]
+    pub full_refresh: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Seed, run, snapshot and test, in DAG order.
+    Build(ProjectArgs),
+    /// Build the models.
+    Run(ProjectArgs),
+    /// Run the tests.
+    Test(ProjectArgs),
+    /// Load the seed CSV files.
+    Seed(ProjectArgs),
+    /// Take the snapshots.
+    Snapshot(ProjectArgs),
+    /// Render every node's SQL into target/compiled.
+    Compile(ProjectArgs),
+    /// List the project's resources.
+    #[command(alias = "list")]
+    Ls {
+        #[command(flatten)]
+        args: ProjectArgs,
+        /// `name`, `path`, `json` or `selector` (the default).
+        #[arg(long, default_value = "selector")]
+        output: String,
+        #[arg(long)]
+        resource_type: Option<String>,
+    },
+    /// Build a node and print its rows.
+    Show {
+        #[command(flatten)]
+        args: ProjectArgs,
+        /// How many rows to print.
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+    },
+    /// Write generated sample data for the built-in project.
+    Sample {
+        /// The folder to write `data/` into (a project folder).
+        #[arg(long, default_value = "sample-data/brightwheel")]
+        out: PathBuf,
+        /// Rows per state file.
+        #[arg(long, default_value_t = 60)]
+        rows: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    use commands::Task;
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Build(a) => commands::run(Task::Build, a).await,
+            Command::Run(a) => commands::run(Task::Run, a).await,
+            Command::Test(a) => commands::run(Task::Test, a).await,
+            Command::Seed(a) => commands::run(Task::Seed, a).await,
+            Command::Snapshot(a) => commands::run(Task::Snapshot, a).await,
+            Command::Compile(a) => commands::run(Task::Compile, a).await,
+            Command::Ls {
+                args,
+                output,
+                resource_type,
+            } => commands::ls(args, &output, resource_type.as_deref()),
+            Command::Show { args, limit } => commands::show(args, limit).await,
+            Command::Sample { out, rows, seed } => commands::sample(&out, rows, seed),
+        }
+    });
+    ExitCode::from(code)
+}

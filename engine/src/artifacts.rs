@@ -1,1 +1,250 @@
-//! placeholder
+//! dbt's artifacts, `manifest.json` (v12) and `run_results.json` (v6), in dbt's own shape,
+//! so that tools which read dbt artifacts read ours.
+
+use serde_json::{Map, Value as Json, json};
+use sha2::{Digest, Sha256};
+
+use crate::project::{Node, NodeKind, Project};
+use crate::run::{Engine, RunResults, Status};
+
+const DBT_VERSION: &str = "1.9.0";
+const INVOCATION_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+fn metadata(project: &Project, generated_at: &str, schema: &str) -> Json {
+    json!({
+        "dbt_schema_version": schema,
+        "dbt_version": DBT_VERSION,
+        "generated_at": generated_at,
+        "invocation_id": INVOCATION_ID,
+        "env": {},
+        "project_name": project.name,
+        "adapter_type": "redshift",
+        "modelplay_version": env!("CARGO_PKG_VERSION"),
+    })
+}
+
+fn sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The node's path below its resource folder, as dbt's `path` field has it.
+fn resource_path(path: &str) -> &str {
+    path.split_once('/').map_or(path, |(_, rest)| rest)
+}
+
+/// dbt's fully qualified name for a node.
+pub fn fqn(project: &Project, node: &Node) -> Vec<String> {
+    let mut parts = vec![project.name.clone()];
+    let folders: Vec<&str> = resource_path(&node.path).split('/').collect();
+    if node.generic_test.is_none() && folders.len() > 1 {
+        parts.extend(folders[..folders.len() - 1].iter().map(|s| s.to_string()));
+    }
+    parts.push(node.name.clone());
+    parts
+}
+
+fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
+    let columns: Map<String, Json> = node
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                json!({"name": c.name, "description": c.description, "data_type": c.data_type,
+                       "meta": {}, "tags": [], "constraints": [], "quote": null}),
+            )
+        })
+        .collect();
+    let mut refs = Vec::new();
+    let mut sources = Vec::new();
+    let mut nodes = Vec::new();
+    for dep in &node.depends_on {
+        if let Some(s) = project.sources.get(dep) {
+            sources.push(json!([s.source_name, s.name]));
+        } else if let Some(n) = project.nodes.get(dep) {
+            refs.push(json!({"name": n.name, "package": null, "version": null}));
+        }
+        nodes.push(json!(dep));
+    }
+    let mut config = serde_json::to_value(&node.config).unwrap_or_else(|_| json!({}));
+    if let Json::Object(map) = &mut config {
+        map.entry("materialized").or_insert(json!(node.materialized()));
+        map.entry("enabled").or_insert(json!(true));
+        map.entry("tags").or_insert(json!([]));
+    }
+    let mut out = json!({
+        "database": node.relation.database,
+        "schema": node.relation.schema,
+        "name": node.name,
+        "resource_type": node.kind.as_str(),
+        "package_name": project.name,
+        "path": resource_path(&node.path),
+        "original_file_path": node.path,
+        "unique_id": node.unique_id,
+        "fqn": fqn(project, node),
+        "alias": node.relation.identifier,
+        "checksum": {"name": "sha256", "checksum": sha256(&node.raw_sql)},
+        "config": config,
+        "tags": node.config.tags(),
+        "description": node.description,
+        "columns": columns,
+        "meta": {},
+        "docs": {"show": true, "node_color": null},
+        "depends_on": {"macros": [], "nodes": nodes},
+        "refs": refs,
+        "sources": sources,
+        "raw_code": node.raw_sql,
+        "language": "sql",
+        "relation_name": (node.kind != NodeKind::Test && node.materialized() != "ephemeral")
+            .then(|| node.relation.to_string()),
+        "compiled": compiled.is_some(),
+        "compiled_code": compiled,
+        "extra_ctes_injected": compiled.is_some(),
+        "extra_ctes": [],
+    });
+    if let (Some(test), Json::Object(map)) = (&node.generic_test, &mut out) {
+        map.insert(
+            "test_metadata".into(),
+            json!({"name": test.test_name, "kwargs": test.kwargs, "namespace": test.namespace}),
+        );
+        map.insert("column_name".into(), json!(test.column_name));
+        map.insert("attached_node".into(), json!(test.attached_to));
+    }
+    out
+}
+
+/// `manifest.json`.
+pub fn manifest(engine: &Engine, generated_at: &str) -> Json {
+    let project = engine.project();
+    let nodes: Map<String, Json> = project
+        .nodes
+        .values()
+        .filter(|n| n.kind != NodeKind::Source)
+        .map(|n| {
+            (
+                n.unique_id.clone(),
+                node_json(project, n, engine.compiled_sql(&n.unique_id)),
+            )
+        })
+        .collect();
+    let sources: Map<String, Json> = project
+        .sources
+        .values()
+        .map(|s| {
+            let columns: Map<String, Json> = s
+                .columns
+                .iter()
+                .map(|c| {
+                    (
+                        c.name.clone(),
+                        json!({"name": c.name, "description": c.description, "data_type": c.data_type, "meta": {}, "tags": []}),
+                    )
+                })
+                .collect();
+            (
+                s.unique_id.clone(),
+                json!({
+                    "database": s.relation.database,
+                    "schema": s.relation.schema,
+                    "name": s.name,
+                    "resource_type": "source",
+                    "package_name": project.name,
+                    "path": s.location.file,
+                    "original_file_path": s.location.file,
+                    "unique_id": s.unique_id,
+                    "fqn": [project.name, s.source_name, s.name],
+                    "source_name": s.source_name,
+                    "source_description": "",
+                    "loader": "",
+                    "identifier": s.relation.identifier,
+                    "loaded_at_field": s.loaded_at_field,
+                    "freshness": s.freshness,
+                    "description": s.description,
+                    "columns": columns,
+                    "meta": {}, "source_meta": {}, "tags": [],
+                    "config": {"enabled": true},
+                    "relation_name": s.relation.to_string(),
+                }),
+            )
+        })
+        .collect();
+    let mut parent_map = Map::new();
+    let mut child_map = Map::new();
+    for id in project.sources.keys().chain(project.nodes.keys()) {
+        let parents: Vec<Json> = engine.dag().parents(id).into_iter().map(Json::String).collect();
+        let children: Vec<Json> = engine
+            .dag()
+            .descendants(id, Some(1))
+            .into_iter()
+            .map(Json::String)
+            .collect();
+        parent_map.insert(id.clone(), Json::Array(parents));
+        child_map.insert(id.clone(), Json::Array(children));
+    }
+    json!({
+        "metadata": metadata(project, generated_at, "https://schemas.getdbt.com/dbt/manifest/v12.json"),
+        "nodes": nodes,
+        "sources": sources,
+        "macros": {},
+        "docs": {},
+        "exposures": {},
+        "metrics": {},
+        "groups": {},
+        "selectors": {},
+        "disabled": {},
+        "parent_map": parent_map,
+        "child_map": child_map,
+        "group_map": {},
+        "saved_queries": {},
+        "semantic_models": {},
+        "unit_tests": {},
+    })
+}
+
+/// `run_results.json`.
+pub fn run_results(engine: &Engine, results: &RunResults, generated_at: &str, args: Json) -> Json {
+    let project = engine.project();
+    let rows: Vec<Json> = results
+        .results
+        .iter()
+        .map(|r| {
+            let node = project.nodes.get(&r.unique_id);
+            let message = match r.status {
+                Status::Success => match (r.kind, r.rows) {
+                    (NodeKind::Seed, Some(n)) => Some(format!("INSERT {n}")),
+                    (_, Some(_)) if r.materialized == "view" => Some("CREATE VIEW".into()),
+                    (_, Some(n)) => Some(format!("SELECT {n}")),
+                    _ => None,
+                },
+                Status::Fail | Status::Warn => r.failures.map(|f| {
+                    format!("Got {f} result{}, configured to {} if != 0", if f == 1 { "" } else { "s" },
+                        if r.status == Status::Fail { "fail" } else { "warn" })
+                }),
+                _ => r.message.clone(),
+            };
+            json!({
+                "status": r.status.as_str(),
+                "timing": [],
+                "thread_id": "Thread-1",
+                "execution_time": r.execution_time,
+                "adapter_response": match r.rows { Some(n) => json!({"_message": message, "rows_affected": n}), None => json!({}) },
+                "message": message,
+                "failures": r.failures,
+                "unique_id": r.unique_id,
+                "compiled": r.compiled_sql.is_some(),
+                "compiled_code": r.compiled_sql,
+                "relation_name": node.filter(|n| n.kind != NodeKind::Test).map(|n| n.relation.to_string()),
+                "batch_results": null,
+            })
+        })
+        .collect();
+    json!({
+        "metadata": metadata(project, generated_at, "https://schemas.getdbt.com/dbt/run-results/v6.json"),
+        "results": rows,
+        "elapsed_time": results.elapsed_time,
+        "args": args,
+    })
+}

@@ -7,7 +7,8 @@ use datafusion::arrow::array::{
     TimestampNanosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use datafusion::arrow::record_batch::RecordBatch;
+pub use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
 
 use crate::csv_file::{CsvTable, normalized_headers, parse_csv};
 use crate::diagnostic::{Diagnostic, Location};
@@ -196,4 +197,12 @@ pub fn read_csv(
     let (table, warnings) = parse_csv(file, bytes, delimiter)?;
     let batch = batch_from_csv(file, &table, types, infer_types, extra)?;
     Ok((batch, warnings))
+}
+
+/// One value as Redshift prints it; empty for NULL.
+pub fn display_value(array: &ArrayRef, row: usize) -> String {
+    ScalarValue::try_from_array(array, row)
+        .ok()
+        .and_then(|v| crate::redshift::functions::to_text(&v).ok().flatten())
+        .unwrap_or_default()
 }

@@ -131,7 +131,7 @@ fn to_date(v: &ScalarValue) -> Result<ScalarValue> {
 }
 
 /// Any value as Redshift prints it.
-pub(crate) fn to_text(v: &ScalarValue) -> Result<Option<String>> {
+pub fn to_text(v: &ScalarValue) -> Result<Option<String>> {
     Ok(match v {
         v if v.is_null() => None,
         ScalarValue::Date32(_) | ScalarValue::Date64(_) => {

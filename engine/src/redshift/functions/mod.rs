@@ -19,7 +19,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 
-pub use casts::{format_timestamp, parse_timestamp};
+pub use casts::{format_timestamp, parse_timestamp, to_text};
 
 type RowFn = dyn Fn(&[ScalarValue]) -> Result<ScalarValue> + Send + Sync;
 type TypeFn = dyn Fn(&[DataType]) -> Result<DataType> + Send + Sync;

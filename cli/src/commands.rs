@@ -1,0 +1,300 @@
+//! What each subcommand does: load the project, run the engine, print, write artifacts.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use modelplay_engine::run::parse_vars;
+use modelplay_engine::{
+    Clock, Diagnostic, Engine, Event, LoadOptions, NodeKind, RunRequest, Severity, Verb, artifacts,
+    load_project,
+};
+
+use crate::ProjectArgs;
+use crate::{disk, output, table};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Task {
+    Build,
+    Run,
+    Test,
+    Seed,
+    Snapshot,
+    Compile,
+}
+
+struct WallClock(Instant);
+
+impl Clock for WallClock {
+    fn seconds(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
+}
+
+fn print_diagnostics(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{d:#}\n");
+    }
+}
+
+/// Loads the project and binds it to an engine; `Err` carries the exit code.
+fn open(args: &ProjectArgs) -> Result<Engine, u8> {
+    let files = disk::read_project(&args.project_dir).map_err(|e| {
+        eprintln!("error: {e}");
+        2
+    })?;
+    let vars = match args.vars.as_deref().map(parse_vars).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(d) => {
+            eprintln!("{d:#}");
+            return Err(2);
+        }
+    };
+    let options = LoadOptions {
+        vars,
+        env: std::env::vars().collect(),
+        ..LoadOptions::default()
+    };
+    let loaded = load_project(files, &options).map_err(|diags| {
+        print_diagnostics(&diags);
+        let n = diags.iter().filter(|d| d.severity == Severity::Error).count();
+        eprintln!("error: the project could not be parsed ({n} error{})", if n == 1 { "" } else { "s" });
+        2
+    })?;
+    let run_time = match &args.run_time {
+        Some(t) => modelplay_engine::redshift::functions::parse_timestamp(t).ok_or_else(|| {
+            eprintln!("error: --run-time `{t}` is not a timestamp (try '2024-05-16 12:00:00')");
+            2u8
+        })?,
+        None => chrono::Utc::now().naive_utc(),
+    };
+    let engine = Engine::new(loaded, run_time).map_err(|diags| {
+        print_diagnostics(&diags);
+        2u8
+    })?;
+    Ok(engine.with_clock(Arc::new(WallClock(Instant::now()))))
+}
+
+fn found_line(engine: &Engine) -> String {
+    let p = engine.project();
+    let count = |k: NodeKind| p.nodes.values().filter(|n| n.kind == k).count();
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "Found {}, {}, {}, {}, {}",
+        plural(count(NodeKind::Model), "model", "models"),
+        plural(count(NodeKind::Snapshot), "snapshot", "snapshots"),
+        plural(count(NodeKind::Test), "data test", "data tests"),
+        plural(count(NodeKind::Seed), "seed", "seeds"),
+        plural(p.sources.len(), "source", "sources"),
+    )
+}
+
+fn write_artifacts(args: &ProjectArgs, engine: &Engine, results: Option<&modelplay_engine::RunResults>, argv: &str) {
+    let target = args.project_dir.join(&args.target_path);
+    let generated_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let mut written = vec![disk::write(
+        &target.join("manifest.json"),
+        &serde_json::to_string_pretty(&artifacts::manifest(engine, &generated_at)).unwrap_or_default(),
+    )];
+    if let Some(results) = results {
+        let args_json = serde_json::json!({"which": argv, "select": args.select, "exclude": args.exclude});
+        written.push(disk::write(
+            &target.join("run_results.json"),
+            &serde_json::to_string_pretty(&artifacts::run_results(engine, results, &generated_at, args_json))
+                .unwrap_or_default(),
+        ));
+    }
+    let project = engine.project();
+    for node in project.nodes.values() {
+        if let Some(sql) = engine.compiled_sql(&node.unique_id) {
+            let rel = if node.generic_test.is_some() {
+                format!("{}/{}.sql", node.path, node.name)
+            } else {
+                node.path.clone()
+            };
+            written.push(disk::write(
+                &target.join("compiled").join(&project.name).join(rel),
+                sql,
+            ));
+        }
+    }
+    for e in written.into_iter().filter_map(Result::err) {
+        eprintln!("warning: {e}");
+    }
+}
+
+pub async fn run(task: Task, args: ProjectArgs) -> u8 {
+    let (verb, name) = match task {
+        Task::Build => (Verb::Build, "build"),
+        Task::Run => (Verb::Run, "run"),
+        Task::Test => (Verb::Test, "test"),
+        Task::Seed => (Verb::Seed, "seed"),
+        Task::Snapshot => (Verb::Snapshot, "snapshot"),
+        Task::Compile => (Verb::Compile, "compile"),
+    };
+    output::line(&format!("Running with modelplay={}", env!("CARGO_PKG_VERSION")));
+    let mut engine = match open(&args) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    output::line(&found_line(&engine));
+    output::line("");
+    let request = RunRequest {
+        verb,
+        select: args.select.clone(),
+        exclude: args.exclude.clone(),
+        full_refresh: args.full_refresh,
+    };
+    let quiet = matches!(verb, Verb::Compile);
+    let result = engine
+        .run(&request, &mut |event| match event {
+            Event::Started { index, total, node } if !quiet => output::started(
+                index,
+                total,
+                node.kind,
+                node.materialized(),
+                &node.relation.short(),
+                &node.name,
+            ),
+            Event::Finished { index, total, result } if !quiet => output::finished(index, total, result),
+            _ => {}
+        })
+        .await;
+    let results = match result {
+        Ok(r) => r,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    for w in &engine.warnings {
+        if w.severity == Severity::Warning {
+            eprintln!("{w:#}");
+        }
+    }
+    if !results.deferred.is_empty() {
+        output::line(&format!(
+            "Built {} upstream node(s) outside the selection first: {}",
+            results.deferred.len(),
+            results.deferred.join(", ")
+        ));
+    }
+    write_artifacts(&args, &engine, Some(&results), name);
+    if quiet {
+        let errors: Vec<_> = results.results.iter().filter(|r| r.status == modelplay_engine::Status::Error).collect();
+        for r in &errors {
+            eprintln!("{}", r.message.as_deref().unwrap_or(""));
+        }
+        output::line(&format!(
+            "Compiled {} node(s) into {}",
+            results.results.len() - errors.len(),
+            args.project_dir.join(&args.target_path).join("compiled").display()
+        ));
+        return u8::from(!errors.is_empty());
+    }
+    output::summary(&results.results, results.summary(), results.elapsed_time);
+    u8::from(!results.success())
+}
+
+pub fn ls(args: ProjectArgs, format: &str, resource_type: Option<&str>) -> u8 {
+    let engine = match open(&args) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let project = engine.project();
+    let chosen = match modelplay_engine::selector::select(project, engine.dag(), &args.select, &args.exclude) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for id in chosen {
+        if let Some(s) = project.sources.get(&id) {
+            if resource_type.is_some_and(|t| t != "source") {
+                continue;
+            }
+            match format {
+                "name" => println!("{}.{}", s.source_name, s.name),
+                "path" => println!("{}", s.location.file),
+                "json" => println!("{}", serde_json::json!({"name": s.name, "resource_type": "source", "unique_id": s.unique_id})),
+                _ => println!("source:{}.{}.{}", project.name, s.source_name, s.name),
+            }
+        } else if let Some(n) = project.nodes.get(&id) {
+            if resource_type.is_some_and(|t| t != n.kind.as_str()) {
+                continue;
+            }
+            match format {
+                "name" => println!("{}", n.name),
+                "path" => println!("{}", n.path),
+                "json" => println!("{}", serde_json::json!({"name": n.name, "resource_type": n.kind.as_str(), "unique_id": n.unique_id, "original_file_path": n.path, "config": n.config})),
+                _ => println!("{}", artifacts::fqn(project, n).join(".")),
+            }
+        }
+    }
+    0
+}
+
+pub async fn show(args: ProjectArgs, limit: usize) -> u8 {
+    let mut engine = match open(&args) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let Some(first) = args.select.first().cloned() else {
+        eprintln!("error: say which node to show with --select <name>");
+        return 2;
+    };
+    let Some(node) = engine
+        .project()
+        .nodes
+        .values()
+        .find(|n| n.name == first && n.kind != NodeKind::Test)
+        .cloned()
+    else {
+        eprintln!("error: no model, seed or snapshot is named `{first}`");
+        return 2;
+    };
+    let mut request = RunRequest::new(Verb::Build);
+    request.select = vec![node.name.clone()];
+    request.exclude = vec!["resource_type:test".into()];
+    let results = match engine.run(&request, &mut |_| {}).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if let Some(r) = results.results.iter().find(|r| r.unique_id == node.unique_id) {
+        if r.status == modelplay_engine::Status::Error {
+            eprintln!("{}", r.message.as_deref().unwrap_or("failed"));
+            return 1;
+        }
+    }
+    match engine.preview(&node.relation, limit).await {
+        Ok(batches) => {
+            println!("Previewing node '{}':", node.name);
+            print!("{}", table::render(&batches));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+pub fn sample(out: &Path, rows: usize, seed: u64) -> u8 {
+    let files = modelplay_engine::sample::generate(&modelplay_engine::sample::SampleSpec {
+        rows,
+        seed,
+        ..Default::default()
+    });
+    for (path, contents) in files.iter() {
+        if let Err(e) = disk::write(&out.join(path), contents) {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    }
+    println!("wrote {} files under {}", files.len(), out.join("data").display());
+    0
+}
