@@ -373,6 +373,7 @@ impl Engine {
         }
         let total = planned.len();
         let mut blocked: HashSet<String> = HashSet::new();
+        let mut failed_tests_on: HashSet<String> = HashSet::new();
         for (i, id) in planned.iter().enumerate() {
             let Some(node) = self.loaded.project.nodes.get(id).cloned() else {
                 continue;
@@ -386,7 +387,10 @@ impl Engine {
                 .dag
                 .parents(id)
                 .iter()
-                .find(|p| blocked.contains(*p))
+                .find(|p| {
+                    blocked.contains(*p)
+                        || (node.kind != NodeKind::Test && failed_tests_on.contains(*p))
+                })
                 .cloned();
             let result = match upstream_failed {
                 Some(p) => {
@@ -402,11 +406,12 @@ impl Engine {
             };
             if result.status.blocks_children() {
                 blocked.insert(id.clone());
-                if node.kind == NodeKind::Test && request.verb == Verb::Build {
-                    for p in self.dag.parents(id) {
-                        blocked.insert(p);
-                    }
-                }
+            }
+            // dbt build: a test that fails on its own stops what is built downstream of the
+            // node it tests, but not that node's other tests.
+            let failed_itself = matches!(result.status, Status::Fail | Status::Error);
+            if node.kind == NodeKind::Test && request.verb == Verb::Build && failed_itself {
+                failed_tests_on.extend(self.dag.parents(id));
             }
             on_event(Event::Finished {
                 index: i + 1,
@@ -658,6 +663,23 @@ impl Engine {
     }
 
     async fn run_test(&mut self, node: &Node) -> Result<(u64, Vec<RecordBatch>), Diagnostic> {
+        let outcome = self.run_test_sql(node).await;
+        match (&node.generic_test, outcome) {
+            // A generic test's SQL is ours, not the user's: point at the YAML that asked for it.
+            (Some(test), Err(d)) if d.location.file != node.path || d.location.line == 0 => {
+                let text = self.loaded.project.files.text(&node.path).unwrap_or_default();
+                Err(Diagnostic::error(
+                    node.location.clone(),
+                    format!("test `{}`: {}", test.test_name, d.message),
+                )
+                .with_source(&text)
+                .with_hint("check the column and the arguments this test names"))
+            }
+            (_, outcome) => outcome,
+        }
+    }
+
+    async fn run_test_sql(&mut self, node: &Node) -> Result<(u64, Vec<RecordBatch>), Diagnostic> {
         let compiled = self.compile(node)?;
         let file_text = self.loaded.project.files.text(&node.path).unwrap_or_default();
         let origin = Origin {
@@ -666,17 +688,9 @@ impl Engine {
             compiled: &compiled,
             templates: &self.loaded.templates,
         };
-        let query = self.query_with_ephemerals(node, &compiled, &origin)?;
         self.compiled.insert(node.unique_id.clone(), compiled.rendered.sql.clone());
-        let plan = execute::plan(&self.ctx, query, &origin).await.map_err(|d| {
-            if node.generic_test.is_some() {
-                Diagnostic::error(node.location.clone(), d.message.clone())
-                    .with_source(&file_text)
-                    .with_hint("check the column and arguments this test names")
-            } else {
-                d
-            }
-        })?;
+        let query = self.query_with_ephemerals(node, &compiled, &origin)?;
+        let plan = execute::plan(&self.ctx, query, &origin).await?;
         let batches = execute::collect(&self.ctx, plan, &origin).await?;
         let failures: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
         let limit = node
