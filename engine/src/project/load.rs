@@ -889,6 +889,7 @@ fn test_node_name(
     }
     parts.push(test.to_string());
     parts.push(target.to_string());
+    let identifier = parts.join("_");
     if let Some(c) = column {
         parts.push(c.to_string());
     }
@@ -910,8 +911,14 @@ fn test_node_name(
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    if clean.len() > 63 {
-        format!("{}_{}", &clean[..30], &hex_md5(&clean)[..16])
+    // dbt shortens long names to the first 30 characters of `<test>_<model>` and an md5.
+    if clean.len() >= 64 {
+        let ident: String = identifier
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .take(30)
+            .collect();
+        format!("{ident}_{}", hex_md5(&clean))
     } else {
         clean
     }

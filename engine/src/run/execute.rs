@@ -46,6 +46,8 @@ impl Origin<'_> {
                 }
                 None => Location::file(self.file),
             },
+            // Text that did not come through Jinja (an inline query) maps to itself.
+            None if self.compiled.template_source == *sql => Location::new(self.file, line, column),
             None => Location::file(self.file),
         }
     }

@@ -711,6 +711,32 @@ impl Engine {
         Ok((failures, kept))
     }
 
+    /// Runs one SELECT written in Redshift SQL against what has been built (dbt's
+    /// `show --inline`). Errors point into the query text, named `<query>`.
+    pub async fn query(&mut self, sql: &str) -> Result<Vec<RecordBatch>, Diagnostic> {
+        if !self.sources_loaded {
+            self.load_sources(None).map_err(|mut d| d.remove(0))?;
+        }
+        let compiled = Compiled {
+            rendered: crate::jinja::Rendered {
+                sql: sql.to_string(),
+                map: crate::jinja::SourceMap::default(),
+            },
+            template_source: sql.to_string(),
+            ephemerals: Vec::new(),
+            logs: Vec::new(),
+        };
+        let origin = Origin {
+            file: "<query>",
+            file_text: sql,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        let query = execute::parse_query(sql, &origin)?;
+        let plan = execute::plan(&self.ctx, query, &origin).await?;
+        execute::collect(&self.ctx, plan, &origin).await
+    }
+
     /// Rows of a built relation (after a run), at most `limit`.
     pub async fn preview(&self, relation: &Relation, limit: usize) -> Result<Vec<RecordBatch>, String> {
         let df = self

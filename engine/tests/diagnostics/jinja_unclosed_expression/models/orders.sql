@@ -1,0 +1,4 @@
+select
+    id,
+    {{ ref('customers' }} as c
+from x

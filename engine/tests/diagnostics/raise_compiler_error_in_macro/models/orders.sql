@@ -1,0 +1,1 @@
+select {{ require_positive(0) }} as n

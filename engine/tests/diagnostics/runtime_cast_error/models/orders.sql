@@ -1,0 +1,3 @@
+select
+    code::int as code_number
+from {{ ref('raw') }}

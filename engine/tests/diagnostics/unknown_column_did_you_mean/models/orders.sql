@@ -1,0 +1,4 @@
+select
+    customer_id,
+    frist_name
+from {{ ref('customers') }}

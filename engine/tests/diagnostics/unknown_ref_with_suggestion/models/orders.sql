@@ -1,0 +1,3 @@
+-- orders per customer
+select *
+from {{ ref('customer') }}
