@@ -57,8 +57,14 @@ fn open(args: &ProjectArgs) -> Result<Engine, u8> {
     };
     let loaded = load_project(files, &options).map_err(|diags| {
         print_diagnostics(&diags);
-        let n = diags.iter().filter(|d| d.severity == Severity::Error).count();
-        eprintln!("error: the project could not be parsed ({n} error{})", if n == 1 { "" } else { "s" });
+        let n = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        eprintln!(
+            "error: the project could not be parsed ({n} error{})",
+            if n == 1 { "" } else { "s" }
+        );
         2
     })?;
     let run_time = match &args.run_time {
@@ -78,7 +84,8 @@ fn open(args: &ProjectArgs) -> Result<Engine, u8> {
 fn found_line(engine: &Engine) -> String {
     let p = engine.project();
     let count = |k: NodeKind| p.nodes.values().filter(|n| n.kind == k).count();
-    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     format!(
         "Found {}, {}, {}, {}, {}",
         plural(count(NodeKind::Model), "model", "models"),
@@ -89,19 +96,33 @@ fn found_line(engine: &Engine) -> String {
     )
 }
 
-fn write_artifacts(args: &ProjectArgs, engine: &Engine, results: Option<&modelplay_engine::RunResults>, argv: &str) {
+fn write_artifacts(
+    args: &ProjectArgs,
+    engine: &Engine,
+    results: Option<&modelplay_engine::RunResults>,
+    argv: &str,
+) {
     let target = args.project_dir.join(&args.target_path);
-    let generated_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let generated_at = chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
     let mut written = vec![disk::write(
         &target.join("manifest.json"),
-        &serde_json::to_string_pretty(&artifacts::manifest(engine, &generated_at)).unwrap_or_default(),
+        &serde_json::to_string_pretty(&artifacts::manifest(engine, &generated_at))
+            .unwrap_or_default(),
     )];
     if let Some(results) = results {
-        let args_json = serde_json::json!({"which": argv, "select": args.select, "exclude": args.exclude});
+        let args_json =
+            serde_json::json!({"which": argv, "select": args.select, "exclude": args.exclude});
         written.push(disk::write(
             &target.join("run_results.json"),
-            &serde_json::to_string_pretty(&artifacts::run_results(engine, results, &generated_at, args_json))
-                .unwrap_or_default(),
+            &serde_json::to_string_pretty(&artifacts::run_results(
+                engine,
+                results,
+                &generated_at,
+                args_json,
+            ))
+            .unwrap_or_default(),
         ));
     }
     let project = engine.project();
@@ -132,7 +153,10 @@ pub async fn run(task: Task, args: ProjectArgs) -> u8 {
         Task::Snapshot => (Verb::Snapshot, "snapshot"),
         Task::Compile => (Verb::Compile, "compile"),
     };
-    output::line(&format!("Running with modelplay={}", env!("CARGO_PKG_VERSION")));
+    output::line(&format!(
+        "Running with modelplay={}",
+        env!("CARGO_PKG_VERSION")
+    ));
     let mut engine = match open(&args) {
         Ok(e) => e,
         Err(code) => return code,
@@ -156,7 +180,11 @@ pub async fn run(task: Task, args: ProjectArgs) -> u8 {
                 &node.relation.short(),
                 &node.name,
             ),
-            Event::Finished { index, total, result } if !quiet => output::finished(index, total, result),
+            Event::Finished {
+                index,
+                total,
+                result,
+            } if !quiet => output::finished(index, total, result),
             _ => {}
         })
         .await;
@@ -181,14 +209,21 @@ pub async fn run(task: Task, args: ProjectArgs) -> u8 {
     }
     write_artifacts(&args, &engine, Some(&results), name);
     if quiet {
-        let errors: Vec<_> = results.results.iter().filter(|r| r.status == modelplay_engine::Status::Error).collect();
+        let errors: Vec<_> = results
+            .results
+            .iter()
+            .filter(|r| r.status == modelplay_engine::Status::Error)
+            .collect();
         for r in &errors {
             eprintln!("{}", r.message.as_deref().unwrap_or(""));
         }
         output::line(&format!(
             "Compiled {} node(s) into {}",
             results.results.len() - errors.len(),
-            args.project_dir.join(&args.target_path).join("compiled").display()
+            args.project_dir
+                .join(&args.target_path)
+                .join("compiled")
+                .display()
         ));
         return u8::from(!errors.is_empty());
     }
@@ -202,7 +237,12 @@ pub fn ls(args: ProjectArgs, format: &str, resource_type: Option<&str>) -> u8 {
         Err(code) => return code,
     };
     let project = engine.project();
-    let chosen = match modelplay_engine::selector::select(project, engine.dag(), &args.select, &args.exclude) {
+    let chosen = match modelplay_engine::selector::select(
+        project,
+        engine.dag(),
+        &args.select,
+        &args.exclude,
+    ) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -217,7 +257,10 @@ pub fn ls(args: ProjectArgs, format: &str, resource_type: Option<&str>) -> u8 {
             match format {
                 "name" => println!("{}.{}", s.source_name, s.name),
                 "path" => println!("{}", s.location.file),
-                "json" => println!("{}", serde_json::json!({"name": s.name, "resource_type": "source", "unique_id": s.unique_id})),
+                "json" => println!(
+                    "{}",
+                    serde_json::json!({"name": s.name, "resource_type": "source", "unique_id": s.unique_id})
+                ),
                 _ => println!("source:{}.{}.{}", project.name, s.source_name, s.name),
             }
         } else if let Some(n) = project.nodes.get(&id) {
@@ -227,7 +270,10 @@ pub fn ls(args: ProjectArgs, format: &str, resource_type: Option<&str>) -> u8 {
             match format {
                 "name" => println!("{}", n.name),
                 "path" => println!("{}", n.path),
-                "json" => println!("{}", serde_json::json!({"name": n.name, "resource_type": n.kind.as_str(), "unique_id": n.unique_id, "original_file_path": n.path, "config": n.config})),
+                "json" => println!(
+                    "{}",
+                    serde_json::json!({"name": n.name, "resource_type": n.kind.as_str(), "unique_id": n.unique_id, "original_file_path": n.path, "config": n.config})
+                ),
                 _ => println!("{}", artifacts::fqn(project, n).join(".")),
             }
         }
@@ -264,7 +310,11 @@ pub async fn show(args: ProjectArgs, limit: usize) -> u8 {
             return 2;
         }
     };
-    if let Some(r) = results.results.iter().find(|r| r.unique_id == node.unique_id) {
+    if let Some(r) = results
+        .results
+        .iter()
+        .find(|r| r.unique_id == node.unique_id)
+    {
         if r.status == modelplay_engine::Status::Error {
             eprintln!("{}", r.message.as_deref().unwrap_or("failed"));
             return 1;
@@ -295,6 +345,10 @@ pub fn sample(out: &Path, rows: usize, seed: u64) -> u8 {
             return 2;
         }
     }
-    println!("wrote {} files under {}", files.len(), out.join("data").display());
+    println!(
+        "wrote {} files under {}",
+        files.len(),
+        out.join("data").display()
+    );
     0
 }

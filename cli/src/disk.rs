@@ -12,7 +12,8 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, String> {
     let mut files = ProjectFiles::new();
     let mut stack: Vec<PathBuf> = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let entries =
+            fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
         for entry in entries {
             let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
             let path = entry.path();
@@ -22,7 +23,8 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, String> {
                     stack.push(path);
                 }
             } else if let Ok(rel) = path.strip_prefix(root) {
-                let bytes = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let bytes =
+                    fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 let rel: Vec<String> = rel
                     .components()
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -36,7 +38,8 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, String> {
 
 pub fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), String> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     fs::write(path, contents.as_ref()).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "modelplay", version, about = "Run dbt projects for Amazon Redshift locally, on sample data")]
+#[command(
+    name = "modelplay",
+    version,
+    about = "Run dbt projects for Amazon Redshift locally, on sample data"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

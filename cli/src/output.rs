@@ -28,9 +28,19 @@ fn description(kind: NodeKind, materialized: &str, relation: &str, name: &str) -
     }
 }
 
-pub fn started(index: usize, total: usize, kind: NodeKind, materialized: &str, relation: &str, name: &str) {
+pub fn started(
+    index: usize,
+    total: usize,
+    kind: NodeKind,
+    materialized: &str,
+    relation: &str,
+    name: &str,
+) {
     line(&dotted(
-        &format!("{index} of {total} START {}", description(kind, materialized, relation, name)),
+        &format!(
+            "{index} of {total} START {}",
+            description(kind, materialized, relation, name)
+        ),
         "[RUN]",
     ));
 }
@@ -58,13 +68,24 @@ pub fn finished(index: usize, total: usize, r: &NodeResult) {
                 None => format!("[OK in {t}]"),
             },
         ),
-        (Status::Pass, _) => (format!("{index} of {total} PASS {}", r.name), format!("[PASS in {t}]")),
+        (Status::Pass, _) => (
+            format!("{index} of {total} PASS {}", r.name),
+            format!("[PASS in {t}]"),
+        ),
         (Status::Warn, _) => (
-            format!("{index} of {total} WARN {} {}", r.failures.unwrap_or(0), r.name),
+            format!(
+                "{index} of {total} WARN {} {}",
+                r.failures.unwrap_or(0),
+                r.name
+            ),
             format!("[WARN {} in {t}]", r.failures.unwrap_or(0)),
         ),
         (Status::Fail, _) => (
-            format!("{index} of {total} FAIL {} {}", r.failures.unwrap_or(0), r.name),
+            format!(
+                "{index} of {total} FAIL {} {}",
+                r.failures.unwrap_or(0),
+                r.name
+            ),
             format!("[FAIL {} in {t}]", r.failures.unwrap_or(0)),
         ),
         (Status::Error, NodeKind::Test) => (
@@ -97,10 +118,26 @@ pub fn counts(results: &[NodeResult]) -> String {
             .count()
     };
     add(of(NodeKind::Seed, None), "seed", "seeds");
-    add(of(NodeKind::Model, Some("view")), "view model", "view models");
-    add(of(NodeKind::Model, Some("table")), "table model", "table models");
-    add(of(NodeKind::Model, Some("incremental")), "incremental model", "incremental models");
-    add(of(NodeKind::Model, Some("materialized_view")), "materialized view model", "materialized view models");
+    add(
+        of(NodeKind::Model, Some("view")),
+        "view model",
+        "view models",
+    );
+    add(
+        of(NodeKind::Model, Some("table")),
+        "table model",
+        "table models",
+    );
+    add(
+        of(NodeKind::Model, Some("incremental")),
+        "incremental model",
+        "incremental models",
+    );
+    add(
+        of(NodeKind::Model, Some("materialized_view")),
+        "materialized view model",
+        "materialized view models",
+    );
     add(of(NodeKind::Snapshot, None), "snapshot", "snapshots");
     add(of(NodeKind::Test, None), "data test", "data tests");
     parts.join(", ")
@@ -111,7 +148,11 @@ pub fn summary(results: &[NodeResult], summary: Summary, elapsed: f64) {
     line("");
     line(&format!(
         "Finished running {} in {:.2}s.",
-        if results.is_empty() { "0 nodes".to_string() } else { counts(results) },
+        if results.is_empty() {
+            "0 nodes".to_string()
+        } else {
+            counts(results)
+        },
         elapsed
     ));
     line("");
@@ -119,11 +160,18 @@ pub fn summary(results: &[NodeResult], summary: Summary, elapsed: f64) {
         .iter()
         .filter(|r| matches!(r.status, Status::Error | Status::Fail | Status::Warn))
         .collect();
-    let errors = results.iter().filter(|r| matches!(r.status, Status::Error | Status::Fail)).count();
+    let errors = results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Error | Status::Fail))
+        .count();
     if errors == 0 && summary.warn == 0 {
         line("Completed successfully");
     } else if errors == 0 {
-        line(&format!("Completed with {} warning{}:", summary.warn, if summary.warn == 1 { "" } else { "s" }));
+        line(&format!(
+            "Completed with {} warning{}:",
+            summary.warn,
+            if summary.warn == 1 { "" } else { "s" }
+        ));
     } else {
         line(&format!(
             "Completed with {errors} error{} and {} warning{}:",
@@ -142,11 +190,22 @@ pub fn summary(results: &[NodeResult], summary: Summary, elapsed: f64) {
                 }
             }
             _ => {
-                let verb = if r.status == Status::Fail { "Failure" } else { "Warning" };
+                let verb = if r.status == Status::Fail {
+                    "Failure"
+                } else {
+                    "Warning"
+                };
                 line(&format!("{verb} in test {}", r.name));
                 let f = r.failures.unwrap_or(0);
-                line(&format!("  Got {f} result{}, configured to {} if != 0", if f == 1 { "" } else { "s" },
-                    if r.status == Status::Fail { "fail" } else { "warn" }));
+                line(&format!(
+                    "  Got {f} result{}, configured to {} if != 0",
+                    if f == 1 { "" } else { "s" },
+                    if r.status == Status::Fail {
+                        "fail"
+                    } else {
+                        "warn"
+                    }
+                ));
             }
         }
     }

@@ -6,11 +6,20 @@ pub fn render(batches: &[RecordBatch]) -> String {
     let Some(first) = batches.first() else {
         return "(no rows)\n".to_string();
     };
-    let headers: Vec<String> = first.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let headers: Vec<String> = first
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     let mut rows: Vec<Vec<String>> = Vec::new();
     for b in batches {
         for i in 0..b.num_rows() {
-            rows.push((0..b.num_columns()).map(|c| display_value(b.column(c), i)).collect());
+            rows.push(
+                (0..b.num_columns())
+                    .map(|c| display_value(b.column(c), i))
+                    .collect(),
+            );
         }
     }
     let widths: Vec<usize> = (0..headers.len())

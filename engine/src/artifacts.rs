@@ -71,7 +71,8 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
     }
     let mut config = serde_json::to_value(&node.config).unwrap_or_else(|_| json!({}));
     if let Json::Object(map) = &mut config {
-        map.entry("materialized").or_insert(json!(node.materialized()));
+        map.entry("materialized")
+            .or_insert(json!(node.materialized()));
         map.entry("enabled").or_insert(json!(true));
         map.entry("tags").or_insert(json!([]));
     }
@@ -174,7 +175,12 @@ pub fn manifest(engine: &Engine, generated_at: &str) -> Json {
     let mut parent_map = Map::new();
     let mut child_map = Map::new();
     for id in project.sources.keys().chain(project.nodes.keys()) {
-        let parents: Vec<Json> = engine.dag().parents(id).into_iter().map(Json::String).collect();
+        let parents: Vec<Json> = engine
+            .dag()
+            .parents(id)
+            .into_iter()
+            .map(Json::String)
+            .collect();
         let children: Vec<Json> = engine
             .dag()
             .descendants(id, Some(1))

@@ -31,16 +31,21 @@ pub fn parse_csv(
     let mut record_line = 1;
     let mut bad_utf8_lines: Vec<usize> = Vec::new();
     let mut i = 0;
-    let mut finish_field = |field: &mut Vec<u8>, quoted: bool, record: &mut Vec<Option<String>>, line: usize| {
-        let text = match String::from_utf8(std::mem::take(field)) {
-            Ok(s) => s,
-            Err(e) => {
-                bad_utf8_lines.push(line);
-                String::from_utf8_lossy(e.as_bytes()).into_owned()
-            }
+    let mut finish_field =
+        |field: &mut Vec<u8>, quoted: bool, record: &mut Vec<Option<String>>, line: usize| {
+            let text = match String::from_utf8(std::mem::take(field)) {
+                Ok(s) => s,
+                Err(e) => {
+                    bad_utf8_lines.push(line);
+                    String::from_utf8_lossy(e.as_bytes()).into_owned()
+                }
+            };
+            record.push(if text.is_empty() && !quoted {
+                None
+            } else {
+                Some(text)
+            });
         };
-        record.push(if text.is_empty() && !quoted { None } else { Some(text) });
-    };
     while i < bytes.len() {
         let b = bytes[i];
         if in_quotes {
@@ -203,7 +208,10 @@ mod tests {
     #[test]
     fn blank_is_not_missing() {
         let t = parse(b"a,b,c\n,\"\",x\n");
-        assert_eq!(t.rows, vec![vec![None, Some(String::new()), Some("x".into())]]);
+        assert_eq!(
+            t.rows,
+            vec![vec![None, Some(String::new()), Some("x".into())]]
+        );
     }
 
     #[test]
@@ -222,13 +230,27 @@ mod tests {
 
     #[test]
     fn headers_become_snake_case() {
-        let h: Vec<String> = ["Operation #", "Credential Type", "Phone#", "Operation/Caregiver Name", "AA2", "LastName"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let h: Vec<String> = [
+            "Operation #",
+            "Credential Type",
+            "Phone#",
+            "Operation/Caregiver Name",
+            "AA2",
+            "LastName",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(
             normalized_headers(&h),
-            vec!["operation", "credential_type", "phone", "operation_caregiver_name", "aa2", "last_name"]
+            vec![
+                "operation",
+                "credential_type",
+                "phone",
+                "operation_caregiver_name",
+                "aa2",
+                "last_name"
+            ]
         );
     }
 }

@@ -74,6 +74,8 @@ impl Dag {
                 None => break,
             }
         }
+        // Edges run from a node to its readers; people read a cycle as "depends on".
+        path.reverse();
         let names: Vec<String> = path
             .iter()
             .map(|i| {
@@ -81,14 +83,32 @@ impl Dag {
                 project.nodes.get(id).map_or(id.clone(), |n| n.name.clone())
             })
             .collect();
-        let file = project
-            .nodes
-            .get(&self.graph[start])
-            .map_or(String::new(), |n| n.path.clone());
+        let first = project.nodes.get(&self.graph[path[0]]);
+        let location = match (first, names.get(1)) {
+            (Some(node), Some(next)) => {
+                let text = project.files.text(&node.path).unwrap_or_default();
+                let pattern = format!(r#"ref\s*\(\s*['"]{}['"]"#, regex::escape(next));
+                match regex::Regex::new(&pattern)
+                    .ok()
+                    .and_then(|re| re.find(&text))
+                {
+                    Some(m) => {
+                        let (line, col) = crate::diagnostic::line_col(&text, m.start());
+                        (Location::new(&node.path, line, col), text)
+                    }
+                    None => (Location::file(&node.path), text),
+                }
+            }
+            _ => (Location::file(""), String::new()),
+        };
         Diagnostic::error(
-            Location::file(file),
-            format!("found a cycle: {}", names.join(" --> ")),
+            location.0,
+            format!(
+                "found a cycle: {} (each depends on the next)",
+                names.join(" --> ")
+            ),
         )
+        .with_source(&location.1)
         .with_hint("a model cannot depend on itself, directly or through others; remove one ref()")
     }
 
@@ -105,7 +125,14 @@ impl Dag {
         let mut indegree: HashMap<NodeIndex, usize> = self
             .graph
             .node_indices()
-            .map(|i| (i, self.graph.neighbors_directed(i, Direction::Incoming).count()))
+            .map(|i| {
+                (
+                    i,
+                    self.graph
+                        .neighbors_directed(i, Direction::Incoming)
+                        .count(),
+                )
+            })
             .collect();
         let mut ready: BinaryHeap<Reverse<((usize, usize), NodeIndex)>> = indegree
             .iter()

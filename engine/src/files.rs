@@ -18,8 +18,10 @@ impl ProjectFiles {
 
     pub fn insert(&mut self, path: impl Into<String>, contents: impl Into<Vec<u8>>) {
         let path: String = path.into();
-        self.files
-            .insert(path.trim_start_matches("./").replace('\\', "/"), contents.into());
+        self.files.insert(
+            path.trim_start_matches("./").replace('\\', "/"),
+            contents.into(),
+        );
     }
 
     pub fn get(&self, path: &str) -> Option<&[u8]> {

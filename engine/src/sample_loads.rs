@@ -22,7 +22,9 @@ pub fn parse_load_path(path: &str) -> Option<Result<(String, String, String, Str
             Location::file(path),
             format!("cannot read a load timestamp from the file name `{file}`"),
         )
-        .with_hint("name each load file by when it landed, e.g. 2024-05-01.csv or 2024-05-01T06-30-00.csv")),
+        .with_hint(
+            "name each load file by when it landed, e.g. 2024-05-01.csv or 2024-05-01T06-30-00.csv",
+        )),
     })
 }
 
@@ -30,7 +32,11 @@ pub fn parse_load_path(path: &str) -> Option<Result<(String, String, String, Str
 pub fn load_timestamp(stem: &str) -> Option<String> {
     let digits: String = stem.chars().filter(char::is_ascii_digit).collect();
     let ok_len = matches!(digits.len(), 8 | 12 | 14);
-    if !ok_len || stem.chars().any(|c| !c.is_ascii_digit() && !"-_T:.".contains(c)) {
+    if !ok_len
+        || stem
+            .chars()
+            .any(|c| !c.is_ascii_digit() && !"-_T:.".contains(c))
+    {
         return None;
     }
     let padded = format!("{digits:0<14}");
@@ -53,12 +59,18 @@ mod tests {
 
     #[test]
     fn reads_the_timestamp_spellings() {
-        assert_eq!(load_timestamp("2024-05-01").as_deref(), Some("2024-05-01 00:00:00"));
+        assert_eq!(
+            load_timestamp("2024-05-01").as_deref(),
+            Some("2024-05-01 00:00:00")
+        );
         assert_eq!(
             load_timestamp("2024-05-01T06-30-00").as_deref(),
             Some("2024-05-01 06:30:00")
         );
-        assert_eq!(load_timestamp("20240501T0630").as_deref(), Some("2024-05-01 06:30:00"));
+        assert_eq!(
+            load_timestamp("20240501T0630").as_deref(),
+            Some("2024-05-01 06:30:00")
+        );
         assert_eq!(load_timestamp("2024-13-01"), None);
         assert_eq!(load_timestamp("latest"), None);
     }
@@ -68,8 +80,15 @@ mod tests {
         let (s, t, _, ts) = parse_load_path("data/crm/leads/2024-05-02.csv")
             .unwrap()
             .unwrap();
-        assert_eq!((s.as_str(), t.as_str(), ts.as_str()), ("crm", "leads", "2024-05-02 00:00:00"));
+        assert_eq!(
+            (s.as_str(), t.as_str(), ts.as_str()),
+            ("crm", "leads", "2024-05-02 00:00:00")
+        );
         assert!(parse_load_path("data/readme.md").is_none());
-        assert!(parse_load_path("data/crm/leads/final.csv").unwrap().is_err());
+        assert!(
+            parse_load_path("data/crm/leads/final.csv")
+                .unwrap()
+                .is_err()
+        );
     }
 }

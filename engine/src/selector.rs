@@ -98,7 +98,9 @@ fn glob(pattern: &str, value: &str) -> bool {
     }
     let re = format!(
         "^{}$",
-        regex::escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+        regex::escape(pattern)
+            .replace(r"\*", ".*")
+            .replace(r"\?", ".")
     );
     Regex::new(&re).is_ok_and(|r| r.is_match(value))
 }
@@ -206,7 +208,11 @@ fn fqn(project: &str, path: &str, name: &str) -> Vec<String> {
     let mut parts: Vec<String> = vec![project.to_string()];
     let segments: Vec<&str> = path.split('/').collect();
     if segments.len() > 2 {
-        parts.extend(segments[1..segments.len() - 1].iter().map(|s| s.to_string()));
+        parts.extend(
+            segments[1..segments.len() - 1]
+                .iter()
+                .map(|s| s.to_string()),
+        );
     }
     parts.push(name.to_string());
     parts
@@ -218,7 +224,10 @@ pub fn with_attached_tests(project: &Project, dag: &Dag, chosen: &mut IndexSet<S
     let selected: HashSet<String> = chosen.iter().cloned().collect();
     for node in project.nodes.values() {
         if node.kind == NodeKind::Test
-            && dag.parents(&node.unique_id).iter().any(|p| selected.contains(p))
+            && dag
+                .parents(&node.unique_id)
+                .iter()
+                .any(|p| selected.contains(p))
         {
             chosen.insert(node.unique_id.clone());
         }

@@ -11,9 +11,20 @@ use modelplay_engine::{NodeKind, Status};
 fn builds_like_dbt() {
     let mut e = engine(read_dir(&repo_path("engine/tests/fixtures/jaffle_shop"))).unwrap();
     let results = build(&mut e);
-    assert!(results.success(), "{:#?}", results.results.iter().filter(|r| r.status != Status::Success && r.status != Status::Pass).collect::<Vec<_>>());
+    assert!(
+        results.success(),
+        "{:#?}",
+        results
+            .results
+            .iter()
+            .filter(|r| r.status != Status::Success && r.status != Status::Pass)
+            .collect::<Vec<_>>()
+    );
     let of = |k: NodeKind| results.results.iter().filter(|r| r.kind == k).count();
-    assert_eq!((of(NodeKind::Seed), of(NodeKind::Model), of(NodeKind::Test)), (3, 5, 16));
+    assert_eq!(
+        (of(NodeKind::Seed), of(NodeKind::Model), of(NodeKind::Test)),
+        (3, 5, 16)
+    );
     let views: Vec<&str> = results
         .results
         .iter()
@@ -33,13 +44,27 @@ fn builds_like_dbt() {
         ]
     );
     assert_eq!(
-        rows(&mut e, "select * from orders where order_id in (3, 4) order by order_id"),
+        rows(
+            &mut e,
+            "select * from orders where order_id in (3, 4) order by order_id"
+        ),
         vec![
             vec!["3", "1", "2018-01-04", "completed", "0", "1", "0", "6", "7"],
-            vec!["4", "2", "2018-01-05", "completed", "5", "25", "0", "0", "30"],
+            vec![
+                "4",
+                "2",
+                "2018-01-05",
+                "completed",
+                "5",
+                "25",
+                "0",
+                "0",
+                "30"
+            ],
         ]
     );
-    let columns: Vec<String> = block_on(e.query("select * from orders where order_id = 1")).unwrap()[0]
+    let columns: Vec<String> = block_on(e.query("select * from orders where order_id = 1"))
+        .unwrap()[0]
         .schema()
         .fields()
         .iter()
@@ -48,8 +73,15 @@ fn builds_like_dbt() {
     assert_eq!(
         columns,
         vec![
-            "order_id", "customer_id", "order_date", "status", "credit_card_amount",
-            "coupon_amount", "bank_transfer_amount", "gift_card_amount", "amount"
+            "order_id",
+            "customer_id",
+            "order_date",
+            "status",
+            "credit_card_amount",
+            "coupon_amount",
+            "bank_transfer_amount",
+            "gift_card_amount",
+            "amount"
         ]
     );
 }
@@ -59,11 +91,19 @@ fn a_failing_generic_test_keeps_its_rows_and_skips_nothing_it_does_not_feed() {
     let mut files = read_dir(&repo_path("engine/tests/fixtures/jaffle_shop"));
     files.insert(
         "seeds/raw_orders.csv",
-        "id,user_id,order_date,status\n1,1,2018-01-01,returned\n2,9,2018-01-02,lost\n".as_bytes().to_vec(),
+        "id,user_id,order_date,status\n1,1,2018-01-01,returned\n2,9,2018-01-02,lost\n"
+            .as_bytes()
+            .to_vec(),
     );
     let mut e = engine(files).unwrap();
     let results = build(&mut e);
-    let status = |name: &str| results.results.iter().find(|r| r.name == name).map(|r| r.status);
+    let status = |name: &str| {
+        results
+            .results
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.status)
+    };
     let accepted = results
         .results
         .iter()

@@ -32,8 +32,14 @@ fn null_handling_functions() {
         ("decode(2, 1, 'one', 2, 'two', 'other')", "two"),
         ("decode(5, 1, 'one', 'other')", "other"),
         // DECODE matches NULL to NULL, unlike `=`.
-        ("decode(null, null, 'null matched', 'no match')", "null matched"),
-        ("nvl('a' || null, 'concatenation is null')", "concatenation is null"),
+        (
+            "decode(null, null, 'null matched', 'no match')",
+            "null matched",
+        ),
+        (
+            "nvl('a' || null, 'concatenation is null')",
+            "concatenation is null",
+        ),
         ("nvl(concat('a', null), 'concat is null')", "concat is null"),
         ("concat('Red', 'shift')", "Redshift"),
         ("greatest(1, null, 3)", "3"),
@@ -44,9 +50,15 @@ fn null_handling_functions() {
 fn integer_arithmetic_truncates() {
     check(&[("7 / 2", "3"), ("-7 / 2", "-3"), ("7.0 / 2", "3.5")]);
     let mut e = engine();
-    let avg = scalar(&mut e, "select avg(x) as v from (select 1 as x union all select 2)");
+    let avg = scalar(
+        &mut e,
+        "select avg(x) as v from (select 1 as x union all select 2)",
+    );
     assert_eq!(avg, "1", "AVG of an integer column is an integer");
-    let avg_float = scalar(&mut e, "select avg(x) as v from (select 1.0 as x union all select 2.0)");
+    let avg_float = scalar(
+        &mut e,
+        "select avg(x) as v from (select 1.0 as x union all select 2.0)",
+    );
     assert_eq!(avg_float, "1.5");
 }
 
@@ -55,19 +67,34 @@ fn date_functions() {
     check(&[
         ("dateadd(month, 1, '2008-02-28')", "2008-03-28 00:00:00"),
         ("dateadd(month, 1, '2008-01-31')", "2008-02-29 00:00:00"),
-        ("dateadd(day, -7, '2024-05-16 07:04:11'::timestamp)", "2024-05-09 07:04:11"),
+        (
+            "dateadd(day, -7, '2024-05-16 07:04:11'::timestamp)",
+            "2024-05-09 07:04:11",
+        ),
         ("dateadd('hour', 30, '2024-05-16')", "2024-05-17 06:00:00"),
         ("datediff(week, '2009-01-01', '2009-12-31')", "52"),
-        ("datediff(day, '2024-05-16 23:59:59', '2024-05-17 00:00:01')", "1"),
+        (
+            "datediff(day, '2024-05-16 23:59:59', '2024-05-17 00:00:01')",
+            "1",
+        ),
         ("datediff(year, '2023-12-31', '2024-01-01')", "1"),
         ("datediff(month, '2024-01-31', '2024-02-01')", "1"),
         ("datediff(qtr, '1998-07-01', '2002-10-01')", "17"),
         ("add_months('2008-03-31', 1)", "2008-04-30 00:00:00"),
         ("last_day('2004-02-10')", "2004-02-29"),
-        ("trunc('2011-07-21 10:32:38.248109'::timestamp)", "2011-07-21"),
+        (
+            "trunc('2011-07-21 10:32:38.248109'::timestamp)",
+            "2011-07-21",
+        ),
         ("trunc(3.14159, 2)", "3.14"),
-        ("date_trunc('week', '2024-05-16 07:04:11'::timestamp)", "2024-05-13 00:00:00"),
-        ("convert_timezone('US/Pacific', '2008-08-21 07:23:51')", "2008-08-21 00:23:51"),
+        (
+            "date_trunc('week', '2024-05-16 07:04:11'::timestamp)",
+            "2024-05-13 00:00:00",
+        ),
+        (
+            "convert_timezone('US/Pacific', '2008-08-21 07:23:51')",
+            "2008-08-21 00:23:51",
+        ),
         (
             "convert_timezone('UTC', 'America/New_York', '2024-01-01 12:00:00')",
             "2024-01-01 07:00:00",
@@ -75,8 +102,14 @@ fn date_functions() {
         ("getdate()", "2024-05-16 12:00:00"),
         ("sysdate", "2024-05-16 12:00:00"),
         ("current_date", "2024-05-16"),
-        ("to_char('2009-04-06 00:00:00'::timestamp, 'MON-DD-YYYY')", "APR-06-2009"),
-        ("to_char('2024-05-16 19:04:11'::timestamp, 'YYYY-MM-DD HH12:MI:SS AM')", "2024-05-16 07:04:11 PM"),
+        (
+            "to_char('2009-04-06 00:00:00'::timestamp, 'MON-DD-YYYY')",
+            "APR-06-2009",
+        ),
+        (
+            "to_char('2024-05-16 19:04:11'::timestamp, 'YYYY-MM-DD HH12:MI:SS AM')",
+            "2024-05-16 07:04:11 PM",
+        ),
     ]);
 }
 
@@ -87,8 +120,14 @@ fn text_to_date_and_timestamp() {
         ("'2024-05-16 7:04:11'::timestamp", "2024-05-16 07:04:11"),
         ("cast('2024-05-16' as timestamp)", "2024-05-16 00:00:00"),
         ("'2024-05-16 07:04:11'::date", "2024-05-16"),
-        ("'2024-05-16 07:04:11.500'::timestamp", "2024-05-16 07:04:11.5"),
-        ("'2024-05-16 07:04:11'::timestamp::varchar", "2024-05-16 07:04:11"),
+        (
+            "'2024-05-16 07:04:11.500'::timestamp",
+            "2024-05-16 07:04:11.5",
+        ),
+        (
+            "'2024-05-16 07:04:11'::timestamp::varchar",
+            "2024-05-16 07:04:11",
+        ),
         ("true::varchar", "true"),
         ("'abcdef'::varchar(3)", "abc"),
         // Two-digit years: below 70 is this century, 70 and above the last one.
@@ -97,7 +136,10 @@ fn text_to_date_and_timestamp() {
         ("to_date('1/2/69', 'MM/DD/YY')", "2069-01-02"),
         ("to_date('1/2/70', 'MM/DD/YY')", "1970-01-02"),
         ("to_date('16 May 2024', 'DD Mon YYYY')", "2024-05-16"),
-        ("to_timestamp('2024-05-16 19:04', 'YYYY-MM-DD HH24:MI')", "2024-05-16 19:04:00"),
+        (
+            "to_timestamp('2024-05-16 19:04', 'YYYY-MM-DD HH24:MI')",
+            "2024-05-16 19:04:00",
+        ),
     ]);
 }
 
@@ -124,16 +166,31 @@ fn regex_functions() {
     check(&[
         // No match gives an empty string, not NULL.
         ("nvl(regexp_substr('Hello world', 'xyz'), 'was null')", ""),
-        ("regexp_substr('Hello Mr. Rogers', '[A-Z][a-z]+', 1, 2)", "Mr"),
-        ("regexp_substr('phone: 702-555-0134', '([0-9]{3})-([0-9]{3})', 1, 1, 'e')", "702"),
+        (
+            "regexp_substr('Hello Mr. Rogers', '[A-Z][a-z]+', 1, 2)",
+            "Mr",
+        ),
+        (
+            "regexp_substr('phone: 702-555-0134', '([0-9]{3})-([0-9]{3})', 1, 1, 'e')",
+            "702",
+        ),
         ("regexp_substr('ABC', 'b', 1, 1, 'i')", "B"),
-        ("regexp_count('abcdefghijklmnopqrstuvwxyz', '[a-z]{3}')", "8"),
+        (
+            "regexp_count('abcdefghijklmnopqrstuvwxyz', '[a-z]{3}')",
+            "8",
+        ),
         ("regexp_instr('The Cow jumped', 'Cow')", "5"),
         ("regexp_instr('The Cow jumped', 'Cow', 1, 1, 1)", "8"),
-        ("regexp_replace('DonecFri@example.com', '@.*\\\\.(org|gov|com)$')", "DonecFri"),
+        (
+            "regexp_replace('DonecFri@example.com', '@.*\\\\.(org|gov|com)$')",
+            "DonecFri",
+        ),
         // Redshift replaces every match, not just the first.
         ("regexp_replace('a-b-c', '-', '+')", "a+b+c"),
-        ("regexp_replace('2024-05-16', '([0-9]+)-([0-9]+)-([0-9]+)', '\\\\3/\\\\2/\\\\1')", "16/05/2024"),
+        (
+            "regexp_replace('2024-05-16', '([0-9]+)-([0-9]+)-([0-9]+)', '\\\\3/\\\\2/\\\\1')",
+            "16/05/2024",
+        ),
     ]);
 }
 
@@ -148,7 +205,10 @@ fn json_functions() {
         (r#"json_extract_path_text('{"a":[1,2]}', 'a')"#, "[1,2]"),
         (r#"is_valid_json('{"a":2}')"#, "true"),
         ("is_valid_json('{a')", "false"),
-        ("nvl(json_extract_path_text('{a', 'a', true), 'invalid')", "invalid"),
+        (
+            "nvl(json_extract_path_text('{a', 'a', true), 'invalid')",
+            "invalid",
+        ),
     ]);
 }
 
@@ -157,10 +217,16 @@ fn aggregates_and_windows() {
     let mut e = engine();
     let data = "(select 'b' as x, 2 as n union all select 'a', 1 union all select 'c', 3)";
     assert_eq!(
-        scalar(&mut e, &format!("select listagg(x, ',') within group (order by n) as v from {data}")),
+        scalar(
+            &mut e,
+            &format!("select listagg(x, ',') within group (order by n) as v from {data}")
+        ),
         "a,b,c"
     );
-    assert_eq!(scalar(&mut e, &format!("select median(n) as v from {data}")), "2");
+    assert_eq!(
+        scalar(&mut e, &format!("select median(n) as v from {data}")),
+        "2"
+    );
     let ratios = rows(
         &mut e,
         &format!("select x, ratio_to_report(n) over () as r from {data} order by x"),
@@ -178,11 +244,17 @@ fn lateral_column_aliases() {
     );
     // A real column of the same name takes precedence over the alias.
     assert_eq!(
-        rows(&mut e, "select x + 1 as y, y as z from (select 1 as x, 10 as y)"),
+        rows(
+            &mut e,
+            "select x + 1 as y, y as z from (select 1 as x, 10 as y)"
+        ),
         vec![vec!["2", "10"]]
     );
     assert_eq!(
-        rows(&mut e, "select n * 2 as doubled from (select 1 as n union all select 5) where doubled > 4"),
+        rows(
+            &mut e,
+            "select n * 2 as doubled from (select 1 as n union all select 5) where doubled > 4"
+        ),
         vec![vec!["10"]]
     );
 }

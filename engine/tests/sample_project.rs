@@ -13,8 +13,13 @@ fn sample() -> modelplay_engine::Engine {
 /// The rows of the latest load of a source file, parsed independently with the csv crate's
 /// quoting rules (the engine's own reader is not used here).
 fn latest_rows(table: &str) -> Vec<Vec<String>> {
-    let dir = repo_path(&format!("sample-data/brightwheel/data/brightwheel_exercise/{table}"));
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let dir = repo_path(&format!(
+        "sample-data/brightwheel/data/brightwheel_exercise/{table}"
+    ));
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     let bytes = std::fs::read(files.last().unwrap()).unwrap();
     let text = String::from_utf8_lossy(&bytes);
@@ -51,19 +56,44 @@ fn builds_every_node_with_only_the_planted_warning() {
         .results
         .iter()
         .filter(|r| !matches!(r.status, Status::Success | Status::Pass))
-        .map(|r| format!("{} {:?} {}", r.name, r.status, r.message.clone().unwrap_or_default()))
+        .map(|r| {
+            format!(
+                "{} {:?} {}",
+                r.name,
+                r.status,
+                r.message.clone().unwrap_or_default()
+            )
+        })
         .collect();
-    assert_eq!(failed, vec!["not_null_stg_source3_providers_capacity Warn "]);
+    assert_eq!(
+        failed,
+        vec!["not_null_stg_source3_providers_capacity Warn "]
+    );
     let s = results.summary();
     assert_eq!((s.error, s.skip, s.warn), (0, 0, 1));
     let count = |k: NodeKind| results.results.iter().filter(|r| r.kind == k).count();
-    assert_eq!(count(NodeKind::Model), 14, "every model but the ephemeral one");
+    assert_eq!(
+        count(NodeKind::Model),
+        14,
+        "every model but the ephemeral one"
+    );
     assert_eq!(count(NodeKind::Snapshot), 4);
     assert_eq!(count(NodeKind::Seed), 1);
     assert!(count(NodeKind::Test) >= 40);
-    let warned = results.results.iter().find(|r| r.status == Status::Warn).unwrap();
+    let warned = results
+        .results
+        .iter()
+        .find(|r| r.status == Status::Warn)
+        .unwrap();
     assert_eq!(warned.failures, Some(1));
-    assert_eq!(warned.failing_rows.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
+    assert_eq!(
+        warned
+            .failing_rows
+            .iter()
+            .map(|b| b.num_rows())
+            .sum::<usize>(),
+        1
+    );
 }
 
 #[test]
@@ -76,12 +106,24 @@ fn staging_keeps_every_row_of_the_latest_load() {
         ("source3_file", "stg_source3_providers"),
     ] {
         let expected = latest_rows(table).len();
-        let got = scalar(&mut e, &format!("select count(*) from \"dev\".\"analytics_staging\".\"{model}\""));
+        let got = scalar(
+            &mut e,
+            &format!("select count(*) from \"dev\".\"analytics_staging\".\"{model}\""),
+        );
         assert_eq!(got, expected.to_string(), "{model}");
     }
-    let deleted = latest_rows("salesforce_leads").iter().filter(|r| r[1] == "TRUE").count();
-    let got = scalar(&mut e, "select count(*) from analytics_staging.stg_salesforce_leads");
-    assert_eq!(got, (latest_rows("salesforce_leads").len() - deleted).to_string());
+    let deleted = latest_rows("salesforce_leads")
+        .iter()
+        .filter(|r| r[1] == "TRUE")
+        .count();
+    let got = scalar(
+        &mut e,
+        "select count(*) from analytics_staging.stg_salesforce_leads",
+    );
+    assert_eq!(
+        got,
+        (latest_rows("salesforce_leads").len() - deleted).to_string()
+    );
 }
 
 #[test]
@@ -103,8 +145,16 @@ fn nevada_addresses_are_split_and_keys_match_an_independent_md5() {
         ),
     );
     let row = &got[0];
-    assert!(street_and_city.starts_with(&row[0]), "{street_and_city} / {}", row[0]);
-    assert!(street_and_city.ends_with(&row[1]), "{street_and_city} / {}", row[1]);
+    assert!(
+        street_and_city.starts_with(&row[0]),
+        "{street_and_city} / {}",
+        row[0]
+    );
+    assert!(
+        street_and_city.ends_with(&row[1]),
+        "{street_and_city} / {}",
+        row[1]
+    );
     assert_eq!(row[2], zip);
     assert_eq!(row[3], phone_digits);
     let address_key = row[0].replacen(" E ", " ", 1);
@@ -121,7 +171,11 @@ fn texas_two_digit_years_follow_the_century_rule() {
         let (d, yy) = rest.split_once('/').unwrap();
         let yy: i32 = yy.parse().unwrap();
         let year = if yy < 70 { 2000 + yy } else { 1900 + yy };
-        let expected = format!("{year}-{:02}-{:02}", m.parse::<u32>().unwrap(), d.parse::<u32>().unwrap());
+        let expected = format!(
+            "{year}-{:02}-{:02}",
+            m.parse::<u32>().unwrap(),
+            d.parse::<u32>().unwrap()
+        );
         let got = scalar(
             &mut e,
             &format!(
@@ -150,7 +204,10 @@ fn snapshot_meta_columns_hash_as_dbt_does_on_redshift() {
         assert_eq!(row[5], "");
     }
     // The check strategy stamps rows with the snapshot time.
-    let valid_from = rows(&mut e, "select distinct dbt_valid_from from snapshots.snap_source2_file");
+    let valid_from = rows(
+        &mut e,
+        "select distinct dbt_valid_from from snapshots.snap_source2_file",
+    );
     assert_eq!(valid_from, vec![vec!["2024-05-16 12:00:00"]]);
 }
 
@@ -162,10 +219,17 @@ fn outreach_leads_are_not_in_salesforce_and_are_unique() {
         .iter()
         .map(|r| r[11].clone())
         .collect();
-    let outreach = rows(&mut e, "select phone, external_lead_key_c from analytics_business_questions.leads_for_outreach");
+    let outreach = rows(
+        &mut e,
+        "select phone, external_lead_key_c from analytics_business_questions.leads_for_outreach",
+    );
     assert!(!outreach.is_empty());
     for row in &outreach {
-        assert!(!salesforce_phones.contains(&row[0]), "{} is already a lead", row[0]);
+        assert!(
+            !salesforce_phones.contains(&row[0]),
+            "{} is already a lead",
+            row[0]
+        );
     }
     let keys: std::collections::HashSet<&String> = outreach.iter().map(|r| &r[1]).collect();
     assert_eq!(keys.len(), outreach.len());

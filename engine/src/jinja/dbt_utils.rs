@@ -67,7 +67,13 @@ fn star(state: &State, args: &[Value]) -> Result<Value, Error> {
         .collect();
     let (prefix, suffix) = (prefix.unwrap_or_default(), suffix.unwrap_or_default());
     let quote = quote.unwrap_or(true);
-    let q = |s: &str| if quote { format!("\"{s}\"") } else { s.to_string() };
+    let q = |s: &str| {
+        if quote {
+            format!("\"{s}\"")
+        } else {
+            s.to_string()
+        }
+    };
     let cols: Vec<String> = columns_of(state, &from)?
         .into_iter()
         .map(|(name, _)| name)
@@ -108,7 +114,10 @@ fn union_relations(state: &State, args: &[Value]) -> Result<Value, Error> {
     let _column_override: Option<Value> = kwargs.get("column_override")?;
     kwargs.assert_all_used()?;
     let lower = |v: Option<Vec<String>>| -> Vec<String> {
-        v.unwrap_or_default().iter().map(|s| s.to_lowercase()).collect()
+        v.unwrap_or_default()
+            .iter()
+            .map(|s| s.to_lowercase())
+            .collect()
     };
     let (include, exclude) = (lower(include), lower(exclude));
     let source_column = source_column.unwrap_or_else(|| "_dbt_source_relation".into());

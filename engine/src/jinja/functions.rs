@@ -185,7 +185,10 @@ impl Object for Exceptions {
         match method {
             "raise_compiler_error" => Err(Error::new(ErrorKind::InvalidOperation, message)),
             "warn" => {
-                ctx(state)?.record().logs.push(format!("warning: {message}"));
+                ctx(state)?
+                    .record()
+                    .logs
+                    .push(format!("warning: {message}"));
                 Ok(Value::from(""))
             }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
@@ -208,7 +211,10 @@ pub(crate) fn columns_of(state: &State, relation: &Value) -> Result<Vec<(String,
     let Some(rel) = relation.downcast_object_ref::<RelationValue>() else {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
-            format!("expected a relation from ref() or source(), got {}", relation.kind()),
+            format!(
+                "expected a relation from ref() or source(), got {}",
+                relation.kind()
+            ),
         ));
     };
     match ctx.resolver.columns(&rel.relation) {

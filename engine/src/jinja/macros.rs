@@ -7,8 +7,8 @@ use minijinja::value::{Object, Value};
 use minijinja::{Error, ErrorKind, State};
 use regex::Regex;
 
-use super::functions::{RETURN_MARKER, ctx};
 use super::base_context;
+use super::functions::{RETURN_MARKER, ctx};
 
 pub(crate) const BUILTIN_TESTS_FILE: &str = "__modelplay__/builtin_tests.sql";
 pub(crate) const DBT_UTILS_FILE: &str = "__modelplay__/dbt_utils_tests.sql";

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, UndefinedBehavior, context};
 
-pub use context::{ParseResolver, Phase, RefCall, Recorded, RenderCtx, Resolve};
+pub use context::{ParseResolver, Phase, Recorded, RefCall, RenderCtx, Resolve};
 pub use macros::{macro_names, preprocess};
 pub use source_map::{Origin, SourceMap};
 
@@ -137,10 +137,7 @@ impl Templates {
         let Some(callable) = self.env.globals().find(|(n, _)| *n == name).map(|(_, v)| v) else {
             return Err(format!("no macro named `{name}` is defined"));
         };
-        let template = self
-            .env
-            .template_from_str("")
-            .map_err(|e| e.to_string())?;
+        let template = self.env.template_from_str("").map_err(|e| e.to_string())?;
         let mut captured = template
             .render_captured(base_context(ctx))
             .map_err(|e| describe(&e))?;

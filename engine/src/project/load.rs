@@ -39,7 +39,9 @@ pub struct LoadedProject {
 }
 
 static SNAPSHOT_BLOCK: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(r"(?s)\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}(.*?)\{%-?\s*endsnapshot\s*-?%\}")
+    Regex::new(
+        r"(?s)\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}(.*?)\{%-?\s*endsnapshot\s*-?%\}",
+    )
 });
 
 /// Loads and parses a project. Every problem found is returned, not just the first.
@@ -114,7 +116,10 @@ pub fn load_project(
     loader.resolve_dependencies();
     loader.note_unused_files();
     project.files = files;
-    if diags.iter().any(|d| d.severity == crate::diagnostic::Severity::Error) {
+    if diags
+        .iter()
+        .any(|d| d.severity == crate::diagnostic::Severity::Error)
+    {
         return Err(diags);
     }
     project.warnings.extend(diags);
@@ -276,7 +281,10 @@ impl Loader<'_> {
                     "source.{}.{}.{}",
                     self.project.name, source_name, table_name
                 );
-                let identifier = table.identifier.clone().unwrap_or_else(|| table_name.clone());
+                let identifier = table
+                    .identifier
+                    .clone()
+                    .unwrap_or_else(|| table_name.clone());
                 let location = yaml::location_of(file, &table.name);
                 let mut freshness = source.freshness.clone();
                 if !table.freshness.is_null() {
@@ -573,7 +581,9 @@ impl Loader<'_> {
             // YAML config sits between the folder level and the file's own config() call.
             let file_config = node.config.clone();
             let mut yaml_config = config_from_json(&entry.config);
-            yaml_config.0.retain(|k, _| !file_config.0.contains_key(k) || k == "tags");
+            yaml_config
+                .0
+                .retain(|k, _| !file_config.0.contains_key(k) || k == "tags");
             node.config.merge(&yaml_config);
             let name = entry.name.value.clone();
             for t in entry.tests.iter().chain(&entry.data_tests) {
@@ -622,9 +632,8 @@ impl Loader<'_> {
         let parsed = match parse_test_spec(&spec.value) {
             Ok(p) => p,
             Err(message) => {
-                self.diags.push(
-                    Diagnostic::error(location, message).with_source(&self.text(file)),
-                );
+                self.diags
+                    .push(Diagnostic::error(location, message).with_source(&self.text(file)));
                 return;
             }
         };
@@ -867,9 +876,7 @@ fn parse_test_spec(spec: &Json) -> Result<TestSpec, String> {
     if let Some(sev) = config.str("severity") {
         let lower = sev.to_ascii_lowercase();
         if lower != "warn" && lower != "error" {
-            return Err(format!(
-                "severity must be `warn` or `error`, found `{sev}`"
-            ));
+            return Err(format!("severity must be `warn` or `error`, found `{sev}`"));
         }
     }
     Ok((namespace, test_name, kwargs, config))
@@ -966,7 +973,10 @@ fn locate_call(file: &str, text: &str, func: &str, name: &str, node: &Node) -> L
 }
 
 /// The closest name, for "did you mean".
-pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<String> {
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a String>,
+) -> Option<String> {
     candidates
         .map(|c| (strsim::levenshtein(name, c), c))
         .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))

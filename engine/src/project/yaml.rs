@@ -135,7 +135,10 @@ pub fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, 
             .unwrap_or(&message)
             .trim()
             .to_string();
-        Diagnostic::error(Location::new(file, line, column), format!("invalid YAML: {message}"))
-            .with_source(text)
+        Diagnostic::error(
+            Location::new(file, line, column),
+            format!("invalid YAML: {message}"),
+        )
+        .with_source(text)
     })
 }

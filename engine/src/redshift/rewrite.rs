@@ -7,12 +7,12 @@
 
 use std::ops::ControlFlow;
 
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
     ObjectNamePart, Query, Select, SelectItem, Statement, Value, VisitMut, VisitorMut,
 };
-use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 
 /// Applies every Redshift rewrite to `statement`.
 pub fn rewrite(statement: &mut Statement) {
@@ -422,7 +422,10 @@ mod tests {
 
     #[test]
     fn nvl_takes_any_number_of_arguments() {
-        assert_eq!(rewritten("select nvl(a, b, c) as x from t"), "SELECT coalesce(a, b, c) AS x FROM t");
+        assert_eq!(
+            rewritten("select nvl(a, b, c) as x from t"),
+            "SELECT coalesce(a, b, c) AS x FROM t"
+        );
     }
 
     #[test]

@@ -128,7 +128,10 @@ pub fn compile_node(
     let project = &loaded.project;
     let ctx = render_ctx(loaded, node, resolver, run_started_at, is_incremental);
     let (rendered, template_source) = match &node.generic_test {
-        Some(test) => (compile_generic_test(loaded, node, test, &ctx)?, String::new()),
+        Some(test) => (
+            compile_generic_test(loaded, node, test, &ctx)?,
+            String::new(),
+        ),
         None => {
             let source = crate::project::load::pad_to(&node.raw_sql, node.raw_start);
             let rendered = loaded

@@ -9,11 +9,11 @@ use datafusion::common::{DataFusionError, SchemaError};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{Cte, Ident, Query, Statement, TableAlias, With};
 use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
-use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use regex::Regex;
 
 use super::compile::Compiled;
@@ -61,7 +61,9 @@ impl Origin<'_> {
         let source = if location.file == self.file {
             self.file_text.to_string()
         } else {
-            self.templates.macro_source(&location.file).unwrap_or_default()
+            self.templates
+                .macro_source(&location.file)
+                .unwrap_or_default()
         };
         Diagnostic::error(location, message).with_source(&source)
     }
@@ -99,11 +101,12 @@ pub fn parse_query(sql: &str, origin: &Origin) -> Result<Box<Query>, Diagnostic>
         .collect();
     match queries.len() {
         1 => Ok(queries.remove(0)),
-        0 => Err(origin.error(
-            Location::new(origin.file, 1, 1),
-            "this node compiles to no SELECT statement".into(),
-        )
-        .with_hint("a model's body is one SELECT (with optional WITH clauses)")),
+        0 => Err(origin
+            .error(
+                Location::new(origin.file, 1, 1),
+                "this node compiles to no SELECT statement".into(),
+            )
+            .with_hint("a model's body is one SELECT (with optional WITH clauses)")),
         n => Err(origin.error(
             Location::new(origin.file, 1, 1),
             format!("this node compiles to {n} statements; a model is one SELECT"),
@@ -139,9 +142,11 @@ pub fn inject_ctes(query: &mut Query, ctes: Vec<(String, Box<Query>)>) {
         }
         None => {
             query.with = Some(With {
-                with_token: AttachedToken(datafusion::sql::sqlparser::tokenizer::TokenWithSpan::wrap(
-                    Token::make_keyword("WITH"),
-                )),
+                with_token: AttachedToken(
+                    datafusion::sql::sqlparser::tokenizer::TokenWithSpan::wrap(
+                        Token::make_keyword("WITH"),
+                    ),
+                ),
                 recursive: false,
                 cte_tables: new,
             });
@@ -203,7 +208,12 @@ fn word_location(origin: &Origin, word: &str) -> Option<Location> {
 fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
     let root = e.find_root();
     let mut message = root.to_string();
-    for prefix in ["Error during planning: ", "Schema error: ", "SQL error: ", "This feature is not implemented: "] {
+    for prefix in [
+        "Error during planning: ",
+        "Schema error: ",
+        "SQL error: ",
+        "This feature is not implemented: ",
+    ] {
         message = message.trim_start_matches(prefix).to_string();
     }
     let location = e
@@ -271,7 +281,9 @@ pub async fn collect(
             .or_else(|| {
                 if message.contains("Cast error") || message.contains("invalid input syntax") {
                     let sql = &origin.compiled.rendered.sql;
-                    let at = sql.find("::").or_else(|| sql.to_lowercase().find("cast("))?;
+                    let at = sql
+                        .find("::")
+                        .or_else(|| sql.to_lowercase().find("cast("))?;
                     Some(origin.locate_offset(at))
                 } else {
                     None

@@ -15,9 +15,9 @@ use chrono::NaiveDateTime;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider};
+use datafusion::common::TableReference;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use datafusion::common::TableReference;
 use datafusion::sql::sqlparser::ast::{Query, Statement};
 use indexmap::IndexSet;
 
@@ -197,7 +197,8 @@ impl Engine {
             if !request.exclude.is_empty() {
                 let dropped = selector::select(project, &self.dag, &[], &request.exclude)?;
                 let all = selector::select(project, &self.dag, &[], &[])?;
-                let excluded: HashSet<&String> = all.iter().filter(|i| !dropped.contains(*i)).collect();
+                let excluded: HashSet<&String> =
+                    all.iter().filter(|i| !dropped.contains(*i)).collect();
                 with_tests.retain(|i| !excluded.contains(i));
             }
             chosen = with_tests;
@@ -216,12 +217,18 @@ impl Engine {
             .collect())
     }
 
-    fn register(&mut self, relation: &Relation, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(), String> {
+    fn register(
+        &mut self,
+        relation: &Relation,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<(), String> {
         let catalog = match self.ctx.catalog(&relation.database) {
             Some(c) => c,
             None => {
                 let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
-                self.ctx.register_catalog(relation.database.clone(), c.clone());
+                self.ctx
+                    .register_catalog(relation.database.clone(), c.clone());
                 c
             }
         };
@@ -254,7 +261,9 @@ impl Engine {
         let mut errors = Vec::new();
         for source in sources {
             let pick = match load {
-                Some(i) => source.loads.get(i.min(source.loads.len().saturating_sub(1))),
+                Some(i) => source
+                    .loads
+                    .get(i.min(source.loads.len().saturating_sub(1))),
                 None => source.loads.last(),
             };
             let declared: HashMap<String, DataType> = source
@@ -310,7 +319,10 @@ impl Engine {
                             Field::new(c.name.to_lowercase(), t, true)
                         })
                         .collect();
-                    Ok((RecordBatch::new_empty(Arc::new(Schema::new(fields))), Vec::new()))
+                    Ok((
+                        RecordBatch::new_empty(Arc::new(Schema::new(fields))),
+                        Vec::new(),
+                    ))
                 }
             };
             match result {
@@ -324,7 +336,11 @@ impl Engine {
             }
         }
         self.sources_loaded = true;
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// Runs a request, reporting progress through `on_event`.
@@ -336,7 +352,11 @@ impl Engine {
         let started = self.clock.seconds();
         if !self.sources_loaded {
             if let Err(errors) = self.load_sources(None) {
-                return Err(errors.iter().map(|d| format!("{d:#}")).collect::<Vec<_>>().join("\n"));
+                return Err(errors
+                    .iter()
+                    .map(|d| format!("{d:#}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"));
             }
         }
         let planned = self.plan(request)?;
@@ -365,7 +385,9 @@ impl Engine {
             for id in order {
                 let r = self.run_node(&id, request).await;
                 if r.status != Status::Success {
-                    results.deferred.push(format!("{} ({})", r.name, r.status.as_str()));
+                    results
+                        .deferred
+                        .push(format!("{} ({})", r.name, r.status.as_str()));
                 } else {
                     results.deferred.push(r.name.clone());
                 }
@@ -400,7 +422,11 @@ impl Engine {
                         .nodes
                         .get(&p)
                         .map_or(p.clone(), |n| n.name.clone());
-                    self.result(&node, Status::Skipped, Some(format!("skipped: upstream {name} did not succeed")))
+                    self.result(
+                        &node,
+                        Status::Skipped,
+                        Some(format!("skipped: upstream {name} did not succeed")),
+                    )
                 }
                 None => self.run_node(id, request).await,
             };
@@ -469,7 +495,9 @@ impl Engine {
         let start = self.clock.seconds();
         let outcome = match node.kind {
             NodeKind::Seed => self.run_seed(&node).map(|rows| (rows, None, Vec::new())),
-            _ if request.verb == Verb::Compile => self.compile_only(&node).map(|_| (0, None, Vec::new())),
+            _ if request.verb == Verb::Compile => {
+                self.compile_only(&node).map(|_| (0, None, Vec::new()))
+            }
             NodeKind::Model | NodeKind::Snapshot => self
                 .run_model(&node, request)
                 .await
@@ -506,7 +534,13 @@ impl Engine {
     }
 
     fn run_seed(&mut self, node: &Node) -> Result<u64, Diagnostic> {
-        let bytes = self.loaded.project.files.get(&node.path).unwrap_or_default().to_vec();
+        let bytes = self
+            .loaded
+            .project
+            .files
+            .get(&node.path)
+            .unwrap_or_default()
+            .to_vec();
         let types: HashMap<String, DataType> = node
             .config
             .get("column_types")
@@ -539,7 +573,10 @@ impl Engine {
     }
 
     fn resolver(&self) -> Arc<CompileResolver> {
-        Arc::new(CompileResolver::new(&self.loaded.project, self.schemas.clone()))
+        Arc::new(CompileResolver::new(
+            &self.loaded.project,
+            self.schemas.clone(),
+        ))
     }
 
     fn compile(&self, node: &Node) -> Result<Compiled, Diagnostic> {
@@ -549,7 +586,12 @@ impl Engine {
 
     fn compile_only(&mut self, node: &Node) -> Result<(), Diagnostic> {
         let compiled = self.compile(node)?;
-        let file_text = self.loaded.project.files.text(&node.path).unwrap_or_default();
+        let file_text = self
+            .loaded
+            .project
+            .files
+            .text(&node.path)
+            .unwrap_or_default();
         let origin = Origin {
             file: &node.path,
             file_text: &file_text,
@@ -581,11 +623,21 @@ impl Engine {
             if !seen.insert(name.clone()) {
                 continue;
             }
-            let Some(eph) = self.loaded.project.node_by_name(NodeKind::Model, &name).cloned() else {
+            let Some(eph) = self
+                .loaded
+                .project
+                .node_by_name(NodeKind::Model, &name)
+                .cloned()
+            else {
                 continue;
             };
             let c = self.compile(&eph)?;
-            let text = self.loaded.project.files.text(&eph.path).unwrap_or_default();
+            let text = self
+                .loaded
+                .project
+                .files
+                .text(&eph.path)
+                .unwrap_or_default();
             let o = Origin {
                 file: &eph.path,
                 file_text: &text,
@@ -604,7 +656,12 @@ impl Engine {
 
     async fn run_model(&mut self, node: &Node, _request: &RunRequest) -> Result<u64, Diagnostic> {
         let compiled = self.compile(node)?;
-        let file_text = self.loaded.project.files.text(&node.path).unwrap_or_default();
+        let file_text = self
+            .loaded
+            .project
+            .files
+            .text(&node.path)
+            .unwrap_or_default();
         let origin = Origin {
             file: &node.path,
             file_text: &file_text,
@@ -621,14 +678,19 @@ impl Engine {
             },
         );
         if node.kind == NodeKind::Snapshot {
-            let outer_sql = snapshot::first_run_select(node)?;
+            let outer_sql = snapshot::first_run_select(node, &file_text)?;
             let mut outer = match datafusion::sql::sqlparser::parser::Parser::parse_sql(
                 &datafusion::sql::sqlparser::dialect::RedshiftSqlDialect {},
                 &outer_sql,
             ) {
                 Ok(mut stmts) => match stmts.pop() {
                     Some(Statement::Query(q)) => q,
-                    _ => return Err(Diagnostic::error(Location::file(&node.path), "snapshot config produced no query")),
+                    _ => {
+                        return Err(Diagnostic::error(
+                            Location::file(&node.path),
+                            "snapshot config produced no query",
+                        ));
+                    }
                 },
                 Err(e) => {
                     return Err(Diagnostic::error(
@@ -667,7 +729,12 @@ impl Engine {
         match (&node.generic_test, outcome) {
             // A generic test's SQL is ours, not the user's: point at the YAML that asked for it.
             (Some(test), Err(d)) if d.location.file != node.path || d.location.line == 0 => {
-                let text = self.loaded.project.files.text(&node.path).unwrap_or_default();
+                let text = self
+                    .loaded
+                    .project
+                    .files
+                    .text(&node.path)
+                    .unwrap_or_default();
                 Err(Diagnostic::error(
                     node.location.clone(),
                     format!("test `{}`: {}", test.test_name, d.message),
@@ -681,14 +748,20 @@ impl Engine {
 
     async fn run_test_sql(&mut self, node: &Node) -> Result<(u64, Vec<RecordBatch>), Diagnostic> {
         let compiled = self.compile(node)?;
-        let file_text = self.loaded.project.files.text(&node.path).unwrap_or_default();
+        let file_text = self
+            .loaded
+            .project
+            .files
+            .text(&node.path)
+            .unwrap_or_default();
         let origin = Origin {
             file: &node.path,
             file_text: &file_text,
             compiled: &compiled,
             templates: &self.loaded.templates,
         };
-        self.compiled.insert(node.unique_id.clone(), compiled.rendered.sql.clone());
+        self.compiled
+            .insert(node.unique_id.clone(), compiled.rendered.sql.clone());
         let query = self.query_with_ephemerals(node, &compiled, &origin)?;
         let plan = execute::plan(&self.ctx, query, &origin).await?;
         let batches = execute::collect(&self.ctx, plan, &origin).await?;
@@ -738,7 +811,11 @@ impl Engine {
     }
 
     /// Rows of a built relation (after a run), at most `limit`.
-    pub async fn preview(&self, relation: &Relation, limit: usize) -> Result<Vec<RecordBatch>, String> {
+    pub async fn preview(
+        &self,
+        relation: &Relation,
+        limit: usize,
+    ) -> Result<Vec<RecordBatch>, String> {
         let df = self
             .ctx
             .sql(&format!("select * from {relation} limit {limit}"))

@@ -44,22 +44,34 @@ fn parse_bool(s: &str) -> Option<bool> {
 
 /// The narrowest type every non-null value fits, as dbt's seed loader infers it.
 fn infer(values: &[Option<String>]) -> DataType {
-    let present: Vec<&str> = values.iter().flatten().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    let present: Vec<&str> = values
+        .iter()
+        .flatten()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
     if present.is_empty() {
         return DataType::Utf8;
     }
     let leading_zero = |s: &&str| s.len() > 1 && s.starts_with('0') && !s.starts_with("0.");
     if present.iter().all(|s| s.parse::<i64>().is_ok()) && !present.iter().any(leading_zero) {
         DataType::Int64
-    } else if present.iter().all(|s| s.parse::<f64>().is_ok()) && !present.iter().any(leading_zero) {
+    } else if present.iter().all(|s| s.parse::<f64>().is_ok()) && !present.iter().any(leading_zero)
+    {
         DataType::Float64
-    } else if present.iter().all(|s| matches!(s.to_ascii_lowercase().as_str(), "true" | "false")) {
+    } else if present
+        .iter()
+        .all(|s| matches!(s.to_ascii_lowercase().as_str(), "true" | "false"))
+    {
         DataType::Boolean
-    } else if present.iter().all(|s| {
-        s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
-    }) {
+    } else if present
+        .iter()
+        .all(|s| s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
+    {
         DataType::Date32
-    } else if present.iter().all(|s| s.len() >= 16 && s.as_bytes().get(4) == Some(&b'-') && parse_timestamp(s).is_some()) {
+    } else if present.iter().all(|s| {
+        s.len() >= 16 && s.as_bytes().get(4) == Some(&b'-') && parse_timestamp(s).is_some()
+    }) {
         DataType::Timestamp(TimeUnit::Nanosecond, None)
     } else {
         DataType::Utf8
@@ -81,27 +93,44 @@ fn column(
         )
     };
     // A blank value is NULL for every type but text.
-    let cell = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let cell = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     Ok(match ty {
         DataType::Int64 => Arc::new(
             values
                 .iter()
                 .enumerate()
-                .map(|(i, v)| cell(v).map(|s| s.parse::<i64>().map_err(|_| bad(i, &s))).transpose())
+                .map(|(i, v)| {
+                    cell(v)
+                        .map(|s| s.parse::<i64>().map_err(|_| bad(i, &s)))
+                        .transpose()
+                })
                 .collect::<Result<Int64Array, _>>()?,
         ),
         DataType::Float64 => Arc::new(
             values
                 .iter()
                 .enumerate()
-                .map(|(i, v)| cell(v).map(|s| s.parse::<f64>().map_err(|_| bad(i, &s))).transpose())
+                .map(|(i, v)| {
+                    cell(v)
+                        .map(|s| s.parse::<f64>().map_err(|_| bad(i, &s)))
+                        .transpose()
+                })
                 .collect::<Result<Float64Array, _>>()?,
         ),
         DataType::Boolean => Arc::new(
             values
                 .iter()
                 .enumerate()
-                .map(|(i, v)| cell(v).map(|s| parse_bool(&s).ok_or_else(|| bad(i, &s))).transpose())
+                .map(|(i, v)| {
+                    cell(v)
+                        .map(|s| parse_bool(&s).ok_or_else(|| bad(i, &s)))
+                        .transpose()
+                })
                 .collect::<Result<BooleanArray, _>>()?,
         ),
         DataType::Date32 => Arc::new(dates(file, name, values)?),
@@ -178,7 +207,9 @@ pub fn batch_from_csv(
         ));
         arrays.push(Arc::new(TimestampNanosecondArray::from(vec![
             Some(nanos);
-            table.rows.len()
+            table
+                .rows
+                .len()
         ])));
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)

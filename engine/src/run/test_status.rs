@@ -30,7 +30,10 @@ pub fn condition_holds(condition: &str, failures: u64) -> Result<bool, String> {
 /// dbt's rule: with severity `error`, `error_if` decides fail, else `warn_if` decides warn;
 /// with severity `warn`, only `warn_if` is looked at.
 pub fn test_status(config: &Config, failures: u64) -> Result<Status, String> {
-    let severity = config.str("severity").unwrap_or("error").to_ascii_lowercase();
+    let severity = config
+        .str("severity")
+        .unwrap_or("error")
+        .to_ascii_lowercase();
     let warn_if = config.str("warn_if").unwrap_or("!= 0");
     let error_if = config.str("error_if").unwrap_or("!= 0");
     let (errors, warns) = (
@@ -63,7 +66,10 @@ mod tests {
     fn severity_and_thresholds_follow_dbt() {
         assert_eq!(test_status(&config(&[]), 0).unwrap(), Status::Pass);
         assert_eq!(test_status(&config(&[]), 3).unwrap(), Status::Fail);
-        assert_eq!(test_status(&config(&[("severity", "warn")]), 3).unwrap(), Status::Warn);
+        assert_eq!(
+            test_status(&config(&[("severity", "warn")]), 3).unwrap(),
+            Status::Warn
+        );
         let thresholds = config(&[("warn_if", ">1"), ("error_if", ">10")]);
         assert_eq!(test_status(&thresholds, 1).unwrap(), Status::Pass);
         assert_eq!(test_status(&thresholds, 5).unwrap(), Status::Warn);

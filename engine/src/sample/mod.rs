@@ -74,7 +74,10 @@ mod tests {
             ..SampleSpec::default()
         };
         assert_eq!(generate(&spec), generate(&spec));
-        let other = SampleSpec { seed: 7, ..spec.clone() };
+        let other = SampleSpec {
+            seed: 7,
+            ..spec.clone()
+        };
         assert_ne!(generate(&spec), generate(&other));
     }
 
@@ -104,7 +107,8 @@ mod tests {
         });
         let (t, _) = crate::csv_file::parse_csv(
             "x",
-            big.get("data/brightwheel_exercise/source3_file/2024-05-01T06-00-00.csv").unwrap(),
+            big.get("data/brightwheel_exercise/source3_file/2024-05-01T06-00-00.csv")
+                .unwrap(),
             b',',
         )
         .unwrap();

@@ -11,18 +11,55 @@ const FIRST: &[&str] = &[
     "Kendall", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Reese", "Sage", "Tatum",
 ];
 const LAST: &[&str] = &[
-    "Alder", "Birchwood", "Cobble", "Dunmore", "Elmsley", "Fernhill", "Glenrock", "Hollowell",
-    "Ivywood", "Juniper", "Kestrel", "Larkspur", "Mossgrove", "Nettleby", "Orchardly", "Pinecrest",
-    "Quillfeather", "Rowanby", "Sedgewick", "Thistlewood",
+    "Alder",
+    "Birchwood",
+    "Cobble",
+    "Dunmore",
+    "Elmsley",
+    "Fernhill",
+    "Glenrock",
+    "Hollowell",
+    "Ivywood",
+    "Juniper",
+    "Kestrel",
+    "Larkspur",
+    "Mossgrove",
+    "Nettleby",
+    "Orchardly",
+    "Pinecrest",
+    "Quillfeather",
+    "Rowanby",
+    "Sedgewick",
+    "Thistlewood",
 ];
 const BUSINESS: &[&str] = &[
-    "Little Stars", "Bright Beginnings", "Sunny Days", "Tiny Tots", "Happy Hearts", "Busy Bees",
-    "Rainbow Kids", "Growing Minds", "Kinder Care Cottage", "Small Wonders", "Playful Pals",
-    "Acorn Academy", "Blue Sky", "Learning Tree", "Giggles & Grins",
+    "Little Stars",
+    "Bright Beginnings",
+    "Sunny Days",
+    "Tiny Tots",
+    "Happy Hearts",
+    "Busy Bees",
+    "Rainbow Kids",
+    "Growing Minds",
+    "Kinder Care Cottage",
+    "Small Wonders",
+    "Playful Pals",
+    "Acorn Academy",
+    "Blue Sky",
+    "Learning Tree",
+    "Giggles & Grins",
 ];
 const STREETS: &[&str] = &[
-    "SAMPLE ST", "EXAMPLE AVE", "MAPLE DR", "OAK LN", "CEDAR WAY", "PINE RD", "ELM BLVD",
-    "WILLOW CT", "ASPEN PKWY", "SPRUCE PL",
+    "SAMPLE ST",
+    "EXAMPLE AVE",
+    "MAPLE DR",
+    "OAK LN",
+    "CEDAR WAY",
+    "PINE RD",
+    "ELM BLVD",
+    "WILLOW CT",
+    "ASPEN PKWY",
+    "SPRUCE PL",
 ];
 
 /// The three state agencies.
@@ -54,9 +91,21 @@ impl Agency {
 
     fn cities(self) -> &'static [(&'static str, &'static str, &'static str)] {
         match self {
-            Agency::Nevada => &[("LAS VEGAS", "CLARK", "891"), ("RENO", "WASHOE", "895"), ("HENDERSON", "CLARK", "890")],
-            Agency::Oklahoma => &[("OKLAHOMA CITY", "OKLAHOMA", "731"), ("TULSA", "TULSA", "741"), ("NORMAN", "CLEVELAND", "730")],
-            Agency::Texas => &[("AUSTIN", "TRAVIS", "787"), ("DALLAS", "DALLAS", "752"), ("HOUSTON", "HARRIS", "770")],
+            Agency::Nevada => &[
+                ("LAS VEGAS", "CLARK", "891"),
+                ("RENO", "WASHOE", "895"),
+                ("HENDERSON", "CLARK", "890"),
+            ],
+            Agency::Oklahoma => &[
+                ("OKLAHOMA CITY", "OKLAHOMA", "731"),
+                ("TULSA", "TULSA", "741"),
+                ("NORMAN", "CLEVELAND", "730"),
+            ],
+            Agency::Texas => &[
+                ("AUSTIN", "TRAVIS", "787"),
+                ("DALLAS", "DALLAS", "752"),
+                ("HOUSTON", "HARRIS", "770"),
+            ],
         }
     }
 }
@@ -104,9 +153,7 @@ impl Provider {
     }
 
     fn changed(&self, load: usize) -> Option<Change> {
-        self.change
-            .filter(|(at, _)| load >= *at)
-            .map(|(_, c)| c)
+        self.change.filter(|(at, _)| load >= *at).map(|(_, c)| c)
     }
 
     pub fn capacity_at(&self, load: usize) -> i64 {
@@ -176,8 +223,12 @@ impl World {
             let start = providers.len();
             for i in 0..spec.rows + arrivals {
                 let (city, county, zip3) = *rng.pick(agency.cities());
-                let issued = NaiveDate::from_ymd_opt(rng.range(1994, 2023) as i32, rng.range(1, 12) as u32, rng.range(1, 28) as u32)
-                    .unwrap_or_default();
+                let issued = NaiveDate::from_ymd_opt(
+                    rng.range(1994, 2023) as i32,
+                    rng.range(1, 12) as u32,
+                    rng.range(1, 28) as u32,
+                )
+                .unwrap_or_default();
                 let appears = if i < spec.rows {
                     0
                 } else {
@@ -186,7 +237,17 @@ impl World {
                 let mut p = Provider {
                     id: providers.len() + 1,
                     agency,
-                    business: format!("{} {}", rng.pick(BUSINESS), rng.pick(&["Daycare", "Learning Center", "Child Care", "Preschool", "Academy"])),
+                    business: format!(
+                        "{} {}",
+                        rng.pick(BUSINESS),
+                        rng.pick(&[
+                            "Daycare",
+                            "Learning Center",
+                            "Child Care",
+                            "Preschool",
+                            "Academy"
+                        ])
+                    ),
                     first: rng.pick(FIRST).to_string(),
                     last: rng.pick(LAST).to_string(),
                     area: *rng.pick(agency.area_codes()),

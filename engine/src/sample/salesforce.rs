@@ -9,18 +9,58 @@ use super::providers::{Agency, World};
 use super::rng::Rng;
 
 const HEADERS: &[&str] = &[
-    "Id", "IsDeleted", "LastName", "FirstName", "Title", "Company", "Street", "City", "State",
-    "PostalCode", "Country", "Phone", "MobilePhone", "Email", "Website", "LeadSource", "Status",
-    "IsConverted", "CreatedDate", "LastModifiedDate", "LastActivityDate", "LastViewedDate",
-    "LastReferencedDate", "EmailBouncedReason", "EmailBouncedDate", "Outreach_Stage__c",
-    "Current_Enrollment__c", "Capacity__c", "Lead_Source_Last_Updated__c",
+    "Id",
+    "IsDeleted",
+    "LastName",
+    "FirstName",
+    "Title",
+    "Company",
+    "Street",
+    "City",
+    "State",
+    "PostalCode",
+    "Country",
+    "Phone",
+    "MobilePhone",
+    "Email",
+    "Website",
+    "LeadSource",
+    "Status",
+    "IsConverted",
+    "CreatedDate",
+    "LastModifiedDate",
+    "LastActivityDate",
+    "LastViewedDate",
+    "LastReferencedDate",
+    "EmailBouncedReason",
+    "EmailBouncedDate",
+    "Outreach_Stage__c",
+    "Current_Enrollment__c",
+    "Capacity__c",
+    "Lead_Source_Last_Updated__c",
     "Brightwheel_School_UUID__c",
 ];
-const SOURCES: &[&str] = &["TAM", "Web", "Proactive Trial", "Marketing Research", "List Purchase"];
-const STATUSES: &[&str] = &["Working", "Assigned", "Recycled", "Connected", "Unqualified"];
+const SOURCES: &[&str] = &[
+    "TAM",
+    "Web",
+    "Proactive Trial",
+    "Marketing Research",
+    "List Purchase",
+];
+const STATUSES: &[&str] = &[
+    "Working",
+    "Assigned",
+    "Recycled",
+    "Connected",
+    "Unqualified",
+];
 const STAGES: &[&str] = &[
-    "Working", "Added to sequence", "Connected", "Recycled - Using Competitor",
-    "Recycled - Neglected", "Unqualified - Enterprise",
+    "Working",
+    "Added to sequence",
+    "Connected",
+    "Recycled - Using Competitor",
+    "Recycled - Neglected",
+    "Unqualified - Enterprise",
 ];
 const OTHER_STATES: &[&str] = &["California", "ON", "BC", "Other", "Florida", "WA"];
 
@@ -38,7 +78,13 @@ pub fn load_stamp(load: usize) -> String {
 
 /// Salesforce's export prints the hour without zero padding: `2024-05-16 7:04:11`.
 fn sf_timestamp(t: NaiveDateTime) -> String {
-    format!("{} {}:{:02}:{:02}", t.format("%Y-%m-%d"), t.hour(), t.minute(), t.second())
+    format!(
+        "{} {}:{:02}:{:02}",
+        t.format("%Y-%m-%d"),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 struct Lead {
@@ -76,8 +122,13 @@ fn leads(world: &World, spec: &SampleSpec) -> Vec<Lead> {
     let mut add = |rng: &mut Rng, out: &mut Vec<Lead>, base: Option<&super::Provider>| {
         let id = next_id;
         next_id += 1 + rng.below(3) as u64;
-        let appears = if rng.chance(80) { 0 } else { rng.below(spec.salesforce_loads.max(1)) };
-        let created = load_time(appears) - Duration::days(if appears == 0 { rng.range(1, 400) } else { 0 })
+        let appears = if rng.chance(80) {
+            0
+        } else {
+            rng.below(spec.salesforce_loads.max(1))
+        };
+        let created = load_time(appears)
+            - Duration::days(if appears == 0 { rng.range(1, 400) } else { 0 })
             - Duration::minutes(rng.range(5, 600));
         let first_status = *rng.pick(STATUSES);
         let mut statuses = vec![(0, first_status, created)];
@@ -86,11 +137,16 @@ fn leads(world: &World, spec: &SampleSpec) -> Vec<Lead> {
             let when = load_time(at) - Duration::minutes(rng.range(30, 600));
             statuses.push((at, *rng.pick(STATUSES), when));
         }
-        let (first, last, company, street, city, state, postal, country, phone, email) = match base {
+        let (first, last, company, street, city, state, postal, country, phone, email) = match base
+        {
             Some(p) => (
                 p.first.clone(),
                 p.last.clone(),
-                if p.id % 4 == 0 { format!("{}, Inc.", p.business) } else { p.business.clone() },
+                if p.id % 4 == 0 {
+                    format!("{}, Inc.", p.business)
+                } else {
+                    p.business.clone()
+                },
                 format!("{} {}", p.street_no, p.street),
                 p.city.clone(),
                 match (p.agency, p.id % 3) {
@@ -99,7 +155,11 @@ fn leads(world: &World, spec: &SampleSpec) -> Vec<Lead> {
                     (Agency::Texas, 0) => "Texas".to_string(),
                     (a, _) => a.code().to_string(),
                 },
-                if p.id % 5 == 0 { format!("{}-{:04}", p.zip, p.id % 10_000) } else { p.zip.clone() },
+                if p.id % 5 == 0 {
+                    format!("{}-{:04}", p.zip, p.id % 10_000)
+                } else {
+                    p.zip.clone()
+                },
                 ["US", "United States", ""][p.id % 3],
                 p.phone_digits(0),
                 p.email(),
@@ -115,9 +175,17 @@ fn leads(world: &World, spec: &SampleSpec) -> Vec<Lead> {
                     format!("{} Example Rd", rng.range(1, 999)),
                     "Springfield".to_string(),
                     st,
-                    if canadian { "A1B 2C3".to_string() } else { format!("{:05}", rng.range(10_000, 99_999)) },
+                    if canadian {
+                        "A1B 2C3".to_string()
+                    } else {
+                        format!("{:05}", rng.range(10_000, 99_999))
+                    },
                     if canadian { "Canada" } else { "US" },
-                    format!("{}555{:04}", rng.pick(&[206u16, 305, 415]), rng.below(9000) + 1000),
+                    format!(
+                        "{}555{:04}",
+                        rng.pick(&[206u16, 305, 415]),
+                        rng.below(9000) + 1000
+                    ),
                     format!("inbound{n}@example.org"),
                 )
             }
@@ -136,7 +204,11 @@ fn leads(world: &World, spec: &SampleSpec) -> Vec<Lead> {
             country,
             phone,
             email,
-            source: if base.is_some() { *rng.pick(&["TAM", "List Purchase", "Marketing Research"]) } else { *rng.pick(SOURCES) },
+            source: if base.is_some() {
+                *rng.pick(&["TAM", "List Purchase", "Marketing Research"])
+            } else {
+                *rng.pick(SOURCES)
+            },
             created,
             appears,
             deleted,
@@ -171,15 +243,31 @@ pub fn file(world: &World, spec: &SampleSpec, load: usize) -> Vec<u8> {
                 "Connected" => "Connected",
                 "Recycled" => STAGES[3 + (l.id % 2) as usize],
                 "Unqualified" => "Unqualified - Enterprise",
-                _ => if l.id % 2 == 0 { "Added to sequence" } else { "" },
+                _ => {
+                    if l.id % 2 == 0 {
+                        "Added to sequence"
+                    } else {
+                        ""
+                    }
+                }
             };
-            let opt = |s: String| if s.is_empty() { Cell::Missing } else { Cell::from(s) };
+            let opt = |s: String| {
+                if s.is_empty() {
+                    Cell::Missing
+                } else {
+                    Cell::from(s)
+                }
+            };
             vec![
                 Cell::from(l.id.to_string()),
                 Cell::from("FALSE"),
                 Cell::from(l.last.clone()),
                 opt(l.first.clone()),
-                if l.id % 13 == 0 { Cell::from("Director") } else { Cell::Missing },
+                if l.id % 13 == 0 {
+                    Cell::from("Director")
+                } else {
+                    Cell::Missing
+                },
                 Cell::from(l.company.clone()),
                 Cell::from(l.street.clone()),
                 Cell::from(l.city.clone()),
@@ -187,24 +275,54 @@ pub fn file(world: &World, spec: &SampleSpec, load: usize) -> Vec<u8> {
                 Cell::from(l.postal.clone()),
                 opt(l.country.to_string()),
                 Cell::from(l.phone.clone()),
-                if l.id % 3 == 0 { Cell::from(l.phone.clone()) } else { Cell::Missing },
+                if l.id % 3 == 0 {
+                    Cell::from(l.phone.clone())
+                } else {
+                    Cell::Missing
+                },
                 Cell::from(l.email.clone()),
-                if l.id % 10 == 0 { Cell::from("www.example.com") } else { Cell::Missing },
+                if l.id % 10 == 0 {
+                    Cell::from("www.example.com")
+                } else {
+                    Cell::Missing
+                },
                 Cell::from(l.source),
                 Cell::from(status),
-                Cell::from(if status == "Connected" && l.id % 4 == 0 { "TRUE" } else { "FALSE" }),
+                Cell::from(if status == "Connected" && l.id % 4 == 0 {
+                    "TRUE"
+                } else {
+                    "FALSE"
+                }),
                 Cell::from(sf_timestamp(l.created)),
                 Cell::from(sf_timestamp(modified)),
                 Cell::from(modified.date().to_string()),
                 Cell::from(sf_timestamp(modified)),
                 Cell::from(sf_timestamp(modified)),
-                if l.id % 29 == 0 { Cell::from("550 mailbox unavailable") } else { Cell::Missing },
-                if l.id % 29 == 0 { Cell::from(sf_timestamp(l.created)) } else { Cell::Missing },
+                if l.id % 29 == 0 {
+                    Cell::from("550 mailbox unavailable")
+                } else {
+                    Cell::Missing
+                },
+                if l.id % 29 == 0 {
+                    Cell::from(sf_timestamp(l.created))
+                } else {
+                    Cell::Missing
+                },
                 opt(stage.to_string()),
-                match l.capacity { Some(c) if l.id % 2 == 0 => Cell::from((c / 2).to_string()), _ => Cell::Missing },
-                match l.capacity { Some(c) => Cell::from(c.to_string()), None => Cell::Missing },
+                match l.capacity {
+                    Some(c) if l.id % 2 == 0 => Cell::from((c / 2).to_string()),
+                    _ => Cell::Missing,
+                },
+                match l.capacity {
+                    Some(c) => Cell::from(c.to_string()),
+                    None => Cell::Missing,
+                },
                 Cell::from(l.created.date().to_string()),
-                if status == "Connected" { Cell::from(format!("00000000-0000-4000-8000-{:012}", l.id)) } else { Cell::Missing },
+                if status == "Connected" {
+                    Cell::from(format!("00000000-0000-4000-8000-{:012}", l.id))
+                } else {
+                    Cell::Missing
+                },
             ]
         })
         .collect();

@@ -4,21 +4,73 @@ use super::csv_writer::{Cell, write};
 use super::providers::{Agency, Provider, World, short_date};
 
 const NEVADA: &[&str] = &[
-    "Name", "Credential Type", "Credential Number", "Status", "Expiration Date",
-    "First Issue Date", "Disciplinary Action", "Address", "State", "County", "Phone",
-    "Primary Contact Name", "Primary Contact Role",
+    "Name",
+    "Credential Type",
+    "Credential Number",
+    "Status",
+    "Expiration Date",
+    "First Issue Date",
+    "Disciplinary Action",
+    "Address",
+    "State",
+    "County",
+    "Phone",
+    "Primary Contact Name",
+    "Primary Contact Role",
 ];
 const OKLAHOMA: &[&str] = &[
-    "Type License", "Company", "Accepts Subsidy", "Year Round", "Daytime Hours", "Star Level",
-    "Mon", "Tues", "Wed", "Thurs", "Friday", "Saturday", "Sunday", "Primary Caregiver", "Phone",
-    "Email", "Address1", "Address2", "City", "State", "Zip", "Subsidy Contract Number",
-    "Total Cap", "Ages Accepted 1", "AA2", "AA3", "AA4", "License Monitoring Since",
-    "School Year Only", "Evening Hours",
+    "Type License",
+    "Company",
+    "Accepts Subsidy",
+    "Year Round",
+    "Daytime Hours",
+    "Star Level",
+    "Mon",
+    "Tues",
+    "Wed",
+    "Thurs",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Primary Caregiver",
+    "Phone",
+    "Email",
+    "Address1",
+    "Address2",
+    "City",
+    "State",
+    "Zip",
+    "Subsidy Contract Number",
+    "Total Cap",
+    "Ages Accepted 1",
+    "AA2",
+    "AA3",
+    "AA4",
+    "License Monitoring Since",
+    "School Year Only",
+    "Evening Hours",
 ];
 const TEXAS: &[&str] = &[
-    "Operation #", "Agency Number", "Operation/Caregiver Name", "Address", "City", "State",
-    "Zip", "County", "Phone", "Type", "Status", "Issue Date", "Capacity", "Email Address",
-    "Facility ID", "Monitoring Frequency", "Infant", "Toddler", "Preschool", "School",
+    "Operation #",
+    "Agency Number",
+    "Operation/Caregiver Name",
+    "Address",
+    "City",
+    "State",
+    "Zip",
+    "County",
+    "Phone",
+    "Type",
+    "Status",
+    "Issue Date",
+    "Capacity",
+    "Email Address",
+    "Facility ID",
+    "Monitoring Frequency",
+    "Infant",
+    "Toddler",
+    "Preschool",
+    "School",
 ];
 const AGES: &[&str] = &[
     "Infants (0-11 months)",
@@ -73,8 +125,16 @@ fn nevada(world: &World, load: usize) -> Vec<u8> {
             vec![
                 Cell::from(name),
                 Cell::from(kind),
-                Cell::from(format!("{:03}-{:02}", p.license % 1000, p.issued.format("%y"))),
-                Cell::from(if p.active_at(load) { "ACTIVE" } else { "CLOSED" }),
+                Cell::from(format!(
+                    "{:03}-{:02}",
+                    p.license % 1000,
+                    p.issued.format("%y")
+                )),
+                Cell::from(if p.active_at(load) {
+                    "ACTIVE"
+                } else {
+                    "CLOSED"
+                }),
                 Cell::from(short_date(expires)),
                 Cell::from(short_date(p.issued)),
                 yes_no(p.id % 11 == 0),
@@ -101,19 +161,29 @@ fn oklahoma(world: &World, load: usize) -> Vec<u8> {
         .into_iter()
         .map(|p| {
             let (area, line) = p.phone_at(load);
-            let kind = ["CHILD CARE CENTER", "CHILD CARE FAMILY", "LARGE CHILD CARE FAMILY"][p.kind];
+            let kind = [
+                "CHILD CARE CENTER",
+                "CHILD CARE FAMILY",
+                "LARGE CHILD CARE FAMILY",
+            ][p.kind];
             let flag = |on: bool, word: &str| if on { Cell::from(word) } else { Cell::Missing };
-            let hours = |open: bool| {
-                Cell::from(if open { "7:00AM - 5:30PM" } else { "CLOSED" })
-            };
+            let hours = |open: bool| Cell::from(if open { "7:00AM - 5:30PM" } else { "CLOSED" });
             let ages = 1 + p.id % 4;
-            let age = |i: usize| if i < ages { Cell::from(AGES[i]) } else { Cell::Missing };
+            let age = |i: usize| {
+                if i < ages {
+                    Cell::from(AGES[i])
+                } else {
+                    Cell::Missing
+                }
+            };
             let email = if p.id % 3 == 0 {
                 p.email().to_uppercase()
             } else {
                 let e = p.email();
                 let mut c = e.chars();
-                c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or(e)
+                c.next()
+                    .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                    .unwrap_or(e)
             };
             vec![
                 Cell::from(format!("{kind} - K{:09}", 820_000_000 + p.license)),
@@ -138,12 +208,20 @@ fn oklahoma(world: &World, load: usize) -> Vec<u8> {
                     "{} {}\n{}",
                     p.first,
                     p.last,
-                    if p.id % 2 == 0 { "Primary Caregiver" } else { "Director" }
+                    if p.id % 2 == 0 {
+                        "Primary Caregiver"
+                    } else {
+                        "Director"
+                    }
                 )),
                 Cell::from(format!("({area}) 555-{line:04}")),
                 Cell::from(email),
                 Cell::from(format!("{} {}", p.street_no_at(load), p.street)),
-                if p.id % 4 == 0 { Cell::Blank } else { Cell::Missing },
+                if p.id % 4 == 0 {
+                    Cell::Blank
+                } else {
+                    Cell::Missing
+                },
                 Cell::from(p.city.clone()),
                 Cell::from("OK"),
                 Cell::from(p.zip.clone()),
@@ -197,16 +275,28 @@ fn texas(world: &World, load: usize) -> Vec<u8> {
                 Cell::from((100_000 + p.license % 1_900_000).to_string()),
                 Cell::Missing,
                 name,
-                Cell::from(format!("{} {}", p.street_no_at(load), p.street.to_lowercase())),
+                Cell::from(format!(
+                    "{} {}",
+                    p.street_no_at(load),
+                    p.street.to_lowercase()
+                )),
                 Cell::from(p.city.clone()),
                 Cell::from("TX"),
                 Cell::from(p.zip.clone()),
                 Cell::from(p.county.clone()),
                 Cell::from(format!("{area}-555-{line:04}")),
                 Cell::from(kind),
-                if p.active_at(load) { Cell::from("Full Permit") } else { Cell::Missing },
+                if p.active_at(load) {
+                    Cell::from("Full Permit")
+                } else {
+                    Cell::Missing
+                },
                 Cell::from(short_date(p.issued)),
-                if i == 3 { Cell::Missing } else { Cell::from(p.capacity_at(load).to_string()) },
+                if i == 3 {
+                    Cell::Missing
+                } else {
+                    Cell::from(p.capacity_at(load).to_string())
+                },
                 Cell::from(p.email()),
                 Cell::from((500_000 + p.id).to_string()),
                 Cell::Missing,

@@ -28,7 +28,11 @@ pub fn read_dir(root: &Path) -> ProjectFiles {
                     stack.push(path);
                 }
             } else {
-                let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 files.insert(rel, std::fs::read(&path).unwrap());
             }
         }
@@ -41,7 +45,10 @@ pub fn repo_path(rel: &str) -> std::path::PathBuf {
 }
 
 pub fn inline(files: &[(&str, &str)]) -> ProjectFiles {
-    files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect()
+    files
+        .iter()
+        .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+        .collect()
 }
 
 pub fn engine(files: ProjectFiles) -> Result<Engine, Vec<Diagnostic>> {
@@ -70,7 +77,11 @@ pub fn cells(batches: &[RecordBatch]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for b in batches {
         for i in 0..b.num_rows() {
-            out.push((0..b.num_columns()).map(|c| display_value(b.column(c), i)).collect());
+            out.push(
+                (0..b.num_columns())
+                    .map(|c| display_value(b.column(c), i))
+                    .collect(),
+            );
         }
     }
     out
@@ -85,5 +96,8 @@ pub fn scalar(engine: &mut Engine, sql: &str) -> String {
 
 pub fn md5_hex(s: &str) -> String {
     use md5::{Digest, Md5};
-    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -21,7 +21,9 @@ const DATETIME_FORMATS: &[&str] = &[
     "%Y/%m/%d %H:%M:%S%.f",
     "%Y%m%d %H:%M:%S%.f",
 ];
-const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%d-%b-%Y", "%b %d %Y"];
+const DATE_FORMATS: &[&str] = &[
+    "%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%d-%b-%Y", "%b %d %Y",
+];
 
 /// Parses text the way Redshift reads a timestamp literal: `2024-05-16 7:04:11` (hour not
 /// zero-padded), ISO `T`, a date alone (midnight), US `M/D/YYYY`, a trailing `+00` offset.
@@ -119,12 +121,12 @@ use chrono::Datelike;
 fn to_date(v: &ScalarValue) -> Result<ScalarValue> {
     let date = match v {
         v if v.is_null() => None,
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            match parse_date(s) {
-                Some(d) => Some(d),
-                None => return exec_err!("invalid input syntax for type date: \"{s}\""),
-            }
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => match parse_date(s) {
+            Some(d) => Some(d),
+            None => return exec_err!("invalid input syntax for type date: \"{s}\""),
+        },
         other => to_datetime(other)?.map(|dt| dt.date()),
     };
     Ok(date_value(date))
@@ -184,7 +186,12 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
             |_| Ok(TIMESTAMP),
             |a| Ok(timestamp_value(to_datetime(&a[0])?)),
         ),
-        RowUdf::new("__rs_to_date", 1..=1, |_| Ok(DataType::Date32), |a| to_date(&a[0])),
+        RowUdf::new(
+            "__rs_to_date",
+            1..=1,
+            |_| Ok(DataType::Date32),
+            |a| to_date(&a[0]),
+        ),
         RowUdf::new("__rs_to_varchar", 1..=2, |_| Ok(DataType::Utf8), to_varchar),
         RowUdf::new(
             "__rs_avg_like_input",
@@ -197,7 +204,9 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
                 })
             },
             |a| match (&a[0], a[1].data_type().is_integer()) {
-                (ScalarValue::Float64(Some(f)), true) => Ok(ScalarValue::Int64(Some(f.trunc() as i64))),
+                (ScalarValue::Float64(Some(f)), true) => {
+                    Ok(ScalarValue::Int64(Some(f.trunc() as i64)))
+                }
                 (v, true) if v.is_null() => Ok(ScalarValue::Int64(None)),
                 (v, _) => Ok(v.clone()),
             },
@@ -219,6 +228,11 @@ mod tests {
     fn prints_fractions_only_when_present() {
         let ts = parse_timestamp("2024-05-16 07:04:11.250").unwrap();
         assert_eq!(format_timestamp(&ts), "2024-05-16 07:04:11.25");
-        assert_eq!(to_text(&date_value(parse_date("2024-02-29"))).unwrap().unwrap(), "2024-02-29");
+        assert_eq!(
+            to_text(&date_value(parse_date("2024-02-29")))
+                .unwrap()
+                .unwrap(),
+            "2024-02-29"
+        );
     }
 }

@@ -66,9 +66,11 @@ fn dateadd(args: &[ScalarValue]) -> Result<ScalarValue> {
 
 /// Redshift counts the boundaries of `part` crossed between `a` and `b`.
 fn datediff(args: &[ScalarValue]) -> Result<ScalarValue> {
-    let (Some(part), Some(a), Some(b)) =
-        (text(&args[0]), to_datetime(&args[1])?, to_datetime(&args[2])?)
-    else {
+    let (Some(part), Some(a), Some(b)) = (
+        text(&args[0]),
+        to_datetime(&args[1])?,
+        to_datetime(&args[2])?,
+    ) else {
         return Ok(ScalarValue::Int64(None));
     };
     let months = |t: &NaiveDateTime| i64::from(t.year()) * 12 + i64::from(t.month0());
@@ -128,7 +130,9 @@ fn convert_timezone(args: &[ScalarValue]) -> Result<ScalarValue> {
     let Some(local) = src.from_local_datetime(&ts).earliest() else {
         return exec_err!("{ts} does not exist in time zone {source}");
     };
-    Ok(timestamp_value(Some(local.with_timezone(&tgt).naive_local())))
+    Ok(timestamp_value(Some(
+        local.with_timezone(&tgt).naive_local(),
+    )))
 }
 
 fn trunc(args: &[ScalarValue]) -> Result<ScalarValue> {
@@ -150,7 +154,9 @@ fn trunc(args: &[ScalarValue]) -> Result<ScalarValue> {
                 return exec_err!("trunc() takes a number or a timestamp");
             };
             let factor = 10f64.powi(i32::try_from(scale).unwrap_or(0));
-            Ok(ScalarValue::Float64(f.map(|f| (f * factor).trunc() / factor)))
+            Ok(ScalarValue::Float64(
+                f.map(|f| (f * factor).trunc() / factor),
+            ))
         }
     }
 }
@@ -232,7 +238,10 @@ fn tokenize(format: &str) -> Vec<Tok> {
             continue;
         }
         for (p, make) in patterns {
-            if rest.len() >= p.len() && rest.is_char_boundary(p.len()) && rest[..p.len()].eq_ignore_ascii_case(p) {
+            if rest.len() >= p.len()
+                && rest.is_char_boundary(p.len())
+                && rest[..p.len()].eq_ignore_ascii_case(p)
+            {
                 out.push(make(case_of(&rest[..p.len()])));
                 rest = &rest[p.len()..];
                 continue 'outer;
@@ -248,10 +257,28 @@ fn tokenize(format: &str) -> Vec<Tok> {
 }
 
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
-const DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const DAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 fn take_digits<'a>(s: &'a str, max: usize) -> (Option<i64>, &'a str) {
     let n = s.chars().take(max).take_while(char::is_ascii_digit).count();
@@ -403,10 +430,9 @@ fn format_with(ts: &NaiveDateTime, format: &str) -> String {
             Tok::Year4 => out.push_str(&format!("{:04}", ts.year())),
             Tok::Year2 => out.push_str(&format!("{:02}", ts.year().rem_euclid(100))),
             Tok::Month => out.push_str(&format!("{:02}", ts.month())),
-            Tok::MonthName(c) => out.push_str(&format!(
-                "{:<9}",
-                cased(MONTHS[ts.month0() as usize], c)
-            )),
+            Tok::MonthName(c) => {
+                out.push_str(&format!("{:<9}", cased(MONTHS[ts.month0() as usize], c)))
+            }
             Tok::MonAbbr(c) => out.push_str(&cased(&MONTHS[ts.month0() as usize][..3], c)),
             Tok::Day => out.push_str(&format!("{:02}", ts.day())),
             Tok::DayOfYear => out.push_str(&format!("{:03}", ts.ordinal())),
@@ -434,33 +460,60 @@ fn format_with(ts: &NaiveDateTime, format: &str) -> String {
 
 pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
     vec![
-        RowUdf::new("getdate", 0..=0, |_| Ok(TIMESTAMP), move |_| {
-            Ok(timestamp_value(Some(run_time.with_nanosecond(0).unwrap_or(run_time))))
-        }),
-        RowUdf::new("__rs_current_date", 0..=0, |_| Ok(DataType::Date32), move |_| {
-            Ok(date_value(Some(run_time.date())))
-        }),
+        RowUdf::new(
+            "getdate",
+            0..=0,
+            |_| Ok(TIMESTAMP),
+            move |_| {
+                Ok(timestamp_value(Some(
+                    run_time.with_nanosecond(0).unwrap_or(run_time),
+                )))
+            },
+        ),
+        RowUdf::new(
+            "__rs_current_date",
+            0..=0,
+            |_| Ok(DataType::Date32),
+            move |_| Ok(date_value(Some(run_time.date()))),
+        ),
         RowUdf::new("dateadd", 3..=3, |_| Ok(TIMESTAMP), dateadd),
         RowUdf::new("datediff", 3..=3, |_| Ok(DataType::Int64), datediff),
-        RowUdf::new("convert_timezone", 2..=3, |_| Ok(TIMESTAMP), convert_timezone),
-        RowUdf::new("add_months", 2..=2, |_| Ok(TIMESTAMP), |a| {
-            let (Some(ts), Some(n)) = (to_datetime(&a[0])?, int(&a[1])?) else {
-                return Ok(timestamp_value(None));
-            };
-            // Redshift: the last day of a month maps to the last day of the result month.
-            let is_last = ts.date().succ_opt().is_none_or(|d| d.month() != ts.month());
-            let out = add_months_clamped(ts, n).map(|t| {
-                if is_last {
-                    last_day_of(t.date()).and_time(t.time())
-                } else {
-                    t
-                }
-            });
-            Ok(timestamp_value(out))
-        }),
-        RowUdf::new("last_day", 1..=1, |_| Ok(DataType::Date32), |a| {
-            Ok(date_value(to_datetime(&a[0])?.map(|t| last_day_of(t.date()))))
-        }),
+        RowUdf::new(
+            "convert_timezone",
+            2..=3,
+            |_| Ok(TIMESTAMP),
+            convert_timezone,
+        ),
+        RowUdf::new(
+            "add_months",
+            2..=2,
+            |_| Ok(TIMESTAMP),
+            |a| {
+                let (Some(ts), Some(n)) = (to_datetime(&a[0])?, int(&a[1])?) else {
+                    return Ok(timestamp_value(None));
+                };
+                // Redshift: the last day of a month maps to the last day of the result month.
+                let is_last = ts.date().succ_opt().is_none_or(|d| d.month() != ts.month());
+                let out = add_months_clamped(ts, n).map(|t| {
+                    if is_last {
+                        last_day_of(t.date()).and_time(t.time())
+                    } else {
+                        t
+                    }
+                });
+                Ok(timestamp_value(out))
+            },
+        ),
+        RowUdf::new(
+            "last_day",
+            1..=1,
+            |_| Ok(DataType::Date32),
+            |a| {
+                Ok(date_value(
+                    to_datetime(&a[0])?.map(|t| last_day_of(t.date())),
+                ))
+            },
+        ),
         RowUdf::new(
             "trunc",
             1..=2,
@@ -478,29 +531,44 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
             },
             trunc,
         ),
-        RowUdf::new("to_date", 2..=3, |_| Ok(DataType::Date32), |a| {
-            let (Some(s), Some(f)) = (text(&a[0]), text(&a[1])) else {
-                return Ok(date_value(None));
-            };
-            Ok(date_value(Some(parse_with_format(&s, &f)?.date())))
-        }),
-        RowUdf::new("to_timestamp", 2..=3, |_| Ok(TIMESTAMP), |a| {
-            let (Some(s), Some(f)) = (text(&a[0]), text(&a[1])) else {
-                return Ok(timestamp_value(None));
-            };
-            Ok(timestamp_value(Some(parse_with_format(&s, &f)?)))
-        }),
-        RowUdf::new("to_char", 2..=2, |_| Ok(DataType::Utf8), |a| {
-            let Some(f) = text(&a[1]) else {
-                return Ok(ScalarValue::Utf8(None));
-            };
-            match a[0].data_type() {
-                DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => Ok(ScalarValue::Utf8(
-                    to_datetime(&a[0])?.map(|t| format_with(&t, &f)),
-                )),
-                _ => Ok(ScalarValue::Utf8(to_text(&a[0])?)),
-            }
-        }),
+        RowUdf::new(
+            "to_date",
+            2..=3,
+            |_| Ok(DataType::Date32),
+            |a| {
+                let (Some(s), Some(f)) = (text(&a[0]), text(&a[1])) else {
+                    return Ok(date_value(None));
+                };
+                Ok(date_value(Some(parse_with_format(&s, &f)?.date())))
+            },
+        ),
+        RowUdf::new(
+            "to_timestamp",
+            2..=3,
+            |_| Ok(TIMESTAMP),
+            |a| {
+                let (Some(s), Some(f)) = (text(&a[0]), text(&a[1])) else {
+                    return Ok(timestamp_value(None));
+                };
+                Ok(timestamp_value(Some(parse_with_format(&s, &f)?)))
+            },
+        ),
+        RowUdf::new(
+            "to_char",
+            2..=2,
+            |_| Ok(DataType::Utf8),
+            |a| {
+                let Some(f) = text(&a[1]) else {
+                    return Ok(ScalarValue::Utf8(None));
+                };
+                match a[0].data_type() {
+                    DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => Ok(
+                        ScalarValue::Utf8(to_datetime(&a[0])?.map(|t| format_with(&t, &f))),
+                    ),
+                    _ => Ok(ScalarValue::Utf8(to_text(&a[0])?)),
+                }
+            },
+        ),
     ]
 }
 
@@ -529,7 +597,10 @@ mod tests {
     #[test]
     fn formats_like_to_char() {
         let ts = parse_with_format("2024-05-16 19:04:11", "YYYY-MM-DD HH24:MI:SS").unwrap();
-        assert_eq!(format_with(&ts, "Mon DD, YYYY HH12:MI AM"), "May 16, 2024 07:04 PM");
+        assert_eq!(
+            format_with(&ts, "Mon DD, YYYY HH12:MI AM"),
+            "May 16, 2024 07:04 PM"
+        );
         assert_eq!(format_with(&ts, "YYYY-Q"), "2024-2");
     }
 }

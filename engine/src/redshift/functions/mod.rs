@@ -140,9 +140,9 @@ impl ScalarUDFImpl for RowUdf {
             out.push(typed((self.f)(&row)?)?);
         }
         if out.is_empty() {
-            return Ok(ColumnarValue::Array(datafusion::arrow::array::new_empty_array(
-                &return_type,
-            )));
+            return Ok(ColumnarValue::Array(
+                datafusion::arrow::array::new_empty_array(&return_type),
+            ));
         }
         Ok(ColumnarValue::Array(ScalarValue::iter_to_array(out)?))
     }

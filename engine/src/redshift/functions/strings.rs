@@ -86,7 +86,9 @@ fn regexp_count(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
     };
     let start = from_position(&s, opt_int(a, 2)?)?;
     let re = p.get(&pat, a.get(3).and_then(text).as_deref())?;
-    Ok(ScalarValue::Int64(Some(re.find_iter(&s[start..]).count() as i64)))
+    Ok(ScalarValue::Int64(Some(
+        re.find_iter(&s[start..]).count() as i64
+    )))
 }
 
 fn regexp_instr(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
@@ -102,7 +104,13 @@ fn regexp_instr(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
     let hit = re
         .captures_iter(&s[start..])
         .nth(usize::try_from(occurrence - 1).unwrap_or(usize::MAX))
-        .and_then(|c| if subexpr && c.len() > 1 { c.get(1) } else { c.get(0) });
+        .and_then(|c| {
+            if subexpr && c.len() > 1 {
+                c.get(1)
+            } else {
+                c.get(0)
+            }
+        });
     let position = hit.map_or(0, |m| {
         let byte = start + if after { m.end() } else { m.start() };
         s[..byte].chars().count() as i64 + 1
@@ -145,7 +153,10 @@ fn regexp_replace(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
     let start = from_position(&s, opt_int(a, 3)?)?;
     let re = p.get(&pat, a.get(4).and_then(text).as_deref())?;
     let replaced = re.replace_all(&s[start..], replacement(&repl).as_str());
-    Ok(ScalarValue::Utf8(Some(format!("{}{replaced}", &s[..start]))))
+    Ok(ScalarValue::Utf8(Some(format!(
+        "{}{replaced}",
+        &s[..start]
+    ))))
 }
 
 fn split_part(a: &[ScalarValue]) -> Result<ScalarValue> {
@@ -207,18 +218,30 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
     let p = Arc::new(Patterns::default());
     let (p1, p2, p3, p4) = (p.clone(), p.clone(), p.clone(), p);
     vec![
-        RowUdf::new("regexp_substr", 2..=5, |_| Ok(DataType::Utf8), move |a| {
-            regexp_substr(&p1, a)
-        }),
-        RowUdf::new("regexp_count", 2..=4, |_| Ok(DataType::Int64), move |a| {
-            regexp_count(&p2, a)
-        }),
-        RowUdf::new("regexp_instr", 2..=6, |_| Ok(DataType::Int64), move |a| {
-            regexp_instr(&p3, a)
-        }),
-        RowUdf::new("regexp_replace", 2..=5, |_| Ok(DataType::Utf8), move |a| {
-            regexp_replace(&p4, a)
-        }),
+        RowUdf::new(
+            "regexp_substr",
+            2..=5,
+            |_| Ok(DataType::Utf8),
+            move |a| regexp_substr(&p1, a),
+        ),
+        RowUdf::new(
+            "regexp_count",
+            2..=4,
+            |_| Ok(DataType::Int64),
+            move |a| regexp_count(&p2, a),
+        ),
+        RowUdf::new(
+            "regexp_instr",
+            2..=6,
+            |_| Ok(DataType::Int64),
+            move |a| regexp_instr(&p3, a),
+        ),
+        RowUdf::new(
+            "regexp_replace",
+            2..=5,
+            |_| Ok(DataType::Utf8),
+            move |a| regexp_replace(&p4, a),
+        ),
         RowUdf::new("split_part", 3..=3, |_| Ok(DataType::Utf8), split_part),
         RowUdf::new(
             "json_extract_path_text",
@@ -226,10 +249,15 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
             |_| Ok(DataType::Utf8),
             json_extract_path_text,
         ),
-        RowUdf::new("is_valid_json", 1..=1, |_| Ok(DataType::Boolean), |a| {
-            Ok(ScalarValue::Boolean(
-                text(&a[0]).map(|s| serde_json::from_str::<serde_json::Value>(&s).is_ok()),
-            ))
-        }),
+        RowUdf::new(
+            "is_valid_json",
+            1..=1,
+            |_| Ok(DataType::Boolean),
+            |a| {
+                Ok(ScalarValue::Boolean(text(&a[0]).map(|s| {
+                    serde_json::from_str::<serde_json::Value>(&s).is_ok()
+                })))
+            },
+        ),
     ]
 }

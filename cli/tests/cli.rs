@@ -1,0 +1,217 @@
+//! The `modelplay` binary as a user runs it: output, exit status, artifacts.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+/// A copy of a project in a fresh temporary folder, so runs do not touch the repository.
+fn copy_project(rel: &str) -> PathBuf {
+    let dest = std::env::temp_dir().join(format!(
+        "modelplay-cli-{}-{}",
+        rel.replace('/', "_"),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dest);
+    let src = repo(rel);
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel_path = path.strip_prefix(&src).unwrap();
+            if path.is_dir() {
+                if rel_path != Path::new("target") {
+                    stack.push(path);
+                }
+            } else {
+                let to = dest.join(rel_path);
+                std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+                std::fs::copy(&path, &to).unwrap();
+            }
+        }
+    }
+    dest
+}
+
+fn modelplay(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_modelplay"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn build_prints_like_dbt_and_writes_artifacts() {
+    let dir = copy_project("sample-data/brightwheel");
+    let d = dir.to_string_lossy();
+    let (code, out, err) = modelplay(&[
+        "build",
+        "--project-dir",
+        &d,
+        "--run-time",
+        "2024-05-16 12:00:00",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("Found 15 models, 4 snapshots"), "{out}");
+    assert!(
+        out.contains(" OK created sql view model analytics_staging.stg_salesforce_leads "),
+        "{out}"
+    );
+    assert!(
+        out.contains(" OK snapshotted snapshots.snap_source1_file "),
+        "{out}"
+    );
+    assert!(
+        out.contains(" WARN 1 not_null_stg_source3_providers_capacity "),
+        "{out}"
+    );
+    let summary = out.lines().last().unwrap();
+    assert!(
+        summary.ends_with("WARN=1 ERROR=0 SKIP=0 TOTAL=62"),
+        "{summary}"
+    );
+
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("target/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest["metadata"]["dbt_schema_version"],
+        "https://schemas.getdbt.com/dbt/manifest/v12.json"
+    );
+    let node = &manifest["nodes"]["model.brightwheel.stg_salesforce_leads"];
+    assert_eq!(
+        node["relation_name"],
+        "\"dev\".\"analytics_staging\".\"stg_salesforce_leads\""
+    );
+    assert_eq!(
+        node["depends_on"]["nodes"][0],
+        "source.brightwheel.brightwheel_exercise.salesforce_leads"
+    );
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("target/run_results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(results["results"].as_array().unwrap().len(), 62);
+    let compiled = std::fs::read_to_string(
+        dir.join("target/compiled/brightwheel/models/staging/stg_salesforce_leads.sql"),
+    )
+    .unwrap();
+    assert!(
+        compiled.contains("from \"dev\".\"brightwheel_exercise\".\"salesforce_leads\""),
+        "{compiled}"
+    );
+    assert!(compiled.contains("md5(cast(coalesce(cast(phone_digits as TEXT), '_dbt_utils_surrogate_key_null_') || '-' ||"), "{compiled}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_failing_node_exits_1_and_a_broken_project_exits_2() {
+    let dir = copy_project("engine/tests/diagnostics/unknown_column_did_you_mean");
+    let d = dir.to_string_lossy();
+    let (code, out, _) = modelplay(&["run", "--project-dir", &d]);
+    assert_eq!(code, 1);
+    assert!(out.contains("did you mean `first_name`?"), "{out}");
+    assert!(out.lines().last().unwrap().contains("ERROR=1"));
+
+    let broken = repo("engine/tests/diagnostics/bad_yaml_indentation");
+    let (code, _, err) = modelplay(&["build", "--project-dir", &broken.to_string_lossy()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("models/schema.yml:6:6"), "{err}");
+    let (code, _, _) = modelplay(&["build", "--no-such-flag"]);
+    assert_eq!(code, 2);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn show_ls_and_compile() {
+    let dir = copy_project("engine/tests/fixtures/jaffle_shop");
+    let d = dir.to_string_lossy();
+    let (code, out, err) = modelplay(&[
+        "show",
+        "--project-dir",
+        &d,
+        "--select",
+        "customers",
+        "--limit",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("Previewing node 'customers':\n| customer_id | first_name |"),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 5, "{out}");
+
+    let (code, out, _) = modelplay(&[
+        "ls",
+        "--project-dir",
+        &d,
+        "--select",
+        "+customers",
+        "--resource-type",
+        "model",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        vec![
+            "jaffle_shop.staging.stg_customers",
+            "jaffle_shop.staging.stg_orders",
+            "jaffle_shop.staging.stg_payments",
+            "jaffle_shop.customers",
+        ]
+    );
+
+    let (code, _, err) = modelplay(&["compile", "--project-dir", &d, "-s", "orders"]);
+    assert_eq!(code, 0, "{err}");
+    let compiled =
+        std::fs::read_to_string(dir.join("target/compiled/jaffle_shop/models/orders.sql")).unwrap();
+    assert!(
+        compiled.contains(
+            "sum(case when payment_method = 'gift_card' then amount else 0 end) as gift_card_amount"
+        ),
+        "{compiled}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn sample_generator_is_deterministic() {
+    let a = std::env::temp_dir().join(format!("modelplay-sample-a-{}", std::process::id()));
+    let b = std::env::temp_dir().join(format!("modelplay-sample-b-{}", std::process::id()));
+    for dir in [&a, &b] {
+        let (code, _, err) = modelplay(&[
+            "sample",
+            "--out",
+            &dir.to_string_lossy(),
+            "--rows",
+            "25",
+            "--seed",
+            "9",
+        ]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let file = "data/brightwheel_exercise/source2_file/2024-04-01T06-00-00.csv";
+    assert_eq!(
+        std::fs::read(a.join(file)).unwrap(),
+        std::fs::read(b.join(file)).unwrap()
+    );
+    // The committed default data is exactly what the default generator writes.
+    let c = std::env::temp_dir().join(format!("modelplay-sample-c-{}", std::process::id()));
+    modelplay(&["sample", "--out", &c.to_string_lossy()]);
+    let committed = repo("sample-data/brightwheel").join(file);
+    assert_eq!(
+        std::fs::read(c.join(file)).unwrap(),
+        std::fs::read(committed).unwrap()
+    );
+    for dir in [a, b, c] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
