@@ -108,7 +108,7 @@ fn write_artifacts(
         .to_string();
     let mut written = vec![disk::write(
         &target.join("manifest.json"),
-        &serde_json::to_string_pretty(&artifacts::manifest(engine, &generated_at))
+        serde_json::to_string_pretty(&artifacts::manifest(engine, &generated_at))
             .unwrap_or_default(),
     )];
     if let Some(results) = results {
@@ -116,7 +116,7 @@ fn write_artifacts(
             serde_json::json!({"which": argv, "select": args.select, "exclude": args.exclude});
         written.push(disk::write(
             &target.join("run_results.json"),
-            &serde_json::to_string_pretty(&artifacts::run_results(
+            serde_json::to_string_pretty(&artifacts::run_results(
                 engine,
                 results,
                 &generated_at,
@@ -249,34 +249,34 @@ pub fn ls(args: ProjectArgs, format: &str, resource_type: Option<&str>) -> u8 {
             return 2;
         }
     };
+    // dbt prints resources in sorted order.
+    let mut lines: Vec<String> = Vec::new();
     for id in chosen {
         if let Some(s) = project.sources.get(&id) {
             if resource_type.is_some_and(|t| t != "source") {
                 continue;
             }
-            match format {
-                "name" => println!("{}.{}", s.source_name, s.name),
-                "path" => println!("{}", s.location.file),
-                "json" => println!(
-                    "{}",
-                    serde_json::json!({"name": s.name, "resource_type": "source", "unique_id": s.unique_id})
-                ),
-                _ => println!("source:{}.{}.{}", project.name, s.source_name, s.name),
-            }
+            lines.push(match format {
+                "name" => format!("{}.{}", s.source_name, s.name),
+                "path" => s.location.file.clone(),
+                "json" => serde_json::json!({"name": s.name, "resource_type": "source", "unique_id": s.unique_id}).to_string(),
+                _ => format!("source:{}.{}.{}", project.name, s.source_name, s.name),
+            });
         } else if let Some(n) = project.nodes.get(&id) {
             if resource_type.is_some_and(|t| t != n.kind.as_str()) {
                 continue;
             }
-            match format {
-                "name" => println!("{}", n.name),
-                "path" => println!("{}", n.path),
-                "json" => println!(
-                    "{}",
-                    serde_json::json!({"name": n.name, "resource_type": n.kind.as_str(), "unique_id": n.unique_id, "original_file_path": n.path, "config": n.config})
-                ),
-                _ => println!("{}", artifacts::fqn(project, n).join(".")),
-            }
+            lines.push(match format {
+                "name" => n.name.clone(),
+                "path" => n.path.clone(),
+                "json" => serde_json::json!({"name": n.name, "resource_type": n.kind.as_str(), "unique_id": n.unique_id, "original_file_path": n.path, "config": n.config}).to_string(),
+                _ => artifacts::fqn(project, n).join("."),
+            });
         }
+    }
+    lines.sort();
+    for line in lines {
+        println!("{line}");
     }
     0
 }
@@ -314,11 +314,10 @@ pub async fn show(args: ProjectArgs, limit: usize) -> u8 {
         .results
         .iter()
         .find(|r| r.unique_id == node.unique_id)
+        && r.status == modelplay_engine::Status::Error
     {
-        if r.status == modelplay_engine::Status::Error {
-            eprintln!("{}", r.message.as_deref().unwrap_or("failed"));
-            return 1;
-        }
+        eprintln!("{}", r.message.as_deref().unwrap_or("failed"));
+        return 1;
     }
     match engine.preview(&node.relation, limit).await {
         Ok(batches) => {

@@ -1,5 +1,7 @@
 //! The `modelplay` binary as a user runs it: output, exit status, artifacts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -162,10 +164,10 @@ fn show_ls_and_compile() {
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
         vec![
+            "jaffle_shop.customers",
             "jaffle_shop.staging.stg_customers",
             "jaffle_shop.staging.stg_orders",
             "jaffle_shop.staging.stg_payments",
-            "jaffle_shop.customers",
         ]
     );
 

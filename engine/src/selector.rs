@@ -188,7 +188,7 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
                     Some(serde_json::Value::Array(items)) => items
                         .iter()
                         .any(|i| i.as_str().is_some_and(|s| glob(value, s))),
-                    Some(other) => other.to_string() == value,
+                    Some(other) => value.parse::<serde_json::Value>().ok().as_ref() == Some(other),
                     None => false,
                 })
                 .map(|n| n.unique_id.clone())

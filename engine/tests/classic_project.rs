@@ -2,6 +2,8 @@
 //! `{% for %}` loops, the four generic tests. The expected values are worked out by hand
 //! from the seed files in `fixtures/jaffle_shop`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,8 @@
 //! reviewed snapshot: the file, line and column in the user's own file, the message, the
 //! quoted line and, where we know one, the fix. Adding a case is adding a folder.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,8 @@
 //! documentation gives (examples from the Redshift Database Developer Guide where it has
 //! one, and the documented rule otherwise).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

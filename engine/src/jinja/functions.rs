@@ -282,10 +282,10 @@ impl Object for Namespace {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
-        if matches!(**self, Namespace::DbtUtils) {
-            if let Some(result) = dbt_utils::call(state, method, args) {
-                return result;
-            }
+        if matches!(**self, Namespace::DbtUtils)
+            && let Some(result) = dbt_utils::call(state, method, args)
+        {
+            return result;
         }
         let file = match **self {
             Namespace::DbtUtils => super::macros::DBT_UTILS_FILE,

@@ -32,8 +32,8 @@ impl SourceMap {
             .or_else(|| {
                 self.spans
                     .iter()
-                    .filter(|s| s.output_range().end == offset)
-                    .last()
+                    .rev()
+                    .find(|s| s.output_range().end == offset)
             })?;
         let delta = offset.saturating_sub(span.output_range().start);
         let source = span.source_range();

@@ -270,11 +270,11 @@ fn rewrite_function_pre(f: &mut Function) -> Option<Expr> {
     );
     if date_part_first {
         let mut args = arg_exprs(f);
-        if let Some(Expr::Identifier(id)) = args.first() {
-            if id.quote_style.is_none() {
-                args[0] = string(&id.value.to_lowercase());
-                set_args(f, args);
-            }
+        if let Some(Expr::Identifier(id)) = args.first()
+            && id.quote_style.is_none()
+        {
+            args[0] = string(&id.value.to_lowercase());
+            set_args(f, args);
         }
     }
     None
@@ -331,10 +331,10 @@ fn rewrite_function_post(f: &mut Function) -> Option<Expr> {
             }
             set_args(f, args);
             let order = std::mem::take(&mut f.within_group);
-            if !order.is_empty() {
-                if let FunctionArguments::List(list) = &mut f.args {
-                    list.clauses.push(FunctionArgumentClause::OrderBy(order));
-                }
+            if !order.is_empty()
+                && let FunctionArguments::List(list) = &mut f.args
+            {
+                list.clauses.push(FunctionArgumentClause::OrderBy(order));
             }
         }
         "avg" => {

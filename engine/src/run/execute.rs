@@ -183,10 +183,10 @@ pub async fn plan(
         {
             Ok(plan) => return Ok(plan),
             Err(e) => {
-                if let Some(name) = missing_field(&e) {
-                    if lateral::inline_alias(&mut statement, &name) {
-                        continue;
-                    }
+                if let Some(name) = missing_field(&e)
+                    && lateral::inline_alias(&mut statement, &name)
+                {
+                    continue;
                 }
                 return Err(plan_error(&e, origin));
             }
@@ -235,17 +235,16 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
         })
         .unwrap_or_else(|| Location::file(origin.file));
     let mut d = origin.error(location, message.clone());
-    if let DataFusionError::SchemaError(err, _) = root {
-        if let SchemaError::FieldNotFound {
+    if let DataFusionError::SchemaError(err, _) = root
+        && let SchemaError::FieldNotFound {
             field,
             valid_fields,
         } = err.as_ref()
-        {
-            let names: Vec<String> = valid_fields.iter().map(|c| c.name.clone()).collect();
-            d.message = format!("column \"{}\" does not exist", field.name);
-            if let Some(best) = crate::project::load::suggest(&field.name, names.iter()) {
-                d = d.with_hint(format!("did you mean `{best}`?"));
-            }
+    {
+        let names: Vec<String> = valid_fields.iter().map(|c| c.name.clone()).collect();
+        d.message = format!("column \"{}\" does not exist", field.name);
+        if let Some(best) = crate::project::load::suggest(&field.name, names.iter()) {
+            d = d.with_hint(format!("did you mean `{best}`?"));
         }
     }
     d

@@ -350,14 +350,14 @@ impl Engine {
         on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<RunResults, String> {
         let started = self.clock.seconds();
-        if !self.sources_loaded {
-            if let Err(errors) = self.load_sources(None) {
-                return Err(errors
-                    .iter()
-                    .map(|d| format!("{d:#}"))
-                    .collect::<Vec<_>>()
-                    .join("\n"));
-            }
+        if !self.sources_loaded
+            && let Err(errors) = self.load_sources(None)
+        {
+            return Err(errors
+                .iter()
+                .map(|d| format!("{d:#}"))
+                .collect::<Vec<_>>()
+                .join("\n"));
         }
         let planned = self.plan(request)?;
         let mut results = RunResults::default();
@@ -700,10 +700,10 @@ impl Engine {
                     .with_hint("check unique_key, updated_at and dbt_valid_to_current"));
                 }
             };
-            if let Some(with) = &mut outer.with {
-                if let Some(cte) = with.cte_tables.first_mut() {
-                    cte.query = query;
-                }
+            if let Some(with) = &mut outer.with
+                && let Some(cte) = with.cte_tables.first_mut()
+            {
+                cte.query = query;
             }
             query = outer;
         }

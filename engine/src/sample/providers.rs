@@ -298,15 +298,15 @@ impl World {
                     .cloned()
                     .collect();
                 for (k, slot) in (start..providers.len()).enumerate() {
-                    if k % 17 == 3 {
-                        if let Some(src) = nevada.get(k % nevada.len().max(1)) {
-                            let p = &mut providers[slot];
-                            p.business = src.business.clone();
-                            p.area = src.area;
-                            p.line = src.line;
-                            p.street_no = src.street_no;
-                            p.street = src.street.clone();
-                        }
+                    if k % 17 == 3
+                        && let Some(src) = nevada.get(k % nevada.len().max(1))
+                    {
+                        let p = &mut providers[slot];
+                        p.business = src.business.clone();
+                        p.area = src.area;
+                        p.line = src.line;
+                        p.street_no = src.street_no;
+                        p.street = src.street.clone();
                     }
                 }
             }

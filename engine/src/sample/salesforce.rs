@@ -204,10 +204,13 @@ fn leads(world: &World, spec: &SampleSpec) -> Vec<Lead> {
             country,
             phone,
             email,
-            source: if base.is_some() {
-                *rng.pick(&["TAM", "List Purchase", "Marketing Research"])
-            } else {
-                *rng.pick(SOURCES)
+            source: {
+                let choices: &[&'static str] = if base.is_some() {
+                    &["TAM", "List Purchase", "Marketing Research"]
+                } else {
+                    SOURCES
+                };
+                choices[rng.below(choices.len())]
             },
             created,
             appears,

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: load a project from disk or from inline files,
 //! build it at a fixed run time, read values back.
 
-#![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::path::Path;
 

@@ -38,10 +38,10 @@ pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
 
 fn strip_utc_offset(s: &str) -> &str {
     for suffix in ["+00:00", "+00", "Z", " UTC"] {
-        if let Some(rest) = s.strip_suffix(suffix) {
-            if rest.len() > 10 {
-                return rest;
-            }
+        if let Some(rest) = s.strip_suffix(suffix)
+            && rest.len() > 10
+        {
+            return rest;
         }
     }
     s
@@ -180,20 +180,20 @@ fn is_integer(t: &DataType) -> bool {
 
 pub(super) fn udfs() -> Vec<ScalarUDF> {
     vec![
-        RowUdf::new(
+        RowUdf::udf(
             "__rs_to_timestamp",
             1..=1,
             |_| Ok(TIMESTAMP),
             |a| Ok(timestamp_value(to_datetime(&a[0])?)),
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "__rs_to_date",
             1..=1,
             |_| Ok(DataType::Date32),
             |a| to_date(&a[0]),
         ),
-        RowUdf::new("__rs_to_varchar", 1..=2, |_| Ok(DataType::Utf8), to_varchar),
-        RowUdf::new(
+        RowUdf::udf("__rs_to_varchar", 1..=2, |_| Ok(DataType::Utf8), to_varchar),
+        RowUdf::udf(
             "__rs_avg_like_input",
             2..=2,
             |t| {

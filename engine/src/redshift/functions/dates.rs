@@ -201,7 +201,8 @@ fn case_of(s: &str) -> Case {
 }
 
 fn tokenize(format: &str) -> Vec<Tok> {
-    let patterns: &[(&str, fn(Case) -> Tok)] = &[
+    type MakeTok = fn(Case) -> Tok;
+    let patterns: &[(&str, MakeTok)] = &[
         ("yyyy", |_| Tok::Year4),
         ("hh24", |_| Tok::Hour24),
         ("hh12", |_| Tok::Hour12),
@@ -280,7 +281,7 @@ const DAYS: [&str; 7] = [
     "sunday",
 ];
 
-fn take_digits<'a>(s: &'a str, max: usize) -> (Option<i64>, &'a str) {
+fn take_digits(s: &str, max: usize) -> (Option<i64>, &str) {
     let n = s.chars().take(max).take_while(char::is_ascii_digit).count();
     (s[..n].parse().ok(), &s[n..])
 }
@@ -460,7 +461,7 @@ fn format_with(ts: &NaiveDateTime, format: &str) -> String {
 
 pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
     vec![
-        RowUdf::new(
+        RowUdf::udf(
             "getdate",
             0..=0,
             |_| Ok(TIMESTAMP),
@@ -470,21 +471,21 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 )))
             },
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "__rs_current_date",
             0..=0,
             |_| Ok(DataType::Date32),
             move |_| Ok(date_value(Some(run_time.date()))),
         ),
-        RowUdf::new("dateadd", 3..=3, |_| Ok(TIMESTAMP), dateadd),
-        RowUdf::new("datediff", 3..=3, |_| Ok(DataType::Int64), datediff),
-        RowUdf::new(
+        RowUdf::udf("dateadd", 3..=3, |_| Ok(TIMESTAMP), dateadd),
+        RowUdf::udf("datediff", 3..=3, |_| Ok(DataType::Int64), datediff),
+        RowUdf::udf(
             "convert_timezone",
             2..=3,
             |_| Ok(TIMESTAMP),
             convert_timezone,
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "add_months",
             2..=2,
             |_| Ok(TIMESTAMP),
@@ -504,7 +505,7 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 Ok(timestamp_value(out))
             },
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "last_day",
             1..=1,
             |_| Ok(DataType::Date32),
@@ -514,7 +515,7 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 ))
             },
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "trunc",
             1..=2,
             |t| {
@@ -531,7 +532,7 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
             },
             trunc,
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "to_date",
             2..=3,
             |_| Ok(DataType::Date32),
@@ -542,7 +543,7 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 Ok(date_value(Some(parse_with_format(&s, &f)?.date())))
             },
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "to_timestamp",
             2..=3,
             |_| Ok(TIMESTAMP),
@@ -553,7 +554,7 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 Ok(timestamp_value(Some(parse_with_format(&s, &f)?)))
             },
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "to_char",
             2..=2,
             |_| Ok(DataType::Utf8),

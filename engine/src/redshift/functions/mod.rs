@@ -33,7 +33,7 @@ pub(crate) struct RowUdf {
 }
 
 impl RowUdf {
-    pub(crate) fn new(
+    pub(crate) fn udf(
         name: &str,
         arity: std::ops::RangeInclusive<usize>,
         return_type: impl Fn(&[DataType]) -> Result<DataType> + Send + Sync + 'static,

@@ -218,38 +218,38 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
     let p = Arc::new(Patterns::default());
     let (p1, p2, p3, p4) = (p.clone(), p.clone(), p.clone(), p);
     vec![
-        RowUdf::new(
+        RowUdf::udf(
             "regexp_substr",
             2..=5,
             |_| Ok(DataType::Utf8),
             move |a| regexp_substr(&p1, a),
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "regexp_count",
             2..=4,
             |_| Ok(DataType::Int64),
             move |a| regexp_count(&p2, a),
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "regexp_instr",
             2..=6,
             |_| Ok(DataType::Int64),
             move |a| regexp_instr(&p3, a),
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "regexp_replace",
             2..=5,
             |_| Ok(DataType::Utf8),
             move |a| regexp_replace(&p4, a),
         ),
-        RowUdf::new("split_part", 3..=3, |_| Ok(DataType::Utf8), split_part),
-        RowUdf::new(
+        RowUdf::udf("split_part", 3..=3, |_| Ok(DataType::Utf8), split_part),
+        RowUdf::udf(
             "json_extract_path_text",
             2..=64,
             |_| Ok(DataType::Utf8),
             json_extract_path_text,
         ),
-        RowUdf::new(
+        RowUdf::udf(
             "is_valid_json",
             1..=1,
             |_| Ok(DataType::Boolean),
