@@ -45,6 +45,13 @@ pub struct ProjectArgs {
     /// Rebuild incremental models from scratch.
     #[arg(long, global = true)]
     pub full_refresh: bool,
+    /// Run once per source load, oldest first, with each load's timestamp as the run time:
+    /// snapshots build their history, incremental models merge each load.
+    #[arg(long, global = true)]
+    pub replay: bool,
+    /// Replay up to and including one load: its number (1 = oldest) or its timestamp.
+    #[arg(long, global = true, value_name = "K|TIMESTAMP")]
+    pub load: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -80,6 +87,11 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         limit: usize,
     },
+    /// Source commands: `modelplay source freshness`.
+    Source {
+        #[command(subcommand)]
+        command: SourceCommand,
+    },
     /// Write generated sample data for the built-in project.
     Sample {
         /// The folder to write `data/` into (a project folder).
@@ -91,6 +103,12 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum SourceCommand {
+    /// How old each source's newest row is, against its warn_after and error_after.
+    Freshness(ProjectArgs),
 }
 
 fn main() -> ExitCode {
@@ -117,6 +135,9 @@ fn main() -> ExitCode {
                 resource_type,
             } => commands::ls(args, &output, resource_type.as_deref()),
             Command::Show { args, limit } => commands::show(args, limit).await,
+            Command::Source {
+                command: SourceCommand::Freshness(args),
+            } => commands::freshness(args).await,
             Command::Sample { out, rows, seed } => commands::sample(&out, rows, seed),
         }
     });

@@ -215,3 +215,28 @@ pub fn summary(results: &[NodeResult], summary: Summary, elapsed: f64) {
         summary.pass, summary.warn, summary.error, summary.skip, summary.total
     ));
 }
+
+pub fn freshness_line(
+    index: usize,
+    total: usize,
+    r: &modelplay_engine::run::freshness::FreshnessResult,
+) {
+    use modelplay_engine::run::freshness::FreshnessStatus;
+    line(&dotted(
+        &format!("{index} of {total} START freshness of {}", r.name),
+        "[RUN]",
+    ));
+    let (word, tag) = match r.status {
+        FreshnessStatus::Pass => ("PASS", "PASS"),
+        FreshnessStatus::Warn => ("WARN", "WARN"),
+        FreshnessStatus::Error => ("ERROR STALE", "ERROR STALE"),
+        FreshnessStatus::RuntimeError => ("ERROR", "ERROR"),
+    };
+    line(&dotted(
+        &format!("{index} of {total} {word} freshness of {}", r.name),
+        &format!("[{tag}]"),
+    ));
+    if let Some(m) = &r.message {
+        line(&format!("  {m}"));
+    }
+}

@@ -3,7 +3,10 @@
 
 mod compile;
 mod execute;
+pub mod freshness;
+mod incremental;
 pub mod results;
+mod rows;
 mod snapshot;
 pub mod tables;
 mod test_status;
@@ -254,16 +257,84 @@ impl Engine {
         Ok(())
     }
 
-    /// Loads every source's sample data: `load` picks one load by index (0 = oldest),
-    /// `None` takes each source's latest.
-    pub fn load_sources(&mut self, load: Option<usize>) -> Result<(), Vec<Diagnostic>> {
+    /// The columns of a source before any of its files has landed: its first file's header
+    /// if it has one, else the columns its YAML declares.
+    fn source_schema(&self, source: &crate::project::SourceTable) -> SchemaRef {
+        let declared: HashMap<String, DataType> = source
+            .columns
+            .iter()
+            .filter_map(|c| {
+                let t = tables::arrow_type(c.data_type.as_deref()?)?;
+                Some((c.name.to_lowercase(), t))
+            })
+            .collect();
+        let first = source
+            .loads
+            .first()
+            .and_then(|l| self.loaded.project.files.get(&l.path))
+            .and_then(|bytes| crate::csv_file::parse_csv("", bytes, b',').ok());
+        let names: Vec<String> = match &first {
+            Some((table, _)) => crate::csv_file::normalized_headers(&table.headers),
+            None => source
+                .columns
+                .iter()
+                .map(|c| c.name.to_lowercase())
+                .collect(),
+        };
+        let mut fields: Vec<Field> = names
+            .into_iter()
+            .map(|n| {
+                let t = declared.get(&n).cloned().unwrap_or(DataType::Utf8);
+                Field::new(n, t, true)
+            })
+            .collect();
+        if first.is_some() {
+            let synced = source
+                .loaded_at_field
+                .clone()
+                .unwrap_or_else(|| "_fivetran_synced".into());
+            fields.push(Field::new(
+                synced,
+                DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Nanosecond, None),
+                true,
+            ));
+        }
+        Arc::new(Schema::new(fields))
+    }
+
+    /// Every moment a source load landed, oldest first: the steps of a replay.
+    pub fn load_times(&self) -> Vec<String> {
+        let mut times: Vec<String> = self
+            .loaded
+            .project
+            .sources
+            .values()
+            .flat_map(|s| s.loads.iter().map(|l| l.loaded_at.clone()))
+            .collect();
+        times.sort();
+        times.dedup();
+        times
+    }
+
+    /// Sets what `getdate()` and friends return from now on.
+    pub fn set_run_time(&mut self, run_time: NaiveDateTime) {
+        self.run_time = run_time;
+        functions::register(&self.ctx, run_time);
+    }
+
+    /// Loads every source's sample data as it stood at `as_of` (`YYYY-MM-DD HH:MI:SS`): each
+    /// source's latest load at or before then, or an empty table if it had none yet. `None`
+    /// takes each source's latest load.
+    pub fn load_sources(&mut self, as_of: Option<&str>) -> Result<(), Vec<Diagnostic>> {
         let sources: Vec<_> = self.loaded.project.sources.values().cloned().collect();
         let mut errors = Vec::new();
         for source in sources {
-            let pick = match load {
-                Some(i) => source
+            let pick = match as_of {
+                Some(t) => source
                     .loads
-                    .get(i.min(source.loads.len().saturating_sub(1))),
+                    .iter()
+                    .rev()
+                    .find(|l| l.loaded_at.as_str() <= t),
                 None => source.loads.last(),
             };
             let declared: HashMap<String, DataType> = source
@@ -293,6 +364,10 @@ impl Engine {
                         Some((&synced, loaded_at)),
                     )
                 }
+                None if as_of.is_some() && !source.loads.is_empty() => Ok((
+                    RecordBatch::new_empty(self.source_schema(&source)),
+                    Vec::new(),
+                )),
                 None => {
                     self.warnings.push(
                         Diagnostic::warning(
@@ -307,20 +382,8 @@ impl Engine {
                             source.source_name, source.name
                         )),
                     );
-                    let fields: Vec<Field> = source
-                        .columns
-                        .iter()
-                        .map(|c| {
-                            let t = c
-                                .data_type
-                                .as_deref()
-                                .and_then(tables::arrow_type)
-                                .unwrap_or(DataType::Utf8);
-                            Field::new(c.name.to_lowercase(), t, true)
-                        })
-                        .collect();
                     Ok((
-                        RecordBatch::new_empty(Arc::new(Schema::new(fields))),
+                        RecordBatch::new_empty(self.source_schema(&source)),
                         Vec::new(),
                     ))
                 }
@@ -580,8 +643,18 @@ impl Engine {
     }
 
     fn compile(&self, node: &Node) -> Result<Compiled, Diagnostic> {
+        self.compile_as(node, false)
+    }
+
+    fn compile_as(&self, node: &Node, is_incremental: bool) -> Result<Compiled, Diagnostic> {
         let run_started_at = format_timestamp(&self.run_time);
-        compile::compile_node(&self.loaded, node, self.resolver(), &run_started_at, false)
+        compile::compile_node(
+            &self.loaded,
+            node,
+            self.resolver(),
+            &run_started_at,
+            is_incremental,
+        )
     }
 
     fn compile_only(&mut self, node: &Node) -> Result<(), Diagnostic> {
@@ -654,8 +727,8 @@ impl Engine {
         Ok(query)
     }
 
-    async fn run_model(&mut self, node: &Node, _request: &RunRequest) -> Result<u64, Diagnostic> {
-        let compiled = self.compile(node)?;
+    async fn run_model(&mut self, node: &Node, request: &RunRequest) -> Result<u64, Diagnostic> {
+        let compiled = self.compile_as(node, self.is_incremental(node, request))?;
         let file_text = self
             .loaded
             .project
@@ -668,7 +741,7 @@ impl Engine {
             compiled: &compiled,
             templates: &self.loaded.templates,
         };
-        let mut query = self.query_with_ephemerals(node, &compiled, &origin)?;
+        let query = self.query_with_ephemerals(node, &compiled, &origin)?;
         self.compiled.insert(
             node.unique_id.clone(),
             if compiled.ephemerals.is_empty() {
@@ -677,51 +750,78 @@ impl Engine {
                 query.to_string()
             },
         );
-        if node.kind == NodeKind::Snapshot {
-            let outer_sql = snapshot::first_run_select(node, &file_text)?;
-            let mut outer = match datafusion::sql::sqlparser::parser::Parser::parse_sql(
-                &datafusion::sql::sqlparser::dialect::RedshiftSqlDialect {},
-                &outer_sql,
-            ) {
-                Ok(mut stmts) => match stmts.pop() {
-                    Some(Statement::Query(q)) => q,
-                    _ => {
-                        return Err(Diagnostic::error(
-                            Location::file(&node.path),
-                            "snapshot config produced no query",
-                        ));
-                    }
-                },
-                Err(e) => {
-                    return Err(Diagnostic::error(
-                        Location::file(&node.path),
-                        format!("snapshot config does not make valid SQL: {e}"),
-                    )
-                    .with_hint("check unique_key, updated_at and dbt_valid_to_current"));
-                }
-            };
-            if let Some(with) = &mut outer.with
+        let at = |e: String| Diagnostic::error(Location::file(&node.path), e);
+        let table = if node.kind == NodeKind::Snapshot {
+            let config = snapshot::SnapshotConfig::from_node(node, &file_text)?;
+            let mut staging = parse_internal(&config.staging_select(), node)?;
+            if let Some(with) = &mut staging.with
                 && let Some(cte) = with.cte_tables.first_mut()
             {
                 cte.query = query;
             }
-            query = outer;
-        }
-        let plan = execute::plan(&self.ctx, query, &origin).await?;
-        let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
-        let batches = execute::collect(&self.ctx, plan, &origin).await?;
-        let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
-        let schema = batches.first().map_or(schema, |b| b.schema());
-        let schema = unqualified(schema);
-        let batches = batches
-            .into_iter()
-            .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Diagnostic::error(Location::file(&node.path), e.to_string()))?;
-        self.register(&node.relation, schema, batches)
-            .map_err(|e| Diagnostic::error(Location::file(&node.path), e))?;
+            let staged = self.execute_rows(staging, &origin).await?;
+            let existing = if self.exists(&node.relation) {
+                let sql = config.existing_select(&node.relation.to_string());
+                let q = parse_internal(&sql, node)?;
+                Some(self.execute_rows(q, &origin).await?)
+            } else {
+                None
+            };
+            snapshot::merge(&config, &staged, existing.as_ref(), self.run_time).map_err(at)?
+        } else {
+            let new = self.execute_rows(query, &origin).await?;
+            if self.is_incremental(node, request) {
+                let sql = format!("select * from {}", node.relation);
+                let existing = self
+                    .execute_rows(parse_internal(&sql, node)?, &origin)
+                    .await?;
+                incremental::merge(&node.config, &existing, &new).map_err(|m| {
+                    Diagnostic::error(Location::file(&node.path), m).with_source(&file_text)
+                })?
+            } else {
+                new
+            }
+        };
+        let (schema, batch) = table.to_batch().map_err(at)?;
+        let rows = batch.num_rows() as u64;
+        self.register(&node.relation, schema, vec![batch])
+            .map_err(at)?;
         self.built.insert(node.unique_id.clone());
         Ok(rows)
+    }
+
+    fn exists(&self, relation: &Relation) -> bool {
+        self.schemas
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(relation)
+    }
+
+    /// dbt's `is_incremental()`: an incremental model whose table exists, outside a full
+    /// refresh (the model's own `full_refresh` config wins over the flag).
+    fn is_incremental(&self, node: &Node, request: &RunRequest) -> bool {
+        let full_refresh = node
+            .config
+            .bool("full_refresh")
+            .unwrap_or(request.full_refresh);
+        node.kind == NodeKind::Model
+            && node.materialized() == "incremental"
+            && !full_refresh
+            && self.exists(&node.relation)
+    }
+
+    /// Plans and runs a query, returning its rows with unqualified column names.
+    async fn execute_rows(
+        &self,
+        query: Box<Query>,
+        origin: &Origin<'_>,
+    ) -> Result<rows::Rows, Diagnostic> {
+        let plan = execute::plan(&self.ctx, query, origin).await?;
+        let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
+        let batches = execute::collect(&self.ctx, plan, origin).await?;
+        let schema = unqualified(batches.first().map_or(schema, |b| b.schema()));
+        rows::Rows::from_batches(&schema, &batches)
+            .map_err(|e| Diagnostic::error(Location::file(origin.file), e))
     }
 
     async fn run_test(&mut self, node: &Node) -> Result<(u64, Vec<RecordBatch>), Diagnostic> {
@@ -784,6 +884,108 @@ impl Engine {
         Ok((failures, kept))
     }
 
+    /// Moves the session to the moment a load landed: the run time becomes the load's
+    /// timestamp and every source reads its latest load at or before it.
+    pub fn step_to(&mut self, load_time: &str) -> Result<(), Vec<Diagnostic>> {
+        if let Some(t) = functions::parse_timestamp(load_time) {
+            self.set_run_time(t);
+        }
+        self.load_sources(Some(load_time))
+    }
+
+    /// `dbt source freshness` for the selected sources, at the current run time.
+    pub async fn source_freshness(
+        &mut self,
+        select: &[String],
+        exclude: &[String],
+    ) -> Result<Vec<freshness::FreshnessResult>, String> {
+        use freshness::{FreshnessResult, FreshnessStatus};
+        if !self.sources_loaded
+            && let Err(errors) = self.load_sources(None)
+        {
+            return Err(errors
+                .iter()
+                .map(|d| format!("{d:#}"))
+                .collect::<Vec<_>>()
+                .join("\n"));
+        }
+        let chosen = selector::select(&self.loaded.project, &self.dag, select, exclude)?;
+        let snapshotted_at = format_timestamp(&self.run_time);
+        let sources: Vec<_> = self
+            .loaded
+            .project
+            .sources
+            .values()
+            .filter(|s| chosen.contains(&s.unique_id))
+            .cloned()
+            .collect();
+        let mut out = Vec::new();
+        for source in sources {
+            let criteria = match freshness::criteria(&source.freshness) {
+                Ok(Some(c)) => c,
+                Ok(None) => continue,
+                Err(m) => {
+                    out.push(FreshnessResult {
+                        unique_id: source.unique_id.clone(),
+                        name: format!("{}.{}", source.source_name, source.name),
+                        max_loaded_at: None,
+                        snapshotted_at: snapshotted_at.clone(),
+                        max_loaded_at_time_ago_in_s: None,
+                        status: FreshnessStatus::RuntimeError,
+                        criteria: Default::default(),
+                        message: Some(format!("{}: {m}", source.location)),
+                    });
+                    continue;
+                }
+            };
+            let Some(field) = source.loaded_at_field.clone() else {
+                continue;
+            };
+            let filter = criteria
+                .filter
+                .as_ref()
+                .map(|f| format!(" where {f}"))
+                .unwrap_or_default();
+            let sql = format!(
+                "select max({field}) as max_loaded_at from {}{filter}",
+                source.relation
+            );
+            let (max_loaded_at, message) = match self.query(&sql).await {
+                Ok(batches) => {
+                    let value = batches
+                        .first()
+                        .filter(|b| b.num_rows() > 0)
+                        .map(|b| tables::display_value(b.column(0), 0))
+                        .filter(|v| !v.is_empty());
+                    match value {
+                        Some(v) => (Some(v), None),
+                        None => (None, Some("the source has no rows yet".to_string())),
+                    }
+                }
+                Err(d) => (None, Some(d.message)),
+            };
+            let age = max_loaded_at
+                .as_deref()
+                .and_then(functions::parse_timestamp)
+                .map(|t| (self.run_time - t).num_milliseconds() as f64 / 1000.0);
+            let status = match age {
+                Some(a) => freshness::status(&criteria, a),
+                None => FreshnessStatus::RuntimeError,
+            };
+            out.push(FreshnessResult {
+                unique_id: source.unique_id.clone(),
+                name: format!("{}.{}", source.source_name, source.name),
+                max_loaded_at,
+                snapshotted_at: snapshotted_at.clone(),
+                max_loaded_at_time_ago_in_s: age,
+                status,
+                criteria,
+                message,
+            });
+        }
+        Ok(out)
+    }
+
     /// Runs one SELECT written in Redshift SQL against what has been built (dbt's
     /// `show --inline`). Errors point into the query text, named `<query>`.
     pub async fn query(&mut self, sql: &str) -> Result<Vec<RecordBatch>, Diagnostic> {
@@ -822,6 +1024,26 @@ impl Engine {
             .await
             .map_err(|e| e.to_string())?;
         df.collect().await.map_err(|e| e.to_string())
+    }
+}
+
+/// Parses SQL the engine writes itself (from a node's config), naming the node on failure.
+fn parse_internal(sql: &str, node: &Node) -> Result<Box<Query>, Diagnostic> {
+    let parsed = datafusion::sql::sqlparser::parser::Parser::parse_sql(
+        &datafusion::sql::sqlparser::dialect::RedshiftSqlDialect {},
+        sql,
+    );
+    match parsed.map(|mut s| s.pop()) {
+        Ok(Some(Statement::Query(q))) => Ok(q),
+        Ok(_) => Err(Diagnostic::error(
+            Location::file(&node.path),
+            "the config produced no query",
+        )),
+        Err(e) => Err(Diagnostic::error(
+            Location::file(&node.path),
+            format!("the config does not make valid SQL: {e}"),
+        )
+        .with_hint("check unique_key, updated_at and dbt_valid_to_current")),
     }
 }
 

@@ -53,6 +53,7 @@ pub fn generate(spec: &SampleSpec) -> ProjectFiles {
             files.insert(format!("data/{SOURCE}/{table}/{stamp}.csv"), bytes);
         }
     }
+    files.insert("seeds/planted_facts.csv", planted_facts(&world));
     for load in 0..spec.salesforce_loads {
         let stamp = salesforce::load_stamp(load);
         files.insert(
@@ -61,6 +62,44 @@ pub fn generate(spec: &SampleSpec) -> ProjectFiles {
         );
     }
     files
+}
+
+/// What the generator changed on purpose, per state file and load, for the project's
+/// singular tests to check the snapshots and delta models against.
+fn planted_facts(world: &providers::World) -> Vec<u8> {
+    use providers::Agency;
+    let quirks = states::texas_quirks(world);
+    let mut rows: Vec<Vec<csv_writer::Cell>> = Vec::new();
+    for (agency, source) in [
+        (Agency::Nevada, "source1"),
+        (Agency::Oklahoma, "source2"),
+        (Agency::Texas, "source3"),
+    ] {
+        for load in 1..world.state_loads {
+            let at = format!("{} 06:00:00", providers::state_load_date(load));
+            let of = || world.of(agency);
+            let mut facts = vec![
+                ("net_new", of().filter(|p| p.appears == load).count()),
+                ("removed", of().filter(|p| p.deleted == Some(load)).count()),
+            ];
+            // Nevada's file has no capacity column.
+            if agency != Agency::Nevada {
+                let changed = of()
+                    .filter(|p| p.capacity_changed_at(load) && p.id != quirks.blank_capacity)
+                    .count();
+                facts.push(("capacity_changes", changed));
+            }
+            for (fact, value) in facts {
+                rows.push(vec![
+                    fact.into(),
+                    source.into(),
+                    at.as_str().into(),
+                    value.to_string().into(),
+                ]);
+            }
+        }
+    }
+    csv_writer::write(&["fact", "source", "load_at", "value"], &rows, false)
 }
 
 #[cfg(test)]
@@ -84,8 +123,8 @@ mod tests {
     #[test]
     fn every_load_parses_with_the_headers_the_spec_names() {
         let files = generate(&SampleSpec::default());
-        assert_eq!(files.len(), 3 * 3 + 4);
-        for (path, bytes) in files.iter() {
+        assert_eq!(files.len(), 3 * 3 + 4 + 1);
+        for (path, bytes) in files.under("data") {
             let (table, _) = crate::csv_file::parse_csv(path, bytes, b',').unwrap();
             let expected = match path.split('/').nth(2) {
                 Some("salesforce_leads") => 30,

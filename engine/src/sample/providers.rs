@@ -186,6 +186,13 @@ impl Provider {
         format!("{a}555{l:04}")
     }
 
+    /// Whether the provider had a capacity change exactly at `load`.
+    pub fn capacity_changed_at(&self, load: usize) -> bool {
+        matches!(self.change, Some((at, Change::Capacity(_))) if at == load)
+            && self.present(load)
+            && self.present(load.saturating_sub(1))
+    }
+
     pub fn email(&self) -> String {
         format!(
             "{}.{}{}@example.com",
@@ -259,7 +266,8 @@ impl World {
                     county: county.to_string(),
                     zip: format!("{zip3}{:02}", rng.below(100)),
                     capacity: rng.range(6, 180),
-                    license: rng.range(1000, 999_999) as u32,
+                    // Unique per provider: licence numbers are the files' keys.
+                    license: (providers.len() as u32 + 1) * 3 + rng.below(3) as u32,
                     issued,
                     kind: rng.below(3),
                     appears,

@@ -245,21 +245,37 @@ fn oklahoma(world: &World, load: usize) -> Vec<u8> {
     write(OKLAHOMA, &rows, true)
 }
 
+/// The Texas providers whose rows carry the file's quirks, the same ones in every load.
+pub struct TexasQuirks {
+    pub quoted_name: usize,
+    pub stray_byte: usize,
+    pub blank_capacity: usize,
+}
+
+pub fn texas_quirks(world: &World) -> TexasQuirks {
+    let first = world.of(Agency::Texas).map(|p| p.id).next().unwrap_or(0);
+    TexasQuirks {
+        quoted_name: first + 1,
+        stray_byte: first + 2,
+        blank_capacity: first + 3,
+    }
+}
+
 fn texas(world: &World, load: usize) -> Vec<u8> {
+    let quirks = texas_quirks(world);
     let present = present(world, Agency::Texas, load);
     let rows: Vec<Vec<Cell>> = present
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
+        .map(|p| {
             let (area, line) = p.phone_at(load);
-            let name = if i == 1 {
+            let name = if p.id == quirks.quoted_name {
                 format!("The \"{}\" Center", p.business)
             } else if p.id % 2 == 0 {
                 p.business.to_uppercase()
             } else {
                 p.business.clone()
             };
-            let name = if i == 2 && load == 0 {
+            let name = if p.id == quirks.stray_byte {
                 let mut bytes = format!("{} Caf", p.business).into_bytes();
                 bytes.push(0xE9);
                 Cell::Bytes(bytes)
@@ -292,7 +308,7 @@ fn texas(world: &World, load: usize) -> Vec<u8> {
                     Cell::Missing
                 },
                 Cell::from(short_date(p.issued)),
-                if i == 3 {
+                if p.id == quirks.blank_capacity {
                     Cell::Missing
                 } else {
                     Cell::from(p.capacity_at(load).to_string())
