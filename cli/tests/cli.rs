@@ -76,7 +76,7 @@ fn build_prints_like_dbt_and_writes_artifacts() {
     );
     let summary = out.lines().last().unwrap();
     assert!(
-        summary.ends_with("WARN=1 ERROR=0 SKIP=0 TOTAL=62"),
+        summary.ends_with("WARN=1 ERROR=0 SKIP=0 TOTAL=66"),
         "{summary}"
     );
 
@@ -100,7 +100,7 @@ fn build_prints_like_dbt_and_writes_artifacts() {
         &std::fs::read_to_string(dir.join("target/run_results.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(results["results"].as_array().unwrap().len(), 62);
+    assert_eq!(results["results"].as_array().unwrap().len(), 66);
     let compiled = std::fs::read_to_string(
         dir.join("target/compiled/brightwheel/models/staging/stg_salesforce_leads.sql"),
     )

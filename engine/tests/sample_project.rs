@@ -80,7 +80,7 @@ fn builds_every_node_with_only_the_planted_warning() {
         "every model but the ephemeral one"
     );
     assert_eq!(count(NodeKind::Snapshot), 4);
-    assert_eq!(count(NodeKind::Seed), 1);
+    assert_eq!(count(NodeKind::Seed), 2);
     assert!(count(NodeKind::Test) >= 40);
     let warned = results
         .results

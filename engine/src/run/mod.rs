@@ -295,7 +295,7 @@ impl Engine {
                 .unwrap_or_else(|| "_fivetran_synced".into());
             fields.push(Field::new(
                 synced,
-                DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Nanosecond, None),
+                DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, None),
                 true,
             ));
         }
@@ -349,7 +349,7 @@ impl Engine {
                 Some(l) => {
                     let bytes = self.loaded.project.files.get(&l.path).unwrap_or_default();
                     let loaded_at = crate::redshift::functions::parse_timestamp(&l.loaded_at)
-                        .and_then(|t| t.and_utc().timestamp_nanos_opt())
+                        .map(|t| t.and_utc().timestamp_micros())
                         .unwrap_or(0);
                     let synced = source
                         .loaded_at_field

@@ -20,7 +20,7 @@ use crate::diagnostic::{Diagnostic, Location, line_col};
 use crate::project::Node;
 use crate::redshift::functions::format_timestamp;
 
-const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Nanosecond, None);
+const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
 pub const KEY_PREFIX: &str = "__mp_key_";
 const UPDATED_AT: &str = "__mp_updated_at";
 const VALID_TO_CURRENT: &str = "__mp_valid_to_current";
@@ -195,11 +195,14 @@ fn md5_hex(s: &str) -> String {
 }
 
 fn ts(t: Option<NaiveDateTime>) -> ScalarValue {
-    ScalarValue::TimestampNanosecond(t.and_then(|t| t.and_utc().timestamp_nanos_opt()), None)
+    ScalarValue::TimestampMicrosecond(t.map(|t| t.and_utc().timestamp_micros()), None)
 }
 
 fn as_time(v: &ScalarValue) -> Option<NaiveDateTime> {
     match v {
+        ScalarValue::TimestampMicrosecond(Some(n), _) => {
+            chrono::DateTime::from_timestamp_micros(*n).map(|d| d.naive_utc())
+        }
         ScalarValue::TimestampNanosecond(Some(n), _) => {
             Some(chrono::DateTime::from_timestamp_nanos(*n).naive_utc())
         }
@@ -236,7 +239,7 @@ pub fn merge(
     let valid_to_current = staged
         .index(VALID_TO_CURRENT)
         .and_then(|i| staged.rows.first().map(|r| r[i].clone()))
-        .unwrap_or(ScalarValue::TimestampNanosecond(None, None));
+        .unwrap_or(ScalarValue::TimestampMicrosecond(None, None));
     let staged_data: Vec<(usize, &String, &DataType)> = staged
         .columns
         .iter()

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,
-    TimestampNanosecondArray,
+    TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 pub use datafusion::arrow::record_batch::RecordBatch;
@@ -26,7 +26,7 @@ pub fn arrow_type(redshift: &str) -> Option<DataType> {
         "boolean" | "bool" => DataType::Boolean,
         "date" => DataType::Date32,
         "timestamp" | "timestamp without time zone" | "timestamptz" | "datetime" => {
-            DataType::Timestamp(TimeUnit::Nanosecond, None)
+            DataType::Timestamp(TimeUnit::Microsecond, None)
         }
         "varchar" | "character varying" | "text" | "char" | "character" | "bpchar" | "nvarchar"
         | "string" => DataType::Utf8,
@@ -72,7 +72,7 @@ fn infer(values: &[Option<String>]) -> DataType {
     } else if present.iter().all(|s| {
         s.len() >= 16 && s.as_bytes().get(4) == Some(&b'-') && parse_timestamp(s).is_some()
     }) {
-        DataType::Timestamp(TimeUnit::Nanosecond, None)
+        DataType::Timestamp(TimeUnit::Microsecond, None)
     } else {
         DataType::Utf8
     }
@@ -142,12 +142,12 @@ fn column(
                     cell(v)
                         .map(|s| {
                             parse_timestamp(&s)
-                                .and_then(|t| t.and_utc().timestamp_nanos_opt())
+                                .map(|t| t.and_utc().timestamp_micros())
                                 .ok_or_else(|| bad(i, &s))
                         })
                         .transpose()
                 })
-                .collect::<Result<TimestampNanosecondArray, _>>()?,
+                .collect::<Result<TimestampMicrosecondArray, _>>()?,
         ),
         _ => Arc::new(values.iter().map(|v| v.as_deref()).collect::<StringArray>()),
     })
@@ -199,14 +199,14 @@ pub fn batch_from_csv(
         arrays.push(column(file, name, &values, &ty)?);
         fields.push(Field::new(name, ty, true));
     }
-    if let Some((name, nanos)) = extra {
+    if let Some((name, micros)) = extra {
         fields.push(Field::new(
             name,
-            DataType::Timestamp(TimeUnit::Nanosecond, None),
+            DataType::Timestamp(TimeUnit::Microsecond, None),
             true,
         ));
-        arrays.push(Arc::new(TimestampNanosecondArray::from(vec![
-            Some(nanos);
+        arrays.push(Arc::new(TimestampMicrosecondArray::from(vec![
+            Some(micros);
             table
                 .rows
                 .len()

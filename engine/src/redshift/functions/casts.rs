@@ -9,7 +9,8 @@ use datafusion::logical_expr::ScalarUDF;
 
 use super::{RowUdf, int, text};
 
-pub(crate) const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Nanosecond, None);
+/// Redshift keeps microseconds (and years up to 294276): so do we.
+pub(crate) const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
 
 const DATETIME_FORMATS: &[&str] = &[
     "%Y-%m-%d %H:%M:%S%.f",
@@ -109,7 +110,7 @@ pub(crate) fn to_datetime(v: &ScalarValue) -> Result<Option<NaiveDateTime>> {
 }
 
 pub(crate) fn timestamp_value(ts: Option<NaiveDateTime>) -> ScalarValue {
-    ScalarValue::TimestampNanosecond(ts.and_then(|t| t.and_utc().timestamp_nanos_opt()), None)
+    ScalarValue::TimestampMicrosecond(ts.map(|t| t.and_utc().timestamp_micros()), None)
 }
 
 pub(crate) fn date_value(d: Option<NaiveDate>) -> ScalarValue {
