@@ -11,8 +11,10 @@ fn repo(rel: &str) -> PathBuf {
 
 /// A copy of a project in a fresh temporary folder, so runs do not touch the repository.
 fn copy_project(rel: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dest = std::env::temp_dir().join(format!(
-        "modelplay-cli-{}-{}",
+        "modelplay-cli-{}-{}-{n}",
         rel.replace('/', "_"),
         std::process::id()
     ));
@@ -216,4 +218,87 @@ fn sample_generator_is_deterministic() {
     for dir in [a, b, c] {
         let _ = std::fs::remove_dir_all(dir);
     }
+}
+
+#[test]
+fn source_freshness_reports_and_exits_as_dbt_does() {
+    let dir = copy_project("sample-data/brightwheel");
+    let d = dir.to_string_lossy();
+    let statuses = |dir: &Path| -> Vec<String> {
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("target/sources.json")).unwrap(),
+        )
+        .unwrap();
+        json["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // As of the first Salesforce extract: everything is fresh.
+    let (code, out, err) = modelplay(&["source", "freshness", "--project-dir", &d, "--load", "4"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(statuses(&dir), vec!["pass", "pass", "pass", "pass"]);
+    // Three days after the last extract: past warn_after (2 days) only.
+    let (code, out, _) = modelplay(&[
+        "source",
+        "freshness",
+        "--project-dir",
+        &d,
+        "--run-time",
+        "2024-05-19 12:00:00",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("WARN freshness of brightwheel_exercise.salesforce_leads"),
+        "{out}"
+    );
+    assert_eq!(statuses(&dir), vec!["warn", "pass", "pass", "pass"]);
+    // Weeks later: Salesforce is stale (an error), the monthly files only late (warnings).
+    let (code, out, _) = modelplay(&[
+        "source",
+        "freshness",
+        "--project-dir",
+        &d,
+        "--run-time",
+        "2024-06-10 00:00:00",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("ERROR STALE freshness of brightwheel_exercise.salesforce_leads"),
+        "{out}"
+    );
+    assert_eq!(statuses(&dir), vec!["error", "warn", "warn", "warn"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn replay_walks_every_load_and_load_stops_at_one() {
+    let dir = copy_project("sample-data/brightwheel");
+    let d = dir.to_string_lossy();
+    let (code, out, err) = modelplay(&["build", "--project-dir", &d, "--replay"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("Load 1 of 7: sources as of 2024-03-01 06:00:00"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Load 7 of 7: sources as of 2024-05-16 07:00:00"),
+        "{out}"
+    );
+    assert!(
+        out.contains("PASS assert_planted_capacity_changes_seen"),
+        "{out}"
+    );
+    let (code, out, _) = modelplay(&["snapshot", "--project-dir", &d, "--load", "2024-04-15"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Load 2 of 2: sources as of 2024-04-01 06:00:00"),
+        "{out}"
+    );
+    let (code, _, err) = modelplay(&["build", "--project-dir", &d, "--load", "9"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("the project has 7 loads"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
 }
