@@ -532,3 +532,56 @@ pub fn sample(out: &Path, rows: usize, seed: u64) -> u8 {
     );
     0
 }
+
+pub async fn export(args: ProjectArgs, out: Option<std::path::PathBuf>) -> u8 {
+    let mut engine = match open(&args) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let dir = out.unwrap_or_else(|| args.project_dir.join(&args.target_path).join("export"));
+    match modelplay_engine::export::export(&mut engine, &args.select, &args.exclude).await {
+        Ok(files) => {
+            for f in &files {
+                if let Err(e) = disk::write(&dir.join(&f.path), &f.contents) {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            }
+            println!(
+                "Wrote {} files to {} (run deploy.sql on the cluster)",
+                files.len(),
+                dir.display()
+            );
+            0
+        }
+        Err(diags) => {
+            print_diagnostics(&diags);
+            eprintln!("error: nothing was exported");
+            1
+        }
+    }
+}
+
+pub async fn advise(args: ProjectArgs, json: bool) -> u8 {
+    let mut engine = match open(&args) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    match modelplay_engine::advisor::advise(&mut engine, &args.select, &args.exclude).await {
+        Ok(advice) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&advice).unwrap_or_default()
+                );
+            } else {
+                print!("{}", modelplay_engine::advisor::render(&advice));
+            }
+            0
+        }
+        Err(diags) => {
+            print_diagnostics(&diags);
+            1
+        }
+    }
+}

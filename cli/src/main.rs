@@ -87,6 +87,25 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         limit: usize,
     },
+    /// Write deployable Redshift SQL: per-node files and one deploy.sql, in dependency order.
+    Export {
+        #[command(flatten)]
+        args: ProjectArgs,
+        /// The warehouse to deploy to.
+        #[arg(long, default_value = "redshift", value_parser = ["redshift"])]
+        target: String,
+        /// The folder to write into (default: <target-path>/export in the project).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Recommend distribution and sort keys from the models' SQL and the sample data.
+    Advise {
+        #[command(flatten)]
+        args: ProjectArgs,
+        /// Print the recommendations as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Source commands: `modelplay source freshness`.
     Source {
         #[command(subcommand)]
@@ -135,6 +154,8 @@ fn main() -> ExitCode {
                 resource_type,
             } => commands::ls(args, &output, resource_type.as_deref()),
             Command::Show { args, limit } => commands::show(args, limit).await,
+            Command::Export { args, out, .. } => commands::export(args, out).await,
+            Command::Advise { args, json } => commands::advise(args, json).await,
             Command::Source {
                 command: SourceCommand::Freshness(args),
             } => commands::freshness(args).await,

@@ -302,3 +302,39 @@ fn replay_walks_every_load_and_load_stops_at_one() {
     assert!(err.contains("the project has 7 loads"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn export_and_advise_on_the_sample() {
+    let dir = copy_project("sample-data/brightwheel");
+    let d = dir.to_string_lossy();
+    let out_dir = dir.join("deploy");
+    let (code, out, err) = modelplay(&[
+        "export",
+        "--target",
+        "redshift",
+        "--project-dir",
+        &d,
+        "--out",
+        &out_dir.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("Wrote 25 files to"), "{out}");
+    let deploy = std::fs::read_to_string(out_dir.join("deploy.sql")).unwrap();
+    assert!(deploy.contains("diststyle key distkey (lead_key)"));
+    assert!(
+        out_dir
+            .join("sources/brightwheel_exercise__salesforce_leads.sql")
+            .exists()
+    );
+    let (code, out, _) = modelplay(&["advise", "--project-dir", &d, "--json"]);
+    assert_eq!(code, 0);
+    let advice: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let dedup = advice
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["model"] == "int_leads_deduplicated")
+        .unwrap();
+    assert_eq!(dedup["dist"], "lead_key");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -17,10 +17,12 @@
 //! # Ok(()) }
 //! ```
 
+pub mod advisor;
 pub mod artifacts;
 pub mod csv_file;
 pub mod dag;
 pub mod diagnostic;
+pub mod export;
 pub mod files;
 pub mod jinja;
 pub mod project;

@@ -154,6 +154,27 @@ pub fn inject_ctes(query: &mut Query, ctes: Vec<(String, Box<Query>)>) {
     }
 }
 
+/// The compiled text dbt shows for a node that reads ephemeral models: their SQL as CTEs in
+/// front of the node's own, joined to its WITH clause when it has one.
+pub fn inject_ctes_text(sql: &str, query: &Query, ctes: &[(String, String)]) -> String {
+    if ctes.is_empty() {
+        return sql.to_string();
+    }
+    let defs: Vec<String> = ctes
+        .iter()
+        .map(|(name, body)| format!("__dbt__cte__{name} as (\n{}\n)", body.trim()))
+        .collect();
+    match &query.with {
+        Some(with) if with.with_token.0.span.start.line > 0 => {
+            let start = with.with_token.0.span.start;
+            let at = offset_of(sql, start.line as usize, start.column as usize) + "with".len();
+            format!("{} {},{}", &sql[..at], defs.join(",\n"), &sql[at..])
+        }
+        Some(_) => query.to_string(),
+        None => format!("with {}\n{}", defs.join(",\n"), sql.trim_start()),
+    }
+}
+
 fn missing_field(e: &DataFusionError) -> Option<String> {
     match e.find_root() {
         DataFusionError::SchemaError(err, _) => match err.as_ref() {

@@ -671,25 +671,22 @@ impl Engine {
             compiled: &compiled,
             templates: &self.loaded.templates,
         };
-        let query = self.query_with_ephemerals(node, &compiled, &origin)?;
-        let sql = if compiled.ephemerals.is_empty() {
-            compiled.rendered.sql.clone()
-        } else {
-            query.to_string()
-        };
+        let (_, sql) = self.query_with_ephemerals(&compiled, &origin)?;
         self.compiled.insert(node.unique_id.clone(), sql);
         Ok(())
     }
 
     /// Parses the node's SQL and injects the ephemeral models it reads as CTEs.
+    /// Parses the node's SQL and injects the ephemeral models it reads as CTEs, as dbt
+    /// does: the query to run, and the compiled text (the CTEs written in front of the
+    /// node's own SQL, merged into its WITH clause) to show and export.
     fn query_with_ephemerals(
         &self,
-        node: &Node,
         compiled: &Compiled,
         origin: &Origin,
-    ) -> Result<Box<Query>, Diagnostic> {
+    ) -> Result<(Box<Query>, String), Diagnostic> {
         let mut query = execute::parse_query(&compiled.rendered.sql, origin)?;
-        let mut ctes: Vec<(String, Box<Query>)> = Vec::new();
+        let mut ctes: Vec<(String, Box<Query>, String)> = Vec::new();
         let mut pending: Vec<String> = compiled.ephemerals.clone();
         let mut seen: HashSet<String> = HashSet::new();
         while let Some(name) = pending.pop() {
@@ -718,13 +715,20 @@ impl Engine {
                 templates: &self.loaded.templates,
             };
             let q = execute::parse_query(&c.rendered.sql, &o)?;
-            ctes.insert(0, (name, q));
+            // Deeper ephemerals are found later and go first, before what reads them.
+            ctes.insert(0, (name, q, c.rendered.sql.clone()));
             pending.extend(c.ephemerals.iter().cloned());
         }
-        // Deeper ephemerals were discovered later and inserted first, so they come first.
-        execute::inject_ctes(&mut query, ctes);
-        let _ = node;
-        Ok(query)
+        let text_ctes: Vec<(String, String)> = ctes
+            .iter()
+            .map(|(n, _, sql)| (n.clone(), sql.clone()))
+            .collect();
+        let text = execute::inject_ctes_text(&compiled.rendered.sql, &query, &text_ctes);
+        execute::inject_ctes(
+            &mut query,
+            ctes.into_iter().map(|(n, q, _)| (n, q)).collect(),
+        );
+        Ok((query, text))
     }
 
     async fn run_model(&mut self, node: &Node, request: &RunRequest) -> Result<u64, Diagnostic> {
@@ -741,15 +745,8 @@ impl Engine {
             compiled: &compiled,
             templates: &self.loaded.templates,
         };
-        let query = self.query_with_ephemerals(node, &compiled, &origin)?;
-        self.compiled.insert(
-            node.unique_id.clone(),
-            if compiled.ephemerals.is_empty() {
-                compiled.rendered.sql.clone()
-            } else {
-                query.to_string()
-            },
-        );
+        let (query, sql) = self.query_with_ephemerals(&compiled, &origin)?;
+        self.compiled.insert(node.unique_id.clone(), sql);
         let at = |e: String| Diagnostic::error(Location::file(&node.path), e);
         let table = if node.kind == NodeKind::Snapshot {
             let config = snapshot::SnapshotConfig::from_node(node, &file_text)?;
@@ -860,9 +857,8 @@ impl Engine {
             compiled: &compiled,
             templates: &self.loaded.templates,
         };
-        self.compiled
-            .insert(node.unique_id.clone(), compiled.rendered.sql.clone());
-        let query = self.query_with_ephemerals(node, &compiled, &origin)?;
+        let (query, sql) = self.query_with_ephemerals(&compiled, &origin)?;
+        self.compiled.insert(node.unique_id.clone(), sql);
         let plan = execute::plan(&self.ctx, query, &origin).await?;
         let batches = execute::collect(&self.ctx, plan, &origin).await?;
         let failures: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
@@ -1010,6 +1006,54 @@ impl Engine {
         let query = execute::parse_query(sql, &origin)?;
         let plan = execute::plan(&self.ctx, query, &origin).await?;
         execute::collect(&self.ctx, plan, &origin).await
+    }
+
+    /// The columns of a built relation.
+    pub fn relation_schema(&self, relation: &Relation) -> Option<SchemaRef> {
+        self.schemas
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(relation)
+            .cloned()
+    }
+
+    /// Every row of a built relation.
+    pub async fn relation_rows(&self, relation: &Relation) -> Result<Vec<RecordBatch>, String> {
+        let df = self
+            .ctx
+            .sql(&format!("select * from {relation}"))
+            .await
+            .map_err(|e| e.to_string())?;
+        df.collect().await.map_err(|e| e.to_string())
+    }
+
+    /// A node's SQL as it compiles now (ephemeral models injected), optionally as an
+    /// incremental run (`is_incremental()` true) would compile it.
+    pub fn compile_sql(&self, unique_id: &str, is_incremental: bool) -> Result<String, Diagnostic> {
+        let node = self
+            .loaded
+            .project
+            .nodes
+            .get(unique_id)
+            .cloned()
+            .ok_or_else(|| Diagnostic::error(Location::file(""), format!("no node {unique_id}")))?;
+        let compiled = self.compile_as(&node, is_incremental)?;
+        if compiled.ephemerals.is_empty() {
+            return Ok(compiled.rendered.sql);
+        }
+        let file_text = self
+            .loaded
+            .project
+            .files
+            .text(&node.path)
+            .unwrap_or_default();
+        let origin = Origin {
+            file: &node.path,
+            file_text: &file_text,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        Ok(self.query_with_ephemerals(&compiled, &origin)?.1)
     }
 
     /// Rows of a built relation (after a run), at most `limit`.

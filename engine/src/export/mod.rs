@@ -1,0 +1,384 @@
+//! `modelplay export --target redshift`: the SQL that deploys the project on a Redshift
+//! cluster, per node and as one `deploy.sql` in dependency order, plus the `create table` and
+//! `copy` template of every source.
+
+pub mod ddl;
+pub mod validate;
+
+use serde_json::Value as Json;
+
+use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::project::{Node, NodeKind};
+use crate::redshift::types::redshift_type;
+use crate::run::tables::display_value;
+use crate::run::{Engine, RunRequest, Status, Verb};
+
+/// One written file: a path below the export folder and its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedFile {
+    pub path: String,
+    pub contents: String,
+}
+
+fn var(engine: &Engine, name: &str) -> Option<String> {
+    engine
+        .project()
+        .vars
+        .get(name)
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
+fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Builds the project (the export needs every model's columns), checks the configs, then
+/// renders every selected node.
+pub async fn export(
+    engine: &mut Engine,
+    select: &[String],
+    exclude: &[String],
+) -> Result<Vec<ExportedFile>, Vec<Diagnostic>> {
+    let built = engine
+        .run(&RunRequest::new(Verb::Build), &mut |_| {})
+        .await
+        .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
+    let broken: Vec<Diagnostic> = built
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Error && r.kind != NodeKind::Test)
+        .map(|r| {
+            r.diagnostic.clone().unwrap_or_else(|| {
+                Diagnostic::error(Location::file(""), r.message.clone().unwrap_or_default())
+            })
+        })
+        .collect();
+    if !broken.is_empty() {
+        return Err(broken);
+    }
+    let chosen = crate::selector::select(engine.project(), engine.dag(), select, exclude)
+        .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
+    let order: Vec<Node> = engine
+        .dag()
+        .order(engine.project())
+        .iter()
+        .filter(|id| chosen.contains(*id))
+        .filter_map(|id| engine.project().nodes.get(id).cloned())
+        .filter(|n| n.kind != NodeKind::Test)
+        .collect();
+
+    let mut problems = Vec::new();
+    // Only tables carry distribution and sort keys; views and ephemeral models ignore them.
+    let keyed = |n: &&Node| {
+        matches!(
+            n.materialized(),
+            "table" | "incremental" | "materialized_view" | "snapshot"
+        )
+    };
+    for node in order.iter().filter(keyed) {
+        let columns = columns_of(engine, node);
+        let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+        let monotonic = |c: &str| {
+            columns
+                .iter()
+                .any(|(n, t)| n == c && (t.starts_with("timestamp") || t == "date"))
+        };
+        problems.extend(validate::check_keys(
+            engine.project(),
+            node,
+            &names,
+            &monotonic,
+        ));
+    }
+    if problems.iter().any(|d| d.severity == Severity::Error) {
+        return Err(problems);
+    }
+
+    let mut files = Vec::new();
+    let mut deploy: Vec<String> = Vec::new();
+    let mut schemas: Vec<String> = Vec::new();
+    let sources: Vec<_> = engine
+        .project()
+        .sources
+        .values()
+        .filter(|s| chosen.contains(&s.unique_id))
+        .cloned()
+        .collect();
+    for source in &sources {
+        let schema = format!("\"{}\"", source.relation.schema);
+        if !schemas.contains(&schema) {
+            schemas.push(schema);
+        }
+    }
+    for node in &order {
+        if node.materialized() != "ephemeral" {
+            let schema = format!("\"{}\"", node.relation.schema);
+            if !schemas.contains(&schema) {
+                schemas.push(schema);
+            }
+        }
+    }
+    deploy.push(
+        schemas
+            .iter()
+            .map(|s| format!("create schema if not exists {s};"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+
+    let bucket = var(engine, "s3_bucket");
+    let role = var(engine, "iam_role");
+    for source in &sources {
+        let sql = source_sql(engine, source, bucket.as_deref(), role.as_deref());
+        files.push(ExportedFile {
+            path: format!("sources/{}__{}.sql", source.source_name, source.name),
+            contents: format!("{sql}\n"),
+        });
+        deploy.push(sql);
+    }
+
+    for node in &order {
+        let Some((first, later)) = node_sql(engine, node).await.map_err(|d| vec![d])? else {
+            continue;
+        };
+        let mut body = format!(
+            "-- {} {} ({})\n{first}\n",
+            node.materialized(),
+            node.name,
+            node.path
+        );
+        if let Some(later) = &later {
+            body.push_str(&format!(
+                "\n-- Later runs: what dbt executes once the table exists.\n{later}\n"
+            ));
+        }
+        files.push(ExportedFile {
+            path: format!("models/{}/{}.sql", node.relation.schema, node.name),
+            contents: body,
+        });
+        deploy.push(format!("-- {} {}\n{first}", node.materialized(), node.name));
+    }
+    let header = format!(
+        "-- Deploys project `{}` to Amazon Redshift, in dependency order.\n\
+         -- One transaction: if any statement fails, nothing is applied.\n\
+         -- Run with: psql -v ON_ERROR_STOP=1 -f deploy.sql\n",
+        engine.project().name
+    );
+    files.insert(
+        0,
+        ExportedFile {
+            path: "deploy.sql".into(),
+            contents: format!("{header}\nbegin;\n\n{}\n\ncommit;\n", deploy.join("\n\n")),
+        },
+    );
+    Ok(files)
+}
+
+/// The node's columns with Redshift types, from the build.
+fn columns_of(engine: &Engine, node: &Node) -> Vec<(String, String)> {
+    engine
+        .relation_schema(&node.relation)
+        .map(|s| {
+            s.fields()
+                .iter()
+                .map(|f| (f.name().clone(), redshift_type(f.data_type())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first-deploy statements of a node, and for incremental models and snapshots the
+/// statements later runs execute.
+async fn node_sql(
+    engine: &Engine,
+    node: &Node,
+) -> Result<Option<(String, Option<String>)>, Diagnostic> {
+    let relation = node.relation.to_string();
+    let config = &node.config;
+    let columns = columns_of(engine, node);
+    let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+    let contract = config
+        .get("contract")
+        .and_then(|c| c.get("enforced"))
+        .and_then(Json::as_bool)
+        == Some(true);
+    Ok(Some(match (node.kind, node.materialized()) {
+        (NodeKind::Seed, _) => (seed_sql(engine, node, &columns).await?, None),
+        (NodeKind::Snapshot, _) => {
+            let sql = engine.compile_sql(&node.unique_id, false)?;
+            let meta = [
+                "dbt_scd_id",
+                "dbt_updated_at",
+                "dbt_valid_from",
+                "dbt_valid_to",
+                "dbt_is_deleted",
+            ];
+            let data: Vec<String> = names
+                .iter()
+                .filter(|n| !meta.contains(&n.as_str()))
+                .cloned()
+                .collect();
+            let snap = ddl::SnapshotSql::from_config(config, &data);
+            let staging = format!("\"{}__dbt_tmp\"", node.relation.identifier);
+            let mut later = vec![format!(
+                "create temporary table {staging} as (\n{}\n);",
+                snap.staging(&relation, &sql)
+            )];
+            later.extend(ddl::SnapshotSql::merge(&relation, &staging, &names));
+            (snap.create(&relation, &sql), Some(later.join("\n\n")))
+        }
+        (_, "ephemeral") => return Ok(None),
+        (_, "view") => {
+            let sql = engine.compile_sql(&node.unique_id, false)?;
+            (
+                format!(
+                    "drop view if exists {relation} cascade;\n{}",
+                    ddl::create_view_as(&relation, config, &sql)
+                ),
+                None,
+            )
+        }
+        (_, "materialized_view") => {
+            let sql = engine.compile_sql(&node.unique_id, false)?;
+            (
+                format!(
+                    "drop materialized view if exists {relation} cascade;\n{}",
+                    ddl::create_materialized_view(&relation, config, &sql)
+                ),
+                None,
+            )
+        }
+        (_, materialized) => {
+            let sql = engine.compile_sql(&node.unique_id, false)?;
+            let create = if contract {
+                ddl::create_table_with_columns(&relation, config, &columns, &sql)
+            } else {
+                ddl::create_table_as(&relation, config, &sql, false)
+            };
+            let later = (materialized == "incremental").then(|| {
+                let incremental_sql = engine.compile_sql(&node.unique_id, true);
+                incremental_sql.map(|s| {
+                    let temp = format!("\"{}__dbt_tmp\"", node.relation.identifier);
+                    ddl::incremental_statements(&relation, &temp, config, &s, &names).join("\n\n")
+                })
+            });
+            let later = later.transpose()?;
+            (
+                format!("drop table if exists {relation} cascade;\n{create}"),
+                later,
+            )
+        }
+    }))
+}
+
+/// A seed as a table with the types dbt inferred, and its rows.
+async fn seed_sql(
+    engine: &Engine,
+    node: &Node,
+    columns: &[(String, String)],
+) -> Result<String, Diagnostic> {
+    let relation = node.relation.to_string();
+    let batches = engine
+        .relation_rows(&node.relation)
+        .await
+        .map_err(|m| Diagnostic::error(Location::file(&node.path), m))?;
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|(n, t)| format!("    \"{n}\" {t}"))
+        .collect();
+    let mut values = Vec::new();
+    for b in &batches {
+        for i in 0..b.num_rows() {
+            let row: Vec<String> = (0..b.num_columns())
+                .map(|c| {
+                    if b.column(c).is_null(i) {
+                        "null".to_string()
+                    } else {
+                        quote_literal(&display_value(b.column(c), i))
+                    }
+                })
+                .collect();
+            values.push(format!("    ({})", row.join(", ")));
+        }
+    }
+    let names: Vec<String> = columns.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+    let mut sql = format!(
+        "drop table if exists {relation} cascade;\ncreate table {relation} (\n{}\n);",
+        cols.join(",\n")
+    );
+    if !values.is_empty() {
+        sql.push_str(&format!(
+            "\ninsert into {relation} ({})\nvalues\n{};",
+            names.join(", "),
+            values.join(",\n")
+        ));
+    }
+    Ok(sql)
+}
+
+/// The raw table a loader fills, and the `copy` that loads one file of it from S3.
+fn source_sql(
+    engine: &Engine,
+    source: &crate::project::SourceTable,
+    bucket: Option<&str>,
+    role: Option<&str>,
+) -> String {
+    let relation = format!(
+        "\"{}\".\"{}\"",
+        source.relation.schema, source.relation.identifier
+    );
+    let loaded_at = source
+        .loaded_at_field
+        .clone()
+        .unwrap_or_else(|| "_fivetran_synced".into());
+    let schema = engine.relation_schema(&source.relation);
+    let declared = |name: &str| {
+        source
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+            .and_then(|c| c.data_type.clone())
+    };
+    let columns: Vec<(String, String)> = schema
+        .map(|s| {
+            s.fields()
+                .iter()
+                .map(|f| {
+                    let t = declared(f.name()).unwrap_or_else(|| match f.data_type() {
+                        datafusion::arrow::datatypes::DataType::Utf8 => "varchar(65535)".into(),
+                        other => redshift_type(other),
+                    });
+                    (f.name().clone(), t)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let defs: Vec<String> = columns
+        .iter()
+        .map(|(n, t)| {
+            if *n == loaded_at {
+                format!("    \"{n}\" timestamp default getdate()")
+            } else {
+                format!("    \"{n}\" {t}")
+            }
+        })
+        .collect();
+    let file_columns: Vec<String> = columns
+        .iter()
+        .filter(|(n, _)| *n != loaded_at)
+        .map(|(n, _)| format!("\"{n}\""))
+        .collect();
+    let bucket = bucket.unwrap_or("<s3_bucket var>");
+    let role = role.unwrap_or("<iam_role var>");
+    format!(
+        "-- source {}.{}\ncreate table if not exists {relation} (\n{}\n);\n\
+         -- Load one file; set the s3_bucket and iam_role vars in dbt_project.yml.\n\
+         copy {relation} ({})\nfrom 's3://{bucket}/{}/{}/'\niam_role '{role}'\nformat as csv\nignoreheader 1\ntimeformat 'auto';",
+        source.source_name,
+        source.name,
+        defs.join(",\n"),
+        file_columns.join(", "),
+        source.source_name,
+        source.name,
+    )
+}
