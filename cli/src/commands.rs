@@ -585,3 +585,65 @@ pub async fn advise(args: ProjectArgs, json: bool) -> u8 {
         }
     }
 }
+
+pub async fn check(args: ProjectArgs) -> u8 {
+    let engine = match open(&args) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let report = engine.check().await;
+    print_diagnostics(&report.diagnostics);
+    let errors = report.errors();
+    let checked = report.columns.len();
+    println!(
+        "Checked {checked} nodes: {errors} error{}, {} not checked",
+        if errors == 1 { "" } else { "s" },
+        report.not_checked.len()
+    );
+    u8::from(errors > 0)
+}
+
+pub async fn lineage(args: ProjectArgs, column: &str, upstream: bool, downstream: bool) -> u8 {
+    let engine = match open(&args) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let Some((model, col)) = column.split_once('.') else {
+        eprintln!("error: name the column as model.column, e.g. leads_for_outreach.phone");
+        return 2;
+    };
+    let report = engine.check().await;
+    let graph = modelplay_engine::lineage_graph::LineageGraph::new(engine.project(), &report);
+    let Some(start) = graph.find(model, col) else {
+        eprintln!("error: no column `{col}` in a model, seed, snapshot or source named `{model}`");
+        return 2;
+    };
+    if !downstream {
+        println!("upstream of {model}.{col}:");
+        print!("{}", graph.render_upstream(&start));
+    }
+    if !upstream {
+        println!("downstream of {model}.{col}:");
+        print!("{}", graph.render_downstream(&start));
+    }
+    0
+}
+
+pub async fn impact(args: ProjectArgs, model: &str) -> u8 {
+    let engine = match open(&args) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let report = engine.check().await;
+    let graph = modelplay_engine::lineage_graph::LineageGraph::new(engine.project(), &report);
+    match graph.impact(engine.project(), engine.dag(), model) {
+        Some(impact) => {
+            print!("{impact}");
+            0
+        }
+        None => {
+            eprintln!("error: no model named `{model}`");
+            2
+        }
+    }
+}

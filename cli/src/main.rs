@@ -106,6 +106,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Plan every model against its inputs' schemas without running anything.
+    Check(ProjectArgs),
+    /// Where a column comes from and what reads it: `modelplay lineage model.column`.
+    Lineage {
+        #[command(flatten)]
+        args: ProjectArgs,
+        /// `model.column`
+        column: String,
+        /// Only what the column is computed from.
+        #[arg(long, conflicts_with = "downstream")]
+        upstream: bool,
+        /// Only what is computed from the column.
+        #[arg(long)]
+        downstream: bool,
+    },
+    /// The downstream columns and tests an edit to a model can affect.
+    Impact {
+        #[command(flatten)]
+        args: ProjectArgs,
+        /// The edited model.
+        model: String,
+    },
     /// Source commands: `modelplay source freshness`.
     Source {
         #[command(subcommand)]
@@ -156,6 +178,14 @@ fn main() -> ExitCode {
             Command::Show { args, limit } => commands::show(args, limit).await,
             Command::Export { args, out, .. } => commands::export(args, out).await,
             Command::Advise { args, json } => commands::advise(args, json).await,
+            Command::Check(args) => commands::check(args).await,
+            Command::Lineage {
+                args,
+                column,
+                upstream,
+                downstream,
+            } => commands::lineage(args, &column, upstream, downstream).await,
+            Command::Impact { args, model } => commands::impact(args, &model).await,
             Command::Source {
                 command: SourceCommand::Freshness(args),
             } => commands::freshness(args).await,

@@ -25,6 +25,8 @@ pub mod diagnostic;
 pub mod export;
 pub mod files;
 pub mod jinja;
+pub mod lineage;
+pub mod lineage_graph;
 pub mod project;
 pub mod redshift;
 pub mod relation;

@@ -15,6 +15,12 @@ fn diagnostics_of(case: &std::path::Path) -> String {
     match engine(files) {
         Err(diags) => out.extend(diags.iter().map(|d| format!("{d:#}"))),
         Ok(mut e) => {
+            let report = block_on(e.check());
+            if !report.diagnostics.is_empty() {
+                out.push("-- modelplay check".to_string());
+                out.extend(report.diagnostics.iter().map(|d| format!("{d:#}")));
+                out.push("-- modelplay build".to_string());
+            }
             let results = build(&mut e);
             out.extend(e.warnings.iter().map(|d| format!("{d:#}")));
             for r in &results.results {
@@ -44,7 +50,7 @@ fn broken_projects() {
         .filter(|p| p.is_dir())
         .collect();
     cases.sort();
-    assert!(cases.len() >= 20);
+    assert!(cases.len() >= 25);
     for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
         insta::assert_snapshot!(name.clone(), diagnostics_of(&case));

@@ -1,5 +1,6 @@
 //! The Redshift layer between sqlparser's Redshift dialect and DataFusion.
 
+pub mod catalog;
 pub mod functions;
 pub mod lateral;
 pub mod rewrite;

@@ -237,10 +237,16 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
     ] {
         message = message.trim_start_matches(prefix).to_string();
     }
-    let location = e
-        .diagnostic()
-        .and_then(|d| d.span)
-        .map(|s| origin.locate(s.start.line as usize, s.start.column as usize))
+    // DataFusion places union errors at the start of the query; the UNION is the point.
+    let union_error = message.to_lowercase().contains("union");
+    let location = union_error
+        .then(|| construct_location(&message, origin))
+        .flatten()
+        .or_else(|| {
+            e.diagnostic()
+                .and_then(|d| d.span)
+                .map(|s| origin.locate(s.start.line as usize, s.start.column as usize))
+        })
         .or_else(|| match root {
             DataFusionError::SchemaError(err, _) => match err.as_ref() {
                 SchemaError::FieldNotFound { field, .. } => word_location(origin, &field.name),
@@ -254,6 +260,7 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
                 .and_then(|t| word_location(origin, &t)),
             _ => None,
         })
+        .or_else(|| construct_location(&message, origin))
         .unwrap_or_else(|| Location::file(origin.file));
     let mut d = origin.error(location, message.clone());
     if let DataFusionError::SchemaError(err, _) = root
@@ -269,6 +276,39 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
         }
     }
     d
+}
+
+/// For errors DataFusion gives no position: the construct the message is about, such as a
+/// UNION or the operator of a bad expression.
+fn construct_location(message: &str, origin: &Origin) -> Option<Location> {
+    let lower = message.to_lowercase();
+    if lower.contains("union") {
+        return word_location(origin, "union");
+    }
+    let op = Regex::new(r"(?:operation|operator)\s+\w+(?:\([^)]*\))?\s+(\S+)\s+\w+")
+        .ok()?
+        .captures(message)?
+        .get(1)?
+        .as_str()
+        .to_string();
+    let at = origin.compiled.rendered.sql.find(&format!(" {op} "))? + 1;
+    Some(origin.locate_offset(at))
+}
+
+/// Builds the physical plan (nothing runs): catches what only shows then, such as union
+/// branches whose types cannot be reconciled.
+pub async fn physical_check(
+    ctx: &SessionContext,
+    plan: &LogicalPlan,
+    origin: &Origin<'_>,
+) -> Result<(), Diagnostic> {
+    let state = ctx.state();
+    let optimized = state.optimize(plan).map_err(|e| plan_error(&e, origin))?;
+    state
+        .create_physical_plan(&optimized)
+        .await
+        .map(|_| ())
+        .map_err(|e| plan_error(&e, origin))
 }
 
 static FUNCTION_IN_MESSAGE: LazyLock<Result<Regex, regex::Error>> =

@@ -1,6 +1,7 @@
 //! Builds a project on DataFusion: sources and seeds as tables, models in DAG order,
 //! snapshots, tests with their failing rows; descendants of a failure are skipped.
 
+mod check;
 mod compile;
 mod execute;
 pub mod freshness;
@@ -24,6 +25,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::sqlparser::ast::{Query, Statement};
 use indexmap::IndexSet;
 
+pub use check::{CheckReport, LineageEdge};
 pub use compile::{CompileResolver, Compiled, Schemas, parse_vars};
 pub use results::{NodeResult, RunResults, Status, Summary};
 pub use test_status::{condition_holds, test_status};
@@ -122,6 +124,10 @@ pub struct Engine {
     compiled: HashMap<String, String>,
     built: HashSet<String>,
     sources_loaded: bool,
+    /// Whether `run` checks the project (plans every node) before executing anything.
+    pub check_before_run: bool,
+    /// What the last pre-run check found.
+    pub last_check: Option<CheckReport>,
     /// Problems that did not stop the run (CSV oddities, sources without sample data).
     pub warnings: Vec<Diagnostic>,
 }
@@ -159,6 +165,8 @@ impl Engine {
             compiled: HashMap::new(),
             built: HashSet::new(),
             sources_loaded: false,
+            check_before_run: true,
+            last_check: None,
             warnings,
         })
     }
@@ -423,6 +431,17 @@ impl Engine {
                 .join("\n"));
         }
         let planned = self.plan(request)?;
+        // Nodes whose SQL does not plan fail here, with the check's diagnostic, and their
+        // descendants are skipped, without executing anything broken.
+        let prechecked: HashMap<String, Diagnostic> =
+            if self.check_before_run && request.verb != Verb::Compile {
+                let report = self.check().await;
+                let failed = report.failed.clone();
+                self.last_check = Some(report);
+                failed
+            } else {
+                HashMap::new()
+            };
         let mut results = RunResults::default();
         // Upstream nodes outside the selection are built first, quietly, so that the
         // selection can read them: there is no warehouse holding an earlier build.
@@ -477,8 +496,9 @@ impl Engine {
                         || (node.kind != NodeKind::Test && failed_tests_on.contains(*p))
                 })
                 .cloned();
-            let result = match upstream_failed {
-                Some(p) => {
+            let result = match (upstream_failed, prechecked.get(id)) {
+                (None, Some(d)) => self.error_result(&node, d.clone()),
+                (Some(p), _) => {
                     let name = self
                         .loaded
                         .project
@@ -491,7 +511,7 @@ impl Engine {
                         Some(format!("skipped: upstream {name} did not succeed")),
                     )
                 }
-                None => self.run_node(id, request).await,
+                (None, None) => self.run_node(id, request).await,
             };
             if result.status.blocks_children() {
                 blocked.insert(id.clone());
@@ -647,11 +667,20 @@ impl Engine {
     }
 
     fn compile_as(&self, node: &Node, is_incremental: bool) -> Result<Compiled, Diagnostic> {
+        self.compile_with(node, self.resolver(), is_incremental)
+    }
+
+    fn compile_with(
+        &self,
+        node: &Node,
+        resolver: Arc<CompileResolver>,
+        is_incremental: bool,
+    ) -> Result<Compiled, Diagnostic> {
         let run_started_at = format_timestamp(&self.run_time);
         compile::compile_node(
             &self.loaded,
             node,
-            self.resolver(),
+            resolver,
             &run_started_at,
             is_incremental,
         )
@@ -685,6 +714,15 @@ impl Engine {
         compiled: &Compiled,
         origin: &Origin,
     ) -> Result<(Box<Query>, String), Diagnostic> {
+        self.query_with_ephemerals_using(compiled, origin, self.resolver())
+    }
+
+    fn query_with_ephemerals_using(
+        &self,
+        compiled: &Compiled,
+        origin: &Origin,
+        resolver: Arc<CompileResolver>,
+    ) -> Result<(Box<Query>, String), Diagnostic> {
         let mut query = execute::parse_query(&compiled.rendered.sql, origin)?;
         let mut ctes: Vec<(String, Box<Query>, String)> = Vec::new();
         let mut pending: Vec<String> = compiled.ephemerals.clone();
@@ -701,7 +739,7 @@ impl Engine {
             else {
                 continue;
             };
-            let c = self.compile(&eph)?;
+            let c = self.compile_with(&eph, resolver.clone(), false)?;
             let text = self
                 .loaded
                 .project

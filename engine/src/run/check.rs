@@ -1,0 +1,522 @@
+//! `modelplay check`: every node planned in DAG order against the schemas of its inputs,
+//! without running anything. Sources take their columns from the sample files (or YAML),
+//! models from their own plans. Problems are reported at the user's line and column:
+//! unknown or ambiguous columns and tables, union branches that do not line up, type
+//! errors, functions Redshift does not have, YAML tests and dist/sort keys naming columns
+//! the model does not output. A broken model does not stop the others; its descendants are
+//! reported once, as not checked. The plans also give every column's lineage.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::ControlFlow;
+use std::sync::{Arc, RwLock};
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider};
+use datafusion::common::TableReference;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart, Query, Visit, Visitor};
+use serde::Serialize;
+
+use super::compile::{CompileResolver, Schemas};
+use super::execute::{self, Origin};
+use super::{Engine, tables};
+use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::lineage::{EdgeKind, column_lineage};
+use crate::project::{Node, NodeKind};
+use crate::redshift::catalog::{is_redshift_function, redshift_alternative};
+use crate::redshift::functions;
+use crate::redshift::types::redshift_type;
+use crate::relation::Relation;
+
+/// One upstream column of a model column, by node.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct LineageEdge {
+    /// The unique id of the model, seed, snapshot or source read.
+    pub node: String,
+    pub column: String,
+    pub kind: EdgeKind,
+    pub expressions: Vec<String>,
+}
+
+/// What a check found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckReport {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Output columns of every node that planned, with Redshift types.
+    pub columns: BTreeMap<String, Vec<(String, String)>>,
+    /// Column lineage: node → column → upstream columns.
+    pub lineage: BTreeMap<String, BTreeMap<String, Vec<LineageEdge>>>,
+    /// Nodes with errors, and each one's first error.
+    #[serde(skip)]
+    pub failed: HashMap<String, Diagnostic>,
+    /// Nodes not checked because something upstream failed.
+    pub not_checked: BTreeSet<String>,
+}
+
+impl CheckReport {
+    pub fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+}
+
+/// Function calls in a query, with their name's position.
+struct Calls(Vec<(String, usize, usize)>);
+
+impl Visitor for Calls {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+        if let Expr::Function(f) = e
+            && let [ObjectNamePart::Identifier(id)] = f.name.0.as_slice()
+        {
+            let at = id.span.start;
+            self.0.push((
+                id.value.to_lowercase(),
+                at.line as usize,
+                at.column as usize,
+            ));
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn meta_columns(node: &Node) -> Vec<Field> {
+    let ts = DataType::Timestamp(TimeUnit::Microsecond, None);
+    let name = |key: &str| {
+        node.config
+            .get("snapshot_meta_column_names")
+            .and_then(|m| m.get(key))
+            .and_then(|v| v.as_str())
+            .unwrap_or(key)
+            .to_lowercase()
+    };
+    let mut fields = vec![
+        Field::new(name("dbt_scd_id"), DataType::Utf8, true),
+        Field::new(name("dbt_updated_at"), ts.clone(), true),
+        Field::new(name("dbt_valid_from"), ts.clone(), true),
+        Field::new(name("dbt_valid_to"), ts, true),
+    ];
+    if node.config.str("hard_deletes") == Some("new_record") {
+        fields.push(Field::new(name("dbt_is_deleted"), DataType::Utf8, true));
+    }
+    fields
+}
+
+impl Engine {
+    fn check_context(&self) -> SessionContext {
+        let target = &self.loaded.project.target;
+        let mut config = SessionConfig::new()
+            .with_target_partitions(1)
+            .with_default_catalog_and_schema(target.database.clone(), target.schema.clone())
+            .with_create_default_catalog_and_schema(true)
+            .with_information_schema(false);
+        config.options_mut().sql_parser.enable_ident_normalization = true;
+        config.options_mut().sql_parser.collect_spans = true;
+        let ctx = SessionContext::new_with_config(config);
+        functions::register(&ctx, self.run_time);
+        ctx
+    }
+
+    /// Plans every node without running anything.
+    pub async fn check(&self) -> CheckReport {
+        let ctx = self.check_context();
+        let schemas: Schemas = Arc::new(RwLock::new(HashMap::new()));
+        let resolver = Arc::new(CompileResolver::new(&self.loaded.project, schemas.clone()));
+        let mut report = CheckReport::default();
+        let register = |relation: &Relation, schema: SchemaRef| -> Result<(), String> {
+            let catalog = match ctx.catalog(&relation.database) {
+                Some(c) => c,
+                None => {
+                    let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
+                    ctx.register_catalog(relation.database.clone(), c.clone());
+                    c
+                }
+            };
+            if catalog.schema(&relation.schema).is_none() {
+                catalog
+                    .register_schema(&relation.schema, Arc::new(MemorySchemaProvider::new()))
+                    .map_err(|e| e.to_string())?;
+            }
+            let reference = TableReference::full(
+                relation.database.clone(),
+                relation.schema.clone(),
+                relation.identifier.clone(),
+            );
+            let _ = ctx.deregister_table(reference.clone());
+            let table = MemTable::try_new(
+                schema.clone(),
+                vec![vec![RecordBatch::new_empty(schema.clone())]],
+            )
+            .map_err(|e| e.to_string())?;
+            ctx.register_table(reference, Arc::new(table))
+                .map_err(|e| e.to_string())?;
+            schemas
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(relation.clone(), schema);
+            Ok(())
+        };
+        let mut by_relation: HashMap<String, String> = HashMap::new();
+        for source in self.loaded.project.sources.values() {
+            let schema = self.source_schema(source);
+            let _ = register(&source.relation, schema.clone());
+            by_relation.insert(relation_key(&source.relation), source.unique_id.clone());
+            report
+                .columns
+                .insert(source.unique_id.clone(), typed(&schema));
+        }
+        for node in self.loaded.project.nodes.values() {
+            if node.kind != NodeKind::Test {
+                by_relation.insert(relation_key(&node.relation), node.unique_id.clone());
+                if node.materialized() == "ephemeral" {
+                    by_relation
+                        .insert(format!("__dbt__cte__{}", node.name), node.unique_id.clone());
+                }
+            }
+        }
+        let extra_functions: Vec<String> = self
+            .loaded
+            .project
+            .vars
+            .get("modelplay_extra_functions")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_lowercase))
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        for id in self.dag.order(&self.loaded.project) {
+            let Some(node) = self.loaded.project.nodes.get(&id).cloned() else {
+                continue;
+            };
+            let blocked = self
+                .dag
+                .parents(&id)
+                .iter()
+                .any(|p| report.failed.contains_key(p) || report.not_checked.contains(p));
+            if blocked {
+                report.not_checked.insert(id.clone());
+                continue;
+            }
+            let outcome = match node.kind {
+                NodeKind::Seed => self.check_seed(&node).map(|s| (s, None)),
+                NodeKind::Model | NodeKind::Snapshot => self
+                    .check_model(&node, &ctx, resolver.clone(), &extra_functions)
+                    .await
+                    .map(|(s, l, problems)| {
+                        report.diagnostics.extend(problems);
+                        (s, Some(l))
+                    }),
+                NodeKind::Test => {
+                    let r = self
+                        .check_test(&node, &ctx, resolver.clone(), &report)
+                        .await;
+                    match r {
+                        Ok(()) => continue,
+                        Err(d) => Err(vec![d]),
+                    }
+                }
+                NodeKind::Source => continue,
+            };
+            match outcome {
+                Ok((schema, lineage)) => {
+                    if node.materialized() != "ephemeral" {
+                        let _ = register(&node.relation, schema.clone());
+                    } else {
+                        schemas
+                            .write()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(node.relation.clone(), schema.clone());
+                    }
+                    let columns = typed(&schema);
+                    let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+                    if matches!(
+                        node.materialized(),
+                        "table" | "incremental" | "materialized_view" | "snapshot"
+                    ) {
+                        let monotonic = |c: &str| {
+                            columns
+                                .iter()
+                                .any(|(n, t)| n == c && (t.starts_with("timestamp") || t == "date"))
+                        };
+                        // Key mistakes break the deploy, not the local build: reported only.
+                        report
+                            .diagnostics
+                            .extend(crate::export::validate::check_keys(
+                                &self.loaded.project,
+                                &node,
+                                &names,
+                                &monotonic,
+                            ));
+                    }
+                    report.columns.insert(id.clone(), columns);
+                    if let Some(lineage) = lineage {
+                        let mapped = lineage
+                            .into_iter()
+                            .map(|(col, edges)| {
+                                let edges = edges
+                                    .into_iter()
+                                    .filter_map(|e| {
+                                        let node =
+                                            by_relation.get(&normalize(&e.relation))?.clone();
+                                        Some(LineageEdge {
+                                            node,
+                                            column: e.column,
+                                            kind: e.kind,
+                                            expressions: e.expressions,
+                                        })
+                                    })
+                                    .collect();
+                                (col, edges)
+                            })
+                            .collect();
+                        report.lineage.insert(id.clone(), mapped);
+                    }
+                }
+                Err(diags) => {
+                    if let Some(first) = diags.first() {
+                        report.failed.insert(id.clone(), first.clone());
+                    }
+                    report.diagnostics.extend(diags);
+                }
+            }
+        }
+        // Each broken node's descendants, once.
+        let mut failed: Vec<&String> = report.failed.keys().collect();
+        failed.sort();
+        let mut said: BTreeSet<String> = BTreeSet::new();
+        let mut notes = Vec::new();
+        for id in failed {
+            let below: Vec<String> = self
+                .dag
+                .descendants(id, None)
+                .into_iter()
+                .filter(|d| report.not_checked.contains(d) && said.insert(d.clone()))
+                .filter_map(|d| self.loaded.project.nodes.get(&d).map(|n| n.name.clone()))
+                .collect();
+            if let (false, Some(node)) = (below.is_empty(), self.loaded.project.nodes.get(id)) {
+                notes.push(Diagnostic::warning(
+                    Location::file(&node.path),
+                    format!(
+                        "not checked because `{}` has errors: {}",
+                        node.name,
+                        below.join(", ")
+                    ),
+                ));
+            }
+        }
+        report.diagnostics.extend(notes);
+        report
+    }
+
+    fn check_seed(&self, node: &Node) -> Result<SchemaRef, Vec<Diagnostic>> {
+        let bytes = self
+            .loaded
+            .project
+            .files
+            .get(&node.path)
+            .unwrap_or_default();
+        let types: HashMap<String, DataType> = node
+            .config
+            .get("column_types")
+            .and_then(|v| v.as_object())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.to_lowercase(), tables::arrow_type(v.as_str()?)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        tables::read_csv(
+            &node.path,
+            bytes,
+            b',',
+            &|n| types.get(n).cloned(),
+            true,
+            None,
+        )
+        .map(|(b, _)| b.schema())
+        .map_err(|d| vec![d])
+    }
+
+    async fn check_model(
+        &self,
+        node: &Node,
+        ctx: &SessionContext,
+        resolver: Arc<CompileResolver>,
+        extra_functions: &[String],
+    ) -> Result<
+        (
+            SchemaRef,
+            BTreeMap<String, Vec<crate::lineage::Edge>>,
+            Vec<Diagnostic>,
+        ),
+        Vec<Diagnostic>,
+    > {
+        let compiled = self
+            .compile_with(node, resolver.clone(), false)
+            .map_err(|d| vec![d])?;
+        let file_text = self
+            .loaded
+            .project
+            .files
+            .text(&node.path)
+            .unwrap_or_default();
+        let origin = Origin {
+            file: &node.path,
+            file_text: &file_text,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        let (query, _) = self
+            .query_with_ephemerals_using(&compiled, &origin, resolver)
+            .map_err(|d| vec![d])?;
+        let mut problems = redshift_functions(&query, &origin, extra_functions);
+        let planned = match execute::plan(ctx, query, &origin).await {
+            Ok(plan) => execute::physical_check(ctx, &plan, &origin)
+                .await
+                .map(|()| plan),
+            Err(d) => Err(d),
+        };
+        match planned {
+            Ok(plan) => {
+                let lineage = column_lineage(&plan);
+                let mut fields: Vec<Field> = plan
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| Field::new(f.name().to_lowercase(), f.data_type().clone(), true))
+                    .collect();
+                if node.kind == NodeKind::Snapshot {
+                    fields.extend(meta_columns(node));
+                }
+                // A function Redshift lacks is reported, but DataFusion can still run it, so
+                // the model's descendants are checked and built as usual.
+                Ok((Arc::new(Schema::new(fields)), lineage, problems))
+            }
+            Err(d) => {
+                problems.push(d);
+                Err(problems)
+            }
+        }
+    }
+
+    async fn check_test(
+        &self,
+        node: &Node,
+        ctx: &SessionContext,
+        resolver: Arc<CompileResolver>,
+        report: &CheckReport,
+    ) -> Result<(), Diagnostic> {
+        let text = self
+            .loaded
+            .project
+            .files
+            .text(&node.path)
+            .unwrap_or_default();
+        if let Some(test) = &node.generic_test
+            && let Some(column) = &test.column_name
+            && let Some(columns) = report.columns.get(&test.attached_to)
+        {
+            let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+            let wanted = column.trim_matches('"').to_lowercase();
+            let is_expression = !wanted.chars().all(|c| c.is_alphanumeric() || c == '_');
+            if !is_expression && !names.contains(&wanted) {
+                let target = self
+                    .loaded
+                    .project
+                    .nodes
+                    .get(&test.attached_to)
+                    .map(|n| n.name.clone())
+                    .or_else(|| {
+                        self.loaded
+                            .project
+                            .sources
+                            .get(&test.attached_to)
+                            .map(|s| s.name.clone())
+                    })
+                    .unwrap_or_default();
+                let mut d = Diagnostic::error(
+                    node.location.clone(),
+                    format!(
+                        "test `{}` names column `{column}`, which `{target}` does not output",
+                        test.test_name
+                    ),
+                )
+                .with_source(&text);
+                if let Some(best) = crate::project::load::suggest(&wanted, names.iter()) {
+                    d = d.with_hint(format!("did you mean `{best}`?"));
+                }
+                return Err(d);
+            }
+        }
+        let compiled = self.compile_with(node, resolver.clone(), false)?;
+        let origin = Origin {
+            file: &node.path,
+            file_text: &text,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        let relocate = |d: Diagnostic| match &node.generic_test {
+            Some(test) => Diagnostic::error(
+                node.location.clone(),
+                format!("test `{}`: {}", test.test_name, d.message),
+            )
+            .with_source(&text),
+            None => d,
+        };
+        let (query, _) = self
+            .query_with_ephemerals_using(&compiled, &origin, resolver)
+            .map_err(relocate)?;
+        execute::plan(ctx, query, &origin)
+            .await
+            .map(|_| ())
+            .map_err(relocate)
+    }
+}
+
+/// Function calls Redshift would reject.
+fn redshift_functions(query: &Query, origin: &Origin, extra: &[String]) -> Vec<Diagnostic> {
+    let mut calls = Calls(Vec::new());
+    let _ = query.visit(&mut calls);
+    calls
+        .0
+        .into_iter()
+        .filter(|(name, _, _)| !is_redshift_function(name) && !extra.contains(name))
+        .map(|(name, line, column)| {
+            let d = origin.error(
+                origin.locate(line, column),
+                format!("Redshift has no function `{name}`"),
+            );
+            match redshift_alternative(&name) {
+                Some(alt) => d.with_hint(format!("in Redshift write {alt}")),
+                None => d.with_hint(
+                    "if it is a user-defined function on your cluster, list it in the modelplay_extra_functions var",
+                ),
+            }
+        })
+        .collect()
+}
+
+fn typed(schema: &SchemaRef) -> Vec<(String, String)> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), redshift_type(f.data_type())))
+        .collect()
+}
+
+fn relation_key(r: &Relation) -> String {
+    format!("{}.{}.{}", r.database, r.schema, r.identifier)
+}
+
+/// A table name as the plan prints it (`dev.schema.table`, quotes dropped).
+fn normalize(name: &str) -> String {
+    name.replace('"', "").to_lowercase()
+}

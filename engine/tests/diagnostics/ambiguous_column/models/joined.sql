@@ -1,0 +1,5 @@
+select
+    id,
+    name
+from {{ ref('a') }} as a
+join {{ ref('b') }} as b on a.id = b.id

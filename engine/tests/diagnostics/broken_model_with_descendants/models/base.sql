@@ -1,0 +1,3 @@
+select
+    missing_column
+from (select 1 as id) t

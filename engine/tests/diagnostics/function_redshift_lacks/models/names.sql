@@ -1,0 +1,3 @@
+select
+    string_agg(name, ',') as names
+from {{ ref('people') }}

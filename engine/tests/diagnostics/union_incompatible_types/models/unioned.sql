@@ -1,0 +1,3 @@
+select current_date as d
+union all
+select true as d
