@@ -282,6 +282,14 @@ pub async fn run(task: Task, args: ProjectArgs) -> u8 {
             eprintln!("{w:#}");
         }
     }
+    // What the pre-run check found that did not stop a node (a function Redshift lacks, a
+    // key the deploy would reject); failures are reported with their nodes.
+    if let Some(report) = &engine.last_check {
+        let failing: Vec<&modelplay_engine::Diagnostic> = report.failed.values().collect();
+        for d in report.diagnostics.iter().filter(|d| !failing.contains(d)) {
+            eprintln!("check: {d:#}");
+        }
+    }
     if !results.deferred.is_empty() {
         output::line(&format!(
             "Built {} upstream node(s) outside the selection first: {}",

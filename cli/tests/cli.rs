@@ -89,6 +89,11 @@ fn build_prints_like_dbt_and_writes_artifacts() {
         manifest["metadata"]["dbt_schema_version"],
         "https://schemas.getdbt.com/dbt/manifest/v12.json"
     );
+    let outreach = &manifest["nodes"]["model.brightwheel.leads_for_outreach"];
+    assert_eq!(
+        outreach["meta"]["modelplay_column_lineage"]["phone"][0]["column"],
+        "phone_digits"
+    );
     let node = &manifest["nodes"]["model.brightwheel.stg_salesforce_leads"];
     assert_eq!(
         node["relation_name"],
@@ -301,6 +306,46 @@ fn replay_walks_every_load_and_load_stops_at_one() {
     assert_eq!(code, 2);
     assert!(err.contains("the project has 7 loads"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn check_lineage_and_impact() {
+    let sample = repo("sample-data/brightwheel");
+    let d = sample.to_string_lossy();
+    let (code, out, err) = modelplay(&["check", "--project-dir", &d]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 errors, 0 not checked"), "{out}");
+    let (code, out, _) = modelplay(&[
+        "lineage",
+        "--project-dir",
+        &d,
+        "leads_for_outreach.phone",
+        "--upstream",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("brightwheel_exercise.source3_file.phone"),
+        "{out}"
+    );
+    let (code, out, _) = modelplay(&[
+        "lineage",
+        "--project-dir",
+        &d,
+        "source2_file.phone",
+        "--downstream",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("leads_for_outreach.phone  (rename)"), "{out}");
+    let (code, out, _) = modelplay(&["impact", "--project-dir", &d, "stg_source2_providers"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Tests to rerun"), "{out}");
+    let broken = repo("engine/tests/diagnostics/function_redshift_lacks");
+    let (code, _, err) = modelplay(&["check", "--project-dir", &broken.to_string_lossy()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("models/names.sql:2:5: error: Redshift has no function `string_agg`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -120,15 +120,20 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
 /// `manifest.json`.
 pub fn manifest(engine: &Engine, generated_at: &str) -> Json {
     let project = engine.project();
+    let lineage = engine.last_check.as_ref().map(|c| &c.lineage);
     let nodes: Map<String, Json> = project
         .nodes
         .values()
         .filter(|n| n.kind != NodeKind::Source)
         .map(|n| {
-            (
-                n.unique_id.clone(),
-                node_json(project, n, engine.compiled_sql(&n.unique_id)),
-            )
+            let mut node = node_json(project, n, engine.compiled_sql(&n.unique_id));
+            // Column lineage rides in `meta`, which dbt leaves free-form.
+            if let (Some(l), Json::Object(map)) =
+                (lineage.and_then(|l| l.get(&n.unique_id)), &mut node)
+            {
+                map.insert("meta".into(), json!({"modelplay_column_lineage": l}));
+            }
+            (n.unique_id.clone(), node)
         })
         .collect();
     let sources: Map<String, Json> = project

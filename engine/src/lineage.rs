@@ -31,6 +31,30 @@ pub struct Edge {
     pub expressions: Vec<String>,
 }
 
+static LITERAL: std::sync::LazyLock<Result<regex::Regex, regex::Error>> =
+    std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?:Utf8|Utf8View|LargeUtf8)\("((?:[^"\\]|\\.)*)"\)"#)
+    });
+static NUMBER: std::sync::LazyLock<Result<regex::Regex, regex::Error>> =
+    std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:Int8|Int16|Int32|Int64|Float32|Float64)\((-?[0-9.e]+)\)")
+    });
+
+/// An expression as a reader of the SQL would write it: literals as literals, the engine's
+/// Redshift casts as casts.
+fn readable(e: &Expr) -> String {
+    let mut s = e.to_string();
+    if let Ok(re) = &*LITERAL {
+        s = re.replace_all(&s, "'$1'").into_owned();
+    }
+    if let Ok(re) = &*NUMBER {
+        s = re.replace_all(&s, "$1").into_owned();
+    }
+    s.replace("__rs_to_varchar(", "varchar(")
+        .replace("__rs_to_timestamp(", "timestamp(")
+        .replace("__rs_to_date(", "date(")
+}
+
 fn strip_alias(e: &Expr) -> &Expr {
     match e {
         Expr::Alias(a) => strip_alias(&a.expr),
@@ -54,7 +78,7 @@ fn trace(
             let inner = strip_alias(e);
             let mut via = via.to_vec();
             if !matches!(inner, Expr::Column(_)) {
-                via.push(inner.to_string());
+                via.push(readable(inner));
             }
             for c in inner.column_refs() {
                 if let Ok(i) = p.input.schema().index_of_column(c) {
@@ -70,7 +94,7 @@ fn trace(
             let inner = strip_alias(e);
             let mut via = via.to_vec();
             if !matches!(inner, Expr::Column(_)) {
-                via.push(inner.to_string());
+                via.push(readable(inner));
             }
             for c in inner.column_refs() {
                 if let Ok(i) = a.input.schema().index_of_column(c) {
@@ -85,7 +109,7 @@ fn trace(
             } else if let Some(e) = w.window_expr.get(index - width) {
                 let inner = strip_alias(e);
                 let mut via = via.to_vec();
-                via.push(inner.to_string());
+                via.push(readable(inner));
                 for c in inner.column_refs() {
                     if let Ok(i) = w.input.schema().index_of_column(c) {
                         trace(&w.input, i, &via, out);
