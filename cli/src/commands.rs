@@ -81,6 +81,18 @@ fn open(args: &ProjectArgs) -> Result<Engine, u8> {
     Ok(engine.with_clock(Arc::new(WallClock(Instant::now()))))
 }
 
+/// dbt's opening lines, then the project loaded.
+fn open_with_banner(args: &ProjectArgs) -> Result<Engine, u8> {
+    output::line(&format!(
+        "Running with modelplay={}",
+        env!("CARGO_PKG_VERSION")
+    ));
+    let engine = open(args)?;
+    output::line(&found_line(&engine));
+    output::line("");
+    Ok(engine)
+}
+
 fn found_line(engine: &Engine) -> String {
     let p = engine.project();
     let count = |k: NodeKind| p.nodes.values().filter(|n| n.kind == k).count();
@@ -191,16 +203,10 @@ pub async fn run(task: Task, args: ProjectArgs) -> u8 {
         Task::Snapshot => (Verb::Snapshot, "snapshot"),
         Task::Compile => (Verb::Compile, "compile"),
     };
-    output::line(&format!(
-        "Running with modelplay={}",
-        env!("CARGO_PKG_VERSION")
-    ));
-    let mut engine = match open(&args) {
+    let mut engine = match open_with_banner(&args) {
         Ok(e) => e,
         Err(code) => return code,
     };
-    output::line(&found_line(&engine));
-    output::line("");
     let steps = match replay_steps(&args, &engine) {
         Ok(s) => s,
         Err(e) => {
@@ -323,16 +329,10 @@ pub async fn run(task: Task, args: ProjectArgs) -> u8 {
 
 pub async fn freshness(args: ProjectArgs) -> u8 {
     use modelplay_engine::run::freshness::FreshnessStatus;
-    output::line(&format!(
-        "Running with modelplay={}",
-        env!("CARGO_PKG_VERSION")
-    ));
-    let mut engine = match open(&args) {
+    let mut engine = match open_with_banner(&args) {
         Ok(e) => e,
         Err(code) => return code,
     };
-    output::line(&found_line(&engine));
-    output::line("");
     match replay_steps(&args, &engine) {
         Ok(Some(steps)) => {
             if let Some(last) = steps.last() {

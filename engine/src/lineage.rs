@@ -62,6 +62,26 @@ fn strip_alias(e: &Expr) -> &Expr {
     }
 }
 
+/// Follows the columns an expression reads into `input`, noting the expression unless it
+/// only passes a column through.
+fn trace_expr(
+    e: &Expr,
+    input: &LogicalPlan,
+    via: &[String],
+    out: &mut Vec<(String, String, Vec<String>)>,
+) {
+    let inner = strip_alias(e);
+    let mut via = via.to_vec();
+    if !matches!(inner, Expr::Column(_)) {
+        via.push(readable(inner));
+    }
+    for c in inner.column_refs() {
+        if let Ok(i) = input.schema().index_of_column(c) {
+            trace(input, i, &via, out);
+        }
+    }
+}
+
 /// The upstream columns of output column `index` of `plan`; `via` holds the expressions
 /// met on the way down.
 fn trace(
@@ -72,34 +92,14 @@ fn trace(
 ) {
     match plan {
         LogicalPlan::Projection(p) => {
-            let Some(e) = p.expr.get(index) else {
-                return;
-            };
-            let inner = strip_alias(e);
-            let mut via = via.to_vec();
-            if !matches!(inner, Expr::Column(_)) {
-                via.push(readable(inner));
-            }
-            for c in inner.column_refs() {
-                if let Ok(i) = p.input.schema().index_of_column(c) {
-                    trace(&p.input, i, &via, out);
-                }
+            if let Some(e) = p.expr.get(index) {
+                trace_expr(e, &p.input, via, out);
             }
         }
         LogicalPlan::Aggregate(a) => {
-            let exprs: Vec<&Expr> = a.group_expr.iter().chain(a.aggr_expr.iter()).collect();
-            let Some(e) = exprs.get(index) else {
-                return;
-            };
-            let inner = strip_alias(e);
-            let mut via = via.to_vec();
-            if !matches!(inner, Expr::Column(_)) {
-                via.push(readable(inner));
-            }
-            for c in inner.column_refs() {
-                if let Ok(i) = a.input.schema().index_of_column(c) {
-                    trace(&a.input, i, &via, out);
-                }
+            let mut exprs = a.group_expr.iter().chain(a.aggr_expr.iter());
+            if let Some(e) = exprs.nth(index) {
+                trace_expr(e, &a.input, via, out);
             }
         }
         LogicalPlan::Window(w) => {
@@ -107,14 +107,7 @@ fn trace(
             if index < width {
                 trace(&w.input, index, via, out);
             } else if let Some(e) = w.window_expr.get(index - width) {
-                let inner = strip_alias(e);
-                let mut via = via.to_vec();
-                via.push(readable(inner));
-                for c in inner.column_refs() {
-                    if let Ok(i) = w.input.schema().index_of_column(c) {
-                        trace(&w.input, i, &via, out);
-                    }
-                }
+                trace_expr(e, &w.input, via, out);
             }
         }
         LogicalPlan::Join(j) => {

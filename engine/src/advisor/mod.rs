@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::project::{Node, NodeKind};
+use crate::run::Engine;
 use crate::run::tables::display_value;
-use crate::run::{Engine, RunRequest, Status, Verb};
 use usage::{Usage, Use};
 
 /// What the sample data says about one column.
@@ -126,19 +126,7 @@ pub async fn advise(
     select: &[String],
     exclude: &[String],
 ) -> Result<Vec<Advice>, Vec<Diagnostic>> {
-    let built = engine
-        .run(&RunRequest::new(Verb::Build), &mut |_| {})
-        .await
-        .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
-    let broken: Vec<Diagnostic> = built
-        .results
-        .iter()
-        .filter(|r| r.status == Status::Error && r.kind != NodeKind::Test)
-        .filter_map(|r| r.diagnostic.clone())
-        .collect();
-    if !broken.is_empty() {
-        return Err(broken);
-    }
+    engine.build_for_inspection().await?;
     let nodes: Vec<Node> = engine.project().nodes.values().cloned().collect();
     let mut uses: Vec<Usage> = Vec::new();
     for n in nodes

@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::project::{Node, NodeKind};
 use crate::redshift::types::redshift_type;
+use crate::run::Engine;
 use crate::run::tables::display_value;
-use crate::run::{Engine, RunRequest, Status, Verb};
 
 /// One written file: a path below the export folder and its contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,23 +39,7 @@ pub async fn export(
     select: &[String],
     exclude: &[String],
 ) -> Result<Vec<ExportedFile>, Vec<Diagnostic>> {
-    let built = engine
-        .run(&RunRequest::new(Verb::Build), &mut |_| {})
-        .await
-        .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
-    let broken: Vec<Diagnostic> = built
-        .results
-        .iter()
-        .filter(|r| r.status == Status::Error && r.kind != NodeKind::Test)
-        .map(|r| {
-            r.diagnostic.clone().unwrap_or_else(|| {
-                Diagnostic::error(Location::file(""), r.message.clone().unwrap_or_default())
-            })
-        })
-        .collect();
-    if !broken.is_empty() {
-        return Err(broken);
-    }
+    engine.build_for_inspection().await?;
     let chosen = crate::selector::select(engine.project(), engine.dag(), select, exclude)
         .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
     let order: Vec<Node> = engine

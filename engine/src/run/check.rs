@@ -15,7 +15,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider};
 use datafusion::common::TableReference;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart, Query, Visit, Visitor};
 use serde::Serialize;
 
@@ -26,7 +26,6 @@ use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::lineage::{EdgeKind, column_lineage};
 use crate::project::{Node, NodeKind};
 use crate::redshift::catalog::{is_redshift_function, redshift_alternative};
-use crate::redshift::functions;
 use crate::redshift::types::redshift_type;
 use crate::relation::Relation;
 
@@ -108,23 +107,9 @@ fn meta_columns(node: &Node) -> Vec<Field> {
 }
 
 impl Engine {
-    fn check_context(&self) -> SessionContext {
-        let target = &self.loaded.project.target;
-        let mut config = SessionConfig::new()
-            .with_target_partitions(1)
-            .with_default_catalog_and_schema(target.database.clone(), target.schema.clone())
-            .with_create_default_catalog_and_schema(true)
-            .with_information_schema(false);
-        config.options_mut().sql_parser.enable_ident_normalization = true;
-        config.options_mut().sql_parser.collect_spans = true;
-        let ctx = SessionContext::new_with_config(config);
-        functions::register(&ctx, self.run_time);
-        ctx
-    }
-
     /// Plans every node without running anything.
     pub async fn check(&self) -> CheckReport {
-        let ctx = self.check_context();
+        let ctx = super::session(&self.loaded.project.target, self.run_time);
         let schemas: Schemas = Arc::new(RwLock::new(HashMap::new()));
         let resolver = Arc::new(CompileResolver::new(&self.loaded.project, schemas.clone()));
         let mut report = CheckReport::default();

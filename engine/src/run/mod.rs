@@ -144,16 +144,7 @@ impl Engine {
     /// Binds `loaded` to a fresh session; `run_time` is what `getdate()` returns.
     pub fn new(loaded: LoadedProject, run_time: NaiveDateTime) -> Result<Engine, Vec<Diagnostic>> {
         let dag = Dag::build(&loaded.project)?;
-        let target = &loaded.project.target;
-        let mut config = SessionConfig::new()
-            .with_target_partitions(1)
-            .with_default_catalog_and_schema(target.database.clone(), target.schema.clone())
-            .with_create_default_catalog_and_schema(true)
-            .with_information_schema(false);
-        config.options_mut().sql_parser.enable_ident_normalization = true;
-        config.options_mut().sql_parser.collect_spans = true;
-        let ctx = SessionContext::new_with_config(config);
-        functions::register(&ctx, run_time);
+        let ctx = session(&loaded.project.target, run_time);
         let warnings = loaded.project.warnings.clone();
         Ok(Engine {
             loaded,
@@ -1046,6 +1037,30 @@ impl Engine {
         execute::collect(&self.ctx, plan, &origin).await
     }
 
+    /// Builds the whole project for tools that inspect the result (export, advise): the
+    /// nodes that failed, as diagnostics, if any did (tests may fail; they do not count).
+    pub async fn build_for_inspection(&mut self) -> Result<(), Vec<Diagnostic>> {
+        let built = self
+            .run(&RunRequest::new(Verb::Build), &mut |_| {})
+            .await
+            .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
+        let broken: Vec<Diagnostic> = built
+            .results
+            .iter()
+            .filter(|r| r.status == Status::Error && r.kind != NodeKind::Test)
+            .map(|r| {
+                r.diagnostic.clone().unwrap_or_else(|| {
+                    Diagnostic::error(Location::file(""), r.message.clone().unwrap_or_default())
+                })
+            })
+            .collect();
+        if broken.is_empty() {
+            Ok(())
+        } else {
+            Err(broken)
+        }
+    }
+
     /// The columns of a built relation.
     pub fn relation_schema(&self, relation: &Relation) -> Option<SchemaRef> {
         self.schemas
@@ -1137,4 +1152,20 @@ fn unqualified(schema: SchemaRef) -> SchemaRef {
         .map(|f| Field::new(f.name().to_lowercase(), f.data_type().clone(), true))
         .collect();
     Arc::new(Schema::new(fields))
+}
+
+/// A DataFusion session set up as Redshift reads SQL: one partition (deterministic order),
+/// the target's database and schema as defaults, identifiers normalised, spans kept for
+/// error locations, and the Redshift functions with `run_time` as `getdate()`.
+pub(crate) fn session(target: &crate::project::Target, run_time: NaiveDateTime) -> SessionContext {
+    let mut config = SessionConfig::new()
+        .with_target_partitions(1)
+        .with_default_catalog_and_schema(target.database.clone(), target.schema.clone())
+        .with_create_default_catalog_and_schema(true)
+        .with_information_schema(false);
+    config.options_mut().sql_parser.enable_ident_normalization = true;
+    config.options_mut().sql_parser.collect_spans = true;
+    let ctx = SessionContext::new_with_config(config);
+    functions::register(&ctx, run_time);
+    ctx
 }
