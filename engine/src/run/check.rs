@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::compile::{CompileResolver, Schemas};
 use super::execute::{self, Origin};
-use super::{Engine, tables};
+use super::Engine;
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::lineage::{EdgeKind, column_lineage};
 use crate::project::{Node, NodeKind};
@@ -302,32 +302,9 @@ impl Engine {
     }
 
     fn check_seed(&self, node: &Node) -> Result<SchemaRef, Vec<Diagnostic>> {
-        let bytes = self
-            .loaded
-            .project
-            .files
-            .get(&node.path)
-            .unwrap_or_default();
-        let types: HashMap<String, DataType> = node
-            .config
-            .get("column_types")
-            .and_then(|v| v.as_object())
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.to_lowercase(), tables::arrow_type(v.as_str()?)?)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        tables::read_csv(
-            &node.path,
-            bytes,
-            b',',
-            &|n| types.get(n).cloned(),
-            true,
-            None,
-        )
-        .map(|(b, _)| b.schema())
-        .map_err(|d| vec![d])
+        self.read_seed(node)
+            .map(|(b, _)| b.schema())
+            .map_err(|d| vec![d])
     }
 
     async fn check_model(

@@ -607,14 +607,14 @@ impl Engine {
         result
     }
 
-    fn run_seed(&mut self, node: &Node) -> Result<u64, Diagnostic> {
+    /// A seed's rows, with the types dbt infers (or `column_types` gives), and warnings.
+    fn read_seed(&self, node: &Node) -> Result<(RecordBatch, Vec<Diagnostic>), Diagnostic> {
         let bytes = self
             .loaded
             .project
             .files
             .get(&node.path)
-            .unwrap_or_default()
-            .to_vec();
+            .unwrap_or_default();
         let types: HashMap<String, DataType> = node
             .config
             .get("column_types")
@@ -630,14 +630,18 @@ impl Engine {
             .str("delimiter")
             .and_then(|d| d.bytes().next())
             .unwrap_or(b',');
-        let (batch, warnings) = tables::read_csv(
+        tables::read_csv(
             &node.path,
-            &bytes,
+            bytes,
             delimiter,
             &|name| types.get(name).cloned(),
             true,
             None,
-        )?;
+        )
+    }
+
+    fn run_seed(&mut self, node: &Node) -> Result<u64, Diagnostic> {
+        let (batch, warnings) = self.read_seed(node)?;
         self.warnings.extend(warnings);
         let rows = batch.num_rows() as u64;
         self.register(&node.relation, batch.schema(), vec![batch])
@@ -696,7 +700,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Parses the node's SQL and injects the ephemeral models it reads as CTEs.
     /// Parses the node's SQL and injects the ephemeral models it reads as CTEs, as dbt
     /// does: the query to run, and the compiled text (the CTEs written in front of the
     /// node's own SQL, merged into its WITH clause) to show and export.
