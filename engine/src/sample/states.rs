@@ -127,7 +127,7 @@ fn nevada(world: &World, load: usize) -> Vec<u8> {
                 Cell::from(kind),
                 Cell::from(format!(
                     "{:03}-{:02}",
-                    p.license % 1000,
+                    p.license,
                     p.issued.format("%y")
                 )),
                 Cell::from(if p.active_at(load) {
@@ -288,7 +288,7 @@ fn texas(world: &World, load: usize) -> Vec<u8> {
                 "Registered Child-Care Home",
             ][p.kind];
             vec![
-                Cell::from((100_000 + p.license % 1_900_000).to_string()),
+                Cell::from((100_000 + p.license).to_string()),
                 Cell::Missing,
                 name,
                 Cell::from(format!(
