@@ -77,6 +77,15 @@ fn timestamp_strategy_with_a_key_that_disappears_and_comes_back() {
             ],
         ),
         (
+            "hard_deletes='invalidate'",
+            vec![
+                vec!["1", "ann", "2024-01-01 08:00:00", "2024-01-02 09:30:00"],
+                vec!["1", "anna", "2024-01-02 09:30:00", ""],
+                vec!["2", "bob", "2024-01-01 08:00:00", "2024-01-02 00:00:00"],
+                vec!["2", "bob", "2024-01-03 10:00:00", ""],
+            ],
+        ),
+        (
             "invalidate_hard_deletes=true",
             vec![
                 vec!["1", "ann", "2024-01-01 08:00:00", "2024-01-02 09:30:00"],

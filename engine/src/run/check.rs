@@ -19,9 +19,9 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart, Query, Visit, Visitor};
 use serde::Serialize;
 
+use super::Engine;
 use super::compile::{CompileResolver, Schemas};
 use super::execute::{self, Origin};
-use super::Engine;
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::lineage::{EdgeKind, column_lineage};
 use crate::project::{Node, NodeKind};

@@ -125,11 +125,7 @@ fn nevada(world: &World, load: usize) -> Vec<u8> {
             vec![
                 Cell::from(name),
                 Cell::from(kind),
-                Cell::from(format!(
-                    "{:03}-{:02}",
-                    p.license,
-                    p.issued.format("%y")
-                )),
+                Cell::from(format!("{:03}-{:02}", p.license, p.issued.format("%y"))),
                 Cell::from(if p.active_at(load) {
                     "ACTIVE"
                 } else {

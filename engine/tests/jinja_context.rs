@@ -1,0 +1,169 @@
+//! dbt's Jinja context as models use it: `var`, `env_var`, `target`, `this`, `config.get`,
+//! `log`, two-argument `ref`, macros with `return`, `dbt_utils.union_relations` and `star`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use modelplay_engine::{Engine, LoadOptions, load_project};
+
+fn project(files: &[(&str, &str)]) -> Engine {
+    let mut options = LoadOptions::default();
+    options
+        .env
+        .insert("MODELPLAY_TEST_REGION".into(), "emea".into());
+    options
+        .vars
+        .insert("min_amount".into(), serde_json::json!(5));
+    let loaded = load_project(inline(files), &options).unwrap_or_else(|d| panic!("{d:#?}"));
+    Engine::new(loaded, run_time()).unwrap()
+}
+
+#[test]
+fn context_functions_render_as_dbt_renders_them() {
+    let mut e = project(&[
+        (
+            "dbt_project.yml",
+            "name: ctx\nvars:\n  min_amount: 1\n  label: orders\n",
+        ),
+        ("seeds/a.csv", "id,amount,region\n1,10,emea\n2,3,amer\n"),
+        ("seeds/b.csv", "id,note\n3,hello\n"),
+        (
+            "macros/helpers.sql",
+            "{% macro amount_floor() %}{{ return(var('min_amount') * 2) }}{% endmacro %}\n\
+             {% macro quoted(x) %}'{{ x }}'{% endmacro %}",
+        ),
+        (
+            "models/context.sql",
+            "{{ config(materialized='table', tags=['nightly']) }}\n\
+             {% do log('building ' ~ this.identifier, info=true) %}\n\
+             select\n\
+               {{ quoted(var('label')) }} as label,\n\
+               '{{ env_var('MODELPLAY_TEST_REGION') }}' as region,\n\
+               '{{ env_var('MODELPLAY_NOT_SET', 'fallback') }}' as fallback,\n\
+               '{{ target.type }}/{{ target.schema }}' as target,\n\
+               '{{ this }}' as this_relation,\n\
+               '{{ config.get('materialized') }}' as materialized,\n\
+               {{ amount_floor() }} as floor_amount,\n\
+               count(*) as big_orders\n\
+             from {{ ref('ctx', 'a') }}\n\
+             where amount >= {{ amount_floor() }}",
+        ),
+        (
+            "models/unioned.sql",
+            "{{ dbt_utils.union_relations(relations=[ref('a'), ref('b')]) }}",
+        ),
+        (
+            "models/starred.sql",
+            "select {{ dbt_utils.star(from=ref('a'), except=['region'], relation_alias='t', prefix='a_') }} from {{ ref('a') }} t",
+        ),
+    ]);
+    let r = build(&mut e);
+    assert!(r.success(), "{:#?}", r.results);
+    assert_eq!(
+        rows(&mut e, "select * from context"),
+        vec![vec![
+            "orders",
+            "emea",
+            "fallback",
+            "redshift/analytics",
+            "\"dev\".\"analytics\".\"context\"",
+            "table",
+            "10",
+            "1"
+        ]]
+    );
+    // --vars wins over dbt_project.yml: min_amount is 5, so the floor is 10.
+    assert_eq!(
+        rows(
+            &mut e,
+            "select _dbt_source_relation, id, amount, note from unioned order by id"
+        ),
+        vec![
+            vec!["\"dev\".\"analytics\".\"a\"", "1", "10", ""],
+            vec!["\"dev\".\"analytics\".\"a\"", "2", "3", ""],
+            vec!["\"dev\".\"analytics\".\"b\"", "3", "", "hello"],
+        ]
+    );
+    let starred = block_on(e.query("select * from starred")).unwrap();
+    let names: Vec<String> = starred[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, vec!["a_id", "a_amount"]);
+    let compiled = e.compiled_sql("model.ctx.starred").unwrap();
+    assert!(compiled.contains("t.\"id\" as \"a_id\""), "{compiled}");
+}
+
+#[test]
+fn selectors_follow_dbt() {
+    let e = project(&[
+        (
+            "dbt_project.yml",
+            "name: sel\nmodels:\n  sel:\n    marts:\n      +tags: ['nightly']\n",
+        ),
+        (
+            "models/sources.yml",
+            "version: 2\nsources:\n  - name: crm\n    tables:\n      - name: leads\n",
+        ),
+        (
+            "models/staging/stg_leads.sql",
+            "select * from {{ source('crm', 'leads') }}",
+        ),
+        ("models/staging/stg_other.sql", "select 1 as x"),
+        (
+            "models/marts/leads.sql",
+            "select * from {{ ref('stg_leads') }}",
+        ),
+        (
+            "models/marts/leads_summary.sql",
+            "select count(*) as n from {{ ref('leads') }}",
+        ),
+    ]);
+    let names = |select: &[&str], exclude: &[&str]| -> Vec<String> {
+        let s: Vec<String> = select.iter().map(|x| x.to_string()).collect();
+        let x: Vec<String> = exclude.iter().map(|x| x.to_string()).collect();
+        let mut out: Vec<String> = modelplay_engine::selector::select(e.project(), e.dag(), &s, &x)
+            .unwrap()
+            .iter()
+            .map(|id| id.rsplit('.').next().unwrap().to_string())
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(names(&["tag:nightly"], &[]), vec!["leads", "leads_summary"]);
+    assert_eq!(
+        names(&["path:models/staging"], &[]),
+        vec!["stg_leads", "stg_other"]
+    );
+    assert_eq!(
+        names(&["source:crm+"], &[]),
+        vec!["leads", "leads", "leads_summary", "stg_leads"]
+    );
+    assert_eq!(names(&["+leads"], &[]), vec!["leads", "leads", "stg_leads"]);
+    assert_eq!(
+        names(&["1+leads_summary"], &[]),
+        vec!["leads", "leads_summary"]
+    );
+    assert_eq!(names(&["stg_leads+1"], &[]), vec!["leads", "stg_leads"]);
+    assert_eq!(
+        names(&["@stg_leads"], &[]),
+        vec!["leads", "leads", "leads_summary", "stg_leads"]
+    );
+    assert_eq!(names(&["stg_*"], &["stg_other"]), vec!["stg_leads"]);
+    assert_eq!(
+        names(&["tag:nightly,leads_summary"], &[]),
+        vec!["leads_summary"]
+    );
+    assert_eq!(
+        names(&["stg_leads leads_summary"], &[]),
+        vec!["leads_summary", "stg_leads"]
+    );
+    assert_eq!(names(&["marts.leads"], &[]), vec!["leads"]);
+    assert!(
+        modelplay_engine::selector::select(e.project(), e.dag(), &["nope".into()], &[]).is_err()
+    );
+}
