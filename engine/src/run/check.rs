@@ -12,9 +12,6 @@ use std::sync::{Arc, RwLock};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider};
-use datafusion::common::TableReference;
-use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart, Query, Visit, Visitor};
 use serde::Serialize;
@@ -113,38 +110,9 @@ impl Engine {
         let schemas: Schemas = Arc::new(RwLock::new(HashMap::new()));
         let resolver = Arc::new(CompileResolver::new(&self.loaded.project, schemas.clone()));
         let mut report = CheckReport::default();
-        let register = |relation: &Relation, schema: SchemaRef| -> Result<(), String> {
-            let catalog = match ctx.catalog(&relation.database) {
-                Some(c) => c,
-                None => {
-                    let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
-                    ctx.register_catalog(relation.database.clone(), c.clone());
-                    c
-                }
-            };
-            if catalog.schema(&relation.schema).is_none() {
-                catalog
-                    .register_schema(&relation.schema, Arc::new(MemorySchemaProvider::new()))
-                    .map_err(|e| e.to_string())?;
-            }
-            let reference = TableReference::full(
-                relation.database.clone(),
-                relation.schema.clone(),
-                relation.identifier.clone(),
-            );
-            let _ = ctx.deregister_table(reference.clone());
-            let table = MemTable::try_new(
-                schema.clone(),
-                vec![vec![RecordBatch::new_empty(schema.clone())]],
-            )
-            .map_err(|e| e.to_string())?;
-            ctx.register_table(reference, Arc::new(table))
-                .map_err(|e| e.to_string())?;
-            schemas
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(relation.clone(), schema);
-            Ok(())
+        let register = |relation: &Relation, schema: SchemaRef| {
+            let empty = vec![RecordBatch::new_empty(schema.clone())];
+            super::register_table(&ctx, &schemas, relation, schema, empty)
         };
         let mut by_relation: HashMap<String, String> = HashMap::new();
         for source in self.loaded.project.sources.values() {

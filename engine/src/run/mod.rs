@@ -225,35 +225,7 @@ impl Engine {
         schema: SchemaRef,
         batches: Vec<RecordBatch>,
     ) -> Result<(), String> {
-        let catalog = match self.ctx.catalog(&relation.database) {
-            Some(c) => c,
-            None => {
-                let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
-                self.ctx
-                    .register_catalog(relation.database.clone(), c.clone());
-                c
-            }
-        };
-        if catalog.schema(&relation.schema).is_none() {
-            catalog
-                .register_schema(&relation.schema, Arc::new(MemorySchemaProvider::new()))
-                .map_err(|e| e.to_string())?;
-        }
-        let reference = TableReference::full(
-            relation.database.clone(),
-            relation.schema.clone(),
-            relation.identifier.clone(),
-        );
-        let _ = self.ctx.deregister_table(reference.clone());
-        let table = MemTable::try_new(schema.clone(), vec![batches]).map_err(|e| e.to_string())?;
-        self.ctx
-            .register_table(reference, Arc::new(table))
-            .map_err(|e| e.to_string())?;
-        self.schemas
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(relation.clone(), schema);
-        Ok(())
+        register_table(&self.ctx, &self.schemas, relation, schema, batches)
     }
 
     /// The columns of a source before any of its files has landed: its first file's header
@@ -650,6 +622,10 @@ impl Engine {
         Ok(rows)
     }
 
+    fn file_text(&self, path: &str) -> String {
+        self.loaded.project.files.text(path).unwrap_or_default()
+    }
+
     fn resolver(&self) -> Arc<CompileResolver> {
         Arc::new(CompileResolver::new(
             &self.loaded.project,
@@ -683,12 +659,7 @@ impl Engine {
 
     fn compile_only(&mut self, node: &Node) -> Result<(), Diagnostic> {
         let compiled = self.compile(node)?;
-        let file_text = self
-            .loaded
-            .project
-            .files
-            .text(&node.path)
-            .unwrap_or_default();
+        let file_text = self.file_text(&node.path);
         let origin = Origin {
             file: &node.path,
             file_text: &file_text,
@@ -734,12 +705,7 @@ impl Engine {
                 continue;
             };
             let c = self.compile_with(&eph, resolver.clone(), false)?;
-            let text = self
-                .loaded
-                .project
-                .files
-                .text(&eph.path)
-                .unwrap_or_default();
+            let text = self.file_text(&eph.path);
             let o = Origin {
                 file: &eph.path,
                 file_text: &text,
@@ -765,12 +731,7 @@ impl Engine {
 
     async fn run_model(&mut self, node: &Node, request: &RunRequest) -> Result<u64, Diagnostic> {
         let compiled = self.compile_as(node, self.is_incremental(node, request))?;
-        let file_text = self
-            .loaded
-            .project
-            .files
-            .text(&node.path)
-            .unwrap_or_default();
+        let file_text = self.file_text(&node.path);
         let origin = Origin {
             file: &node.path,
             file_text: &file_text,
@@ -858,12 +819,7 @@ impl Engine {
         match (&node.generic_test, outcome) {
             // A generic test's SQL is ours, not the user's: point at the YAML that asked for it.
             (Some(test), Err(d)) if d.location.file != node.path || d.location.line == 0 => {
-                let text = self
-                    .loaded
-                    .project
-                    .files
-                    .text(&node.path)
-                    .unwrap_or_default();
+                let text = self.file_text(&node.path);
                 Err(Diagnostic::error(
                     node.location.clone(),
                     format!("test `{}`: {}", test.test_name, d.message),
@@ -877,12 +833,7 @@ impl Engine {
 
     async fn run_test_sql(&mut self, node: &Node) -> Result<(u64, Vec<RecordBatch>), Diagnostic> {
         let compiled = self.compile(node)?;
-        let file_text = self
-            .loaded
-            .project
-            .files
-            .text(&node.path)
-            .unwrap_or_default();
+        let file_text = self.file_text(&node.path);
         let origin = Origin {
             file: &node.path,
             file_text: &file_text,
@@ -1097,12 +1048,7 @@ impl Engine {
         if compiled.ephemerals.is_empty() {
             return Ok(compiled.rendered.sql);
         }
-        let file_text = self
-            .loaded
-            .project
-            .files
-            .text(&node.path)
-            .unwrap_or_default();
+        let file_text = self.file_text(&node.path);
         let origin = Origin {
             file: &node.path,
             file_text: &file_text,
@@ -1171,4 +1117,42 @@ pub(crate) fn session(target: &crate::project::Target, run_time: NaiveDateTime) 
     let ctx = SessionContext::new_with_config(config);
     functions::register(&ctx, run_time);
     ctx
+}
+
+/// Registers `batches` as the table `relation` in `ctx` (creating its catalog and schema on
+/// first use, replacing an earlier table) and records its schema for templates.
+pub(crate) fn register_table(
+    ctx: &SessionContext,
+    schemas: &Schemas,
+    relation: &Relation,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<(), String> {
+    let catalog = match ctx.catalog(&relation.database) {
+        Some(c) => c,
+        None => {
+            let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
+            ctx.register_catalog(relation.database.clone(), c.clone());
+            c
+        }
+    };
+    if catalog.schema(&relation.schema).is_none() {
+        catalog
+            .register_schema(&relation.schema, Arc::new(MemorySchemaProvider::new()))
+            .map_err(|e| e.to_string())?;
+    }
+    let reference = TableReference::full(
+        relation.database.clone(),
+        relation.schema.clone(),
+        relation.identifier.clone(),
+    );
+    let _ = ctx.deregister_table(reference.clone());
+    let table = MemTable::try_new(schema.clone(), vec![batches]).map_err(|e| e.to_string())?;
+    ctx.register_table(reference, Arc::new(table))
+        .map_err(|e| e.to_string())?;
+    schemas
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(relation.clone(), schema);
+    Ok(())
 }
