@@ -34,6 +34,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function("is_incremental", |state: &State| -> Result<bool, Error> {
         Ok(ctx(state)?.is_incremental)
     });
+    env.add_function("run_query", run_query_fn);
     env.add_function("log", log_fn);
     env.add_function("print", log_fn);
     env.add_function("return", return_fn);
@@ -116,6 +117,18 @@ fn env_var_fn(state: &State, name: String, default: Option<String>) -> Result<St
         (None, None) => Err(Error::new(
             ErrorKind::InvalidOperation,
             format!("Env var required but not provided: '{name}'"),
+        )),
+    }
+}
+
+/// dbt's `run_query` asks the warehouse; there is none here. At parse time dbt returns
+/// nothing (`execute` is false), so templates guarded by `execute` still parse.
+fn run_query_fn(state: &State, _sql: Value) -> Result<Value, Error> {
+    match ctx(state)?.phase {
+        Phase::Parse => Ok(Value::from(())),
+        Phase::Compile => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "run_query() needs a warehouse, and modelplay runs without one; compute the value in the model's SQL, or pass it in with var()",
         )),
     }
 }

@@ -87,7 +87,8 @@ pub fn load_project(
 
     let mut project = Project {
         name: name.clone(),
-        files: ProjectFiles::new(),
+        // A copy, so that the loader can locate configs while it still reads the map.
+        files: files.clone(),
         target: options.target.clone(),
         vars,
         env: options.env.clone(),
@@ -115,7 +116,6 @@ pub fn load_project(
     loader.apply_properties();
     loader.resolve_dependencies();
     loader.note_unused_files();
-    project.files = files;
     if diags
         .iter()
         .any(|d| d.severity == crate::diagnostic::Severity::Error)
@@ -596,6 +596,65 @@ impl Loader<'_> {
             }
         }
         self.properties = entries;
+        // Materializations modelplay builds; anything else would silently become a table.
+        const MATERIALIZED: &[&str] = &[
+            "view",
+            "table",
+            "incremental",
+            "ephemeral",
+            "materialized_view",
+        ];
+        let mut problems = Vec::new();
+        for node in self.project.nodes.values() {
+            if node.kind != NodeKind::Model {
+                continue;
+            }
+            let hooks: Vec<&str> = ["pre-hook", "post-hook"]
+                .into_iter()
+                .filter(|h| {
+                    node.config.get(h).is_some_and(|v| {
+                        v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty())
+                    })
+                })
+                .collect();
+            if !hooks.is_empty() {
+                problems.push(Diagnostic::warning(
+                    Location::file(&node.path),
+                    format!(
+                        "modelplay does not run {} of `{}`: hooks are SQL for the warehouse (grants, vacuum) and there is none here",
+                        hooks.join(" and "),
+                        node.name
+                    ),
+                ));
+            }
+            if let Some(m) = node.config.str("materialized")
+                && !MATERIALIZED.contains(&m)
+            {
+                let (location, text) =
+                    crate::export::validate::config_location(self.project, node, "materialized");
+                problems.push(
+                    Diagnostic::error(
+                        location,
+                        format!("unknown materialization '{m}' for `{}`", node.name),
+                    )
+                    .with_source(&text)
+                    .with_hint(
+                        match suggest(
+                            m,
+                            MATERIALIZED
+                                .iter()
+                                .map(|s| s.to_string())
+                                .collect::<Vec<_>>()
+                                .iter(),
+                        ) {
+                            Some(best) => format!("did you mean '{best}'?"),
+                            None => format!("modelplay builds {}", MATERIALIZED.join(", ")),
+                        },
+                    ),
+                );
+            }
+        }
+        self.diags.extend(problems);
         // Relations: schema through generate_schema_name, identifier through alias.
         let target = self.project.target.clone();
         for node in self.project.nodes.values_mut() {
