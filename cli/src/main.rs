@@ -128,6 +128,29 @@ enum Command {
         /// The edited model.
         model: String,
     },
+    /// Print a link that opens this project in the playground (the project rides in the URL).
+    Share {
+        #[command(flatten)]
+        args: ProjectArgs,
+        /// The playground's address.
+        #[arg(long, default_value = "http://127.0.0.1:8080/")]
+        base_url: String,
+    },
+    /// Write the project a share link (or a .zip) carries into a folder.
+    Open {
+        /// A link made by `modelplay share` or the playground, or a .zip file.
+        link: String,
+        /// The folder to write the project into; it must be empty or new.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Save the project as a .zip that dbt (and `modelplay build`) can use.
+    Zip {
+        #[command(flatten)]
+        args: ProjectArgs,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Source commands: `modelplay source freshness`.
     Source {
         #[command(subcommand)]
@@ -186,6 +209,9 @@ fn main() -> ExitCode {
                 downstream,
             } => commands::lineage(args, &column, upstream, downstream).await,
             Command::Impact { args, model } => commands::impact(args, &model).await,
+            Command::Share { args, base_url } => commands::share(&args, &base_url),
+            Command::Open { link, out } => commands::open_link(&link, &out),
+            Command::Zip { args, out } => commands::zip(&args, &out),
             Command::Source {
                 command: SourceCommand::Freshness(args),
             } => commands::freshness(args).await,

@@ -383,3 +383,67 @@ fn export_and_advise_on_the_sample() {
     assert_eq!(dedup["dist"], "lead_key");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn share_open_and_zip_move_projects_between_folders() {
+    let sample = repo("sample-data/brightwheel");
+    let (code, link, err) = modelplay(&["share", "--project-dir", &sample.to_string_lossy()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(link.starts_with("http://127.0.0.1:8080/#mp1."), "{link}");
+    let out = std::env::temp_dir().join(format!("modelplay-open-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let (code, _, err) = modelplay(&["open", link.trim(), "--out", &out.to_string_lossy()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = modelplay(&[
+        "build",
+        "--project-dir",
+        &out.to_string_lossy(),
+        "--run-time",
+        "2024-05-16 12:00:00",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // Opening into a folder that holds work is refused.
+    let (code, _, err) = modelplay(&["open", link.trim(), "--out", &out.to_string_lossy()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not empty"), "{err}");
+    let zip = out.with_extension("zip");
+    let (code, _, _) = modelplay(&[
+        "zip",
+        "--project-dir",
+        &sample.to_string_lossy(),
+        "--out",
+        &zip.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0);
+    let from_zip = out.with_extension("unzipped");
+    let _ = std::fs::remove_dir_all(&from_zip);
+    let (code, _, err) = modelplay(&[
+        "open",
+        &zip.to_string_lossy(),
+        "--out",
+        &from_zip.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read(
+            from_zip.join("data/brightwheel_exercise/source3_file/2024-03-01T06-00-00.csv")
+        )
+        .unwrap(),
+        std::fs::read(
+            sample.join("data/brightwheel_exercise/source3_file/2024-03-01T06-00-00.csv")
+        )
+        .unwrap()
+    );
+    let (code, _, err) = modelplay(&[
+        "open",
+        "http://127.0.0.1:8080/#mp1.garbage!!",
+        "--out",
+        &from_zip.with_extension("x").to_string_lossy(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("damaged or cut short"), "{err}");
+    for p in [out, from_zip] {
+        let _ = std::fs::remove_dir_all(p);
+    }
+    let _ = std::fs::remove_file(zip);
+}

@@ -34,6 +34,7 @@ pub mod run;
 pub mod sample;
 pub mod sample_loads;
 pub mod selector;
+pub mod share;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
 pub use files::ProjectFiles;
