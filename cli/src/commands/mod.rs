@@ -1,5 +1,11 @@
 //! What each subcommand does: load the project, run the engine, print, write artifacts.
 
+mod inspect;
+mod projects;
+
+pub use inspect::{advise, check, export, impact, lineage, ls, show};
+pub use projects::{open_link, sample, share, zip};
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,14 +37,14 @@ impl Clock for WallClock {
     }
 }
 
-fn print_diagnostics(diags: &[Diagnostic]) {
+pub(crate) fn print_diagnostics(diags: &[Diagnostic]) {
     for d in diags {
         eprintln!("{d:#}\n");
     }
 }
 
 /// Loads the project and binds it to an engine; `Err` carries the exit code.
-fn open(args: &ProjectArgs) -> Result<Engine, u8> {
+pub(crate) fn open(args: &ProjectArgs) -> Result<Engine, u8> {
     let files = disk::read_project(&args.project_dir).map_err(|e| {
         eprintln!("error: {e}");
         2
@@ -82,7 +88,7 @@ fn open(args: &ProjectArgs) -> Result<Engine, u8> {
 }
 
 /// dbt's opening lines, then the project loaded.
-fn open_with_banner(args: &ProjectArgs) -> Result<Engine, u8> {
+pub(crate) fn open_with_banner(args: &ProjectArgs) -> Result<Engine, u8> {
     output::line(&format!(
         "Running with modelplay={}",
         env!("CARGO_PKG_VERSION")
@@ -93,7 +99,7 @@ fn open_with_banner(args: &ProjectArgs) -> Result<Engine, u8> {
     Ok(engine)
 }
 
-fn found_line(engine: &Engine) -> String {
+pub(crate) fn found_line(engine: &Engine) -> String {
     let p = engine.project();
     let count = |k: NodeKind| p.nodes.values().filter(|n| n.kind == k).count();
     let plural =
@@ -108,7 +114,7 @@ fn found_line(engine: &Engine) -> String {
     )
 }
 
-fn write_artifacts(
+pub(crate) fn write_artifacts(
     args: &ProjectArgs,
     engine: &Engine,
     results: Option<&modelplay_engine::RunResults>,
@@ -157,7 +163,10 @@ fn write_artifacts(
 }
 
 /// The loads a `--replay` or `--load` walks through; `None` for a plain run.
-fn replay_steps(args: &ProjectArgs, engine: &Engine) -> Result<Option<Vec<String>>, String> {
+pub(crate) fn replay_steps(
+    args: &ProjectArgs,
+    engine: &Engine,
+) -> Result<Option<Vec<String>>, String> {
     let times = engine.load_times();
     let upto = match &args.load {
         None if args.replay => times.len(),
@@ -418,329 +427,4 @@ pub async fn freshness(args: ProjectArgs) -> u8 {
         })
         .count();
     u8::from(errors > 0)
-}
-
-pub fn ls(args: ProjectArgs, format: &str, resource_type: Option<&str>) -> u8 {
-    let engine = match open(&args) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let project = engine.project();
-    let chosen = match modelplay_engine::selector::select(
-        project,
-        engine.dag(),
-        &args.select,
-        &args.exclude,
-    ) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    // dbt prints resources in sorted order.
-    let mut lines: Vec<String> = Vec::new();
-    for id in chosen {
-        if let Some(s) = project.sources.get(&id) {
-            if resource_type.is_some_and(|t| t != "source") {
-                continue;
-            }
-            lines.push(match format {
-                "name" => format!("{}.{}", s.source_name, s.name),
-                "path" => s.location.file.clone(),
-                "json" => serde_json::json!({"name": s.name, "resource_type": "source", "unique_id": s.unique_id}).to_string(),
-                _ => format!("source:{}.{}.{}", project.name, s.source_name, s.name),
-            });
-        } else if let Some(n) = project.nodes.get(&id) {
-            if resource_type.is_some_and(|t| t != n.kind.as_str()) {
-                continue;
-            }
-            lines.push(match format {
-                "name" => n.name.clone(),
-                "path" => n.path.clone(),
-                "json" => serde_json::json!({"name": n.name, "resource_type": n.kind.as_str(), "unique_id": n.unique_id, "original_file_path": n.path, "config": n.config}).to_string(),
-                _ => artifacts::fqn(project, n).join("."),
-            });
-        }
-    }
-    lines.sort();
-    for line in lines {
-        println!("{line}");
-    }
-    0
-}
-
-pub async fn show(args: ProjectArgs, limit: usize) -> u8 {
-    let mut engine = match open(&args) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let Some(first) = args.select.first().cloned() else {
-        eprintln!("error: say which node to show with --select <name>");
-        return 2;
-    };
-    let Some(node) = engine
-        .project()
-        .nodes
-        .values()
-        .find(|n| n.name == first && n.kind != NodeKind::Test)
-        .cloned()
-    else {
-        eprintln!("error: no model, seed or snapshot is named `{first}`");
-        return 2;
-    };
-    let mut request = RunRequest::new(Verb::Build);
-    request.select = vec![node.name.clone()];
-    request.exclude = vec!["resource_type:test".into()];
-    let results = match engine.run(&request, &mut |_| {}).await {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    if let Some(r) = results
-        .results
-        .iter()
-        .find(|r| r.unique_id == node.unique_id)
-        && r.status == modelplay_engine::Status::Error
-    {
-        eprintln!("{}", r.message.as_deref().unwrap_or("failed"));
-        return 1;
-    }
-    match engine.preview(&node.relation, limit).await {
-        Ok(batches) => {
-            println!("Previewing node '{}':", node.name);
-            print!("{}", table::render(&batches));
-            0
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            1
-        }
-    }
-}
-
-pub fn sample(out: &Path, rows: usize, seed: u64) -> u8 {
-    let files = modelplay_engine::sample::generate(&modelplay_engine::sample::SampleSpec {
-        rows,
-        seed,
-        ..Default::default()
-    });
-    for (path, contents) in files.iter() {
-        if let Err(e) = disk::write(&out.join(path), contents) {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    }
-    println!(
-        "wrote {} files under {}",
-        files.len(),
-        out.join("data").display()
-    );
-    0
-}
-
-pub async fn export(args: ProjectArgs, out: Option<std::path::PathBuf>) -> u8 {
-    let mut engine = match open(&args) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let dir = out.unwrap_or_else(|| args.project_dir.join(&args.target_path).join("export"));
-    match modelplay_engine::export::export(&mut engine, &args.select, &args.exclude).await {
-        Ok(files) => {
-            for f in &files {
-                if let Err(e) = disk::write(&dir.join(&f.path), &f.contents) {
-                    eprintln!("error: {e}");
-                    return 2;
-                }
-            }
-            println!(
-                "Wrote {} files to {} (run deploy.sql on the cluster)",
-                files.len(),
-                dir.display()
-            );
-            0
-        }
-        Err(diags) => {
-            print_diagnostics(&diags);
-            eprintln!("error: nothing was exported");
-            1
-        }
-    }
-}
-
-pub async fn advise(args: ProjectArgs, json: bool) -> u8 {
-    let mut engine = match open(&args) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    match modelplay_engine::advisor::advise(&mut engine, &args.select, &args.exclude).await {
-        Ok(advice) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&advice).unwrap_or_default()
-                );
-            } else {
-                print!("{}", modelplay_engine::advisor::render(&advice));
-            }
-            0
-        }
-        Err(diags) => {
-            print_diagnostics(&diags);
-            1
-        }
-    }
-}
-
-pub async fn check(args: ProjectArgs) -> u8 {
-    let engine = match open(&args) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let report = engine.check().await;
-    print_diagnostics(&report.diagnostics);
-    let errors = report.errors();
-    let checked = report.columns.len();
-    println!(
-        "Checked {checked} nodes: {errors} error{}, {} not checked",
-        if errors == 1 { "" } else { "s" },
-        report.not_checked.len()
-    );
-    u8::from(errors > 0)
-}
-
-pub async fn lineage(args: ProjectArgs, column: &str, upstream: bool, downstream: bool) -> u8 {
-    let engine = match open(&args) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let Some((model, col)) = column.split_once('.') else {
-        eprintln!("error: name the column as model.column, e.g. leads_for_outreach.phone");
-        return 2;
-    };
-    let report = engine.check().await;
-    let graph = modelplay_engine::lineage_graph::LineageGraph::new(engine.project(), &report);
-    let Some(start) = graph.find(model, col) else {
-        eprintln!("error: no column `{col}` in a model, seed, snapshot or source named `{model}`");
-        return 2;
-    };
-    if !downstream {
-        println!("upstream of {model}.{col}:");
-        print!("{}", graph.render_upstream(&start));
-    }
-    if !upstream {
-        println!("downstream of {model}.{col}:");
-        print!("{}", graph.render_downstream(&start));
-    }
-    0
-}
-
-pub async fn impact(args: ProjectArgs, model: &str) -> u8 {
-    let engine = match open(&args) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let report = engine.check().await;
-    let graph = modelplay_engine::lineage_graph::LineageGraph::new(engine.project(), &report);
-    match graph.impact(engine.project(), engine.dag(), model) {
-        Some(impact) => {
-            print!("{impact}");
-            0
-        }
-        None => {
-            eprintln!("error: no model named `{model}`");
-            2
-        }
-    }
-}
-
-pub fn share(args: &ProjectArgs, base_url: &str) -> u8 {
-    let files = match disk::read_project(&args.project_dir) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    match modelplay_engine::share::encode_link(&files) {
-        Ok(fragment) => {
-            println!("{}#{fragment}", base_url);
-            0
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            1
-        }
-    }
-}
-
-pub fn open_link(link: &str, out: &Path) -> u8 {
-    let files = if link.ends_with(".zip") && Path::new(link).is_file() {
-        std::fs::read(link)
-            .map_err(|e| e.to_string())
-            .and_then(|b| modelplay_engine::share::from_zip(&b).map_err(|e| e.to_string()))
-    } else {
-        modelplay_engine::share::decode_link(link).map_err(|e| e.to_string())
-    };
-    let files = match files {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
-    };
-    // Never write over someone's work.
-    if out.exists()
-        && std::fs::read_dir(out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        eprintln!(
-            "error: {} is not empty; choose a new folder so nothing there is overwritten",
-            out.display()
-        );
-        return 2;
-    }
-    for (path, contents) in files.iter() {
-        if let Err(e) = disk::write(&out.join(path), contents) {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    }
-    println!("wrote {} files to {}", files.len(), out.display());
-    0
-}
-
-pub fn zip(args: &ProjectArgs, out: &Path) -> u8 {
-    let files = match disk::read_project(&args.project_dir) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    let folder = args
-        .project_dir
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "project".into());
-    match modelplay_engine::share::to_zip(&files, &folder) {
-        Ok(bytes) => match disk::write(out, bytes) {
-            Ok(()) => {
-                println!("wrote {} files to {}", files.len(), out.display());
-                0
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                2
-            }
-        },
-        Err(e) => {
-            eprintln!("error: {e}");
-            1
-        }
-    }
 }

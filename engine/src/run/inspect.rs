@@ -1,0 +1,112 @@
+//! Reading what a run built: ad-hoc queries, relation rows and schemas, compiled SQL.
+
+use super::*;
+
+impl Engine {
+    /// Runs one SELECT written in Redshift SQL against what has been built (dbt's
+    /// `show --inline`). Errors point into the query text, named `<query>`.
+    pub async fn query(&mut self, sql: &str) -> Result<Vec<RecordBatch>, Diagnostic> {
+        if !self.sources_loaded {
+            self.load_sources(None).map_err(|mut d| d.remove(0))?;
+        }
+        let compiled = Compiled {
+            rendered: crate::jinja::Rendered {
+                sql: sql.to_string(),
+                map: crate::jinja::SourceMap::default(),
+            },
+            template_source: sql.to_string(),
+            ephemerals: Vec::new(),
+            logs: Vec::new(),
+        };
+        let origin = Origin {
+            file: "<query>",
+            file_text: sql,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        let query = execute::parse_query(sql, &origin)?;
+        let plan = execute::plan(&self.ctx, query, &origin).await?;
+        execute::collect(&self.ctx, plan, &origin).await
+    }
+
+    /// Builds the whole project for tools that inspect the result (export, advise): the
+    /// nodes that failed, as diagnostics, if any did (tests may fail; they do not count).
+    pub async fn build_for_inspection(&mut self) -> Result<(), Vec<Diagnostic>> {
+        let built = self
+            .run(&RunRequest::new(Verb::Build), &mut |_| {})
+            .await
+            .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
+        let broken: Vec<Diagnostic> = built
+            .results
+            .iter()
+            .filter(|r| r.status == Status::Error && r.kind != NodeKind::Test)
+            .map(|r| {
+                r.diagnostic.clone().unwrap_or_else(|| {
+                    Diagnostic::error(Location::file(""), r.message.clone().unwrap_or_default())
+                })
+            })
+            .collect();
+        if broken.is_empty() {
+            Ok(())
+        } else {
+            Err(broken)
+        }
+    }
+
+    /// The columns of a built relation.
+    pub fn relation_schema(&self, relation: &Relation) -> Option<SchemaRef> {
+        self.schemas
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(relation)
+            .cloned()
+    }
+
+    /// Every row of a built relation.
+    pub async fn relation_rows(&self, relation: &Relation) -> Result<Vec<RecordBatch>, String> {
+        let df = self
+            .ctx
+            .sql(&format!("select * from {relation}"))
+            .await
+            .map_err(|e| e.to_string())?;
+        df.collect().await.map_err(|e| e.to_string())
+    }
+
+    /// A node's SQL as it compiles now (ephemeral models injected), optionally as an
+    /// incremental run (`is_incremental()` true) would compile it.
+    pub fn compile_sql(&self, unique_id: &str, is_incremental: bool) -> Result<String, Diagnostic> {
+        let node = self
+            .loaded
+            .project
+            .nodes
+            .get(unique_id)
+            .cloned()
+            .ok_or_else(|| Diagnostic::error(Location::file(""), format!("no node {unique_id}")))?;
+        let compiled = self.compile_as(&node, is_incremental)?;
+        if compiled.ephemerals.is_empty() {
+            return Ok(compiled.rendered.sql);
+        }
+        let file_text = self.file_text(&node.path);
+        let origin = Origin {
+            file: &node.path,
+            file_text: &file_text,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        Ok(self.query_with_ephemerals(&compiled, &origin)?.1)
+    }
+
+    /// Rows of a built relation (after a run), at most `limit`.
+    pub async fn preview(
+        &self,
+        relation: &Relation,
+        limit: usize,
+    ) -> Result<Vec<RecordBatch>, String> {
+        let df = self
+            .ctx
+            .sql(&format!("select * from {relation} limit {limit}"))
+            .await
+            .map_err(|e| e.to_string())?;
+        df.collect().await.map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,57 @@
+//! The DataFusion session a run or a check plans and executes in.
+
+use super::*;
+
+/// A DataFusion session set up as Redshift reads SQL: one partition (deterministic order),
+/// the target's database and schema as defaults, identifiers normalised, spans kept for
+/// error locations, and the Redshift functions with `run_time` as `getdate()`.
+pub(crate) fn session(target: &crate::project::Target, run_time: NaiveDateTime) -> SessionContext {
+    let mut config = SessionConfig::new()
+        .with_target_partitions(1)
+        .with_default_catalog_and_schema(target.database.clone(), target.schema.clone())
+        .with_create_default_catalog_and_schema(true)
+        .with_information_schema(false);
+    config.options_mut().sql_parser.enable_ident_normalization = true;
+    config.options_mut().sql_parser.collect_spans = true;
+    let ctx = SessionContext::new_with_config(config);
+    functions::register(&ctx, run_time);
+    ctx
+}
+
+/// Registers `batches` as the table `relation` in `ctx` (creating its catalog and schema on
+/// first use, replacing an earlier table) and records its schema for templates.
+pub(crate) fn register_table(
+    ctx: &SessionContext,
+    schemas: &Schemas,
+    relation: &Relation,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<(), String> {
+    let catalog = match ctx.catalog(&relation.database) {
+        Some(c) => c,
+        None => {
+            let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
+            ctx.register_catalog(relation.database.clone(), c.clone());
+            c
+        }
+    };
+    if catalog.schema(&relation.schema).is_none() {
+        catalog
+            .register_schema(&relation.schema, Arc::new(MemorySchemaProvider::new()))
+            .map_err(|e| e.to_string())?;
+    }
+    let reference = TableReference::full(
+        relation.database.clone(),
+        relation.schema.clone(),
+        relation.identifier.clone(),
+    );
+    let _ = ctx.deregister_table(reference.clone());
+    let table = MemTable::try_new(schema.clone(), vec![batches]).map_err(|e| e.to_string())?;
+    ctx.register_table(reference, Arc::new(table))
+        .map_err(|e| e.to_string())?;
+    schemas
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(relation.clone(), schema);
+    Ok(())
+}

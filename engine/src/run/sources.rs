@@ -1,0 +1,257 @@
+//! Where sources come from: each source's sample loads, the run time, replay steps, and
+//! source freshness.
+
+use super::*;
+
+impl Engine {
+    /// The columns of a source before any of its files has landed: its first file's header
+    /// if it has one, else the columns its YAML declares.
+    pub(super) fn source_schema(&self, source: &crate::project::SourceTable) -> SchemaRef {
+        let declared: HashMap<String, DataType> = source
+            .columns
+            .iter()
+            .filter_map(|c| {
+                let t = tables::arrow_type(c.data_type.as_deref()?)?;
+                Some((c.name.to_lowercase(), t))
+            })
+            .collect();
+        let first = source
+            .loads
+            .first()
+            .and_then(|l| self.loaded.project.files.get(&l.path))
+            .and_then(|bytes| crate::csv_file::parse_csv("", bytes, b',').ok());
+        let names: Vec<String> = match &first {
+            Some((table, _)) => crate::csv_file::normalized_headers(&table.headers),
+            None => source
+                .columns
+                .iter()
+                .map(|c| c.name.to_lowercase())
+                .collect(),
+        };
+        let mut fields: Vec<Field> = names
+            .into_iter()
+            .map(|n| {
+                let t = declared.get(&n).cloned().unwrap_or(DataType::Utf8);
+                Field::new(n, t, true)
+            })
+            .collect();
+        if first.is_some() {
+            let synced = source
+                .loaded_at_field
+                .clone()
+                .unwrap_or_else(|| "_fivetran_synced".into());
+            fields.push(Field::new(
+                synced,
+                DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, None),
+                true,
+            ));
+        }
+        Arc::new(Schema::new(fields))
+    }
+
+    /// Every moment a source load landed, oldest first: the steps of a replay.
+    pub fn load_times(&self) -> Vec<String> {
+        let mut times: Vec<String> = self
+            .loaded
+            .project
+            .sources
+            .values()
+            .flat_map(|s| s.loads.iter().map(|l| l.loaded_at.clone()))
+            .collect();
+        times.sort();
+        times.dedup();
+        times
+    }
+
+    /// Sets what `getdate()` and friends return from now on.
+    pub fn set_run_time(&mut self, run_time: NaiveDateTime) {
+        self.run_time = run_time;
+        functions::register(&self.ctx, run_time);
+    }
+
+    /// Loads every source's sample data as it stood at `as_of` (`YYYY-MM-DD HH:MI:SS`): each
+    /// source's latest load at or before then, or an empty table if it had none yet. `None`
+    /// takes each source's latest load.
+    pub fn load_sources(&mut self, as_of: Option<&str>) -> Result<(), Vec<Diagnostic>> {
+        let sources: Vec<_> = self.loaded.project.sources.values().cloned().collect();
+        let mut errors = Vec::new();
+        for source in sources {
+            let pick = match as_of {
+                Some(t) => source
+                    .loads
+                    .iter()
+                    .rev()
+                    .find(|l| l.loaded_at.as_str() <= t),
+                None => source.loads.last(),
+            };
+            let declared: HashMap<String, DataType> = source
+                .columns
+                .iter()
+                .filter_map(|c| {
+                    let t = c.data_type.as_deref().and_then(tables::arrow_type)?;
+                    Some((c.name.to_lowercase(), t))
+                })
+                .collect();
+            let result = match pick {
+                Some(l) => {
+                    let bytes = self.loaded.project.files.get(&l.path).unwrap_or_default();
+                    let loaded_at = crate::redshift::functions::parse_timestamp(&l.loaded_at)
+                        .map(|t| t.and_utc().timestamp_micros())
+                        .unwrap_or(0);
+                    let synced = source
+                        .loaded_at_field
+                        .clone()
+                        .unwrap_or_else(|| "_fivetran_synced".into());
+                    tables::read_csv(
+                        &l.path,
+                        bytes,
+                        b',',
+                        &|name| declared.get(name).cloned(),
+                        false,
+                        Some((&synced, loaded_at)),
+                    )
+                }
+                None if as_of.is_some() && !source.loads.is_empty() => Ok((
+                    RecordBatch::new_empty(self.source_schema(&source)),
+                    Vec::new(),
+                )),
+                None => {
+                    self.warnings.push(
+                        Diagnostic::warning(
+                            source.location.clone(),
+                            format!(
+                                "source {}.{} has no sample data; it reads as an empty table",
+                                source.source_name, source.name
+                            ),
+                        )
+                        .with_hint(format!(
+                            "add data/{}/{}/<load date>.csv",
+                            source.source_name, source.name
+                        )),
+                    );
+                    Ok((
+                        RecordBatch::new_empty(self.source_schema(&source)),
+                        Vec::new(),
+                    ))
+                }
+            };
+            match result {
+                Ok((batch, warnings)) => {
+                    self.warnings.extend(warnings);
+                    if let Err(e) = self.register(&source.relation, batch.schema(), vec![batch]) {
+                        errors.push(Diagnostic::error(source.location.clone(), e));
+                    }
+                }
+                Err(d) => errors.push(d),
+            }
+        }
+        self.sources_loaded = true;
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Moves the session to the moment a load landed: the run time becomes the load's
+    /// timestamp and every source reads its latest load at or before it.
+    pub fn step_to(&mut self, load_time: &str) -> Result<(), Vec<Diagnostic>> {
+        if let Some(t) = functions::parse_timestamp(load_time) {
+            self.set_run_time(t);
+        }
+        self.load_sources(Some(load_time))
+    }
+
+    /// `dbt source freshness` for the selected sources, at the current run time.
+    pub async fn source_freshness(
+        &mut self,
+        select: &[String],
+        exclude: &[String],
+    ) -> Result<Vec<freshness::FreshnessResult>, String> {
+        use freshness::{FreshnessResult, FreshnessStatus};
+        if !self.sources_loaded
+            && let Err(errors) = self.load_sources(None)
+        {
+            return Err(errors
+                .iter()
+                .map(|d| format!("{d:#}"))
+                .collect::<Vec<_>>()
+                .join("\n"));
+        }
+        let chosen = selector::select(&self.loaded.project, &self.dag, select, exclude)?;
+        let snapshotted_at = format_timestamp(&self.run_time);
+        let sources: Vec<_> = self
+            .loaded
+            .project
+            .sources
+            .values()
+            .filter(|s| chosen.contains(&s.unique_id))
+            .cloned()
+            .collect();
+        let mut out = Vec::new();
+        for source in sources {
+            let criteria = match freshness::criteria(&source.freshness) {
+                Ok(Some(c)) => c,
+                Ok(None) => continue,
+                Err(m) => {
+                    out.push(FreshnessResult {
+                        unique_id: source.unique_id.clone(),
+                        name: format!("{}.{}", source.source_name, source.name),
+                        max_loaded_at: None,
+                        snapshotted_at: snapshotted_at.clone(),
+                        max_loaded_at_time_ago_in_s: None,
+                        status: FreshnessStatus::RuntimeError,
+                        criteria: Default::default(),
+                        message: Some(format!("{}: {m}", source.location)),
+                    });
+                    continue;
+                }
+            };
+            let Some(field) = source.loaded_at_field.clone() else {
+                continue;
+            };
+            let filter = criteria
+                .filter
+                .as_ref()
+                .map(|f| format!(" where {f}"))
+                .unwrap_or_default();
+            let sql = format!(
+                "select max({field}) as max_loaded_at from {}{filter}",
+                source.relation
+            );
+            let (max_loaded_at, message) = match self.query(&sql).await {
+                Ok(batches) => {
+                    let value = batches
+                        .first()
+                        .filter(|b| b.num_rows() > 0)
+                        .map(|b| tables::display_value(b.column(0), 0))
+                        .filter(|v| !v.is_empty());
+                    match value {
+                        Some(v) => (Some(v), None),
+                        None => (None, Some("the source has no rows yet".to_string())),
+                    }
+                }
+                Err(d) => (None, Some(d.message)),
+            };
+            let age = max_loaded_at
+                .as_deref()
+                .and_then(functions::parse_timestamp)
+                .map(|t| (self.run_time - t).num_milliseconds() as f64 / 1000.0);
+            let status = match age {
+                Some(a) => freshness::status(&criteria, a),
+                None => FreshnessStatus::RuntimeError,
+            };
+            out.push(FreshnessResult {
+                unique_id: source.unique_id.clone(),
+                name: format!("{}.{}", source.source_name, source.name),
+                max_loaded_at,
+                snapshotted_at: snapshotted_at.clone(),
+                max_loaded_at_time_ago_in_s: age,
+                status,
+                criteria,
+                message,
+            });
+        }
+        Ok(out)
+    }
+}
