@@ -105,6 +105,22 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
         "compiled_code": compiled,
         "extra_ctes_injected": compiled.is_some(),
         "extra_ctes": [],
+        // Fields dbt's v12 schema has on every node; modelplay has nothing more to say in them.
+        "build_path": null,
+        "created_at": 0.0,
+        "unrendered_config": {},
+        "patch_path": null,
+        "group": null,
+        "access": "protected",
+        "contract": {"enforced": false, "alias_types": true, "checksum": null},
+        "constraints": [],
+        "version": null,
+        "latest_version": null,
+        "deprecation_date": null,
+        "metrics": [],
+        "functions": [],
+        "doc_blocks": [],
+        "primary_key": [],
     });
     if let (Some(test), Json::Object(map)) = (&node.generic_test, &mut out) {
         map.insert(
