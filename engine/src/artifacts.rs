@@ -105,7 +105,9 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
         "compiled_code": compiled,
         "extra_ctes_injected": compiled.is_some(),
         "extra_ctes": [],
-        // Fields dbt's v12 schema has on every node; modelplay has nothing more to say in them.
+    });
+    // Fields dbt's v12 schema has on every node; modelplay has nothing more to say in them.
+    let defaults = json!({
         "build_path": null,
         "created_at": 0.0,
         "unrendered_config": {},
@@ -122,6 +124,9 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
         "doc_blocks": [],
         "primary_key": [],
     });
+    if let (Json::Object(map), Json::Object(extra)) = (&mut out, defaults) {
+        map.extend(extra);
+    }
     if let (Some(test), Json::Object(map)) = (&node.generic_test, &mut out) {
         map.insert(
             "test_metadata".into(),
