@@ -262,7 +262,7 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
         })
         .or_else(|| construct_location(&message, origin))
         .unwrap_or_else(|| Location::file(origin.file));
-    let mut d = origin.error(location, message.clone());
+    let mut d = origin.error(location, redshift_type_names(&message));
     if let DataFusionError::SchemaError(err, _) = root
         && let SchemaError::FieldNotFound {
             field,
@@ -311,6 +311,36 @@ pub async fn physical_check(
         .map_err(|e| plan_error(&e, origin))
 }
 
+static ARROW_TYPE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(Int8|Int16|Int32|Int64|UInt8|UInt16|UInt32|UInt64|Float32|Float64|Utf8View|LargeUtf8|Utf8|Boolean|Date32|Date64|Timestamp\([^)]*\)|Decimal128\(\d+, ?\d+\))\b",
+    )
+});
+
+/// A message with DataFusion's type names in the words a Redshift user knows.
+fn redshift_type_names(message: &str) -> String {
+    let Ok(re) = &*ARROW_TYPE else {
+        return message.to_string();
+    };
+    re.replace_all(message, |c: &regex::Captures| {
+        let t = &c[1];
+        match t {
+            "Int8" | "Int16" | "UInt8" => "smallint".to_string(),
+            "Int32" | "UInt16" => "integer".to_string(),
+            "Int64" | "UInt32" | "UInt64" => "bigint".to_string(),
+            "Float32" => "real".to_string(),
+            "Float64" => "double precision".to_string(),
+            "Utf8" | "Utf8View" | "LargeUtf8" => "varchar".to_string(),
+            "Boolean" => "boolean".to_string(),
+            "Date32" | "Date64" => "date".to_string(),
+            t if t.starts_with("Timestamp") => "timestamp".to_string(),
+            t if t.starts_with("Decimal128") => t.replace("Decimal128", "numeric").replace(' ', ""),
+            other => other.to_string(),
+        }
+    })
+    .into_owned()
+}
+
 static FUNCTION_IN_MESSAGE: LazyLock<Result<Regex, regex::Error>> =
     LazyLock::new(|| Regex::new(r"^([a-z_][a-z0-9_]*)(?:\(\))?[: ]"));
 
@@ -350,6 +380,9 @@ pub async fn collect(
                 }
             })
             .unwrap_or_else(|| Location::file(origin.file));
-        origin.error(location, format!("runtime error: {message}"))
+        origin.error(
+            location,
+            format!("runtime error: {}", redshift_type_names(&message)),
+        )
     })
 }
