@@ -597,7 +597,9 @@ impl Engine {
         let (query, sql) = self.query_with_ephemerals(&compiled, &origin)?;
         self.compiled.insert(node.unique_id.clone(), sql);
         let at = |e: String| Diagnostic::error(Location::file(&node.path), e);
-        let table = if node.kind == NodeKind::Snapshot {
+        // Snapshots and incremental runs merge with the existing table row by row; a plain
+        // build registers DataFusion's batches as they come.
+        let (schema, batches) = if node.kind == NodeKind::Snapshot {
             let config = snapshot::SnapshotConfig::from_node(node, &file_text)?;
             let mut staging = parse_internal(&config.staging_select(), node)?;
             if let Some(with) = &mut staging.with
@@ -613,25 +615,26 @@ impl Engine {
             } else {
                 None
             };
-            snapshot::merge(&config, &staged, existing.as_ref(), self.run_time).map_err(at)?
-        } else {
+            let merged =
+                snapshot::merge(&config, &staged, existing.as_ref(), self.run_time).map_err(at)?;
+            let (schema, batch) = merged.to_batch().map_err(at)?;
+            (schema, vec![batch])
+        } else if self.is_incremental(node, request) {
             let new = self.execute_rows(query, &origin).await?;
-            if self.is_incremental(node, request) {
-                let sql = format!("select * from {}", node.relation);
-                let existing = self
-                    .execute_rows(parse_internal(&sql, node)?, &origin)
-                    .await?;
-                incremental::merge(&node.config, &existing, &new).map_err(|m| {
-                    Diagnostic::error(Location::file(&node.path), m).with_source(&file_text)
-                })?
-            } else {
-                new
-            }
+            let sql = format!("select * from {}", node.relation);
+            let existing = self
+                .execute_rows(parse_internal(&sql, node)?, &origin)
+                .await?;
+            let merged = incremental::merge(&node.config, &existing, &new).map_err(|m| {
+                Diagnostic::error(Location::file(&node.path), m).with_source(&file_text)
+            })?;
+            let (schema, batch) = merged.to_batch().map_err(at)?;
+            (schema, vec![batch])
+        } else {
+            self.execute_batches(query, &origin).await?
         };
-        let (schema, batch) = table.to_batch().map_err(at)?;
-        let rows = batch.num_rows() as u64;
-        self.register(&node.relation, schema, vec![batch])
-            .map_err(at)?;
+        let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+        self.register(&node.relation, schema, batches).map_err(at)?;
         self.built.insert(node.unique_id.clone());
         Ok(rows)
     }
@@ -656,16 +659,31 @@ impl Engine {
             && self.exists(&node.relation)
     }
 
-    /// Plans and runs a query, returning its rows with unqualified column names.
+    /// Plans and runs a query, returning its batches under unqualified column names.
+    async fn execute_batches(
+        &self,
+        query: Box<Query>,
+        origin: &Origin<'_>,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>), Diagnostic> {
+        let plan = execute::plan(&self.ctx, query, origin).await?;
+        let planned: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
+        let batches = execute::collect(&self.ctx, plan, origin).await?;
+        let schema = unqualified(batches.first().map_or(planned, |b| b.schema()));
+        let batches = batches
+            .into_iter()
+            .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Diagnostic::error(Location::file(origin.file), e.to_string()))?;
+        Ok((schema, batches))
+    }
+
+    /// Plans and runs a query, returning its rows, for merges done row by row.
     async fn execute_rows(
         &self,
         query: Box<Query>,
         origin: &Origin<'_>,
     ) -> Result<rows::Rows, Diagnostic> {
-        let plan = execute::plan(&self.ctx, query, origin).await?;
-        let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
-        let batches = execute::collect(&self.ctx, plan, origin).await?;
-        let schema = unqualified(batches.first().map_or(schema, |b| b.schema()));
+        let (schema, batches) = self.execute_batches(query, origin).await?;
         rows::Rows::from_batches(&schema, &batches)
             .map_err(|e| Diagnostic::error(Location::file(origin.file), e))
     }
