@@ -83,9 +83,6 @@ impl Engine {
             .cloned()
             .ok_or_else(|| Diagnostic::error(Location::file(""), format!("no node {unique_id}")))?;
         let compiled = self.compile_as(&node, is_incremental)?;
-        if compiled.ephemerals.is_empty() {
-            return Ok(compiled.rendered.sql);
-        }
         let file_text = self.file_text(&node.path);
         let origin = Origin {
             file: &node.path,

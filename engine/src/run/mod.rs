@@ -240,15 +240,7 @@ impl Engine {
         on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<RunResults, String> {
         let started = self.clock.seconds();
-        if !self.sources_loaded
-            && let Err(errors) = self.load_sources(None)
-        {
-            return Err(errors
-                .iter()
-                .map(|d| format!("{d:#}"))
-                .collect::<Vec<_>>()
-                .join("\n"));
-        }
+        self.ensure_sources()?;
         let planned = self.plan(request)?;
         // Nodes whose SQL does not plan fail here, with the check's diagnostic, and their
         // descendants are skipped, without executing anything broken.
@@ -514,15 +506,7 @@ impl Engine {
     }
 
     fn compile_only(&mut self, node: &Node) -> Result<(), Diagnostic> {
-        let compiled = self.compile(node)?;
-        let file_text = self.file_text(&node.path);
-        let origin = Origin {
-            file: &node.path,
-            file_text: &file_text,
-            compiled: &compiled,
-            templates: &self.loaded.templates,
-        };
-        let (_, sql) = self.query_with_ephemerals(&compiled, &origin)?;
+        let sql = self.compile_sql(&node.unique_id, false)?;
         self.compiled.insert(node.unique_id.clone(), sql);
         Ok(())
     }

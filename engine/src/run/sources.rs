@@ -49,6 +49,21 @@ impl Engine {
         Arc::new(Schema::new(fields))
     }
 
+    /// Loads each source's latest load, unless a replay step (or an earlier run) already
+    /// loaded the sources.
+    pub(super) fn ensure_sources(&mut self) -> Result<(), String> {
+        if self.sources_loaded {
+            return Ok(());
+        }
+        self.load_sources(None).map_err(|errors| {
+            errors
+                .iter()
+                .map(|d| format!("{d:#}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
     /// Every moment a source load landed, oldest first: the steps of a replay.
     pub fn load_times(&self) -> Vec<String> {
         let mut times: Vec<String> = self
@@ -169,15 +184,7 @@ impl Engine {
         exclude: &[String],
     ) -> Result<Vec<freshness::FreshnessResult>, String> {
         use freshness::{FreshnessResult, FreshnessStatus};
-        if !self.sources_loaded
-            && let Err(errors) = self.load_sources(None)
-        {
-            return Err(errors
-                .iter()
-                .map(|d| format!("{d:#}"))
-                .collect::<Vec<_>>()
-                .join("\n"));
-        }
+        self.ensure_sources()?;
         let chosen = selector::select(&self.loaded.project, &self.dag, select, exclude)?;
         let snapshotted_at = format_timestamp(&self.run_time);
         let sources: Vec<_> = self
