@@ -184,15 +184,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    use commands::Task;
+    use modelplay_engine::Verb;
     let code = runtime.block_on(async {
         match cli.command {
-            Command::Build(a) => commands::run(Task::Build, a).await,
-            Command::Run(a) => commands::run(Task::Run, a).await,
-            Command::Test(a) => commands::run(Task::Test, a).await,
-            Command::Seed(a) => commands::run(Task::Seed, a).await,
-            Command::Snapshot(a) => commands::run(Task::Snapshot, a).await,
-            Command::Compile(a) => commands::run(Task::Compile, a).await,
+            Command::Build(a) => commands::run(Verb::Build, a).await,
+            Command::Run(a) => commands::run(Verb::Run, a).await,
+            Command::Test(a) => commands::run(Verb::Test, a).await,
+            Command::Seed(a) => commands::run(Verb::Seed, a).await,
+            Command::Snapshot(a) => commands::run(Verb::Snapshot, a).await,
+            Command::Compile(a) => commands::run(Verb::Compile, a).await,
             Command::Ls {
                 args,
                 output,

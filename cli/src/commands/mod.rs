@@ -19,16 +19,6 @@ use modelplay_engine::{
 use crate::ProjectArgs;
 use crate::{disk, output, table};
 
-#[derive(Debug, Clone, Copy)]
-pub enum Task {
-    Build,
-    Run,
-    Test,
-    Seed,
-    Snapshot,
-    Compile,
-}
-
 struct WallClock(Instant);
 
 impl Clock for WallClock {
@@ -203,15 +193,8 @@ pub(crate) fn replay_steps(
     Ok(Some(times[..upto].to_vec()))
 }
 
-pub async fn run(task: Task, args: ProjectArgs) -> u8 {
-    let (verb, name) = match task {
-        Task::Build => (Verb::Build, "build"),
-        Task::Run => (Verb::Run, "run"),
-        Task::Test => (Verb::Test, "test"),
-        Task::Seed => (Verb::Seed, "seed"),
-        Task::Snapshot => (Verb::Snapshot, "snapshot"),
-        Task::Compile => (Verb::Compile, "compile"),
-    };
+pub async fn run(verb: Verb, args: ProjectArgs) -> u8 {
+    let name = verb.as_str();
     let mut engine = match open_with_banner(&args) {
         Ok(e) => e,
         Err(code) => return code,

@@ -71,6 +71,18 @@ pub enum Verb {
 }
 
 impl Verb {
+    /// The dbt command's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Build => "build",
+            Verb::Run => "run",
+            Verb::Test => "test",
+            Verb::Seed => "seed",
+            Verb::Snapshot => "snapshot",
+            Verb::Compile => "compile",
+        }
+    }
+
     fn runs(self, kind: NodeKind) -> bool {
         match self {
             Verb::Build => kind != NodeKind::Source,
