@@ -92,3 +92,32 @@ async fn diagnostics_point_into_the_users_file() {
     );
     assert_eq!(d.hint.as_deref(), Some("did you mean `lead_id`?"));
 }
+
+/// A union of several inputs reads as several partitions, which DataFusion merges with
+/// spawned tasks: in the browser that needs the same single-threaded tokio runtime the
+/// page's worker and the CLI run the engine in.
+#[wasm_bindgen_test]
+fn unions_run_inside_a_current_thread_runtime() {
+    let mut files = project();
+    files.insert(
+        "models/all_leads.sql",
+        "select lead_id from {{ ref('stg_leads') }}\nunion all\nselect lead_id + 100 from {{ ref('stg_leads') }}\nunion all\nselect lead_id + 200 from {{ ref('stg_leads') }}",
+    );
+    files.insert(
+        "models/lead_count.sql",
+        "select count(*) as n, max(lead_id) as top from {{ ref('all_leads') }}",
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let loaded = load_project(files, &LoadOptions::default()).unwrap();
+    let mut engine = Engine::new(loaded, run_time()).unwrap();
+    let r = runtime
+        .block_on(engine.run(&RunRequest::new(Verb::Build), &mut |_| {}))
+        .unwrap();
+    assert!(r.success(), "{:#?}", r.results);
+    let batches = runtime
+        .block_on(engine.query("select n from lead_count"))
+        .unwrap();
+    assert_eq!(batches[0].num_rows(), 1);
+}

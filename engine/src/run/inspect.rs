@@ -72,6 +72,20 @@ impl Engine {
         df.collect().await.map_err(|e| e.to_string())
     }
 
+    /// How many rows a built relation holds.
+    pub async fn relation_rows_count(&self, relation: &Relation) -> Result<usize, String> {
+        let df = self
+            .ctx
+            .table(TableReference::full(
+                relation.database.clone(),
+                relation.schema.clone(),
+                relation.identifier.clone(),
+            ))
+            .await
+            .map_err(|e| e.to_string())?;
+        df.count().await.map_err(|e| e.to_string())
+    }
+
     /// A node's SQL as it compiles now (ephemeral models injected), optionally as an
     /// incremental run (`is_incremental()` true) would compile it.
     pub fn compile_sql(&self, unique_id: &str, is_incremental: bool) -> Result<String, Diagnostic> {

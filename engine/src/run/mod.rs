@@ -7,6 +7,7 @@ mod execute;
 pub mod freshness;
 mod incremental;
 mod inspect;
+mod reload;
 pub mod results;
 mod rows;
 mod session;

@@ -1,0 +1,111 @@
+//! The few browser services the page uses: storage, downloads, dialogs, the URL fragment.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::workspace::Saved;
+
+const STORAGE_KEY: &str = "modelplay.workspace";
+
+fn window() -> Option<web_sys::Window> {
+    web_sys::window()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    window()?.local_storage().ok().flatten()
+}
+
+pub fn load_saved() -> Option<Saved> {
+    let text = storage()?.get_item(STORAGE_KEY).ok().flatten()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Saves the workspace; the error says why it could not (a full quota, private mode).
+pub fn save(saved: &Saved) -> Result<(), String> {
+    let text = serde_json::to_string(saved).map_err(|e| e.to_string())?;
+    let storage = storage().ok_or("this browser gives the page no storage")?;
+    storage
+        .set_item(STORAGE_KEY, &text)
+        .map_err(|_| "the browser refused to save the workspace (storage full?)".to_string())
+}
+
+pub fn forget_saved() {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(STORAGE_KEY);
+    }
+}
+
+pub fn confirm(question: &str) -> bool {
+    window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false)
+}
+
+pub fn prompt(question: &str, default: &str) -> Option<String> {
+    window()?
+        .prompt_with_message_and_default(question, default)
+        .ok()
+        .flatten()
+}
+
+/// Offers `bytes` as a file download.
+pub fn download(name: &str, bytes: &[u8], mime: &str) {
+    let Some(document) = window().and_then(|w| w.document()) else {
+        return;
+    };
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(a) = document.create_element("a")
+        && let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>()
+    {
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+pub fn copy_to_clipboard(text: &str) {
+    if let Some(w) = window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+}
+
+/// The URL fragment, without `#`.
+pub fn fragment() -> String {
+    window()
+        .and_then(|w| w.location().hash().ok())
+        .map(|h| h.trim_start_matches('#').to_string())
+        .unwrap_or_default()
+}
+
+pub fn clear_fragment() {
+    if let Some(w) = window()
+        && let Ok(history) = w.history()
+    {
+        let path = w.location().pathname().unwrap_or_default();
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&path));
+    }
+}
+
+/// The page's address without fragment, to build share links on.
+pub fn page_address() -> String {
+    window()
+        .and_then(|w| w.location().href().ok())
+        .map(|h| h.split('#').next().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+pub fn origin() -> String {
+    window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}

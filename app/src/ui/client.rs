@@ -1,0 +1,222 @@
+//! The page's end of the engine worker: starting it (with download progress), sending
+//! requests, applying answers to the state, and starting a new worker when one dies or a
+//! build is cancelled. The workspace lives in the page, so a lost worker loses no edits.
+
+use std::cell::RefCell;
+
+use js_sys::Array;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Blob, BlobPropertyBag, ErrorEvent, MessageEvent, Url, Worker};
+
+use super::actions;
+use super::browser;
+use super::state::{EngineStatus, Export, Tab, Ui};
+use crate::protocol::{Request, Response};
+
+struct Running {
+    worker: Worker,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<Running>> = const { RefCell::new(None) };
+}
+
+/// The loader the worker runs: the wasm-bindgen glue, then the engine's WebAssembly fetched
+/// by hand so that the page can show how much has arrived.
+fn loader_script(base: &str) -> String {
+    format!(
+        r#"importScripts({glue:?});
+(async () => {{
+  try {{
+    const res = await fetch({wasm:?});
+    if (!res.ok) throw new Error("HTTP " + res.status + " for the engine's WebAssembly");
+    const total = Number(res.headers.get("content-length")) || 0;
+    const reader = res.body.getReader();
+    const chunks = [];
+    let loaded = 0, told = 0;
+    for (;;) {{
+      const {{ done, value }} = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.length;
+      if (loaded - told > 262144) {{
+        told = loaded;
+        postMessage(JSON.stringify({{ Progress: {{ loaded, total }} }}));
+      }}
+    }}
+    const bytes = new Uint8Array(loaded);
+    let at = 0;
+    for (const c of chunks) {{ bytes.set(c, at); at += c.length; }}
+    await wasm_bindgen({{ module_or_path: bytes }});
+  }} catch (e) {{
+    postMessage(JSON.stringify({{ Failed: {{ what: "load the engine", message: String(e) }} }}));
+  }}
+}})();
+"#,
+        glue = format!("{base}worker.js"),
+        wasm = format!("{base}worker_bg.wasm"),
+    )
+}
+
+/// The folder the page is served from, ending in `/`.
+fn base_url() -> String {
+    let href = browser::page_address();
+    match href.rfind('/') {
+        Some(i) => href[..=i].to_string(),
+        None => format!("{}/", browser::origin()),
+    }
+}
+
+pub fn start(ui: Ui) {
+    let script = loader_script(&base_url());
+    let parts = Array::of1(&JsValue::from_str(&script));
+    let options = BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let worker = Blob::new_with_str_sequence_and_options(&parts, &options)
+        .and_then(|blob| Url::create_object_url_with_blob(&blob))
+        .and_then(|url| Worker::new(&url));
+    let worker = match worker {
+        Ok(w) => w,
+        Err(e) => {
+            ui.notice.set(Some(format!(
+                "The engine could not start in this browser: {e:?}"
+            )));
+            return;
+        }
+    };
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let text = event.data().as_string().unwrap_or_default();
+        match serde_json::from_str::<Response>(&text) {
+            Ok(response) => apply(ui, response),
+            Err(e) => ui
+                .notice
+                .set(Some(format!("The engine sent something unreadable: {e}"))),
+        }
+    });
+    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+        event.prevent_default();
+        let why = format!("the engine stopped: {}", event.message());
+        ui.notice.set(Some(format!(
+            "{why}. A new engine was started and your edits are safe; run again, and if it \
+             stops again, the last edit is the likely cause."
+        )));
+        restart(ui, &why);
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    WORKER.with(|w| {
+        *w.borrow_mut() = Some(Running {
+            worker,
+            _on_message: on_message,
+            _on_error: on_error,
+        })
+    });
+}
+
+pub fn send(request: &Request) {
+    WORKER.with(|w| {
+        if let Some(running) = w.borrow().as_ref() {
+            let _ = running
+                .worker
+                .post_message(&JsValue::from_str(&request.to_json()));
+        }
+    });
+}
+
+/// Stops the worker (whatever it is doing) and starts a new one.
+pub fn restart(ui: Ui, why: &str) {
+    WORKER.with(|w| {
+        if let Some(running) = w.borrow_mut().take() {
+            running.worker.terminate();
+        }
+    });
+    ui.states.update(|states| {
+        states.retain(|_, s| s != "queued" && s != "running");
+    });
+    ui.engine.set(EngineStatus::Restarting(why.to_string()));
+    start(ui);
+}
+
+fn apply(ui: Ui, response: Response) {
+    match response {
+        Response::Ready => {
+            ui.engine.set(EngineStatus::Ready);
+            if ui.sample.with_untracked(Option::is_none) {
+                send(&Request::Sample);
+            } else if ui.build_when_ready.get_untracked() {
+                actions::build_all(ui);
+            }
+        }
+        Response::Progress { loaded, total } => ui.engine.set(EngineStatus::Loading(loaded, total)),
+        Response::Sample { files } => actions::sample_arrived(ui, files),
+        Response::Opened { files } => actions::link_opened(ui, files),
+        Response::Project { nodes, problems } => {
+            ui.nodes.set(nodes);
+            ui.problems.set(problems);
+        }
+        Response::Planned { unique_ids } => ui.states.update(|states| {
+            for id in unique_ids {
+                states.insert(id, "queued".into());
+            }
+        }),
+        Response::NodeStarted { unique_id } => {
+            let name = unique_id.rsplit('.').next().unwrap_or_default().to_string();
+            ui.engine.set(EngineStatus::Busy(format!("running {name}")));
+            ui.states.update(|s| {
+                s.insert(unique_id, "running".into());
+            });
+        }
+        Response::NodeFinished { outcome } => {
+            ui.states.update(|s| {
+                s.insert(outcome.unique_id.clone(), outcome.status.clone());
+            });
+            ui.outcomes.update(|o| {
+                o.insert(outcome.unique_id.clone(), *outcome);
+            });
+        }
+        Response::BuildDone(summary) => {
+            ui.problems.set(summary.problems.clone());
+            ui.lineage.set(summary.lineage.clone());
+            ui.summary.set(Some(*summary));
+            ui.engine.set(EngineStatus::Ready);
+            actions::show_rows_of_open_node(ui);
+        }
+        Response::Checked { problems, lineage } => {
+            ui.problems.set(problems);
+            if !lineage.is_empty() {
+                ui.lineage.set(lineage);
+            }
+        }
+        Response::Rows { unique_id, table } => ui.rows.set(Some((unique_id, table))),
+        Response::Exported {
+            files,
+            zip_base64,
+            problems,
+        } => {
+            ui.engine.set(EngineStatus::Ready);
+            if problems.is_empty() {
+                use base64::Engine as _;
+                let zip = base64::engine::general_purpose::STANDARD
+                    .decode(zip_base64)
+                    .unwrap_or_default();
+                browser::download("redshift-export.zip", &zip, "application/zip");
+                ui.export.set(Some(Export { files, zip }));
+            } else {
+                ui.problems.set(problems);
+                ui.tab.set(Tab::Problems);
+                ui.notice.set(Some(
+                    "The export stopped: fix the problems listed first.".into(),
+                ));
+            }
+        }
+        Response::Link { link } => actions::link_made(ui, &link),
+        Response::Failed { what, message } => {
+            ui.engine.set(EngineStatus::Ready);
+            ui.notice.set(Some(format!("Could not {what}: {message}")));
+        }
+    }
+}

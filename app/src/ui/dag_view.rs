@@ -1,0 +1,321 @@
+//! The project's DAG drawn left to right, nodes coloured by their last status, test badges,
+//! click to open, upstream and downstream highlighted, zoom and pan; and the lineage of a
+//! chosen column through it.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use leptos::prelude::*;
+
+use super::actions;
+use super::state::ui;
+use crate::layout::{NODE_HEIGHT, NODE_WIDTH, layered};
+use crate::protocol::{ColumnLineage, NodeInfo};
+
+fn reach(start: &str, next: &HashMap<String, Vec<String>>) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![start.to_string()];
+    while let Some(n) = stack.pop() {
+        for m in next.get(&n).into_iter().flatten() {
+            if seen.insert(m.clone()) {
+                stack.push(m.clone());
+            }
+        }
+    }
+    seen
+}
+
+/// Columns a column is computed from, all the way up (node, column).
+pub fn upstream_columns(
+    lineage: &ColumnLineage,
+    node: &str,
+    column: &str,
+) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![(node.to_string(), column.to_string())];
+    while let Some((n, c)) = stack.pop() {
+        for up in lineage
+            .get(&n)
+            .and_then(|cols| cols.get(&c))
+            .into_iter()
+            .flatten()
+        {
+            let key = (up.node.clone(), up.column.clone());
+            if out.insert(key.clone()) {
+                stack.push(key);
+            }
+        }
+    }
+    out
+}
+
+/// Columns computed from a column, all the way down (node, column).
+pub fn downstream_columns(
+    lineage: &ColumnLineage,
+    node: &str,
+    column: &str,
+) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![(node.to_string(), column.to_string())];
+    while let Some((n, c)) = stack.pop() {
+        for (down_node, cols) in lineage {
+            for (down_col, ups) in cols {
+                if ups.iter().any(|u| u.node == n && u.column == c) {
+                    let key = (down_node.clone(), down_col.clone());
+                    if out.insert(key.clone()) {
+                        stack.push(key);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn short(id: &str) -> String {
+    id.splitn(3, '.').nth(2).unwrap_or(id).to_string()
+}
+
+#[component]
+fn ColumnLineagePanel() -> impl IntoView {
+    let ui = ui();
+    view! {
+        {move || {
+            ui.column.get().map(|(node, column)| {
+                let (up, down) = ui.lineage.with(|l| {
+                    (upstream_columns(l, &node, &column), downstream_columns(l, &node, &column))
+                });
+                let list = |cols: BTreeSet<(String, String)>| {
+                    if cols.is_empty() {
+                        view! { <li class="none">"none"</li> }.into_any()
+                    } else {
+                        cols.into_iter()
+                            .map(|(n, c)| view! { <li>{format!("{}.{c}", short(&n))}</li> })
+                            .collect_view()
+                            .into_any()
+                    }
+                };
+                view! {
+                    <div class="column-lineage" data-testid="column-lineage">
+                        <strong>{format!("{}.{column}", short(&node))}</strong>
+                        <button class="icon" title="Close" on:click=move |_| ui.column.set(None)>"×"</button>
+                        <div class="cols">
+                            <div><h4>"Comes from"</h4><ul data-testid="upstream-columns">{list(up)}</ul></div>
+                            <div><h4>"Flows into"</h4><ul data-testid="downstream-columns">{list(down)}</ul></div>
+                        </div>
+                    </div>
+                }
+            })
+        }}
+    }
+}
+
+#[component]
+pub fn DagView() -> impl IntoView {
+    let ui = ui();
+    let show_tests = RwSignal::new(false);
+    let selected = RwSignal::new(None::<String>);
+    let view_box = RwSignal::new((1.0f64, 20.0f64, 20.0f64));
+    let drag = RwSignal::new(None::<(f64, f64)>);
+
+    let shown = Memo::new(move |_| {
+        let tests = show_tests.get();
+        ui.nodes.with(|nodes| {
+            nodes
+                .iter()
+                .filter(|n| tests || n.kind != "test")
+                .cloned()
+                .collect::<Vec<NodeInfo>>()
+        })
+    });
+    let edges = Memo::new(move |_| {
+        shown.with(|nodes| {
+            let ids: HashSet<&str> = nodes.iter().map(|n| n.unique_id.as_str()).collect();
+            nodes
+                .iter()
+                .flat_map(|n| {
+                    n.depends_on
+                        .iter()
+                        .filter(|d| ids.contains(d.as_str()))
+                        .map(|d| (d.clone(), n.unique_id.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let layout = Memo::new(move |_| {
+        let ids: Vec<String> = shown.with(|n| n.iter().map(|n| n.unique_id.clone()).collect());
+        layered(&ids, &edges.get())
+    });
+    let tests_on = Memo::new(move |_| {
+        let mut by_node: HashMap<String, Vec<String>> = HashMap::new();
+        ui.nodes.with(|nodes| {
+            for t in nodes.iter().filter(|n| n.kind == "test") {
+                for d in &t.depends_on {
+                    by_node
+                        .entry(d.clone())
+                        .or_default()
+                        .push(t.unique_id.clone());
+                }
+            }
+        });
+        by_node
+    });
+    let highlight = Memo::new(move |_| {
+        let sel = selected.get()?;
+        let mut parents: HashMap<String, Vec<String>> = HashMap::new();
+        let mut children: HashMap<String, Vec<String>> = HashMap::new();
+        for (p, c) in edges.get() {
+            parents.entry(c.clone()).or_default().push(p.clone());
+            children.entry(p).or_default().push(c);
+        }
+        let mut lit = reach(&sel, &parents);
+        lit.extend(reach(&sel, &children));
+        lit.insert(sel);
+        Some(lit)
+    });
+    let column_nodes = Memo::new(move |_| {
+        ui.column.get().map(|(node, column)| {
+            ui.lineage.with(|l| {
+                let mut nodes: HashSet<String> = upstream_columns(l, &node, &column)
+                    .into_iter()
+                    .chain(downstream_columns(l, &node, &column))
+                    .map(|(n, _)| n)
+                    .collect();
+                nodes.insert(node.clone());
+                nodes
+            })
+        })
+    });
+    let fit = move || view_box.set((1.0, 20.0, 20.0));
+
+    let node_view = move |n: NodeInfo| {
+        let id = n.unique_id.clone();
+        let (x, y) = layout.with(|l| l.positions.get(&id).copied().unwrap_or_default());
+        let id_status = id.clone();
+        let id_dim = id.clone();
+        let id_col = id.clone();
+        let id_badge = id.clone();
+        let id_click = id.clone();
+        let path = n.path.clone();
+        let kind = n.kind.clone();
+        let label = n.name.clone();
+        let title = format!("{} {} ({})", n.kind, n.name, n.materialized);
+        view! {
+            <g
+                class=move || {
+                    let status = ui.states.with(|s| s.get(&id_status).cloned()).unwrap_or_default();
+                    let dim = highlight.with(|h| h.as_ref().is_some_and(|h| !h.contains(&id_dim)));
+                    let col = column_nodes.with(|c| c.as_ref().is_some_and(|c| c.contains(&id_col)));
+                    format!("node {kind} {status}{}{}", if dim { " dim" } else { "" }, if col { " column-hit" } else { "" })
+                }
+                transform=format!("translate({x},{y})")
+                data-node=id.clone()
+                on:click=move |_| {
+                    selected.set(Some(id_click.clone()));
+                    if !path.is_empty() {
+                        actions::open_file(ui, path.clone());
+                    }
+                }
+            >
+                <title>{title}</title>
+                <rect width=NODE_WIDTH height=NODE_HEIGHT rx="5"></rect>
+                <text x="8" y="19">{label}</text>
+                {move || {
+                    let tests = tests_on.with(|t| t.get(&id_badge).cloned()).unwrap_or_default();
+                    (!tests.is_empty()).then(|| {
+                        let worst = ui.states.with(|s| {
+                            let st: Vec<String> = tests.iter().filter_map(|t| s.get(t).cloned()).collect();
+                            if st.iter().any(|x| x == "fail" || x == "error") { "fail" }
+                            else if st.iter().any(|x| x == "warn") { "warn" }
+                            else if !st.is_empty() && st.iter().all(|x| x == "pass") { "pass" }
+                            else { "pending" }
+                        });
+                        view! {
+                            <g class=format!("badge {worst}") transform=format!("translate({},{})", NODE_WIDTH - 14.0, -6.0)>
+                                <circle r="9" cx="5" cy="5"></circle>
+                                <text x="5" y="9" text-anchor="middle">{tests.len()}</text>
+                            </g>
+                        }
+                    })
+                }}
+            </g>
+        }
+    };
+
+    view! {
+        <div class="dag-panel" data-testid="lineage">
+            <div class="dag-bar">
+                <label>
+                    <input type="checkbox" prop:checked=move || show_tests.get() on:change=move |_| show_tests.update(|v| *v = !*v) />
+                    " Show tests"
+                </label>
+                <button on:click=move |_| fit()>"Fit"</button>
+                <button on:click=move |_| selected.set(None)>"Clear highlight"</button>
+                <span data-testid="dag-counts">
+                    {move || format!("{} nodes · {} edges", shown.with(Vec::len), edges.with(Vec::len))}
+                </span>
+            </div>
+            <ColumnLineagePanel />
+            <svg
+                class="dag"
+                on:wheel=move |ev: web_sys::WheelEvent| {
+                    ev.prevent_default();
+                    let factor = if ev.delta_y() < 0.0 { 1.1 } else { 1.0 / 1.1 };
+                    let (mx, my) = (ev.offset_x() as f64, ev.offset_y() as f64);
+                    view_box.update(|(s, tx, ty)| {
+                        let ns = (*s * factor).clamp(0.1, 4.0);
+                        *tx = mx - (mx - *tx) * ns / *s;
+                        *ty = my - (my - *ty) * ns / *s;
+                        *s = ns;
+                    });
+                }
+                on:mousedown=move |ev: web_sys::MouseEvent| drag.set(Some((ev.client_x() as f64, ev.client_y() as f64)))
+                on:mousemove=move |ev: web_sys::MouseEvent| {
+                    if let Some((x0, y0)) = drag.get_untracked() {
+                        let (x, y) = (ev.client_x() as f64, ev.client_y() as f64);
+                        view_box.update(|(_, tx, ty)| {
+                            *tx += x - x0;
+                            *ty += y - y0;
+                        });
+                        drag.set(Some((x, y)));
+                    }
+                }
+                on:mouseup=move |_| drag.set(None)
+                on:mouseleave=move |_| drag.set(None)
+            >
+                <g transform=move || {
+                    let (s, tx, ty) = view_box.get();
+                    format!("translate({tx},{ty}) scale({s})")
+                }>
+                    {move || {
+                        let l = layout.get();
+                        edges
+                            .get()
+                            .into_iter()
+                            .filter_map(|(p, c)| {
+                                let (x1, y1) = *l.positions.get(&p)?;
+                                let (x2, y2) = *l.positions.get(&c)?;
+                                let (x1, y1) = (x1 + NODE_WIDTH, y1 + NODE_HEIGHT / 2.0);
+                                let y2 = y2 + NODE_HEIGHT / 2.0;
+                                let mid = (x1 + x2) / 2.0;
+                                let lit_p = p.clone();
+                                let lit_c = c.clone();
+                                Some(view! {
+                                    <path
+                                        class=move || {
+                                            let dim = highlight.with(|h| h.as_ref().is_some_and(|h| !(h.contains(&lit_p) && h.contains(&lit_c))));
+                                            if dim { "edge dim" } else { "edge" }
+                                        }
+                                        data-edge=format!("{p} {c}")
+                                        d=format!("M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}")
+                                    ></path>
+                                })
+                            })
+                            .collect_view()
+                    }}
+                    {move || shown.get().into_iter().map(node_view).collect_view()}
+                </g>
+            </svg>
+        </div>
+    }
+}

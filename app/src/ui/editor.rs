@@ -1,0 +1,147 @@
+//! The code editor (CodeMirror 6, bundled from npm into `editor.js`), bound to the open
+//! file and to the problems the engine found in it.
+
+use leptos::html;
+use leptos::prelude::*;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::actions;
+use super::state::ui;
+
+#[wasm_bindgen]
+extern "C" {
+    type EditorHandle;
+
+    #[wasm_bindgen(js_namespace = ModelplayEditor, js_name = create, catch)]
+    fn create_editor(
+        parent: &web_sys::HtmlElement,
+        on_change: &js_sys::Function,
+        on_run: &js_sys::Function,
+    ) -> Result<EditorHandle, JsValue>;
+
+    #[wasm_bindgen(method)]
+    fn open(this: &EditorHandle, path: &str, text: &str, read_only: bool);
+
+    #[wasm_bindgen(method)]
+    fn diagnostics(this: &EditorHandle, list: JsValue);
+
+    #[wasm_bindgen(method)]
+    fn goto(this: &EditorHandle, line: u32, column: u32);
+}
+
+#[derive(Serialize)]
+struct Mark<'a> {
+    line: usize,
+    column: usize,
+    message: String,
+    severity: &'a str,
+}
+
+thread_local! {
+    static EDITOR: std::cell::RefCell<Option<EditorHandle>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Moves the cursor to a line of the open file.
+pub fn goto(line: usize, column: usize) {
+    EDITOR.with(|e| {
+        if let Some(e) = e.borrow().as_ref() {
+            e.goto(line as u32, column as u32);
+        }
+    });
+}
+
+#[component]
+pub fn Editor() -> impl IntoView {
+    let ui = ui();
+    let host = NodeRef::<html::Div>::new();
+    Effect::new(move |_| {
+        let Some(el) = host.get() else {
+            return;
+        };
+        if EDITOR.with(|e| e.borrow().is_some()) {
+            return;
+        }
+        let on_change =
+            Closure::<dyn FnMut(String, String)>::new(move |path: String, text: String| {
+                actions::edit(ui, path, text);
+            });
+        let on_run = Closure::<dyn FnMut()>::new(move || actions::run_open(ui));
+        match create_editor(
+            &el,
+            on_change.as_ref().unchecked_ref(),
+            on_run.as_ref().unchecked_ref(),
+        ) {
+            Ok(handle) => EDITOR.with(|e| *e.borrow_mut() = Some(handle)),
+            Err(e) => ui
+                .notice
+                .set(Some(format!("The editor could not start: {e:?}"))),
+        }
+        // The editor lives as long as the page.
+        on_change.forget();
+        on_run.forget();
+    });
+    // Opening a file replaces the editor's text; typing does not come back here, because
+    // only the open path is tracked.
+    Effect::new(move |_| {
+        let path = ui.open.get();
+        let text = path
+            .as_ref()
+            .and_then(|p| ui.files.with_untracked(|f| f.get(p).cloned()))
+            .unwrap_or_default();
+        EDITOR.with(|e| {
+            if let Some(e) = e.borrow().as_ref() {
+                e.open(path.as_deref().unwrap_or(""), &text, path.is_none());
+            }
+        });
+    });
+    Effect::new(move |_| {
+        let open = ui.open.get().unwrap_or_default();
+        let mut marks: Vec<Mark> = ui.problems.with(|ps| {
+            ps.iter()
+                .filter(|p| p.file == open && p.line > 0)
+                .map(|p| Mark {
+                    line: p.line,
+                    column: p.column,
+                    message: match &p.hint {
+                        Some(h) => format!("{}\n{h}", p.message),
+                        None => p.message.clone(),
+                    },
+                    severity: if p.severity == "error" {
+                        "error"
+                    } else {
+                        "warning"
+                    },
+                })
+                .collect()
+        });
+        ui.outcomes.with(|o| {
+            for outcome in o.values() {
+                if let Some(p) = &outcome.problem
+                    && p.file == open
+                    && p.line > 0
+                    && !marks
+                        .iter()
+                        .any(|m| m.line == p.line && m.message.starts_with(&p.message))
+                {
+                    marks.push(Mark {
+                        line: p.line,
+                        column: p.column,
+                        message: p.message.clone(),
+                        severity: "error",
+                    });
+                }
+            }
+        });
+        let list = serde_json::to_string(&marks)
+            .ok()
+            .and_then(|s| js_sys::JSON::parse(&s).ok())
+            .unwrap_or(JsValue::NULL);
+        EDITOR.with(|e| {
+            if let Some(e) = e.borrow().as_ref() {
+                e.diagnostics(list);
+            }
+        });
+    });
+    view! { <div class="editor" node_ref=host data-testid="editor"></div> }
+}

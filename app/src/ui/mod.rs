@@ -1,0 +1,113 @@
+//! The page: files on the left, the editor in the middle, results, lineage, tests, compiled
+//! SQL and problems below; the engine in a worker behind it all.
+
+mod actions;
+mod browser;
+mod client;
+mod dag_view;
+mod editor;
+mod files;
+mod grid;
+mod panels;
+pub mod state;
+
+use leptos::ev;
+use leptos::prelude::*;
+
+use dag_view::DagView;
+use editor::Editor;
+use files::FileTree;
+use grid::Grid;
+use panels::{CompiledPanel, ProblemsPanel, TestsPanel, tab_button};
+use state::{EngineStatus, Tab, Ui};
+
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+fn engine_label(status: &EngineStatus) -> String {
+    match status {
+        EngineStatus::Loading(loaded, total) if *total > 0 => {
+            format!("Loading engine… {}%", (loaded * 100 / total).min(100))
+        }
+        EngineStatus::Loading(loaded, _) => {
+            format!("Loading engine… {:.1} MB", *loaded as f64 / 1e6)
+        }
+        EngineStatus::Ready => "Engine ready".into(),
+        EngineStatus::Busy(what) => format!("Engine {what}…"),
+        EngineStatus::Restarting(why) => format!("Restarting engine ({why}); your edits are safe"),
+    }
+}
+
+#[component]
+fn TopBar() -> impl IntoView {
+    let ui = state::ui();
+    let busy = move || matches!(ui.engine.get(), EngineStatus::Busy(_));
+    view! {
+        <header class="top">
+            <span class="brand">"modelplay"</span>
+            <button data-testid="build-all" on:click=move |_| actions::build_all(ui)>"Build all"</button>
+            <button data-testid="run" title="Run the open model and its descendants (Ctrl+Enter)" on:click=move |_| actions::run_open(ui)>
+                "Run ▸"
+            </button>
+            <button data-testid="cancel" disabled=move || !busy() on:click=move |_| actions::cancel(ui)>"Cancel"</button>
+            <button data-testid="share" on:click=move |_| actions::share(ui)>"Share"</button>
+            <button data-testid="reset" on:click=move |_| actions::reset_to_sample(ui)>"Reset to sample"</button>
+            <span class="engine" data-testid="engine-status">{move || engine_label(&ui.engine.get())}</span>
+            <span class="summary" data-testid="summary">
+                {move || ui.summary.get().map(|s| format!(
+                    "PASS={} WARN={} ERROR={} SKIP={} TOTAL={} · {:.0} ms{}",
+                    s.pass, s.warn, s.error, s.skip, s.total, s.elapsed_ms,
+                    if s.reused > 0 { format!(" · {} reused", s.reused) } else { String::new() }
+                ))}
+            </span>
+        </header>
+    }
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let ui = Ui::new();
+    provide_context(ui);
+    client::start(ui);
+    // Ctrl/Cmd+Enter anywhere in the page runs the open model, as in the editor.
+    let _ = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
+        if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) && !e.default_prevented() {
+            e.prevent_default();
+            actions::run_open(ui);
+        }
+    });
+    view! {
+        <TopBar />
+        {move || ui.notice.get().map(|n| view! {
+            <div class="notice" data-testid="notice">
+                <span>{n}</span>
+                <button class="icon" on:click=move |_| ui.notice.set(None)>"×"</button>
+            </div>
+        })}
+        <main class="layout">
+            <FileTree />
+            <section class="work">
+                <div class="open-path" data-testid="open-path">{move || ui.open.get().unwrap_or_default()}</div>
+                <Editor />
+                <div class="tabs">
+                    {tab_button(Tab::Results, "Results")}
+                    {tab_button(Tab::Lineage, "Lineage")}
+                    {tab_button(Tab::Tests, "Tests")}
+                    {tab_button(Tab::Compiled, "Compiled SQL")}
+                    {tab_button(Tab::Problems, "Problems")}
+                </div>
+                <div class="panel">
+                    {move || match ui.tab.get() {
+                        Tab::Results => view! { <Grid /> }.into_any(),
+                        Tab::Lineage => view! { <DagView /> }.into_any(),
+                        Tab::Tests => view! { <TestsPanel /> }.into_any(),
+                        Tab::Compiled => view! { <CompiledPanel /> }.into_any(),
+                        Tab::Problems => view! { <ProblemsPanel /> }.into_any(),
+                    }}
+                </div>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,109 @@
+//! The page's state, as reactive signals shared by every panel.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+
+use crate::protocol::{BuildSummary, ColumnLineage, Files, NodeInfo, NodeOutcome, Problem, Table};
+
+/// Where the engine worker is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineStatus {
+    /// Downloading its WebAssembly: bytes so far and in all (0 when unknown).
+    Loading(u64, u64),
+    Ready,
+    Busy(String),
+    /// It stopped; the page is starting a new one.
+    Restarting(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Results,
+    Lineage,
+    Tests,
+    Compiled,
+    Problems,
+}
+
+/// The Redshift export, once made.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Export {
+    pub files: Vec<(String, String)>,
+    pub zip: Vec<u8>,
+}
+
+#[derive(Clone, Copy)]
+pub struct Ui {
+    /// The workspace: what the user edits, saved on every change.
+    pub files: RwSignal<Files>,
+    /// The built-in sample, which saved workspaces are stored against.
+    pub sample: RwSignal<Option<Files>>,
+    pub open: RwSignal<Option<String>>,
+    pub nodes: RwSignal<Vec<NodeInfo>>,
+    /// unique id → `queued`, `running` or dbt's last status.
+    pub states: RwSignal<HashMap<String, String>>,
+    pub outcomes: RwSignal<HashMap<String, NodeOutcome>>,
+    pub problems: RwSignal<Vec<Problem>>,
+    pub summary: RwSignal<Option<BuildSummary>>,
+    pub lineage: RwSignal<ColumnLineage>,
+    pub rows: RwSignal<Option<(String, Table)>>,
+    pub tab: RwSignal<Tab>,
+    pub engine: RwSignal<EngineStatus>,
+    pub export: RwSignal<Option<Export>>,
+    /// The test whose failing rows are shown.
+    pub test: RwSignal<Option<String>>,
+    /// The column whose lineage is highlighted: (unique id, column).
+    pub column: RwSignal<Option<(String, String)>>,
+    /// A message for the user (an error the page could not place in a file).
+    pub notice: RwSignal<Option<String>>,
+    /// Whether a build should start as soon as the engine is ready.
+    pub build_when_ready: RwSignal<bool>,
+}
+
+impl Ui {
+    pub fn new() -> Ui {
+        Ui {
+            files: RwSignal::new(Files::new()),
+            sample: RwSignal::new(None),
+            open: RwSignal::new(None),
+            nodes: RwSignal::new(Vec::new()),
+            states: RwSignal::new(HashMap::new()),
+            outcomes: RwSignal::new(HashMap::new()),
+            problems: RwSignal::new(Vec::new()),
+            summary: RwSignal::new(None),
+            lineage: RwSignal::new(ColumnLineage::new()),
+            rows: RwSignal::new(None),
+            tab: RwSignal::new(Tab::Results),
+            engine: RwSignal::new(EngineStatus::Loading(0, 0)),
+            export: RwSignal::new(None),
+            test: RwSignal::new(None),
+            column: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            build_when_ready: RwSignal::new(false),
+        }
+    }
+
+    /// The node defined in the open file, if it defines one (a model or snapshot).
+    pub fn open_node(&self) -> Option<NodeInfo> {
+        let open = self.open.get()?;
+        self.nodes.with(|nodes| {
+            nodes
+                .iter()
+                .find(|n| {
+                    n.path == open && matches!(n.kind.as_str(), "model" | "snapshot" | "seed")
+                })
+                .cloned()
+        })
+    }
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Ui::new()
+    }
+}
+
+pub fn ui() -> Ui {
+    use_context::<Ui>().unwrap_or_default()
+}

@@ -1,0 +1,130 @@
+//! From the engine's types to the messages the page understands.
+
+use modelplay_engine::diagnostic::{Diagnostic, Severity};
+use modelplay_engine::redshift::types::redshift_type;
+use modelplay_engine::run::CheckReport;
+use modelplay_engine::run::tables::{RecordBatch, display_value};
+use modelplay_engine::{NodeResult, Project};
+
+use crate::protocol::{
+    Column, ColumnLineage, NodeInfo, NodeOutcome, Problem, Table, UpstreamColumn,
+};
+
+pub fn problem(d: &Diagnostic) -> Problem {
+    Problem {
+        file: d.location.file.clone(),
+        line: d.location.line,
+        column: d.location.column,
+        severity: match d.severity {
+            Severity::Error => "error",
+            _ => "warning",
+        }
+        .to_string(),
+        message: d.message.clone(),
+        hint: d.hint.clone(),
+    }
+}
+
+/// Every node of the project, sources first, as the DAG view draws them.
+pub fn node_infos(project: &Project) -> Vec<NodeInfo> {
+    let sources = project.sources.values().map(|s| NodeInfo {
+        unique_id: s.unique_id.clone(),
+        name: format!("{}.{}", s.source_name, s.name),
+        kind: "source".into(),
+        materialized: "source".into(),
+        path: s.location.file.clone(),
+        relation: s.relation.to_string(),
+        depends_on: Vec::new(),
+    });
+    let nodes = project.nodes.values().map(|n| NodeInfo {
+        unique_id: n.unique_id.clone(),
+        name: n.name.clone(),
+        kind: n.kind.as_str().into(),
+        materialized: n.materialized().into(),
+        path: n.path.clone(),
+        relation: n.relation.to_string(),
+        depends_on: n.depends_on.clone(),
+    });
+    sources.chain(nodes).collect()
+}
+
+/// Up to `limit` rows of `batches` as text, NULL as `None`.
+pub fn table(batches: &[RecordBatch], limit: usize, total_rows: usize) -> Table {
+    let columns = batches
+        .first()
+        .map(|b| {
+            b.schema()
+                .fields()
+                .iter()
+                .map(|f| Column {
+                    name: f.name().clone(),
+                    data_type: redshift_type(f.data_type()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    'batches: for batch in batches {
+        for row in 0..batch.num_rows() {
+            if rows.len() >= limit {
+                break 'batches;
+            }
+            rows.push(
+                batch
+                    .columns()
+                    .iter()
+                    .map(|a| (!a.is_null(row)).then(|| display_value(a, row)))
+                    .collect(),
+            );
+        }
+    }
+    Table {
+        columns,
+        rows,
+        total_rows,
+    }
+}
+
+pub fn outcome(result: &NodeResult, elapsed_ms: f64, failing_rows: usize) -> NodeOutcome {
+    let failing = (!result.failing_rows.is_empty()).then(|| {
+        let total = result.failures.unwrap_or(0) as usize;
+        table(&result.failing_rows, failing_rows, total)
+    });
+    NodeOutcome {
+        unique_id: result.unique_id.clone(),
+        name: result.name.clone(),
+        kind: result.kind.as_str().into(),
+        status: result.status.as_str().into(),
+        message: result.message.clone(),
+        rows: result.rows,
+        failures: result.failures,
+        compiled_sql: result.compiled_sql.clone(),
+        failing_rows: failing,
+        problem: result.diagnostic.as_ref().map(problem),
+        elapsed_ms,
+    }
+}
+
+pub fn lineage(report: &CheckReport) -> ColumnLineage {
+    report
+        .lineage
+        .iter()
+        .map(|(node, columns)| {
+            let columns = columns
+                .iter()
+                .map(|(column, edges)| {
+                    let upstream = edges
+                        .iter()
+                        .map(|e| UpstreamColumn {
+                            node: e.node.clone(),
+                            column: e.column.clone(),
+                            kind: format!("{:?}", e.kind).to_lowercase(),
+                        })
+                        .collect();
+                    (column.clone(), upstream)
+                })
+                .collect();
+            (node.clone(), columns)
+        })
+        .collect()
+}

@@ -1,0 +1,67 @@
+//! The Web Worker's side of the message channel: requests arrive as JSON text and are
+//! served one at a time, in order; every answer is posted back as it is produced.
+//!
+//! Each request runs to completion inside a single-threaded tokio runtime, as in the CLI:
+//! DataFusion spawns tasks on it (to merge partitions, say), and nothing the engine awaits
+//! depends on the browser, so blocking the worker's own thread is safe and keeps the page's
+//! thread free.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use super::Worker;
+use crate::protocol::{Request, Response};
+
+fn post(scope: &DedicatedWorkerGlobalScope, response: Response) {
+    let _ = scope.post_message(&JsValue::from_str(&response.to_json()));
+}
+
+/// Starts serving requests; called by the worker binary's `main`.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(r) => r,
+        Err(e) => {
+            post(
+                &scope,
+                Response::Failed {
+                    what: "start the engine".into(),
+                    message: e.to_string(),
+                },
+            );
+            return;
+        }
+    };
+    let worker = Rc::new(RefCell::new(Worker::default()));
+    let reply = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let text = event.data().as_string().unwrap_or_default();
+        let request = match serde_json::from_str::<Request>(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                post(
+                    &reply,
+                    Response::Failed {
+                        what: "read the page's request".into(),
+                        message: e.to_string(),
+                    },
+                );
+                return;
+            }
+        };
+        let Ok(mut worker) = worker.try_borrow_mut() else {
+            return;
+        };
+        let clock = || js_sys::Date::now() / 1000.0;
+        let now = chrono::Utc::now().naive_utc();
+        runtime.block_on(worker.handle(request, now, &clock, &mut |r| post(&reply, r)));
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&scope, Response::Ready);
+}

@@ -1,0 +1,306 @@
+//! The engine side of the page: serves `Request`s with the engine and answers with
+//! `Response`s. The logic here is plain async Rust, tested natively; `js` binds it to the
+//! Web Worker's message events.
+
+pub mod convert;
+pub mod js;
+
+use base64::Engine as _;
+use chrono::NaiveDateTime;
+use modelplay_engine::run::tables::RecordBatch;
+use modelplay_engine::{
+    Engine, Event, LoadOptions, NodeKind, ProjectFiles, RunRequest, Verb, load_project,
+};
+
+use crate::protocol::{BuildSummary, Files, Request, Response};
+use convert::{lineage, node_infos, outcome, problem, table};
+
+/// Rows a failing test shows.
+const FAILING_ROWS: usize = 100;
+
+/// The worker's state: the engine of the last build, kept so that a re-run of one model
+/// reuses what was built upstream of it.
+#[derive(Default)]
+pub struct Worker {
+    engine: Option<Engine>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("has_engine", &self.engine.is_some())
+            .finish()
+    }
+}
+
+fn project_files(files: &Files) -> ProjectFiles {
+    files
+        .iter()
+        .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+        .collect()
+}
+
+fn text_files(files: &ProjectFiles) -> Files {
+    files
+        .iter()
+        .map(|(p, b)| (p.to_string(), String::from_utf8_lossy(b).into_owned()))
+        .collect()
+}
+
+impl Worker {
+    /// Serves one request; `post` sends each answer as soon as it is known (node by node
+    /// during a build). `now` is the run time and `clock` measures elapsed seconds.
+    pub async fn handle(
+        &mut self,
+        request: Request,
+        now: NaiveDateTime,
+        clock: &dyn Fn() -> f64,
+        post: &mut dyn FnMut(Response),
+    ) {
+        match request {
+            Request::Sample => post(Response::Sample {
+                files: text_files(&modelplay_engine::share::builtin_sample()),
+            }),
+            Request::Build {
+                files,
+                select,
+                reuse,
+            } => self.build(&files, select, reuse, now, clock, post).await,
+            Request::Check { files } => post(check(&files, now).await),
+            Request::Rows { unique_id, limit } => post(self.rows(&unique_id, limit).await),
+            Request::Export { files } => post(export(&files, now).await),
+            Request::Share { files } => post(
+                match modelplay_engine::share::encode_link(&project_files(&files)) {
+                    Ok(link) => Response::Link { link },
+                    Err(e) => failed("share", e),
+                },
+            ),
+            Request::OpenLink { link } => post(match modelplay_engine::share::decode_link(&link) {
+                Ok(files) => Response::Opened {
+                    files: text_files(&files),
+                },
+                Err(e) => failed("open the link", e),
+            }),
+        }
+    }
+
+    async fn build(
+        &mut self,
+        files: &Files,
+        select: Vec<String>,
+        reuse: bool,
+        now: NaiveDateTime,
+        clock: &dyn Fn() -> f64,
+        post: &mut dyn FnMut(Response),
+    ) {
+        let started = clock();
+        let loaded = match load_project(project_files(files), &LoadOptions::default()) {
+            Ok(l) => l,
+            Err(diags) => {
+                self.engine = None;
+                let problems: Vec<_> = diags.iter().map(problem).collect();
+                post(Response::Project {
+                    nodes: Vec::new(),
+                    problems: problems.clone(),
+                });
+                post(Response::BuildDone(Box::new(BuildSummary {
+                    error: problems.len(),
+                    total: 0,
+                    pass: 0,
+                    warn: 0,
+                    skip: 0,
+                    elapsed_ms: (clock() - started) * 1000.0,
+                    reused: 0,
+                    problems,
+                    lineage: Default::default(),
+                })));
+                return;
+            }
+        };
+        let nodes = node_infos(&loaded.project);
+        let reloaded = match (reuse, self.engine.as_mut()) {
+            (true, Some(engine)) => engine.reload(loaded),
+            _ => Engine::new(loaded, now).map(|e| {
+                self.engine = Some(e);
+                0
+            }),
+        };
+        let reused = match reloaded {
+            Ok(kept) => kept,
+            Err(diags) => {
+                self.engine = None;
+                let problems: Vec<_> = diags.iter().map(problem).collect();
+                post(Response::Project {
+                    nodes,
+                    problems: problems.clone(),
+                });
+                post(Response::BuildDone(Box::new(BuildSummary {
+                    error: problems.len(),
+                    total: 0,
+                    pass: 0,
+                    warn: 0,
+                    skip: 0,
+                    elapsed_ms: (clock() - started) * 1000.0,
+                    reused: 0,
+                    problems,
+                    lineage: Default::default(),
+                })));
+                return;
+            }
+        };
+        let Some(engine) = self.engine.as_mut() else {
+            return;
+        };
+        let mut load_problems: Vec<_> = engine.warnings.iter().map(problem).collect();
+        post(Response::Project {
+            nodes,
+            problems: load_problems.clone(),
+        });
+        let mut request = RunRequest::new(Verb::Build);
+        request.select = select;
+        match engine.plan(&request) {
+            Ok(unique_ids) => post(Response::Planned { unique_ids }),
+            Err(message) => {
+                post(failed("build", message));
+                return;
+            }
+        }
+        let mut node_started = started;
+        let mut on_event = |event: Event<'_>| match event {
+            Event::Started { node, .. } => {
+                node_started = clock();
+                post(Response::NodeStarted {
+                    unique_id: node.unique_id.clone(),
+                });
+            }
+            Event::Finished { result, .. } => {
+                let elapsed_ms = (clock() - node_started) * 1000.0;
+                post(Response::NodeFinished {
+                    outcome: Box::new(outcome(result, elapsed_ms, FAILING_ROWS)),
+                });
+            }
+        };
+        let results = engine.run(&request, &mut on_event).await;
+        let results = match results {
+            Ok(r) => r,
+            Err(message) => {
+                post(failed("build", message));
+                return;
+            }
+        };
+        let summary = results.summary();
+        if let Some(report) = &engine.last_check {
+            load_problems.extend(report.diagnostics.iter().map(problem));
+        }
+        load_problems.extend(engine.warnings.iter().map(problem));
+        load_problems.dedup();
+        post(Response::BuildDone(Box::new(BuildSummary {
+            pass: summary.pass,
+            warn: summary.warn,
+            error: summary.error,
+            skip: summary.skip,
+            total: summary.total,
+            elapsed_ms: (clock() - started) * 1000.0,
+            reused,
+            problems: load_problems,
+            lineage: engine.last_check.as_ref().map(lineage).unwrap_or_default(),
+        })));
+    }
+
+    async fn rows(&self, unique_id: &str, limit: usize) -> Response {
+        let Some(engine) = self.engine.as_ref() else {
+            return failed("show rows", "build the project first");
+        };
+        let Some(node) = engine.project().nodes.get(unique_id) else {
+            return failed("show rows", format!("no node `{unique_id}` in the project"));
+        };
+        if node.kind == NodeKind::Test || !engine.is_built(unique_id) {
+            return failed(
+                "show rows",
+                format!("`{}` has not been built; build it first", node.name),
+            );
+        }
+        let relation = node.relation.clone();
+        let batches: Vec<RecordBatch> = match engine.preview(&relation, limit).await {
+            Ok(b) => b,
+            Err(e) => return failed("show rows", e),
+        };
+        let total = match engine.relation_rows_count(&relation).await {
+            Ok(n) => n,
+            Err(e) => return failed("show rows", e),
+        };
+        Response::Rows {
+            unique_id: unique_id.to_string(),
+            table: table(&batches, usize::MAX, total),
+        }
+    }
+}
+
+fn failed(what: &str, message: impl std::fmt::Display) -> Response {
+    Response::Failed {
+        what: what.to_string(),
+        message: message.to_string(),
+    }
+}
+
+async fn check(files: &Files, now: NaiveDateTime) -> Response {
+    let loaded = match load_project(project_files(files), &LoadOptions::default()) {
+        Ok(l) => l,
+        Err(diags) => {
+            return Response::Checked {
+                problems: diags.iter().map(problem).collect(),
+                lineage: Default::default(),
+            };
+        }
+    };
+    match Engine::new(loaded, now) {
+        Ok(engine) => {
+            let report = engine.check().await;
+            Response::Checked {
+                problems: report.diagnostics.iter().map(problem).collect(),
+                lineage: lineage(&report),
+            }
+        }
+        Err(diags) => Response::Checked {
+            problems: diags.iter().map(problem).collect(),
+            lineage: Default::default(),
+        },
+    }
+}
+
+async fn export(files: &Files, now: NaiveDateTime) -> Response {
+    let loaded = match load_project(project_files(files), &LoadOptions::default()) {
+        Ok(l) => l,
+        Err(diags) => return export_refused(&diags),
+    };
+    let mut engine = match Engine::new(loaded, now) {
+        Ok(e) => e,
+        Err(diags) => return export_refused(&diags),
+    };
+    match modelplay_engine::export::export(&mut engine, &[], &[]).await {
+        Ok(exported) => {
+            let as_files: ProjectFiles = exported
+                .iter()
+                .map(|f| (f.path.clone(), f.contents.as_bytes().to_vec()))
+                .collect();
+            let zip = match modelplay_engine::share::to_zip(&as_files, "redshift") {
+                Ok(z) => z,
+                Err(e) => return failed("export", e),
+            };
+            Response::Exported {
+                files: exported.into_iter().map(|f| (f.path, f.contents)).collect(),
+                zip_base64: base64::engine::general_purpose::STANDARD.encode(zip),
+                problems: Vec::new(),
+            }
+        }
+        Err(diags) => export_refused(&diags),
+    }
+}
+
+fn export_refused(diags: &[modelplay_engine::Diagnostic]) -> Response {
+    Response::Exported {
+        files: Vec::new(),
+        zip_base64: String::new(),
+        problems: diags.iter().map(problem).collect(),
+    }
+}
