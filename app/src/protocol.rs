@@ -29,6 +29,10 @@ pub enum Request {
     Share { files: Files },
     /// The project a share link carries.
     OpenLink { link: String },
+    /// The project in a `.zip` archive (base64).
+    OpenZip { zip_base64: String },
+    /// The project as a `.zip` dbt accepts.
+    Zip { files: Files },
 }
 
 /// What the worker answers.
@@ -55,6 +59,7 @@ pub enum Response {
     },
     NodeStarted {
         unique_id: String,
+        name: String,
     },
     NodeFinished {
         outcome: Box<NodeOutcome>,
@@ -78,6 +83,9 @@ pub enum Response {
     },
     Opened {
         files: Files,
+    },
+    Zipped {
+        zip_base64: String,
     },
     /// A request that could not be served, with why.
     Failed {

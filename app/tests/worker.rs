@@ -89,7 +89,7 @@ fn builds_the_sample_node_by_node_then_reruns_one_model_reusing_the_rest() {
     let ran: Vec<&str> = out
         .iter()
         .filter_map(|r| match r {
-            Response::NodeStarted { unique_id } => Some(unique_id.as_str()),
+            Response::NodeStarted { unique_id, .. } => Some(unique_id.as_str()),
             _ => None,
         })
         .collect();

@@ -55,11 +55,8 @@ fn first_file(files: &Files, preferred: Option<String>) -> Option<String> {
 
 pub fn sample_arrived(ui: Ui, sample: Files) {
     ui.sample.set(Some(sample.clone()));
-    let link = browser::fragment();
-    if link.starts_with(modelplay_link_prefix()) {
-        send(&Request::OpenLink { link });
-        return;
-    }
+    // The saved workspace comes back first, so that a link that turns out to be damaged
+    // (or that the user declines) leaves it as it was.
     let saved: Option<Saved> = browser::load_saved();
     let files = match &saved {
         Some(s) => workspace::restore(&sample, s),
@@ -68,35 +65,30 @@ pub fn sample_arrived(ui: Ui, sample: Files) {
     let open = first_file(&files, saved.and_then(|s| s.open));
     ui.files.set(files);
     ui.open.set(open);
-    build_all(ui);
+    let link = browser::fragment();
+    if link.starts_with(LINK_PREFIX) {
+        browser::clear_fragment();
+        send(&Request::OpenLink { link });
+    } else {
+        build_all(ui);
+    }
 }
 
-fn modelplay_link_prefix() -> &'static str {
-    "mp1."
-}
+/// What a share link's fragment starts with (the format version).
+const LINK_PREFIX: &str = "mp1.";
 
-/// A shared project arrived: it replaces the workspace only if the user agrees, when the
-/// workspace holds work of their own.
-pub fn link_opened(ui: Ui, files: Files) {
-    browser::clear_fragment();
-    let has_own_work = match (browser::load_saved(), ui.sample.get_untracked()) {
-        (Some(saved), Some(_)) => !saved.changed.is_empty() || !saved.deleted.is_empty(),
-        _ => false,
-    };
+/// A project from a link or an archive arrived: it replaces the workspace only if the user
+/// agrees, when the workspace holds work of their own.
+pub fn project_opened(ui: Ui, files: Files) {
+    let has_own_work = browser::load_saved()
+        .is_some_and(|saved| !saved.changed.is_empty() || !saved.deleted.is_empty());
     if has_own_work
         && !browser::confirm(
-            "This link holds a shared project. Replace your workspace with it?\n\n\
-             Cancel keeps your workspace (open the link in another browser profile to keep both).",
+            "Replace your workspace with the project you opened?\n\n\
+             Cancel keeps your workspace (download it first with Download .zip to keep both).",
         )
     {
-        if ui.files.with_untracked(Files::is_empty) {
-            let sample = ui.sample.get_untracked().unwrap_or_default();
-            let saved = browser::load_saved().unwrap_or_default();
-            let files = workspace::restore(&sample, &saved);
-            ui.open.set(first_file(&files, saved.open));
-            ui.files.set(files);
-            build_all(ui);
-        }
+        build_all(ui);
         return;
     }
     let open = first_file(&files, None);
@@ -271,6 +263,31 @@ pub fn export(ui: Ui) {
     ui.engine.set(EngineStatus::Busy("exporting".into()));
     send(&Request::Export {
         files: ui.files.get_untracked(),
+    });
+}
+
+pub fn download_project(ui: Ui) {
+    send(&Request::Zip {
+        files: ui.files.get_untracked(),
+    });
+}
+
+/// Reads a `.zip` the user picked and hands it to the engine to unpack.
+pub fn open_zip(ui: Ui, file: web_sys::File) {
+    leptos::task::spawn_local(async move {
+        let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
+        match buffer {
+            Ok(buffer) => {
+                use base64::Engine as _;
+                let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                send(&Request::OpenZip {
+                    zip_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+                });
+            }
+            Err(e) => ui
+                .notice
+                .set(Some(format!("Could not read {}: {e:?}", file.name()))),
+        }
     });
 }
 

@@ -153,7 +153,7 @@ fn apply(ui: Ui, response: Response) {
         }
         Response::Progress { loaded, total } => ui.engine.set(EngineStatus::Loading(loaded, total)),
         Response::Sample { files } => actions::sample_arrived(ui, files),
-        Response::Opened { files } => actions::link_opened(ui, files),
+        Response::Opened { files } => actions::project_opened(ui, files),
         Response::Project { nodes, problems } => {
             ui.nodes.set(nodes);
             ui.problems.set(problems);
@@ -163,8 +163,7 @@ fn apply(ui: Ui, response: Response) {
                 states.insert(id, "queued".into());
             }
         }),
-        Response::NodeStarted { unique_id } => {
-            let name = unique_id.rsplit('.').next().unwrap_or_default().to_string();
+        Response::NodeStarted { unique_id, name } => {
             ui.engine.set(EngineStatus::Busy(format!("running {name}")));
             ui.states.update(|s| {
                 s.insert(unique_id, "running".into());
@@ -182,6 +181,7 @@ fn apply(ui: Ui, response: Response) {
             ui.problems.set(summary.problems.clone());
             ui.lineage.set(summary.lineage.clone());
             ui.summary.set(Some(*summary));
+            ui.builds.update(|n| *n += 1);
             ui.engine.set(EngineStatus::Ready);
             actions::show_rows_of_open_node(ui);
         }
@@ -214,8 +214,22 @@ fn apply(ui: Ui, response: Response) {
             }
         }
         Response::Link { link } => actions::link_made(ui, &link),
+        Response::Zipped { zip_base64 } => {
+            use base64::Engine as _;
+            match base64::engine::general_purpose::STANDARD.decode(zip_base64) {
+                Ok(zip) => browser::download("project.zip", &zip, "application/zip"),
+                Err(e) => ui
+                    .notice
+                    .set(Some(format!("Could not make the archive: {e}"))),
+            }
+        }
         Response::Failed { what, message } => {
             ui.engine.set(EngineStatus::Ready);
+            // A link that did not open leaves the workspace as it was; build that instead
+            // (before the notice: starting a build clears the last one).
+            if what == "open the link" {
+                actions::build_all(ui);
+            }
             ui.notice.set(Some(format!("Could not {what}: {message}")));
         }
     }

@@ -53,9 +53,27 @@ fn TopBar() -> impl IntoView {
             </button>
             <button data-testid="cancel" disabled=move || !busy() on:click=move |_| actions::cancel(ui)>"Cancel"</button>
             <button data-testid="share" on:click=move |_| actions::share(ui)>"Share"</button>
+            <button data-testid="download-project" title="The workspace as a dbt project .zip" on:click=move |_| actions::download_project(ui)>
+                "Download .zip"
+            </button>
+            <label class="button" title="Open a dbt project from a .zip">
+                "Open .zip"
+                <input
+                    type="file"
+                    accept=".zip,application/zip"
+                    data-testid="open-zip"
+                    on:change=move |ev| {
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                            actions::open_zip(ui, file);
+                        }
+                        input.set_value("");
+                    }
+                />
+            </label>
             <button data-testid="reset" on:click=move |_| actions::reset_to_sample(ui)>"Reset to sample"</button>
             <span class="engine" data-testid="engine-status">{move || engine_label(&ui.engine.get())}</span>
-            <span class="summary" data-testid="summary">
+            <span class="summary" data-testid="summary" data-builds=move || ui.builds.get().to_string()>
                 {move || ui.summary.get().map(|s| format!(
                     "PASS={} WARN={} ERROR={} SKIP={} TOTAL={} · {:.0} ms{}",
                     s.pass, s.warn, s.error, s.skip, s.total, s.elapsed_ms,

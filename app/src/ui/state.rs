@@ -59,6 +59,8 @@ pub struct Ui {
     pub notice: RwSignal<Option<String>>,
     /// Whether a build should start as soon as the engine is ready.
     pub build_when_ready: RwSignal<bool>,
+    /// Builds finished since the page loaded (tests and benchmarks wait on it).
+    pub builds: RwSignal<u64>,
 }
 
 impl Ui {
@@ -81,6 +83,7 @@ impl Ui {
             column: RwSignal::new(None),
             notice: RwSignal::new(None),
             build_when_ready: RwSignal::new(false),
+            builds: RwSignal::new(0),
         }
     }
 

@@ -81,6 +81,15 @@ impl Worker {
                 },
                 Err(e) => failed("open the link", e),
             }),
+            Request::OpenZip { zip_base64 } => post(open_zip(&zip_base64)),
+            Request::Zip { files } => post(
+                match modelplay_engine::share::to_zip(&project_files(&files), "project") {
+                    Ok(zip) => Response::Zipped {
+                        zip_base64: base64::engine::general_purpose::STANDARD.encode(zip),
+                    },
+                    Err(e) => failed("make the archive", e),
+                },
+            ),
         }
     }
 
@@ -171,6 +180,7 @@ impl Worker {
                 node_started = clock();
                 post(Response::NodeStarted {
                     unique_id: node.unique_id.clone(),
+                    name: node.name.clone(),
                 });
             }
             Event::Finished { result, .. } => {
@@ -233,6 +243,35 @@ impl Worker {
             unique_id: unique_id.to_string(),
             table: table(&batches, usize::MAX, total),
         }
+    }
+}
+
+fn open_zip(zip_base64: &str) -> Response {
+    let bytes = match base64::engine::general_purpose::STANDARD.decode(zip_base64) {
+        Ok(b) => b,
+        Err(e) => return failed("open the archive", e),
+    };
+    match modelplay_engine::share::from_zip(&bytes) {
+        Ok(files) => {
+            let binary: Vec<&str> = files
+                .iter()
+                .filter(|(_, b)| std::str::from_utf8(b).is_err())
+                .map(|(p, _)| p)
+                .collect();
+            if !binary.is_empty() {
+                return failed(
+                    "open the archive",
+                    format!(
+                        "the page holds text files only, and these are binary: {}",
+                        binary.join(", ")
+                    ),
+                );
+            }
+            Response::Opened {
+                files: text_files(&files),
+            }
+        }
+        Err(e) => failed("open the archive", e),
     }
 }
 
