@@ -291,6 +291,63 @@ pub fn open_zip(ui: Ui, file: web_sys::File) {
     });
 }
 
+/// Folders a dbt project folder holds that are build output or tooling, not the project.
+const SKIPPED_FOLDERS: [&str; 5] = ["target", "logs", "dbt_packages", ".git", "node_modules"];
+
+/// Reads a project folder the user picked (every file, with its path inside the folder) and
+/// opens it as the workspace.
+pub fn open_folder(ui: Ui, list: web_sys::FileList) {
+    leptos::task::spawn_local(async move {
+        let mut files = Files::new();
+        let mut binary = Vec::new();
+        for i in 0..list.length() {
+            let Some(file) = list.get(i) else { continue };
+            // web-sys has no binding for it: every browser supports it, no standard names it.
+            let full = js_sys::Reflect::get(&file, &"webkitRelativePath".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_else(|| file.name());
+            // The first segment is the folder the user picked.
+            let path = full
+                .split_once('/')
+                .map_or(full.as_str(), |(_, rest)| rest)
+                .to_string();
+            if path.split('/').any(|seg| SKIPPED_FOLDERS.contains(&seg)) {
+                continue;
+            }
+            let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
+                Err(e) => {
+                    ui.notice.set(Some(format!("Could not read {full}: {e:?}")));
+                    return;
+                }
+            };
+            match String::from_utf8(bytes) {
+                Ok(text) => {
+                    files.insert(path, text);
+                }
+                Err(_) => binary.push(path),
+            }
+        }
+        if !binary.is_empty() {
+            ui.notice.set(Some(format!(
+                "Could not open the folder: the page holds text files only, and these are binary: {}",
+                binary.join(", ")
+            )));
+            return;
+        }
+        if !files.contains_key("dbt_project.yml") {
+            ui.notice.set(Some(
+                "Could not open the folder: it has no dbt_project.yml at its top; pick the \
+                 project's own folder."
+                    .into(),
+            ));
+            return;
+        }
+        project_opened(ui, files);
+    });
+}
+
 pub fn share(ui: Ui) {
     send(&Request::Share {
         files: ui.files.get_untracked(),

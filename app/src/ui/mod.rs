@@ -44,6 +44,14 @@ fn engine_label(status: &EngineStatus) -> String {
 fn TopBar() -> impl IntoView {
     let ui = state::ui();
     let busy = move || matches!(ui.engine.get(), EngineStatus::Busy(_));
+    // `webkitdirectory` turns the file picker into a folder picker; the view macro knows no
+    // such attribute, so it is set on the element.
+    let folder_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = folder_input.get() {
+            let _ = input.set_attribute("webkitdirectory", "");
+        }
+    });
     view! {
         <header class="top">
             <span class="brand">"modelplay"</span>
@@ -56,6 +64,21 @@ fn TopBar() -> impl IntoView {
             <button data-testid="download-project" title="The workspace as a dbt project .zip" on:click=move |_| actions::download_project(ui)>
                 "Download .zip"
             </button>
+            <label class="button" title="Open a dbt project folder">
+                "Open folder"
+                <input
+                    type="file"
+                    multiple=""
+                    node_ref=folder_input
+                    data-testid="open-folder"
+                    on:change=move |ev| {
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        if let Some(list) = input.files() {
+                            actions::open_folder(ui, list);
+                        }
+                    }
+                />
+            </label>
             <label class="button" title="Open a dbt project from a .zip">
                 "Open .zip"
                 <input
