@@ -51,9 +51,9 @@ async function summary() {
   return (await page.getByTestId("summary").textContent()) ?? "";
 }
 
-// Waits until the engine is idle and the summary shows a finished build.
-async function buildFinished() {
-  await page.waitForFunction(
+// Waits until the engine is idle and the summary shows a finished build; returns its counts.
+async function buildFinished(p = page) {
+  await p.waitForFunction(
     () => {
       const s = document.querySelector('[data-testid="summary"]')?.textContent ?? "";
       const e = document.querySelector('[data-testid="engine-status"]')?.textContent ?? "";
@@ -62,6 +62,7 @@ async function buildFinished() {
     null,
     { timeout: BUILD_TIMEOUT },
   );
+  return ((await p.getByTestId("summary").textContent()) ?? "").split(" · ")[0];
 }
 
 async function openFile(path) {
@@ -209,19 +210,6 @@ async function freshPage() {
   return p;
 }
 
-async function finishedOn(p) {
-  await p.waitForFunction(
-    () => {
-      const s = document.querySelector('[data-testid="summary"]')?.textContent ?? "";
-      const e = document.querySelector('[data-testid="engine-status"]')?.textContent ?? "";
-      return s.includes("TOTAL=") && e === "Engine ready";
-    },
-    null,
-    { timeout: BUILD_TIMEOUT },
-  );
-  return ((await p.getByTestId("summary").textContent()) ?? "").split(" · ")[0];
-}
-
 async function markerShownOn(p) {
   await p.locator(`li[data-path="${STAGING}"] a`).click();
   await p.locator('th[data-column="playground_marker"]').waitFor({ timeout: BUILD_TIMEOUT });
@@ -237,7 +225,7 @@ test("a share link opens the edited project, built, in a fresh browser profile",
   const counts = (await summary()).split(" · ")[0];
   const other = await freshPage();
   await other.goto(link);
-  assert.equal(await finishedOn(other), counts);
+  assert.equal(await buildFinished(other), counts);
   await markerShownOn(other);
   await other.screenshot({ path: join(shots, "08-opened-share-link.png") });
   await other.context().close();
@@ -248,7 +236,7 @@ test("a damaged or cut-short link says so and leaves the workspace untouched", a
     await page.goto("about:blank");
     await page.goto(bad);
     await page.getByTestId("notice").getByText("Could not open the link").waitFor({ timeout: BUILD_TIMEOUT });
-    await finishedOn(page);
+    await buildFinished(page);
     await markerShownOn(page);
   }
   await shot("09-damaged-link");
@@ -263,10 +251,10 @@ test("the workspace downloads as a .zip that opens in a fresh profile; a broken 
   await download.saveAs(zipPath);
   const other = await freshPage();
   await other.goto(base);
-  await finishedOn(other);
+  await buildFinished(other);
   await other.getByTestId("open-zip").setInputFiles(zipPath);
   await other.locator(`li[data-path="${STAGING}"]`).waitFor();
-  await finishedOn(other);
+  await buildFinished(other);
   await markerShownOn(other);
   await other.getByTestId("open-zip").setInputFiles({ name: "broken.zip", mimeType: "application/zip", buffer: Buffer.from("PK not really") });
   await other.getByTestId("notice").getByText("Could not open the archive").waitFor();
@@ -278,13 +266,13 @@ test("the workspace downloads as a .zip that opens in a fresh profile; a broken 
 test("a dbt project folder with its own seed and source files opens and builds", async () => {
   const other = await freshPage();
   await other.goto(base);
-  await finishedOn(other);
+  await buildFinished(other);
   await other.getByTestId("open-folder").setInputFiles(join(here, "fixtures", "tiny_shop"));
   await other.locator('li[data-path="models/revenue_by_region.sql"]').waitFor();
   // A file the playground does not understand is kept and listed.
   await other.locator('li[data-path="notes.txt"]').waitFor();
   await other.waitForFunction(() => (document.querySelector('[data-testid="summary"]')?.textContent ?? "").includes("TOTAL=4"), null, { timeout: BUILD_TIMEOUT });
-  assert.equal(await finishedOn(other), "PASS=4 WARN=0 ERROR=0 SKIP=0 TOTAL=4");
+  assert.equal(await buildFinished(other), "PASS=4 WARN=0 ERROR=0 SKIP=0 TOTAL=4");
   await other.locator('li[data-path="models/revenue_by_region.sql"] a').click();
   await other.getByTestId("row-count").getByText("2 rows").waitFor({ timeout: BUILD_TIMEOUT });
   await other.screenshot({ path: join(shots, "11-opened-folder.png") });

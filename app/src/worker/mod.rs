@@ -107,23 +107,7 @@ impl Worker {
             Ok(l) => l,
             Err(diags) => {
                 self.engine = None;
-                let problems: Vec<_> = diags.iter().map(problem).collect();
-                post(Response::Project {
-                    nodes: Vec::new(),
-                    problems: problems.clone(),
-                });
-                post(Response::BuildDone(Box::new(BuildSummary {
-                    error: problems.len(),
-                    total: 0,
-                    pass: 0,
-                    warn: 0,
-                    skip: 0,
-                    elapsed_ms: (clock() - started) * 1000.0,
-                    reused: 0,
-                    problems,
-                    lineage: Default::default(),
-                })));
-                return;
+                return not_built(&diags, Vec::new(), (clock() - started) * 1000.0, post);
             }
         };
         let nodes = node_infos(&loaded.project);
@@ -138,23 +122,7 @@ impl Worker {
             Ok(kept) => kept,
             Err(diags) => {
                 self.engine = None;
-                let problems: Vec<_> = diags.iter().map(problem).collect();
-                post(Response::Project {
-                    nodes,
-                    problems: problems.clone(),
-                });
-                post(Response::BuildDone(Box::new(BuildSummary {
-                    error: problems.len(),
-                    total: 0,
-                    pass: 0,
-                    warn: 0,
-                    skip: 0,
-                    elapsed_ms: (clock() - started) * 1000.0,
-                    reused: 0,
-                    problems,
-                    lineage: Default::default(),
-                })));
-                return;
+                return not_built(&diags, nodes, (clock() - started) * 1000.0, post);
             }
         };
         let Some(engine) = self.engine.as_mut() else {
@@ -273,6 +241,32 @@ fn open_zip(zip_base64: &str) -> Response {
         }
         Err(e) => failed("open the archive", e),
     }
+}
+
+/// Answers a build whose project could not be loaded: its nodes (as far as known), the
+/// problems, and a summary that counts each problem as an error.
+fn not_built(
+    diags: &[modelplay_engine::Diagnostic],
+    nodes: Vec<crate::protocol::NodeInfo>,
+    elapsed_ms: f64,
+    post: &mut dyn FnMut(Response),
+) {
+    let problems: Vec<_> = diags.iter().map(problem).collect();
+    post(Response::Project {
+        nodes,
+        problems: problems.clone(),
+    });
+    post(Response::BuildDone(Box::new(BuildSummary {
+        error: problems.len(),
+        total: 0,
+        pass: 0,
+        warn: 0,
+        skip: 0,
+        elapsed_ms,
+        reused: 0,
+        problems,
+        lineage: Default::default(),
+    })));
 }
 
 fn failed(what: &str, message: impl std::fmt::Display) -> Response {
