@@ -77,10 +77,7 @@ before(async () => {
   server = await serve(dist);
   base = `http://127.0.0.1:${server.address().port}/`;
   browser = await launch();
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 900 } });
-  page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
-  page.on("dialog", (d) => d.accept());
+  page = await freshPage();
 });
 
 after(async () => {
@@ -201,7 +198,8 @@ test("the Redshift export downloads with deploy.sql", async () => {
   await shot("07-export");
 });
 
-// Issue: share links and archives. A second and third browser profile stand for a colleague.
+// A page in a browser profile of its own (a colleague's, for the sharing tests) that accepts
+// the page's confirmation dialogs.
 async function freshPage() {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 900 } });
   const p = await context.newPage();

@@ -87,6 +87,10 @@ pub enum Response {
     Zipped {
         zip_base64: String,
     },
+    /// A share link that could not be opened (damaged, cut short, too large), with why.
+    LinkNotOpened {
+        message: String,
+    },
     /// A request that could not be served, with why.
     Failed {
         what: String,

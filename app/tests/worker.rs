@@ -180,7 +180,9 @@ fn exports_a_zip_with_deploy_sql_and_round_trips_a_share_link() {
     )
     .remove(0)
     {
-        Response::Failed { message, .. } => assert!(message.contains("damaged"), "{message}"),
+        Response::LinkNotOpened { message } => {
+            assert!(message.contains("damaged"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
 }

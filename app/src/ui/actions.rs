@@ -66,16 +66,14 @@ pub fn sample_arrived(ui: Ui, sample: Files) {
     ui.files.set(files);
     ui.open.set(open);
     let link = browser::fragment();
-    if link.starts_with(LINK_PREFIX) {
+    // A constant only: the page does not link the engine's code.
+    if link.starts_with(modelplay_engine::share::LINK_PREFIX) {
         browser::clear_fragment();
         send(&Request::OpenLink { link });
     } else {
         build_all(ui);
     }
 }
-
-/// What a share link's fragment starts with (the format version).
-const LINK_PREFIX: &str = "mp1.";
 
 /// A project from a link or an archive arrived: it replaces the workspace only if the user
 /// agrees, when the workspace holds work of their own.
@@ -179,18 +177,27 @@ pub fn edit(ui: Ui, path: String, text: String) {
     });
 }
 
+/// Whether `path` may be given to a new or renamed file; if not, the notice says why.
+fn path_is_free(ui: Ui, path: &str, gesture: &str) -> bool {
+    if let Err(e) = workspace::valid_new_path(path) {
+        ui.notice
+            .set(Some(format!("Cannot {gesture} `{path}`: {e}")));
+        return false;
+    }
+    if ui.files.with_untracked(|f| f.contains_key(path)) {
+        ui.notice.set(Some(format!("`{path}` already exists")));
+        return false;
+    }
+    true
+}
+
 pub fn new_file(ui: Ui) {
     let Some(path) = browser::prompt("New file (path in the project):", "models/new_model.sql")
     else {
         return;
     };
     let path = path.trim().to_string();
-    if let Err(e) = workspace::valid_new_path(&path) {
-        ui.notice.set(Some(format!("Cannot create `{path}`: {e}")));
-        return;
-    }
-    if ui.files.with_untracked(|f| f.contains_key(&path)) {
-        ui.notice.set(Some(format!("`{path}` already exists")));
+    if !path_is_free(ui, &path, "create") {
         return;
     }
     ui.files.update(|f| {
@@ -207,12 +214,7 @@ pub fn rename_file(ui: Ui, from: String) {
     if to == from {
         return;
     }
-    if let Err(e) = workspace::valid_new_path(&to) {
-        ui.notice.set(Some(format!("Cannot rename to `{to}`: {e}")));
-        return;
-    }
-    if ui.files.with_untracked(|f| f.contains_key(&to)) {
-        ui.notice.set(Some(format!("`{to}` already exists")));
+    if !path_is_free(ui, &to, "rename to") {
         return;
     }
     ui.files.update(|f| {

@@ -12,7 +12,7 @@ use web_sys::{Blob, BlobPropertyBag, ErrorEvent, MessageEvent, Url, Worker};
 
 use super::actions;
 use super::browser;
-use super::state::{EngineStatus, Export, Tab, Ui};
+use super::state::{EngineStatus, Tab, Ui};
 use crate::protocol::{Request, Response};
 
 struct Running {
@@ -199,12 +199,8 @@ fn apply(ui: Ui, response: Response) {
         } => {
             ui.engine.set(EngineStatus::Ready);
             if problems.is_empty() {
-                use base64::Engine as _;
-                let zip = base64::engine::general_purpose::STANDARD
-                    .decode(zip_base64)
-                    .unwrap_or_default();
-                browser::download("redshift-export.zip", &zip, "application/zip");
-                ui.export.set(Some(Export { files, zip }));
+                download_zip(ui, "redshift-export.zip", &zip_base64);
+                ui.export.set(Some(files));
             } else {
                 ui.problems.set(problems);
                 ui.tab.set(Tab::Problems);
@@ -214,23 +210,29 @@ fn apply(ui: Ui, response: Response) {
             }
         }
         Response::Link { link } => actions::link_made(ui, &link),
-        Response::Zipped { zip_base64 } => {
-            use base64::Engine as _;
-            match base64::engine::general_purpose::STANDARD.decode(zip_base64) {
-                Ok(zip) => browser::download("project.zip", &zip, "application/zip"),
-                Err(e) => ui
-                    .notice
-                    .set(Some(format!("Could not make the archive: {e}"))),
-            }
+        Response::Zipped { zip_base64 } => download_zip(ui, "project.zip", &zip_base64),
+        Response::LinkNotOpened { message } => {
+            ui.engine.set(EngineStatus::Ready);
+            // The workspace is as it was; build that instead (before the notice: starting a
+            // build clears the last one).
+            actions::build_all(ui);
+            ui.notice
+                .set(Some(format!("Could not open the link: {message}")));
         }
         Response::Failed { what, message } => {
             ui.engine.set(EngineStatus::Ready);
-            // A link that did not open leaves the workspace as it was; build that instead
-            // (before the notice: starting a build clears the last one).
-            if what == "open the link" {
-                actions::build_all(ui);
-            }
             ui.notice.set(Some(format!("Could not {what}: {message}")));
         }
+    }
+}
+
+/// Offers an archive the worker sent (base64) as a download.
+fn download_zip(ui: Ui, name: &str, zip_base64: &str) {
+    use base64::Engine as _;
+    match base64::engine::general_purpose::STANDARD.decode(zip_base64) {
+        Ok(zip) => browser::download(name, &zip, "application/zip"),
+        Err(e) => ui
+            .notice
+            .set(Some(format!("Could not download {name}: {e}"))),
     }
 }

@@ -11,64 +11,52 @@ use super::state::ui;
 use crate::layout::{NODE_HEIGHT, NODE_WIDTH, layered};
 use crate::protocol::{ColumnLineage, NodeInfo};
 
-fn reach(start: &str, next: &HashMap<String, Vec<String>>) -> HashSet<String> {
-    let mut seen = HashSet::new();
-    let mut stack = vec![start.to_string()];
-    while let Some(n) = stack.pop() {
-        for m in next.get(&n).into_iter().flatten() {
-            if seen.insert(m.clone()) {
-                stack.push(m.clone());
+/// Everything reachable from `start` by following `next`, `start` itself excluded unless a
+/// cycle leads back to it.
+fn reachable<T: Ord + Clone>(start: T, next: impl Fn(&T) -> Vec<T>) -> BTreeSet<T> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![start];
+    while let Some(item) = stack.pop() {
+        for n in next(&item) {
+            if seen.insert(n.clone()) {
+                stack.push(n);
             }
         }
     }
     seen
 }
 
+type ColumnId = (String, String);
+
 /// Columns a column is computed from, all the way up (node, column).
-pub fn upstream_columns(
-    lineage: &ColumnLineage,
-    node: &str,
-    column: &str,
-) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    let mut stack = vec![(node.to_string(), column.to_string())];
-    while let Some((n, c)) = stack.pop() {
-        for up in lineage
-            .get(&n)
-            .and_then(|cols| cols.get(&c))
+pub fn upstream_columns(lineage: &ColumnLineage, node: &str, column: &str) -> BTreeSet<ColumnId> {
+    reachable((node.to_string(), column.to_string()), |(n, c)| {
+        lineage
+            .get(n)
+            .and_then(|cols| cols.get(c))
             .into_iter()
             .flatten()
-        {
-            let key = (up.node.clone(), up.column.clone());
-            if out.insert(key.clone()) {
-                stack.push(key);
-            }
-        }
-    }
-    out
+            .map(|up| (up.node.clone(), up.column.clone()))
+            .collect()
+    })
 }
 
 /// Columns computed from a column, all the way down (node, column).
-pub fn downstream_columns(
-    lineage: &ColumnLineage,
-    node: &str,
-    column: &str,
-) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    let mut stack = vec![(node.to_string(), column.to_string())];
-    while let Some((n, c)) = stack.pop() {
-        for (down_node, cols) in lineage {
-            for (down_col, ups) in cols {
-                if ups.iter().any(|u| u.node == n && u.column == c) {
-                    let key = (down_node.clone(), down_col.clone());
-                    if out.insert(key.clone()) {
-                        stack.push(key);
-                    }
-                }
+pub fn downstream_columns(lineage: &ColumnLineage, node: &str, column: &str) -> BTreeSet<ColumnId> {
+    let mut readers: HashMap<ColumnId, Vec<ColumnId>> = HashMap::new();
+    for (down_node, cols) in lineage {
+        for (down_col, ups) in cols {
+            for up in ups {
+                readers
+                    .entry((up.node.clone(), up.column.clone()))
+                    .or_default()
+                    .push((down_node.clone(), down_col.clone()));
             }
         }
     }
-    out
+    reachable((node.to_string(), column.to_string()), |id| {
+        readers.get(id).cloned().unwrap_or_default()
+    })
 }
 
 fn short(id: &str) -> String {
@@ -168,8 +156,12 @@ pub fn DagView() -> impl IntoView {
             parents.entry(c.clone()).or_default().push(p.clone());
             children.entry(p).or_default().push(c);
         }
-        let mut lit = reach(&sel, &parents);
-        lit.extend(reach(&sel, &children));
+        let mut lit = reachable(sel.clone(), |id| {
+            parents.get(id).cloned().unwrap_or_default()
+        });
+        lit.extend(reachable(sel.clone(), |id| {
+            children.get(id).cloned().unwrap_or_default()
+        }));
         lit.insert(sel);
         Some(lit)
     });

@@ -113,7 +113,6 @@ pub fn CompiledPanel() -> impl IntoView {
         let node = ui.open_node()?;
         ui.export.with(|e| {
             e.as_ref()?
-                .files
                 .iter()
                 .find(|(p, _)| {
                     p.ends_with(&format!("/{}.sql", node.name)) && p.starts_with("models/")

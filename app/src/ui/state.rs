@@ -26,13 +26,6 @@ pub enum Tab {
     Problems,
 }
 
-/// The Redshift export, once made.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Export {
-    pub files: Vec<(String, String)>,
-    pub zip: Vec<u8>,
-}
-
 #[derive(Clone, Copy)]
 pub struct Ui {
     /// The workspace: what the user edits, saved on every change.
@@ -50,7 +43,8 @@ pub struct Ui {
     pub rows: RwSignal<Option<(String, Table)>>,
     pub tab: RwSignal<Tab>,
     pub engine: RwSignal<EngineStatus>,
-    pub export: RwSignal<Option<Export>>,
+    /// The files of the Redshift export, once made: path and SQL.
+    pub export: RwSignal<Option<Vec<(String, String)>>>,
     /// The test whose failing rows are shown.
     pub test: RwSignal<Option<String>>,
     /// The column whose lineage is highlighted: (unique id, column).

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use chrono::NaiveDateTime;
 use modelplay_engine::run::tables::RecordBatch;
 use modelplay_engine::{
-    Engine, Event, LoadOptions, NodeKind, ProjectFiles, RunRequest, Verb, load_project,
+    Diagnostic, Engine, Event, LoadOptions, NodeKind, ProjectFiles, RunRequest, Verb, load_project,
 };
 
 use crate::protocol::{BuildSummary, Files, Request, Response};
@@ -79,7 +79,9 @@ impl Worker {
                 Ok(files) => Response::Opened {
                     files: text_files(&files),
                 },
-                Err(e) => failed("open the link", e),
+                Err(e) => Response::LinkNotOpened {
+                    message: e.to_string(),
+                },
             }),
             Request::OpenZip { zip_base64 } => post(open_zip(&zip_base64)),
             Request::Zip { files } => post(
@@ -246,7 +248,7 @@ fn open_zip(zip_base64: &str) -> Response {
 /// Answers a build whose project could not be loaded: its nodes (as far as known), the
 /// problems, and a summary that counts each problem as an error.
 fn not_built(
-    diags: &[modelplay_engine::Diagnostic],
+    diags: &[Diagnostic],
     nodes: Vec<crate::protocol::NodeInfo>,
     elapsed_ms: f64,
     post: &mut dyn FnMut(Response),
@@ -276,17 +278,13 @@ fn failed(what: &str, message: impl std::fmt::Display) -> Response {
     }
 }
 
+/// An engine of its own for `files`, for requests that must not disturb the build's.
+fn fresh_engine(files: &Files, now: NaiveDateTime) -> Result<Engine, Vec<Diagnostic>> {
+    load_project(project_files(files), &LoadOptions::default()).and_then(|l| Engine::new(l, now))
+}
+
 async fn check(files: &Files, now: NaiveDateTime) -> Response {
-    let loaded = match load_project(project_files(files), &LoadOptions::default()) {
-        Ok(l) => l,
-        Err(diags) => {
-            return Response::Checked {
-                problems: diags.iter().map(problem).collect(),
-                lineage: Default::default(),
-            };
-        }
-    };
-    match Engine::new(loaded, now) {
+    match fresh_engine(files, now) {
         Ok(engine) => {
             let report = engine.check().await;
             Response::Checked {
@@ -302,11 +300,7 @@ async fn check(files: &Files, now: NaiveDateTime) -> Response {
 }
 
 async fn export(files: &Files, now: NaiveDateTime) -> Response {
-    let loaded = match load_project(project_files(files), &LoadOptions::default()) {
-        Ok(l) => l,
-        Err(diags) => return export_refused(&diags),
-    };
-    let mut engine = match Engine::new(loaded, now) {
+    let mut engine = match fresh_engine(files, now) {
         Ok(e) => e,
         Err(diags) => return export_refused(&diags),
     };
@@ -330,7 +324,7 @@ async fn export(files: &Files, now: NaiveDateTime) -> Response {
     }
 }
 
-fn export_refused(diags: &[modelplay_engine::Diagnostic]) -> Response {
+fn export_refused(diags: &[Diagnostic]) -> Response {
     Response::Exported {
         files: Vec::new(),
         zip_base64: String::new(),

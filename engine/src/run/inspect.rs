@@ -76,11 +76,7 @@ impl Engine {
     pub async fn relation_rows_count(&self, relation: &Relation) -> Result<usize, String> {
         let df = self
             .ctx
-            .table(TableReference::full(
-                relation.database.clone(),
-                relation.schema.clone(),
-                relation.identifier.clone(),
-            ))
+            .table(table_reference(relation))
             .await
             .map_err(|e| e.to_string())?;
         df.count().await.map_err(|e| e.to_string())

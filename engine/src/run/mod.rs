@@ -34,7 +34,7 @@ pub use compile::{CompileResolver, Compiled, Schemas, parse_vars};
 pub use results::{NodeResult, RunResults, Status, Summary};
 pub use test_status::{condition_holds, test_status};
 
-pub(crate) use session::{register_table, session};
+pub(crate) use session::{register_table, session, table_reference};
 
 use crate::dag::Dag;
 use crate::diagnostic::{Diagnostic, Location};

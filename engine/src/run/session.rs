@@ -18,6 +18,15 @@ pub(crate) fn session(target: &crate::project::Target, run_time: NaiveDateTime) 
     ctx
 }
 
+/// The name DataFusion knows a relation's table by.
+pub(crate) fn table_reference(relation: &Relation) -> TableReference {
+    TableReference::full(
+        relation.database.clone(),
+        relation.schema.clone(),
+        relation.identifier.clone(),
+    )
+}
+
 /// Registers `batches` as the table `relation` in `ctx` (creating its catalog and schema on
 /// first use, replacing an earlier table) and records its schema for templates.
 pub(crate) fn register_table(
@@ -40,11 +49,7 @@ pub(crate) fn register_table(
             .register_schema(&relation.schema, Arc::new(MemorySchemaProvider::new()))
             .map_err(|e| e.to_string())?;
     }
-    let reference = TableReference::full(
-        relation.database.clone(),
-        relation.schema.clone(),
-        relation.identifier.clone(),
-    );
+    let reference = table_reference(relation);
     let _ = ctx.deregister_table(reference.clone());
     let table = MemTable::try_new(schema.clone(), vec![batches]).map_err(|e| e.to_string())?;
     ctx.register_table(reference, Arc::new(table))
