@@ -265,12 +265,12 @@ test("a dbt project folder with its own seed and source files opens and builds",
   const other = await freshPage();
   await other.goto(base);
   await buildFinished(other);
-  await other.getByTestId("open-folder").setInputFiles(join(here, "fixtures", "tiny_shop"));
+  await other.getByTestId("open-folder").setInputFiles(join(here, "..", "..", "engine", "tests", "fixtures", "tiny_shop"));
   await other.locator('li[data-path="models/revenue_by_region.sql"]').waitFor();
   // A file the playground does not understand is kept and listed.
   await other.locator('li[data-path="notes.txt"]').waitFor();
-  await other.waitForFunction(() => (document.querySelector('[data-testid="summary"]')?.textContent ?? "").includes("TOTAL=4"), null, { timeout: BUILD_TIMEOUT });
-  assert.equal(await buildFinished(other), "PASS=4 WARN=0 ERROR=0 SKIP=0 TOTAL=4");
+  await other.waitForFunction(() => (document.querySelector('[data-testid="summary"]')?.textContent ?? "").includes("TOTAL=8"), null, { timeout: BUILD_TIMEOUT });
+  assert.equal(await buildFinished(other), "PASS=8 WARN=0 ERROR=0 SKIP=0 TOTAL=8");
   await other.locator('li[data-path="models/revenue_by_region.sql"] a').click();
   await other.getByTestId("row-count").getByText("2 rows").waitFor({ timeout: BUILD_TIMEOUT });
   await other.screenshot({ path: join(shots, "11-opened-folder.png") });

@@ -27,6 +27,7 @@ pub mod files;
 pub mod jinja;
 pub mod lineage;
 pub mod lineage_graph;
+pub mod parquet_file;
 pub mod project;
 pub mod redshift;
 pub mod relation;

@@ -1,9 +1,9 @@
 //! Where a source's sample data lives.
 //!
-//! Convention: `data/<source name>/<table name>/<load timestamp>.csv`, one file per load, the
-//! timestamp in the file name being the moment the load landed (`2024-05-01.csv`,
-//! `2024-05-01T06-30-00.csv` or `20240501T063000.csv`). A plain build reads each source's
-//! latest load; a replay walks them in time order.
+//! Convention: `data/<source name>/<table name>/<load timestamp>.csv` (or `.parquet`), one
+//! file per load, the timestamp in the file name being the moment the load landed
+//! (`2024-05-01.csv`, `2024-05-01T06-30-00.parquet` or `20240501T063000.csv`). A plain build
+//! reads each source's latest load; a replay walks them in time order.
 
 use crate::diagnostic::{Diagnostic, Location};
 
@@ -15,7 +15,9 @@ pub fn parse_load_path(path: &str) -> Option<Result<(String, String, String, Str
     let [source, table, file] = parts.as_slice() else {
         return None;
     };
-    let stem = file.strip_suffix(".csv")?;
+    let stem = file
+        .strip_suffix(".csv")
+        .or_else(|| file.strip_suffix(".parquet"))?;
     Some(match load_timestamp(stem) {
         Some(ts) => Ok((source.to_string(), table.to_string(), path.to_string(), ts)),
         None => Err(Diagnostic::error(
@@ -23,7 +25,7 @@ pub fn parse_load_path(path: &str) -> Option<Result<(String, String, String, Str
             format!("cannot read a load timestamp from the file name `{file}`"),
         )
         .with_hint(
-            "name each load file by when it landed, e.g. 2024-05-01.csv or 2024-05-01T06-30-00.csv",
+            "name each load file by when it landed, e.g. 2024-05-01.csv or 2024-05-01T06-30-00.parquet",
         )),
     })
 }

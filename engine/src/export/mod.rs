@@ -354,15 +354,44 @@ fn source_sql(
         .collect();
     let bucket = bucket.unwrap_or("<s3_bucket var>");
     let role = role.unwrap_or("<iam_role var>");
-    format!(
+    let create = format!(
         "-- source {}.{}\ncreate table if not exists {relation} (\n{}\n);\n\
-         -- Load one file; set the s3_bucket and iam_role vars in dbt_project.yml.\n\
-         copy {relation} ({})\nfrom 's3://{bucket}/{}/{}/'\niam_role '{role}'\nformat as csv\nignoreheader 1\ntimeformat 'auto';",
+         -- Load one file; set the s3_bucket and iam_role vars in dbt_project.yml.\n",
         source.source_name,
         source.name,
         defs.join(",\n"),
-        file_columns.join(", "),
-        source.source_name,
-        source.name,
+    );
+    let from = format!(
+        "from 's3://{bucket}/{}/{}/'\niam_role '{role}'",
+        source.source_name, source.name
+    );
+    let parquet = source
+        .loads
+        .last()
+        .is_some_and(|l| crate::parquet_file::is_parquet(&l.path));
+    if !parquet {
+        return format!(
+            "{create}copy {relation} ({})\n{from}\nformat as csv\nignoreheader 1\ntimeformat 'auto';",
+            file_columns.join(", "),
+        );
+    }
+    // COPY from Parquet maps columns by position and needs as many table columns as the
+    // file has, so the load-time column is filled by an insert from a staging table.
+    let stage = format!("\"{}_load\"", source.relation.identifier);
+    let stage_defs: Vec<&String> = columns
+        .iter()
+        .zip(&defs)
+        .filter(|((n, _), _)| *n != loaded_at)
+        .map(|(_, d)| d)
+        .collect();
+    format!(
+        "{create}create temp table {stage} (\n{}\n);\ncopy {stage}\n{from}\nformat as parquet;\n\
+         insert into {relation} ({cols})\nselect {cols} from {stage};\ndrop table {stage};",
+        stage_defs
+            .iter()
+            .map(|d| d.as_str())
+            .collect::<Vec<_>>()
+            .join(",\n"),
+        cols = file_columns.join(", "),
     )
 }

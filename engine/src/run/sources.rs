@@ -15,23 +15,39 @@ impl Engine {
                 Some((c.name.to_lowercase(), t))
             })
             .collect();
-        let first = source
-            .loads
-            .first()
-            .and_then(|l| self.loaded.project.files.get(&l.path))
-            .and_then(|bytes| crate::csv_file::parse_csv("", bytes, b',').ok());
-        let names: Vec<String> = match &first {
-            Some((table, _)) => crate::csv_file::normalized_headers(&table.headers),
+        let first = source.loads.first().and_then(|l| {
+            let bytes = self.loaded.project.files.get(&l.path)?;
+            if crate::parquet_file::is_parquet(&l.path) {
+                let schema = crate::parquet_file::schema(&l.path, bytes).ok()?;
+                Some(
+                    schema
+                        .fields()
+                        .iter()
+                        .map(|f| (f.name().clone(), f.data_type().clone()))
+                        .collect::<Vec<_>>(),
+                )
+            } else {
+                let (table, _) = crate::csv_file::parse_csv("", bytes, b',').ok()?;
+                Some(
+                    crate::csv_file::normalized_headers(&table.headers)
+                        .into_iter()
+                        .map(|n| (n, DataType::Utf8))
+                        .collect(),
+                )
+            }
+        });
+        let columns: Vec<(String, DataType)> = match &first {
+            Some(columns) => columns.clone(),
             None => source
                 .columns
                 .iter()
-                .map(|c| c.name.to_lowercase())
+                .map(|c| (c.name.to_lowercase(), DataType::Utf8))
                 .collect(),
         };
-        let mut fields: Vec<Field> = names
+        let mut fields: Vec<Field> = columns
             .into_iter()
-            .map(|n| {
-                let t = declared.get(&n).cloned().unwrap_or(DataType::Utf8);
+            .map(|(n, file_type)| {
+                let t = declared.get(&n).cloned().unwrap_or(file_type);
                 Field::new(n, t, true)
             })
             .collect();
@@ -117,14 +133,24 @@ impl Engine {
                         .loaded_at_field
                         .clone()
                         .unwrap_or_else(|| "_fivetran_synced".into());
-                    tables::read_csv(
-                        &l.path,
-                        bytes,
-                        b',',
-                        &|name| declared.get(name).cloned(),
-                        false,
-                        Some((&synced, loaded_at)),
-                    )
+                    if crate::parquet_file::is_parquet(&l.path) {
+                        crate::parquet_file::read(
+                            &l.path,
+                            bytes,
+                            &|name| declared.get(name).cloned(),
+                            Some((&synced, loaded_at)),
+                        )
+                        .map(|batch| (batch, Vec::new()))
+                    } else {
+                        tables::read_csv(
+                            &l.path,
+                            bytes,
+                            b',',
+                            &|name| declared.get(name).cloned(),
+                            false,
+                            Some((&synced, loaded_at)),
+                        )
+                    }
                 }
                 None if as_of.is_some() && !source.loads.is_empty() => Ok((
                     RecordBatch::new_empty(self.source_schema(&source)),
