@@ -5,7 +5,9 @@
 // written to app/e2e/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdirSync, writeFileSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -261,18 +263,142 @@ test("the workspace downloads as a .zip that opens in a fresh profile; a broken 
   await other.context().close();
 });
 
-test("a dbt project folder with its own seed and source files opens and builds", async () => {
+const TINY_SHOP = join(here, "..", "..", "engine", "tests", "fixtures", "tiny_shop");
+const TINY_SHOP_BUILD = "PASS=8 WARN=0 ERROR=0 SKIP=0 TOTAL=8";
+const PARQUET = "data/shop/refunds/2024-05-02.parquet";
+const cli = process.env.MODELPLAY_CLI || join(process.env.CARGO_TARGET_DIR || join(process.env.HOME, ".cache", "modelplay", "target"), "debug", "modelplay");
+
+async function builtWith(p, counts) {
+  const total = counts.split(" ").find((c) => c.startsWith("TOTAL="));
+  await p.waitForFunction((t) => (document.querySelector('[data-testid="summary"]')?.textContent ?? "").includes(t), total, { timeout: BUILD_TIMEOUT });
+  assert.equal(await buildFinished(p), counts);
+}
+
+async function selectedWorkspace(p) {
+  return p.getByTestId("workspace").evaluate((s) => s.options[s.selectedIndex].textContent);
+}
+
+let shopPage;
+
+test("a dbt project folder with CSV seeds and sources and a Parquet source opens in a workspace of its own and builds", async () => {
+  shopPage = await freshPage();
+  await shopPage.goto(base);
+  await buildFinished(shopPage);
+  await shopPage.getByTestId("open-folder").setInputFiles(TINY_SHOP);
+  await shopPage.locator('li[data-path="models/revenue_by_region.sql"]').waitFor();
+  // A file the playground does not understand is kept and listed; so is the binary Parquet.
+  await shopPage.locator('li[data-path="notes.txt"]').waitFor();
+  await shopPage.locator(`li[data-path="${PARQUET}"]`).waitFor();
+  await builtWith(shopPage, TINY_SHOP_BUILD);
+  assert.equal(await selectedWorkspace(shopPage), "tiny_shop");
+  await shopPage.locator('li[data-path="models/net_revenue_by_region.sql"] a').click();
+  await shopPage.getByTestId("row-count").getByText("2 rows").waitFor({ timeout: BUILD_TIMEOUT });
+  assert.ok(await shopPage.getByText("8.00").first().isVisible());
+  await shopPage.screenshot({ path: join(shots, "11-opened-folder.png") });
+});
+
+test("a project with a Parquet file round-trips byte for byte through a link and a .zip", async () => {
+  await shopPage.getByTestId("share").click();
+  const notice = shopPage.getByTestId("notice");
+  await notice.getByText("Share link copied").waitFor();
+  const shopLink = /(http\S+#mp1\.\S+)/.exec(await notice.locator("span").first().textContent())[1];
+  const [download] = await Promise.all([
+    shopPage.waitForEvent("download", { timeout: BUILD_TIMEOUT }),
+    shopPage.getByTestId("download-project").click(),
+  ]);
+  const zipPath = join(shots, "tiny_shop.zip");
+  await download.saveAs(zipPath);
   const other = await freshPage();
-  await other.goto(base);
-  await buildFinished(other);
-  await other.getByTestId("open-folder").setInputFiles(join(here, "..", "..", "engine", "tests", "fixtures", "tiny_shop"));
-  await other.locator('li[data-path="models/revenue_by_region.sql"]').waitFor();
-  // A file the playground does not understand is kept and listed.
-  await other.locator('li[data-path="notes.txt"]').waitFor();
-  await other.waitForFunction(() => (document.querySelector('[data-testid="summary"]')?.textContent ?? "").includes("TOTAL=8"), null, { timeout: BUILD_TIMEOUT });
-  assert.equal(await buildFinished(other), "PASS=8 WARN=0 ERROR=0 SKIP=0 TOTAL=8");
-  await other.locator('li[data-path="models/revenue_by_region.sql"] a').click();
-  await other.getByTestId("row-count").getByText("2 rows").waitFor({ timeout: BUILD_TIMEOUT });
-  await other.screenshot({ path: join(shots, "11-opened-folder.png") });
+  await other.goto(shopLink);
+  await builtWith(other, TINY_SHOP_BUILD);
+  assert.equal(await selectedWorkspace(other), "Shared link");
+  await other.getByTestId("open-zip").setInputFiles(zipPath);
+  await other.locator(`li[data-path="${PARQUET}"]`).waitFor();
+  await builtWith(other, TINY_SHOP_BUILD);
+  // The link's project and the archive's are each a workspace; the sample's is still there.
+  const names = await other.getByTestId("workspace").evaluate((s) => [...s.options].map((o) => o.textContent));
+  assert.deepEqual(names, ["My workspace", "Shared link", "tiny_shop"]);
+  // The CLI reads the page's link into the same files, the Parquet byte for byte.
+  const out = mkdtempSync(join(tmpdir(), "modelplay-open-"));
+  rmSync(out, { recursive: true });
+  execFileSync(cli, ["open", shopLink, "--out", out]);
+  assert.ok(readFileSync(join(out, PARQUET)).equals(readFileSync(join(TINY_SHOP, PARQUET))));
+  assert.match(execFileSync(cli, ["build", "--project-dir", out]).toString(), /PASS=8 WARN=0 ERROR=0 SKIP=0 TOTAL=8/);
   await other.context().close();
+});
+
+test("a link made by the CLI opens in the page and builds the same", async () => {
+  const made = execFileSync(cli, ["share", "--project-dir", TINY_SHOP, "--base-url", `${base}/`]).toString();
+  const cliLink = /(http\S+#mp1\.\S+)/.exec(made)[1];
+  const other = await freshPage();
+  await other.goto(cliLink);
+  await builtWith(other, TINY_SHOP_BUILD);
+  await other.locator(`li[data-path="${PARQUET}"]`).waitFor();
+  await other.context().close();
+});
+
+test("a dropped CSV and a picked Parquet file are sampled into source loads, with progress", async () => {
+  let csv = "Order Id,Customer,Region,Amount\n";
+  for (let i = 0; i < 5000; i++) csv += `${i},C${i},${i % 2 ? "E" : "W"},1.00\n`;
+  // Dropped on the page, as a user drags a file from their desktop.
+  const dataTransfer = await shopPage.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], "orders.csv", { type: "text/csv" }));
+    return dt;
+  }, csv);
+  await shopPage.dispatchEvent("main", "drop", { dataTransfer });
+  const dialog = shopPage.getByTestId("data-dialog");
+  await dialog.waitFor();
+  assert.equal(await shopPage.getByTestId("data-destination").inputValue(), "source:shop.orders");
+  await shopPage.getByTestId("data-load-date").fill("2024-05-03");
+  await shopPage.getByTestId("data-keep").selectOption("random");
+  await shopPage.getByTestId("data-rows").fill("100");
+  await shopPage.screenshot({ path: join(shots, "12-add-data.png") });
+  await shopPage.getByTestId("data-add").click();
+  await shopPage.getByTestId("notice").getByText("Added data/shop/orders/2024-05-03.csv: kept 100 of 5000 rows.").waitFor({ timeout: BUILD_TIMEOUT });
+  await shopPage.locator('li[data-path="data/shop/orders/2024-05-03.csv"]').waitFor();
+  await builtWith(shopPage, TINY_SHOP_BUILD);
+
+  await shopPage.getByTestId("add-data").setInputFiles(join(TINY_SHOP, PARQUET));
+  await dialog.waitFor();
+  assert.equal(await shopPage.getByTestId("data-destination").inputValue(), "source:shop.orders");
+  await shopPage.getByTestId("data-destination").selectOption("source:shop.refunds");
+  await shopPage.getByTestId("data-load-date").fill("2024-05-04");
+  await shopPage.getByTestId("data-keep").selectOption("first");
+  await shopPage.getByTestId("data-rows").fill("1");
+  await shopPage.getByTestId("data-add").click();
+  await shopPage.getByTestId("notice").getByText("Added data/shop/refunds/2024-05-04.parquet: kept 1 of 1 rows.").waitFor({ timeout: BUILD_TIMEOUT });
+  await builtWith(shopPage, TINY_SHOP_BUILD);
+
+  // A Parquet file cannot be a seed (dbt seeds are CSV): the dialog says so and adds nothing.
+  await shopPage.getByTestId("add-data").setInputFiles(join(TINY_SHOP, PARQUET));
+  await shopPage.getByTestId("data-destination").selectOption("seed");
+  await shopPage.getByTestId("data-add").click();
+  await shopPage.getByTestId("data-error").getByText("dbt seeds are CSV files").waitFor();
+  await shopPage.getByTestId("data-dialog").getByText("Cancel").click();
+});
+
+test("workspaces are listed, switched, renamed and deleted", async () => {
+  const answers = ["Refunds work"];
+  shopPage.removeAllListeners("dialog");
+  shopPage.on("dialog", (d) => (d.type() === "prompt" ? d.accept(answers.shift() ?? d.defaultValue()) : d.accept()));
+  await shopPage.getByTestId("workspace-rename").click();
+  await shopPage.waitForFunction(() => [...document.querySelectorAll('[data-testid="workspace"] option')].some((o) => o.textContent === "Refunds work"));
+  await shopPage.getByTestId("workspace").selectOption({ label: "My workspace" });
+  await builtWith(shopPage, FULL_BUILD);
+  await shopPage.locator(`li[data-path="${STAGING}"]`).waitFor();
+  await shopPage.getByTestId("workspace").selectOption({ label: "Refunds work" });
+  await builtWith(shopPage, TINY_SHOP_BUILD);
+  await shopPage.locator('li[data-path="data/shop/refunds/2024-05-04.parquet"]').waitFor();
+  // Kept across a reload, binary files included.
+  await shopPage.reload();
+  await builtWith(shopPage, TINY_SHOP_BUILD);
+  assert.equal(await selectedWorkspace(shopPage), "Refunds work");
+  await shopPage.locator('li[data-path="data/shop/refunds/2024-05-04.parquet"]').waitFor();
+  await shopPage.getByTestId("workspace-delete").click();
+  await builtWith(shopPage, FULL_BUILD);
+  const names = await shopPage.getByTestId("workspace").evaluate((s) => [...s.options].map((o) => o.textContent));
+  assert.deepEqual(names, ["My workspace"]);
+  await shopPage.screenshot({ path: join(shots, "13-workspaces.png") });
+  await shopPage.context().close();
 });

@@ -4,8 +4,71 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// A project as the page holds it: path to text.
-pub type Files = BTreeMap<String, String>;
+/// A project as the page holds it: path to contents.
+pub type Files = BTreeMap<String, Body>;
+
+/// One file's contents: text the editor shows, or bytes it cannot (a Parquet load, a CSV
+/// that is not UTF-8), kept as they are so that links and archives carry them unchanged.
+///
+/// Text is a bare JSON string, as every file was before binary files existed, so that
+/// workspaces saved then still read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Body {
+    Text(String),
+    Binary {
+        #[serde(with = "base64_bytes")]
+        base64: Vec<u8>,
+    },
+}
+
+impl Body {
+    /// Text when the bytes are UTF-8, else the bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> Body {
+        match String::from_utf8(bytes) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary {
+                base64: e.into_bytes(),
+            },
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Body::Text(t) => t.as_bytes(),
+            Body::Binary { base64 } => base64,
+        }
+    }
+
+    /// The text, for files the editor can show.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Body::Text(t) => Some(t),
+            Body::Binary { .. } => None,
+        }
+    }
+}
+
+impl From<&str> for Body {
+    fn from(text: &str) -> Body {
+        Body::Text(text.to_string())
+    }
+}
+
+mod base64_bytes {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
 
 /// What the page asks of the worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,6 +96,29 @@ pub enum Request {
     OpenZip { zip_base64: String },
     /// The project as a `.zip` dbt accepts.
     Zip { files: Files },
+    /// A data file the user picked or dropped, cut down to the rows they chose while it is
+    /// read. The file itself travels beside the request (it may be larger than the page
+    /// should copy), so this request is never sent alone.
+    AddData(AddData),
+}
+
+/// Where a data file goes and how much of it is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddData {
+    /// The file's name as the user's machine had it.
+    pub name: String,
+    /// The project path it becomes: `data/<source>/<table>/<load date>.csv|.parquet`, or
+    /// `seeds/<name>.csv`.
+    pub target: String,
+    pub keep: KeepRows,
+}
+
+/// Which rows of a data file are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeepRows {
+    All,
+    First(usize),
+    Random { rows: usize, seed: u64 },
 }
 
 /// What the worker answers.
@@ -86,6 +172,18 @@ pub enum Response {
     },
     Zipped {
         zip_base64: String,
+    },
+    /// How far a data file has been read, from 0 to 1.
+    AddingData {
+        name: String,
+        fraction: f64,
+    },
+    /// A data file, cut down, ready to join the project at `path`.
+    DataAdded {
+        path: String,
+        body: Body,
+        rows_read: u64,
+        rows_kept: u64,
     },
     /// A share link that could not be opened (damaged, cut short, too large), with why.
     LinkNotOpened {
@@ -190,5 +288,37 @@ impl Request {
 impl Response {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn text_is_a_bare_string_and_bytes_are_base64() {
+        let mut files = Files::new();
+        files.insert("models/a.sql".into(), Body::from("select 1"));
+        files.insert(
+            "data/s/t/2024-05-01.parquet".into(),
+            Body::from_bytes(vec![b'P', b'A', b'R', b'1', 0xff, 0]),
+        );
+        let json = serde_json::to_string(&files).unwrap();
+        assert_eq!(
+            json,
+            r#"{"data/s/t/2024-05-01.parquet":{"base64":"UEFSMf8A"},"models/a.sql":"select 1"}"#
+        );
+        let back: Files = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, files);
+        assert_eq!(
+            back["data/s/t/2024-05-01.parquet"].bytes(),
+            [b'P', b'A', b'R', b'1', 0xff, 0]
+        );
+    }
+
+    #[test]
+    fn damaged_base64_is_refused() {
+        assert!(serde_json::from_str::<Files>(r#"{"a":{"base64":"*not*"}}"#).is_err());
     }
 }

@@ -70,11 +70,12 @@ pub fn valid_new_path(path: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Body;
 
     fn files(entries: &[(&str, &str)]) -> Files {
         entries
             .iter()
-            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .map(|(p, t)| (p.to_string(), Body::from(*t)))
             .collect()
     }
 

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use modelplay_app::protocol::{Files, Request, Response};
+use modelplay_app::protocol::{AddData, Body, Files, KeepRows, Request, Response};
 use modelplay_app::worker::Worker;
 
 fn now() -> chrono::NaiveDateTime {
@@ -71,11 +71,11 @@ fn builds_the_sample_node_by_node_then_reruns_one_model_reusing_the_rest() {
     );
 
     let path = "models/staging/stg_source2_providers.sql";
-    let edited = files[path].replace(
+    let edited = files[path].text().unwrap().replace(
         "\nfrom source",
         ",\n    1 as playground_marker\nfrom source",
     );
-    files.insert(path.into(), edited);
+    files.insert(path.into(), Body::Text(edited));
     let out = serve(
         &mut w,
         Request::Build {
@@ -118,8 +118,8 @@ fn a_check_places_a_syntax_error_in_the_users_file() {
     let mut w = Worker::default();
     let mut files = sample(&mut w);
     let path = "models/staging/stg_source2_providers.sql";
-    let broken = format!("selec 1\n{}", files[path]);
-    files.insert(path.into(), broken);
+    let broken = format!("selec 1\n{}", files[path].text().unwrap());
+    files.insert(path.into(), Body::Text(broken));
     match serve(&mut w, Request::Check { files }).remove(0) {
         Response::Checked { problems, .. } => {
             let p = problems
@@ -184,5 +184,191 @@ fn exports_a_zip_with_deploy_sql_and_round_trips_a_share_link() {
             assert!(message.contains("damaged"), "{message}")
         }
         other => panic!("{other:?}"),
+    }
+}
+
+/// The folder fixture as the page reads it: every file, binary ones as bytes.
+fn tiny_shop() -> Files {
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/tiny_shop");
+    let mut files = Files::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(&root).unwrap().to_string_lossy();
+                files.insert(
+                    rel.replace('\\', "/"),
+                    Body::from_bytes(std::fs::read(&path).unwrap()),
+                );
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn binary_files_and_non_ascii_names_travel_byte_for_byte_and_parquet_sources_build() {
+    let mut w = Worker::default();
+    let mut files = tiny_shop();
+    let parquet = "data/shop/refunds/2024-05-02.parquet";
+    assert!(matches!(files[parquet], Body::Binary { .. }));
+    files.insert(
+        "data/notes/r\u{e9}sum\u{e9} \u{1f4ca}.bin".into(),
+        Body::from_bytes(vec![0, 159, 146, 150, 255, 10]),
+    );
+
+    let link = match serve(
+        &mut w,
+        Request::Share {
+            files: files.clone(),
+        },
+    )
+    .remove(0)
+    {
+        Response::Link { link } => link,
+        other => panic!("{other:?}"),
+    };
+    match serve(&mut w, Request::OpenLink { link }).remove(0) {
+        Response::Opened { files: opened } => assert_eq!(opened, files),
+        other => panic!("{other:?}"),
+    }
+
+    let zip_base64 = match serve(
+        &mut w,
+        Request::Zip {
+            files: files.clone(),
+        },
+    )
+    .remove(0)
+    {
+        Response::Zipped { zip_base64 } => zip_base64,
+        other => panic!("{other:?}"),
+    };
+    match serve(&mut w, Request::OpenZip { zip_base64 }).remove(0) {
+        Response::Opened { files: opened } => assert_eq!(opened, files),
+        other => panic!("{other:?}"),
+    }
+
+    let out = serve(
+        &mut w,
+        Request::Build {
+            files,
+            select: vec![],
+            reuse: false,
+        },
+    );
+    let s = done(&out);
+    assert_eq!((s.pass, s.error, s.skip, s.total), (8, 0, 0, 8), "{out:#?}");
+}
+
+fn add(w: &mut Worker, name: &str, target: &str, keep: KeepRows, bytes: Vec<u8>) -> Vec<Response> {
+    let mut out = Vec::new();
+    let spec = AddData {
+        name: name.into(),
+        target: target.into(),
+        keep,
+    };
+    w.add_data(&spec, bytes::Bytes::from(bytes), &mut |r| out.push(r));
+    out
+}
+
+#[test]
+fn data_files_are_sampled_with_progress_and_join_the_project() {
+    let mut w = Worker::default();
+    let mut csv = b"Order Id,Customer,Region,Amount\n".to_vec();
+    for i in 0..1000 {
+        csv.extend_from_slice(format!("{i},C{i},{},1.00\n", ["W", "E"][i % 2]).as_bytes());
+    }
+    let out = add(
+        &mut w,
+        "orders export.csv",
+        "data/shop/orders/2024-05-03.csv",
+        KeepRows::Random { rows: 50, seed: 9 },
+        csv,
+    );
+    let progress: Vec<f64> = out
+        .iter()
+        .filter_map(|r| match r {
+            Response::AddingData { fraction, .. } => Some(*fraction),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(progress.last(), Some(&1.0));
+    let Some(Response::DataAdded {
+        path,
+        body,
+        rows_read,
+        rows_kept,
+    }) = out.last().cloned()
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!((rows_read, rows_kept), (1000, 50));
+    assert_eq!(path, "data/shop/orders/2024-05-03.csv");
+    assert_eq!(body.text().unwrap().lines().count(), 51);
+
+    let parquet = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../engine/tests/fixtures/tiny_shop/data/shop/refunds/2024-05-02.parquet"),
+    )
+    .unwrap();
+    let out = add(
+        &mut w,
+        "refunds.parquet",
+        "data/shop/refunds/2024-05-03.parquet",
+        KeepRows::First(1),
+        parquet,
+    );
+    let Some(Response::DataAdded {
+        path: refunds_path,
+        body: refunds,
+        rows_kept,
+        ..
+    }) = out.last().cloned()
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(rows_kept, 1);
+
+    let mut files = tiny_shop();
+    files.insert(path, body);
+    files.insert(refunds_path, refunds);
+    let out = serve(
+        &mut w,
+        Request::Build {
+            files,
+            select: vec![],
+            reuse: false,
+        },
+    );
+    let s = done(&out);
+    assert_eq!((s.pass, s.error, s.skip), (8, 0, 0), "{out:#?}");
+}
+
+#[test]
+fn data_that_cannot_land_where_asked_is_refused_with_why() {
+    let mut w = Worker::default();
+    for (name, target, why) in [
+        ("x.parquet", "seeds/x.csv", "dbt seeds are CSV files"),
+        (
+            "x.txt",
+            "data/a/b/2024-05-01.csv",
+            "neither a .csv nor a .parquet",
+        ),
+        ("x.csv", "data/a/b/2024-05-01.parquet", "own extension"),
+        ("x.csv", "data/a/b/latest.csv", "load timestamp"),
+        ("x.csv", "../x.csv", "cannot write"),
+    ] {
+        let out = add(&mut w, name, target, KeepRows::All, b"a\n1\n".to_vec());
+        match out.last() {
+            Some(Response::Failed { message, .. }) => {
+                assert!(message.contains(why), "{target}: {message}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -24,6 +24,7 @@ pub mod dag;
 pub mod diagnostic;
 pub mod export;
 pub mod files;
+pub mod intake;
 pub mod jinja;
 pub mod lineage;
 pub mod lineage_graph;

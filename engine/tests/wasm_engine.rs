@@ -121,3 +121,41 @@ fn unions_run_inside_a_current_thread_runtime() {
         .unwrap();
     assert_eq!(batches[0].num_rows(), 1);
 }
+
+#[wasm_bindgen_test]
+async fn reads_a_parquet_source_in_the_browser() {
+    let mut files = project();
+    // Written by DuckDB, zstd-compressed: the same fixture the native tests build.
+    files.insert(
+        "data/shop/refunds/2024-05-02.parquet",
+        include_bytes!("fixtures/tiny_shop/data/shop/refunds/2024-05-02.parquet").to_vec(),
+    );
+    files.insert(
+        "models/shop.yml",
+        b"version: 2\nsources:\n  - name: shop\n    tables:\n      - name: refunds\n".to_vec(),
+    );
+    files.insert(
+        "models/refund_total.sql",
+        b"select sum(refund_amount) as total, max(reason) as last_reason from {{ source('shop', 'refunds') }}"
+            .to_vec(),
+    );
+    let loaded = load_project(files, &LoadOptions::default()).unwrap();
+    let mut engine = Engine::new(loaded, run_time()).unwrap();
+    let results = engine
+        .run(&RunRequest::new(Verb::Build), &mut |_| {})
+        .await
+        .unwrap();
+    let summary = results.summary();
+    assert_eq!((summary.error, summary.skip), (0, 0));
+    let rel = engine
+        .project()
+        .nodes
+        .get("model.web.refund_total")
+        .unwrap()
+        .relation
+        .clone();
+    let batches = engine.preview(&rel, 10).await.unwrap();
+    let total = modelplay_engine::run::tables::display_value(batches[0].column(0), 0);
+    let reason = modelplay_engine::run::tables::display_value(batches[0].column(1), 0);
+    assert_eq!((total.as_str(), reason.as_str()), ("5.50", "Late"));
+}

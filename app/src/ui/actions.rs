@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::browser;
 use super::client::{self, send};
 use super::state::{EngineStatus, Tab, Ui};
-use crate::protocol::{Files, Request};
+use crate::protocol::{AddData, Body, Files, KeepRows, Request};
 use crate::workspace::{self, Saved};
 
 /// The first file the sample opens on.
@@ -54,9 +54,27 @@ fn first_file(files: &Files, preferred: Option<String>) -> Option<String> {
 }
 
 pub fn sample_arrived(ui: Ui, sample: Files) {
-    ui.sample.set(Some(sample.clone()));
+    ui.sample.set(Some(sample));
+    ui.shelf.set(browser::shelf());
     // The saved workspace comes back first, so that a link that turns out to be damaged
-    // (or that the user declines) leaves it as it was.
+    // leaves it as it was.
+    show_saved_workspace(ui);
+    let link = browser::fragment();
+    // A constant only: the page does not link the engine's code.
+    if link.starts_with(modelplay_engine::share::LINK_PREFIX) {
+        browser::clear_fragment();
+        ui.opening.set(Some("Shared link".into()));
+        send(&Request::OpenLink { link });
+    } else {
+        build_all(ui);
+    }
+}
+
+/// Shows the open workspace as saved (the sample, if nothing was saved for it).
+fn show_saved_workspace(ui: Ui) {
+    let Some(sample) = ui.sample.get_untracked() else {
+        return;
+    };
     let saved: Option<Saved> = browser::load_saved();
     let files = match &saved {
         Some(s) => workspace::restore(&sample, s),
@@ -65,34 +83,92 @@ pub fn sample_arrived(ui: Ui, sample: Files) {
     let open = first_file(&files, saved.and_then(|s| s.open));
     ui.files.set(files);
     ui.open.set(open);
-    let link = browser::fragment();
-    // A constant only: the page does not link the engine's code.
-    if link.starts_with(modelplay_engine::share::LINK_PREFIX) {
-        browser::clear_fragment();
-        send(&Request::OpenLink { link });
-    } else {
-        build_all(ui);
-    }
+    ui.rows.set(None);
 }
 
-/// A project from a link or an archive arrived: it replaces the workspace only if the user
-/// agrees, when the workspace holds work of their own.
+/// A project from a link, an archive or a folder arrived: it opens in a workspace of its
+/// own, so that nothing the user had is overwritten.
 pub fn project_opened(ui: Ui, files: Files) {
-    let has_own_work = browser::load_saved()
-        .is_some_and(|saved| !saved.changed.is_empty() || !saved.deleted.is_empty());
-    if has_own_work
-        && !browser::confirm(
-            "Replace your workspace with the project you opened?\n\n\
-             Cancel keeps your workspace (download it first with Download .zip to keep both).",
-        )
-    {
-        build_all(ui);
-        return;
+    let name = ui
+        .opening
+        .get_untracked()
+        .unwrap_or_else(|| "Opened project".into());
+    ui.opening.set(None);
+    let mut shelf = ui.shelf.get_untracked();
+    shelf.add(&name);
+    if let Err(e) = browser::save_shelf(&shelf) {
+        ui.notice
+            .set(Some(format!("{e}; the project is open but not saved")));
     }
+    ui.shelf.set(shelf);
     let open = first_file(&files, None);
     ui.files.set(files);
     ui.open.set(open);
     save(ui);
+    build_all(ui);
+}
+
+fn store_shelf(ui: Ui, shelf: crate::workspaces::Shelf) {
+    if let Err(e) = browser::save_shelf(&shelf) {
+        ui.notice.set(Some(e));
+    }
+    ui.shelf.set(shelf);
+}
+
+pub fn switch_workspace(ui: Ui, id: u32) {
+    let mut shelf = ui.shelf.get_untracked();
+    if shelf.current == id || shelf.name_of(id).is_none() {
+        return;
+    }
+    shelf.current = id;
+    store_shelf(ui, shelf);
+    show_saved_workspace(ui);
+    build_all(ui);
+}
+
+/// A new workspace, starting from the sample project.
+pub fn new_workspace(ui: Ui) {
+    let mut shelf = ui.shelf.get_untracked();
+    let Some(name) = browser::prompt("Name of the new workspace:", &shelf.free_name("Workspace"))
+    else {
+        return;
+    };
+    shelf.add(&name);
+    store_shelf(ui, shelf);
+    browser::forget_saved();
+    show_saved_workspace(ui);
+    save(ui);
+    build_all(ui);
+}
+
+pub fn rename_workspace(ui: Ui) {
+    let mut shelf = ui.shelf.get_untracked();
+    let id = shelf.current;
+    let old = shelf.name_of(id).unwrap_or_default().to_string();
+    let Some(name) = browser::prompt("Rename the workspace to:", &old) else {
+        return;
+    };
+    match shelf.rename(id, &name) {
+        Ok(()) => store_shelf(ui, shelf),
+        Err(e) => ui
+            .notice
+            .set(Some(format!("Cannot rename the workspace: {e}"))),
+    }
+}
+
+pub fn delete_workspace(ui: Ui) {
+    let mut shelf = ui.shelf.get_untracked();
+    let id = shelf.current;
+    let name = shelf.name_of(id).unwrap_or_default().to_string();
+    if !browser::confirm(&format!(
+        "Delete the workspace `{name}`? Its files are gone for good (Download .zip keeps a copy)."
+    )) {
+        return;
+    }
+    browser::forget_workspace(id);
+    shelf.remove(id);
+    store_shelf(ui, shelf);
+    show_saved_workspace(ui);
     build_all(ui);
 }
 
@@ -156,7 +232,7 @@ pub fn open_file(ui: Ui, path: String) {
 /// A change typed in the editor: kept, saved, and checked once typing pauses.
 pub fn edit(ui: Ui, path: String, text: String) {
     ui.files.update(|f| {
-        f.insert(path, text);
+        f.insert(path, Body::Text(text));
     });
     save(ui);
     PENDING_CHECK.with(|p| {
@@ -201,7 +277,7 @@ pub fn new_file(ui: Ui) {
         return;
     }
     ui.files.update(|f| {
-        f.insert(path.clone(), String::new());
+        f.insert(path.clone(), Body::Text(String::new()));
     });
     open_file(ui, path);
 }
@@ -282,6 +358,12 @@ pub fn open_zip(ui: Ui, file: web_sys::File) {
             Ok(buffer) => {
                 use base64::Engine as _;
                 let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                ui.opening.set(Some(
+                    file.name()
+                        .trim_end_matches(".zip")
+                        .trim_end_matches(".ZIP")
+                        .to_string(),
+                ));
                 send(&Request::OpenZip {
                     zip_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
                 });
@@ -297,11 +379,11 @@ pub fn open_zip(ui: Ui, file: web_sys::File) {
 const SKIPPED_FOLDERS: [&str; 5] = ["target", "logs", "dbt_packages", ".git", "node_modules"];
 
 /// Reads a project folder the user picked (every file, with its path inside the folder) and
-/// opens it as the workspace.
+/// opens it in a workspace of its own.
 pub fn open_folder(ui: Ui, list: web_sys::FileList) {
     leptos::task::spawn_local(async move {
         let mut files = Files::new();
-        let mut binary = Vec::new();
+        let mut folder_name = String::from("Opened folder");
         for i in 0..list.length() {
             let Some(file) = list.get(i) else { continue };
             // web-sys has no binding for it: every browser supports it, no standard names it.
@@ -310,6 +392,9 @@ pub fn open_folder(ui: Ui, list: web_sys::FileList) {
                 .and_then(|v| v.as_string())
                 .unwrap_or_else(|| file.name());
             // The first segment is the folder the user picked.
+            if let Some((folder, _)) = full.split_once('/') {
+                folder_name = folder.to_string();
+            }
             let path = full
                 .split_once('/')
                 .map_or(full.as_str(), |(_, rest)| rest)
@@ -324,19 +409,7 @@ pub fn open_folder(ui: Ui, list: web_sys::FileList) {
                     return;
                 }
             };
-            match String::from_utf8(bytes) {
-                Ok(text) => {
-                    files.insert(path, text);
-                }
-                Err(_) => binary.push(path),
-            }
-        }
-        if !binary.is_empty() {
-            ui.notice.set(Some(format!(
-                "Could not open the folder: the page holds text files only, and these are binary: {}",
-                binary.join(", ")
-            )));
-            return;
+            files.insert(path, Body::from_bytes(bytes));
         }
         if !files.contains_key("dbt_project.yml") {
             ui.notice.set(Some(
@@ -346,6 +419,7 @@ pub fn open_folder(ui: Ui, list: web_sys::FileList) {
             ));
             return;
         }
+        ui.opening.set(Some(folder_name));
         project_opened(ui, files);
     });
 }
@@ -362,6 +436,52 @@ pub fn link_made(ui: Ui, link: &str) {
     ui.notice.set(Some(format!(
         "Share link copied ({} characters): {address}",
         address.len()
+    )));
+}
+
+/// A data file the user picked or dropped: CSV and Parquet wait for a destination, anything
+/// else is refused at once.
+pub fn data_picked(ui: Ui, file: web_sys::File) {
+    let name = file.name().to_ascii_lowercase();
+    if name.ends_with(".csv") || name.ends_with(".parquet") {
+        ui.picked_data.set(Some(file));
+    } else {
+        ui.notice.set(Some(format!(
+            "`{}` is neither a .csv nor a .parquet file; Add data takes those two (open a \
+             project with Open folder or Open .zip)",
+            file.name()
+        )));
+    }
+}
+
+/// Sends the picked file to the worker, to be read into `target` keeping `keep`.
+pub fn add_data(ui: Ui, file: web_sys::File, target: String, keep: KeepRows) {
+    ui.picked_data.set(None);
+    ui.adding.set(Some((file.name(), 0.0)));
+    ui.engine
+        .set(EngineStatus::Busy(format!("reading {}", file.name())));
+    client::send_with_file(
+        &Request::AddData(AddData {
+            name: file.name(),
+            target,
+            keep,
+        }),
+        &file,
+    );
+}
+
+/// The worker read a data file: it joins (or replaces) the project file and the project
+/// builds again.
+pub fn data_added(ui: Ui, path: String, body: Body, rows_read: u64, rows_kept: u64) {
+    let replaced = ui.files.with_untracked(|f| f.contains_key(&path));
+    ui.files.update(|f| {
+        f.insert(path.clone(), body);
+    });
+    save(ui);
+    build_all(ui);
+    ui.notice.set(Some(format!(
+        "{} {path}: kept {rows_kept} of {rows_read} rows.",
+        if replaced { "Replaced" } else { "Added" }
     )));
 }
 

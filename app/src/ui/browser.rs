@@ -5,7 +5,15 @@ use wasm_bindgen::prelude::*;
 
 use crate::workspace::Saved;
 
-const STORAGE_KEY: &str = "modelplay.workspace";
+use crate::workspaces::Shelf;
+
+/// Where the page kept its one workspace before there were several.
+const OLD_WORKSPACE_KEY: &str = "modelplay.workspace";
+const SHELF_KEY: &str = "modelplay.workspaces";
+
+fn workspace_key(id: u32) -> String {
+    format!("modelplay.workspace.{id}")
+}
 
 fn window() -> Option<web_sys::Window> {
     web_sys::window()
@@ -15,23 +23,69 @@ fn storage() -> Option<web_sys::Storage> {
     window()?.local_storage().ok().flatten()
 }
 
+/// The list of workspaces; a page that kept a single workspace has it become the first.
+pub fn shelf() -> Shelf {
+    let Some(storage) = storage() else {
+        return Shelf::default();
+    };
+    if let Some(shelf) = storage
+        .get_item(SHELF_KEY)
+        .ok()
+        .flatten()
+        .and_then(|t| serde_json::from_str::<Shelf>(&t).ok())
+    {
+        return shelf;
+    }
+    let shelf = Shelf::default();
+    if let Ok(Some(old)) = storage.get_item(OLD_WORKSPACE_KEY)
+        && storage
+            .set_item(&workspace_key(shelf.current), &old)
+            .is_ok()
+    {
+        let _ = storage.remove_item(OLD_WORKSPACE_KEY);
+    }
+    let _ = save_shelf(&shelf);
+    shelf
+}
+
+pub fn save_shelf(shelf: &Shelf) -> Result<(), String> {
+    let text = serde_json::to_string(shelf).map_err(|e| e.to_string())?;
+    storage()
+        .ok_or("this browser gives the page no storage")?
+        .set_item(SHELF_KEY, &text)
+        .map_err(|_| "the browser refused to save the list of workspaces".to_string())
+}
+
+/// The open workspace's files, as saved.
 pub fn load_saved() -> Option<Saved> {
-    let text = storage()?.get_item(STORAGE_KEY).ok().flatten()?;
+    load_workspace(shelf().current)
+}
+
+pub fn load_workspace(id: u32) -> Option<Saved> {
+    let text = storage()?.get_item(&workspace_key(id)).ok().flatten()?;
     serde_json::from_str(&text).ok()
 }
 
-/// Saves the workspace; the error says why it could not (a full quota, private mode).
+/// Saves the open workspace; the error says why it could not (a full quota, private mode).
 pub fn save(saved: &Saved) -> Result<(), String> {
     let text = serde_json::to_string(saved).map_err(|e| e.to_string())?;
     let storage = storage().ok_or("this browser gives the page no storage")?;
     storage
-        .set_item(STORAGE_KEY, &text)
-        .map_err(|_| "the browser refused to save the workspace (storage full?)".to_string())
+        .set_item(&workspace_key(shelf().current), &text)
+        .map_err(|_| {
+            "the browser refused to save the workspace (storage full? browser storage holds a \
+             few MB per page: sample big data files down, or delete a workspace)"
+                .to_string()
+        })
 }
 
 pub fn forget_saved() {
+    forget_workspace(shelf().current);
+}
+
+pub fn forget_workspace(id: u32) {
     if let Some(s) = storage() {
-        let _ = s.remove_item(STORAGE_KEY);
+        let _ = s.remove_item(&workspace_key(id));
     }
 }
 

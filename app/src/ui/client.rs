@@ -127,6 +127,17 @@ pub fn send(request: &Request) {
     });
 }
 
+/// Sends a request that brings a file: the `File` itself goes to the worker (the browser
+/// shares it, it does not copy the bytes), which reads it slice by slice.
+pub fn send_with_file(request: &Request, file: &web_sys::File) {
+    WORKER.with(|w| {
+        if let Some(running) = w.borrow().as_ref() {
+            let message = js_sys::Array::of2(&JsValue::from_str(&request.to_json()), file);
+            let _ = running.worker.post_message(&message);
+        }
+    });
+}
+
 /// Stops the worker (whatever it is doing) and starts a new one.
 pub fn restart(ui: Ui, why: &str) {
     WORKER.with(|w| {
@@ -219,7 +230,19 @@ fn apply(ui: Ui, response: Response) {
             ui.notice
                 .set(Some(format!("Could not open the link: {message}")));
         }
+        Response::AddingData { name, fraction } => ui.adding.set(Some((name, fraction))),
+        Response::DataAdded {
+            path,
+            body,
+            rows_read,
+            rows_kept,
+        } => {
+            ui.adding.set(None);
+            ui.engine.set(EngineStatus::Ready);
+            actions::data_added(ui, path, body, rows_read, rows_kept);
+        }
         Response::Failed { what, message } => {
+            ui.adding.set(None);
             ui.engine.set(EngineStatus::Ready);
             ui.notice.set(Some(format!("Could not {what}: {message}")));
         }

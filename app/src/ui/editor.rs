@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::actions;
 use super::state::ui;
+use crate::protocol::Body;
 
 #[wasm_bindgen]
 extern "C" {
@@ -85,13 +86,17 @@ pub fn Editor() -> impl IntoView {
     // only the open path is tracked.
     Effect::new(move |_| {
         let path = ui.open.get();
-        let text = path
+        let body = path
             .as_ref()
-            .and_then(|p| ui.files.with_untracked(|f| f.get(p).cloned()))
-            .unwrap_or_default();
+            .and_then(|p| ui.files.with_untracked(|f| f.get(p).cloned()));
+        let (text, read_only) = match &body {
+            Some(Body::Text(text)) => (text.clone(), false),
+            Some(Body::Binary { base64: bytes }) => (binary_placeholder(bytes.len()), true),
+            None => (String::new(), true),
+        };
         EDITOR.with(|e| {
             if let Some(e) = e.borrow().as_ref() {
-                e.open(path.as_deref().unwrap_or(""), &text, path.is_none());
+                e.open(path.as_deref().unwrap_or(""), &text, read_only);
             }
         });
     });
@@ -144,4 +149,12 @@ pub fn Editor() -> impl IntoView {
         });
     });
     view! { <div class="editor" node_ref=host data-testid="editor"></div> }
+}
+
+/// What the editor shows for a file it cannot: the bytes travel with the project as they are.
+fn binary_placeholder(len: usize) -> String {
+    format!(
+        "-- A binary file ({len} bytes): kept, built, shared and downloaded as it is,\n\
+         -- but not editable here. Replace it by adding the data again (Add data).\n"
+    )
 }

@@ -35,6 +35,24 @@ pub fn FileTree() -> impl IntoView {
     };
     view! {
         <nav class="files" data-testid="files">
+            <div class="workspaces">
+                <select
+                    data-testid="workspace"
+                    title="Workspaces kept in this browser"
+                    on:change=move |ev| {
+                        if let Ok(id) = event_target_value(&ev).parse::<u32>() {
+                            actions::switch_workspace(ui, id);
+                        }
+                    }
+                >
+                    {move || ui.shelf.with(|s| s.list.iter().map(|e| view! {
+                        <option value=e.id.to_string() selected=e.id == s.current>{e.name.clone()}</option>
+                    }).collect_view())}
+                </select>
+                <button class="icon" title="New workspace" data-testid="workspace-new" on:click=move |_| actions::new_workspace(ui)>"+"</button>
+                <button class="icon" title="Rename workspace" data-testid="workspace-rename" on:click=move |_| actions::rename_workspace(ui)>"✎"</button>
+                <button class="icon" title="Delete workspace" data-testid="workspace-delete" on:click=move |_| actions::delete_workspace(ui)>"×"</button>
+            </div>
             <div class="files-head">
                 <span>"Files"</span>
                 <button title="New file" on:click=move |_| actions::new_file(ui)>"+"</button>

@@ -5,6 +5,7 @@ mod actions;
 mod browser;
 mod client;
 mod dag_view;
+mod data_dialog;
 mod editor;
 mod files;
 mod grid;
@@ -15,6 +16,7 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use dag_view::DagView;
+use data_dialog::DataDialog;
 use editor::Editor;
 use files::FileTree;
 use grid::Grid;
@@ -94,6 +96,21 @@ fn TopBar() -> impl IntoView {
                     }
                 />
             </label>
+            <label class="button" title="Add a CSV or Parquet file as a source load or a seed (or drop it on the page)">
+                "Add data"
+                <input
+                    type="file"
+                    accept=".csv,.parquet"
+                    data-testid="add-data"
+                    on:change=move |ev| {
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                            actions::data_picked(ui, file);
+                        }
+                        input.set_value("");
+                    }
+                />
+            </label>
             <button data-testid="reset" on:click=move |_| actions::reset_to_sample(ui)>"Reset to sample"</button>
             <span class="engine" data-testid="engine-status">{move || engine_label(&ui.engine.get())}</span>
             <span class="summary" data-testid="summary" data-builds=move || ui.builds.get().to_string()>
@@ -119,8 +136,21 @@ fn App() -> impl IntoView {
             actions::run_open(ui);
         }
     });
+    // A file dropped anywhere on the page is data to add.
+    let _ = window_event_listener(ev::dragover, |e: web_sys::DragEvent| e.prevent_default());
+    let _ = window_event_listener(ev::drop, move |e: web_sys::DragEvent| {
+        e.prevent_default();
+        if let Some(file) = e
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|f| f.get(0))
+        {
+            actions::data_picked(ui, file);
+        }
+    });
     view! {
         <TopBar />
+        <DataDialog />
         {move || ui.notice.get().map(|n| view! {
             <div class="notice" data-testid="notice">
                 <span>{n}</span>

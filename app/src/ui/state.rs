@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use crate::protocol::{BuildSummary, ColumnLineage, Files, NodeInfo, NodeOutcome, Problem, Table};
+use crate::workspaces::Shelf;
 
 /// Where the engine worker is.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +56,14 @@ pub struct Ui {
     pub build_when_ready: RwSignal<bool>,
     /// Builds finished since the page loaded (tests and benchmarks wait on it).
     pub builds: RwSignal<u64>,
+    /// A data file picked or dropped, waiting for the user to say where it goes.
+    pub picked_data: RwSignal<Option<web_sys::File>, LocalStorage>,
+    /// The data file being read: its name and the fraction read.
+    pub adding: RwSignal<Option<(String, f64)>>,
+    /// The workspaces in browser storage, and which one is open.
+    pub shelf: RwSignal<Shelf>,
+    /// What the project being opened (from a link, an archive) is called, for its workspace.
+    pub opening: RwSignal<Option<String>>,
 }
 
 impl Ui {
@@ -78,6 +87,10 @@ impl Ui {
             notice: RwSignal::new(None),
             build_when_ready: RwSignal::new(false),
             builds: RwSignal::new(0),
+            picked_data: RwSignal::new_local(None),
+            adding: RwSignal::new(None),
+            shelf: RwSignal::new(Shelf::default()),
+            opening: RwSignal::new(None),
         }
     }
 

@@ -40,7 +40,17 @@ pub fn start() {
     let worker = Rc::new(RefCell::new(Worker::default()));
     let reply = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
+        // A request comes as JSON text, or as [JSON text, File] when it brings a file.
+        let data = event.data();
+        let (text, file) = if js_sys::Array::is_array(&data) {
+            let parts = js_sys::Array::from(&data);
+            (
+                parts.get(0).as_string().unwrap_or_default(),
+                parts.get(1).dyn_into::<web_sys::File>().ok(),
+            )
+        } else {
+            (data.as_string().unwrap_or_default(), None)
+        };
         let request = match serde_json::from_str::<Request>(&text) {
             Ok(r) => r,
             Err(e) => {
@@ -59,7 +69,15 @@ pub fn start() {
         };
         let clock = || js_sys::Date::now() / 1000.0;
         let now = chrono::Utc::now().naive_utc();
-        runtime.block_on(worker.handle(request, now, &clock, &mut |r| post(&reply, r)));
+        match (request, file) {
+            (Request::AddData(spec), Some(file)) => {
+                let file = super::picked_file::PickedFile::open(file);
+                worker.add_data(&spec, file, &mut |r| post(&reply, r));
+            }
+            (request, _) => {
+                runtime.block_on(worker.handle(request, now, &clock, &mut |r| post(&reply, r)))
+            }
+        }
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();

@@ -2,8 +2,10 @@
 //! `Response`s. The logic here is plain async Rust, tested natively; `js` binds it to the
 //! Web Worker's message events.
 
+pub mod add_data;
 pub mod convert;
 pub mod js;
+pub mod picked_file;
 
 use base64::Engine as _;
 use chrono::NaiveDateTime;
@@ -12,7 +14,7 @@ use modelplay_engine::{
     Diagnostic, Engine, Event, LoadOptions, NodeKind, ProjectFiles, RunRequest, Verb, load_project,
 };
 
-use crate::protocol::{BuildSummary, Files, Request, Response};
+use crate::protocol::{Body, BuildSummary, Files, Request, Response};
 use convert::{lineage, node_infos, outcome, problem, table};
 
 /// Rows a failing test shows.
@@ -36,14 +38,14 @@ impl std::fmt::Debug for Worker {
 fn project_files(files: &Files) -> ProjectFiles {
     files
         .iter()
-        .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+        .map(|(p, b)| (p.clone(), b.bytes().to_vec()))
         .collect()
 }
 
-fn text_files(files: &ProjectFiles) -> Files {
+fn page_files(files: &ProjectFiles) -> Files {
     files
         .iter()
-        .map(|(p, b)| (p.to_string(), String::from_utf8_lossy(b).into_owned()))
+        .map(|(p, b)| (p.to_string(), Body::from_bytes(b.to_vec())))
         .collect()
 }
 
@@ -59,7 +61,7 @@ impl Worker {
     ) {
         match request {
             Request::Sample => post(Response::Sample {
-                files: text_files(&modelplay_engine::share::builtin_sample()),
+                files: page_files(&modelplay_engine::share::builtin_sample()),
             }),
             Request::Build {
                 files,
@@ -77,7 +79,7 @@ impl Worker {
             ),
             Request::OpenLink { link } => post(match modelplay_engine::share::decode_link(&link) {
                 Ok(files) => Response::Opened {
-                    files: text_files(&files),
+                    files: page_files(&files),
                 },
                 Err(e) => Response::LinkNotOpened {
                     message: e.to_string(),
@@ -92,7 +94,22 @@ impl Worker {
                     Err(e) => failed("make the archive", e),
                 },
             ),
+            Request::AddData(spec) => post(failed(
+                "add the data",
+                format!("no file came with the request for `{}`", spec.name),
+            )),
         }
+    }
+
+    /// `Request::AddData`, with the file it names.
+    pub fn add_data<F: parquet::file::reader::ChunkReader + 'static>(
+        &mut self,
+        spec: &crate::protocol::AddData,
+        file: F,
+        post: &mut dyn FnMut(Response),
+    ) {
+        let answer = add_data::add_data(spec, file, post);
+        post(answer);
     }
 
     async fn build(
@@ -222,25 +239,9 @@ fn open_zip(zip_base64: &str) -> Response {
         Err(e) => return failed("open the archive", e),
     };
     match modelplay_engine::share::from_zip(&bytes) {
-        Ok(files) => {
-            let binary: Vec<&str> = files
-                .iter()
-                .filter(|(_, b)| std::str::from_utf8(b).is_err())
-                .map(|(p, _)| p)
-                .collect();
-            if !binary.is_empty() {
-                return failed(
-                    "open the archive",
-                    format!(
-                        "the page holds text files only, and these are binary: {}",
-                        binary.join(", ")
-                    ),
-                );
-            }
-            Response::Opened {
-                files: text_files(&files),
-            }
-        }
+        Ok(files) => Response::Opened {
+            files: page_files(&files),
+        },
         Err(e) => failed("open the archive", e),
     }
 }
@@ -271,7 +272,7 @@ fn not_built(
     })));
 }
 
-fn failed(what: &str, message: impl std::fmt::Display) -> Response {
+pub(crate) fn failed(what: &str, message: impl std::fmt::Display) -> Response {
     Response::Failed {
         what: what.to_string(),
         message: message.to_string(),

@@ -9,7 +9,7 @@
 
 mod csv_writer;
 mod providers;
-mod rng;
+pub(crate) mod rng;
 mod salesforce;
 mod states;
 

@@ -1,0 +1,112 @@
+//! A data file the user brings, cut down to the rows they keep while it is read, and placed
+//! where the project reads it: a source's load or a seed.
+
+use modelplay_engine::intake::{Keep, take_csv, take_parquet};
+use parquet::file::reader::ChunkReader;
+
+use crate::protocol::{AddData, Body, KeepRows, Response};
+
+/// How often (in fractions of the file) progress is posted.
+const PROGRESS_STEP: f64 = 0.02;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Parquet,
+}
+
+fn format_of(name: &str) -> Option<Format> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".csv") {
+        Some(Format::Csv)
+    } else if lower.ends_with(".parquet") {
+        Some(Format::Parquet)
+    } else {
+        None
+    }
+}
+
+/// Why `spec` cannot be served, if it cannot: the file must be CSV or Parquet, and land as a
+/// source load of the same format or as a CSV seed.
+fn refusal(spec: &AddData) -> Option<String> {
+    let Some(format) = format_of(&spec.name) else {
+        return Some(format!(
+            "`{}` is neither a .csv nor a .parquet file; the playground loads those two",
+            spec.name
+        ));
+    };
+    if let Err(e) = crate::workspace::valid_new_path(&spec.target) {
+        return Some(format!("cannot write `{}`: {e}", spec.target));
+    }
+    if spec.target.starts_with("seeds/") {
+        if format != Format::Csv {
+            return Some(
+                "dbt seeds are CSV files; load a Parquet file into a source instead".into(),
+            );
+        }
+        return None;
+    }
+    match modelplay_engine::sample_loads::parse_load_path(&spec.target) {
+        Some(Ok(_)) if format_of(&spec.target) == Some(format) => None,
+        Some(Ok(_)) => Some(format!(
+            "`{}` must keep the file's own extension",
+            spec.target
+        )),
+        Some(Err(d)) => Some(d.message),
+        None => Some(format!(
+            "`{}` is neither a seed nor a source load (data/<source>/<table>/<load date>.csv)",
+            spec.target
+        )),
+    }
+}
+
+fn keep(rows: KeepRows) -> Keep {
+    match rows {
+        KeepRows::All => Keep::All,
+        KeepRows::First(n) => Keep::First(n),
+        KeepRows::Random { rows, seed } => Keep::Random { rows, seed },
+    }
+}
+
+/// Reads `file` as `spec` says, posting progress, and answers with the kept rows.
+pub fn add_data<F: ChunkReader + 'static>(
+    spec: &AddData,
+    file: F,
+    post: &mut dyn FnMut(Response),
+) -> Response {
+    if let Some(why) = refusal(spec) {
+        return super::failed("add the data", why);
+    }
+    let mut last = 0.0;
+    let name = spec.name.clone();
+    let mut report = |fraction: f64| {
+        if fraction - last >= PROGRESS_STEP || fraction >= 1.0 {
+            last = fraction;
+            post(Response::AddingData {
+                name: name.clone(),
+                fraction: fraction.min(1.0),
+            });
+        }
+    };
+    let taken = match format_of(&spec.name) {
+        Some(Format::Csv) => {
+            let size = file.len().max(1) as f64;
+            match file.get_read(0) {
+                Ok(reader) => take_csv(reader, keep(spec.keep), &mut |read| {
+                    report(read as f64 / size)
+                }),
+                Err(e) => Err(format!("could not read the file: {e}")),
+            }
+        }
+        _ => take_parquet(file, keep(spec.keep), &mut report),
+    };
+    match taken {
+        Ok(taken) => Response::DataAdded {
+            path: spec.target.clone(),
+            body: Body::from_bytes(taken.bytes),
+            rows_read: taken.rows_read,
+            rows_kept: taken.rows_kept,
+        },
+        Err(e) => super::failed("add the data", format!("{}: {e}", spec.name)),
+    }
+}
