@@ -1,9 +1,16 @@
 // The page's timings in headless Chromium, printed as JSON: navigation to the first completed
 // build, a full build once the engine is loaded, and a one-model re-run with its descendants
-// (both as the worker measures them). Usage: node bench/browser.mjs DIST (run from app/e2e,
-// whose node_modules hold playwright-core).
+// (both as the worker measures them). With a plans file (written by bench/run), also the
+// full build of each plan's project folder opened in the page, and DuckDB-Wasm running the
+// same work (bench/duckdb-wasm) on the same files.
+// Usage: node bench/browser.mjs DIST [PLANS.json] (run from app/e2e, whose node_modules hold
+// playwright-core).
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { dirname, extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const require = createRequire(join(process.cwd(), "package.json"));
 const { chromium } = require("playwright-core");
@@ -65,6 +72,55 @@ for (let i = 0; i < RUNS; i++) {
   rerun.push(await finished());
 }
 
-console.log(JSON.stringify({ first_build_ms, full_build_ms: median(full), rerun_ms: median(rerun), runs: RUNS }));
+// Each plan's project, opened as a folder and built in the page; then DuckDB-Wasm on its files.
+const plans = process.argv[3] ? JSON.parse(readFileSync(process.argv[3], "utf8")) : {};
+const duckdbRoot = join(dirname(fileURLToPath(import.meta.url)), "duckdb-wasm");
+const TYPES = { ".html": "text/html; charset=utf-8", ".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm" };
+const sizes = {};
+for (const [label, { project, plan }] of Object.entries(plans)) {
+  let before = await builds();
+  await page.getByTestId("open-folder").setInputFiles(project);
+  await waitForChange(before);
+  await finished();
+  const folder = [];
+  for (let i = 0; i < RUNS; i++) {
+    before = await builds();
+    await page.getByTestId("build-all").click();
+    await waitForChange(before);
+    folder.push(await finished());
+  }
+  const summary = await page.getByTestId("summary").textContent();
+
+  const urls = {};
+  const paths = Object.values(plan.files);
+  Object.keys(plan.files).forEach((name, i) => (urls[name] = `/files/${i}`));
+  const duck = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    const file = path.startsWith("/files/") ? paths[Number(path.slice(7))] : normalize(join(duckdbRoot, path === "/" ? "index.html" : path));
+    try {
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+      res.end(await readFile(file));
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => duck.listen(0, "127.0.0.1", r));
+  const other = await browser.newPage();
+  await other.goto(`http://127.0.0.1:${duck.address().port}/`);
+  await other.waitForFunction(() => window.duckdbReady === true);
+  const d = await other.evaluate(([p, runs]) => window.runDuckDB(p, runs), [{ statements: plan.statements, files: urls }, RUNS]);
+  await other.close();
+  duck.close();
+  sizes[label] = {
+    modelplay_full_build_ms: median(folder),
+    modelplay_summary: summary,
+    duckdb_wasm_ms: median(d.times),
+    duckdb_wasm_spread_ms: Math.max(...d.times) - Math.min(...d.times),
+    duckdb_wasm_rows: d.rows,
+    duckdb_wasm_version: d.version,
+  };
+}
+
+console.log(JSON.stringify({ first_build_ms, full_build_ms: median(full), rerun_ms: median(rerun), runs: RUNS, sizes }));
 await browser.close();
 server.close();

@@ -288,7 +288,7 @@ test("a dbt project folder with CSV seeds and sources and a Parquet source opens
   await shopPage.locator('li[data-path="models/revenue_by_region.sql"]').waitFor();
   // A file the playground does not understand is kept and listed; so is the binary Parquet.
   await shopPage.locator('li[data-path="notes.txt"]').waitFor();
-  await shopPage.locator(`li[data-path="${PARQUET}"]`).waitFor();
+  await shopPage.locator(`li[data-path="${PARQUET}"]`).waitFor({ state: "attached" });
   await builtWith(shopPage, TINY_SHOP_BUILD);
   assert.equal(await selectedWorkspace(shopPage), "tiny_shop");
   await shopPage.locator('li[data-path="models/net_revenue_by_region.sql"] a').click();
@@ -313,7 +313,7 @@ test("a project with a Parquet file round-trips byte for byte through a link and
   await builtWith(other, TINY_SHOP_BUILD);
   assert.equal(await selectedWorkspace(other), "Shared link");
   await other.getByTestId("open-zip").setInputFiles(zipPath);
-  await other.locator(`li[data-path="${PARQUET}"]`).waitFor();
+  await other.locator(`li[data-path="${PARQUET}"]`).waitFor({ state: "attached" });
   await builtWith(other, TINY_SHOP_BUILD);
   // The link's project and the archive's are each a workspace; the sample's is still there.
   const names = await other.getByTestId("workspace").evaluate((s) => [...s.options].map((o) => o.textContent));
@@ -328,16 +328,16 @@ test("a project with a Parquet file round-trips byte for byte through a link and
 });
 
 test("a link made by the CLI opens in the page and builds the same", async () => {
-  const made = execFileSync(cli, ["share", "--project-dir", TINY_SHOP, "--base-url", `${base}/`]).toString();
+  const made = execFileSync(cli, ["share", "--project-dir", TINY_SHOP, "--base-url", base]).toString();
   const cliLink = /(http\S+#mp1\.\S+)/.exec(made)[1];
   const other = await freshPage();
   await other.goto(cliLink);
   await builtWith(other, TINY_SHOP_BUILD);
-  await other.locator(`li[data-path="${PARQUET}"]`).waitFor();
+  await other.locator(`li[data-path="${PARQUET}"]`).waitFor({ state: "attached" });
   await other.context().close();
 });
 
-test("a dropped CSV and a picked Parquet file are sampled into source loads, with progress", async () => {
+test("a dropped CSV and a picked Parquet file are sampled into source loads", async () => {
   let csv = "Order Id,Customer,Region,Amount\n";
   for (let i = 0; i < 5000; i++) csv += `${i},C${i},${i % 2 ? "E" : "W"},1.00\n`;
   // Dropped on the page, as a user drags a file from their desktop.
@@ -356,7 +356,7 @@ test("a dropped CSV and a picked Parquet file are sampled into source loads, wit
   await shopPage.screenshot({ path: join(shots, "12-add-data.png") });
   await shopPage.getByTestId("data-add").click();
   await shopPage.getByTestId("notice").getByText("Added data/shop/orders/2024-05-03.csv: kept 100 of 5000 rows.").waitFor({ timeout: BUILD_TIMEOUT });
-  await shopPage.locator('li[data-path="data/shop/orders/2024-05-03.csv"]').waitFor();
+  await shopPage.locator('li[data-path="data/shop/orders/2024-05-03.csv"]').waitFor({ state: "attached" });
   await builtWith(shopPage, TINY_SHOP_BUILD);
 
   await shopPage.getByTestId("add-data").setInputFiles(join(TINY_SHOP, PARQUET));
@@ -389,12 +389,12 @@ test("workspaces are listed, switched, renamed and deleted", async () => {
   await shopPage.locator(`li[data-path="${STAGING}"]`).waitFor();
   await shopPage.getByTestId("workspace").selectOption({ label: "Refunds work" });
   await builtWith(shopPage, TINY_SHOP_BUILD);
-  await shopPage.locator('li[data-path="data/shop/refunds/2024-05-04.parquet"]').waitFor();
+  await shopPage.locator('li[data-path="data/shop/refunds/2024-05-04.parquet"]').waitFor({ state: "attached" });
   // Kept across a reload, binary files included.
   await shopPage.reload();
   await builtWith(shopPage, TINY_SHOP_BUILD);
   assert.equal(await selectedWorkspace(shopPage), "Refunds work");
-  await shopPage.locator('li[data-path="data/shop/refunds/2024-05-04.parquet"]').waitFor();
+  await shopPage.locator('li[data-path="data/shop/refunds/2024-05-04.parquet"]').waitFor({ state: "attached" });
   await shopPage.getByTestId("workspace-delete").click();
   await builtWith(shopPage, FULL_BUILD);
   const names = await shopPage.getByTestId("workspace").evaluate((s) => [...s.options].map((o) => o.textContent));
