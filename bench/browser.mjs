@@ -97,12 +97,15 @@ for (const [label, { project, plan }] of Object.entries(plans)) {
   const duck = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
     const file = path.startsWith("/files/") ? paths[Number(path.slice(7))] : normalize(join(duckdbRoot, path === "/" ? "index.html" : path));
+    let body;
     try {
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
-      res.end(await readFile(file));
+      body = await readFile(file);
     } catch {
       res.writeHead(404).end();
+      return;
     }
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    res.end(body);
   });
   await new Promise((r) => duck.listen(0, "127.0.0.1", r));
   const other = await browser.newPage();

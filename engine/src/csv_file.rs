@@ -4,6 +4,10 @@
 //! It keeps one distinction general-purpose readers drop: an empty unquoted field is a
 //! missing value (NULL), while `""` is a blank string, as Redshift's COPY loads them.
 
+use std::borrow::Cow;
+
+use datafusion::arrow::array::{StringArray, StringBuilder};
+
 use crate::diagnostic::{Diagnostic, Location};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -13,76 +17,94 @@ pub struct CsvTable {
     pub rows: Vec<Vec<Option<String>>>,
 }
 
-/// Parses `bytes` (the contents of `file`). Bad bytes become U+FFFD with a warning; a row
-/// with the wrong number of fields is an error at its line.
-pub fn parse_csv(
+/// One record's fields as the scanner hands them over: `None` for an empty unquoted field.
+pub type Fields<'a> = [Option<Cow<'a, str>>];
+
+/// Walks the records of `bytes`, handing each (with the line it starts on) to `sink`.
+/// Field bytes go into one buffer reused for every record, so reading allocates per
+/// record at most, not per value. Bad bytes become U+FFFD, with a warning in the result.
+pub fn scan_records(
     file: &str,
     bytes: &[u8],
     delimiter: u8,
-) -> Result<(CsvTable, Vec<Diagnostic>), Diagnostic> {
+    sink: &mut dyn FnMut(usize, &Fields<'_>) -> Result<(), Diagnostic>,
+) -> Result<Vec<Diagnostic>, Diagnostic> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut warnings = Vec::new();
-    let mut records: Vec<(usize, Vec<Option<String>>)> = Vec::new();
-    let mut record: Vec<Option<String>> = Vec::new();
-    let mut field: Vec<u8> = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    // (start, end, quoted) of each field of the record in `buf`.
+    let mut spans: Vec<(usize, usize, bool)> = Vec::new();
+    let mut field_start = 0;
     let mut quoted = false;
     let mut in_quotes = false;
     let mut line = 1;
     let mut record_line = 1;
     let mut bad_utf8_lines: Vec<usize> = Vec::new();
+    let mut emit = |buf: &mut Vec<u8>,
+                    spans: &mut Vec<(usize, usize, bool)>,
+                    record_line: usize,
+                    bad: &mut Vec<usize>|
+     -> Result<(), Diagnostic> {
+        let blank = spans.len() == 1 && spans[0].0 == spans[0].1 && !spans[0].2;
+        if !blank {
+            let fields: Vec<Option<Cow<'_, str>>> = spans
+                .iter()
+                .map(|&(a, b, q)| {
+                    let raw = buf.get(a..b).unwrap_or_default();
+                    if raw.is_empty() && !q {
+                        return None;
+                    }
+                    Some(match std::str::from_utf8(raw) {
+                        Ok(text) => Cow::Borrowed(text),
+                        Err(_) => {
+                            bad.push(record_line);
+                            Cow::Owned(String::from_utf8_lossy(raw).into_owned())
+                        }
+                    })
+                })
+                .collect();
+            sink(record_line, &fields)?;
+        }
+        buf.clear();
+        spans.clear();
+        Ok(())
+    };
     let mut i = 0;
-    let mut finish_field =
-        |field: &mut Vec<u8>, quoted: bool, record: &mut Vec<Option<String>>, line: usize| {
-            let text = match String::from_utf8(std::mem::take(field)) {
-                Ok(s) => s,
-                Err(e) => {
-                    bad_utf8_lines.push(line);
-                    String::from_utf8_lossy(e.as_bytes()).into_owned()
-                }
-            };
-            record.push(if text.is_empty() && !quoted {
-                None
-            } else {
-                Some(text)
-            });
-        };
     while i < bytes.len() {
         let b = bytes[i];
         if in_quotes {
             match b {
                 b'"' if bytes.get(i + 1) == Some(&b'"') => {
-                    field.push(b'"');
+                    buf.push(b'"');
                     i += 1;
                 }
                 b'"' => in_quotes = false,
                 b'\n' => {
                     line += 1;
-                    field.push(b);
+                    buf.push(b);
                 }
-                _ => field.push(b),
+                _ => buf.push(b),
             }
         } else {
             match b {
-                b'"' if field.is_empty() && !quoted => {
+                b'"' if buf.len() == field_start && !quoted => {
                     quoted = true;
                     in_quotes = true;
                 }
                 b'\r' if bytes.get(i + 1) == Some(&b'\n') => {}
                 b'\n' | b'\r' => {
-                    finish_field(&mut field, quoted, &mut record, line);
+                    spans.push((field_start, buf.len(), quoted));
                     quoted = false;
-                    let done = std::mem::take(&mut record);
-                    if !(done.len() == 1 && done[0].is_none()) {
-                        records.push((record_line, done));
-                    }
+                    emit(&mut buf, &mut spans, record_line, &mut bad_utf8_lines)?;
+                    field_start = 0;
                     line += 1;
                     record_line = line;
                 }
                 d if d == delimiter => {
-                    finish_field(&mut field, quoted, &mut record, line);
+                    spans.push((field_start, buf.len(), quoted));
+                    field_start = buf.len();
                     quoted = false;
                 }
-                _ => field.push(b),
+                _ => buf.push(b),
             }
         }
         i += 1;
@@ -94,51 +116,144 @@ pub fn parse_csv(
         )
         .with_hint("check for a stray double quote on this row"));
     }
-    if !field.is_empty() || quoted || !record.is_empty() {
-        finish_field(&mut field, quoted, &mut record, line);
-        if !(record.len() == 1 && record[0].is_none()) {
-            records.push((record_line, record));
-        }
+    if buf.len() > field_start || quoted || !spans.is_empty() {
+        spans.push((field_start, buf.len(), quoted));
+        emit(&mut buf, &mut spans, record_line, &mut bad_utf8_lines)?;
     }
+    let mut warnings = Vec::new();
+    bad_utf8_lines.dedup();
     if let Some(first) = bad_utf8_lines.first() {
         warnings.push(
             Diagnostic::warning(
                 Location::new(file, *first, 0),
                 format!(
-                    "{} value(s) are not valid UTF-8; the bad bytes were replaced with U+FFFD",
+                    "{} row(s) hold values that are not valid UTF-8; the bad bytes were replaced with U+FFFD",
                     bad_utf8_lines.len()
                 ),
             )
             .with_hint("save the file as UTF-8 to keep those characters"),
         );
     }
-    let mut iter = records.into_iter();
-    let Some((_, header)) = iter.next() else {
-        return Ok((
-            CsvTable {
-                headers: Vec::new(),
-                rows: Vec::new(),
-            },
-            warnings,
-        ));
-    };
-    let headers: Vec<String> = header.into_iter().map(Option::unwrap_or_default).collect();
-    let mut rows = Vec::new();
-    for (row_line, row) in iter {
-        if row.len() != headers.len() {
-            return Err(Diagnostic::error(
-                Location::new(file, row_line, 0),
-                format!(
-                    "this row has {} fields but the header has {}",
-                    row.len(),
-                    headers.len()
-                ),
-            )
-            .with_hint("a value holding the delimiter must be quoted"));
+    Ok(warnings)
+}
+
+fn wrong_width(file: &str, line: usize, fields: usize, headers: usize) -> Diagnostic {
+    Diagnostic::error(
+        Location::new(file, line, 0),
+        format!("this row has {fields} fields but the header has {headers}"),
+    )
+    .with_hint("a value holding the delimiter must be quoted")
+}
+
+/// Parses `bytes` (the contents of `file`). Bad bytes become U+FFFD with a warning; a row
+/// with the wrong number of fields is an error at its line.
+pub fn parse_csv(
+    file: &str,
+    bytes: &[u8],
+    delimiter: u8,
+) -> Result<(CsvTable, Vec<Diagnostic>), Diagnostic> {
+    let mut headers: Option<Vec<String>> = None;
+    let mut rows: Vec<Vec<Option<String>>> = Vec::new();
+    let warnings = scan_records(file, bytes, delimiter, &mut |line, fields| {
+        match &headers {
+            None => {
+                headers = Some(
+                    fields
+                        .iter()
+                        .map(|f| f.as_deref().unwrap_or_default().to_string())
+                        .collect(),
+                )
+            }
+            Some(h) if h.len() != fields.len() => {
+                return Err(wrong_width(file, line, fields.len(), h.len()));
+            }
+            Some(_) => rows.push(
+                fields
+                    .iter()
+                    .map(|f| f.as_ref().map(|c| c.to_string()))
+                    .collect(),
+            ),
         }
-        rows.push(row);
+        Ok(())
+    })?;
+    Ok((
+        CsvTable {
+            headers: headers.unwrap_or_default(),
+            rows,
+        },
+        warnings,
+    ))
+}
+
+/// A CSV file read column by column into Arrow text arrays: the values of each column in
+/// one buffer, rather than a string per value.
+#[derive(Debug)]
+pub struct CsvColumns {
+    pub headers: Vec<String>,
+    pub columns: Vec<StringArray>,
+    /// The line each row starts on, for errors about a value.
+    pub lines: Vec<u32>,
+}
+
+pub fn read_columns(
+    file: &str,
+    bytes: &[u8],
+    delimiter: u8,
+) -> Result<(CsvColumns, Vec<Diagnostic>), Diagnostic> {
+    let mut headers: Option<Vec<String>> = None;
+    let mut builders: Vec<StringBuilder> = Vec::new();
+    let mut lines: Vec<u32> = Vec::new();
+    let warnings = scan_records(file, bytes, delimiter, &mut |line, fields| {
+        match &headers {
+            None => {
+                let h: Vec<String> = fields
+                    .iter()
+                    .map(|f| f.as_deref().unwrap_or_default().to_string())
+                    .collect();
+                builders = h.iter().map(|_| StringBuilder::new()).collect();
+                headers = Some(h);
+            }
+            Some(h) if h.len() != fields.len() => {
+                return Err(wrong_width(file, line, fields.len(), h.len()));
+            }
+            Some(_) => {
+                for (b, f) in builders.iter_mut().zip(fields) {
+                    b.append_option(f.as_deref());
+                }
+                lines.push(u32::try_from(line).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(())
+    })?;
+    Ok((
+        CsvColumns {
+            headers: headers.unwrap_or_default(),
+            columns: builders.iter_mut().map(StringBuilder::finish).collect(),
+            lines,
+        },
+        warnings,
+    ))
+}
+
+/// The header row alone, without reading the rest of the file.
+pub fn headers(bytes: &[u8], delimiter: u8) -> Vec<String> {
+    let end = header_end(bytes);
+    parse_csv("", bytes.get(..end).unwrap_or(bytes), delimiter)
+        .map(|(t, _)| t.headers)
+        .unwrap_or_default()
+}
+
+/// Where the first record ends: the first line break outside quotes.
+fn header_end(bytes: &[u8]) -> usize {
+    let mut in_quotes = false;
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' | b'\r' if !in_quotes => return i,
+            _ => {}
+        }
     }
-    Ok((CsvTable { headers, rows }, warnings))
+    bytes.len()
 }
 
 /// A header as a loader such as Fivetran lands it: `Operation #` → `operation`,
@@ -190,6 +305,22 @@ mod tests {
 
     fn parse(s: &[u8]) -> CsvTable {
         parse_csv("f.csv", s, b',').unwrap().0
+    }
+
+    #[test]
+    fn columns_keep_nulls_blanks_and_the_line_of_each_row() {
+        let (t, warnings) =
+            read_columns("f.csv", b"a,b\r\n1,\"x\ny\"\r\n,\"\"\r\n3,z\xff\n", b',').unwrap();
+        assert_eq!(t.headers, ["a", "b"]);
+        assert_eq!(t.lines, [2, 4, 5]);
+        let a: Vec<Option<&str>> = t.columns[0].iter().collect();
+        let b: Vec<Option<&str>> = t.columns[1].iter().collect();
+        assert_eq!(a, [Some("1"), None, Some("3")]);
+        assert_eq!(b, [Some("x\ny"), Some(""), Some("z\u{fffd}")]);
+        assert_eq!(warnings.len(), 1);
+        let err = read_columns("f.csv", b"a,b\n1,2\n3\n", b',').unwrap_err();
+        assert_eq!(err.location.line, 3);
+        assert_eq!(headers(b"\"x,y\",z\nnot,read\n", b','), ["x,y", "z"]);
     }
 
     #[test]

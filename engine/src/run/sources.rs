@@ -27,9 +27,12 @@ impl Engine {
                         .collect::<Vec<_>>(),
                 )
             } else {
-                let (table, _) = crate::csv_file::parse_csv("", bytes, b',').ok()?;
+                let headers = crate::csv_file::headers(bytes, b',');
+                if headers.is_empty() {
+                    return None;
+                }
                 Some(
-                    crate::csv_file::normalized_headers(&table.headers)
+                    crate::csv_file::normalized_headers(&headers)
                         .into_iter()
                         .map(|n| (n, DataType::Utf8))
                         .collect(),

@@ -8,9 +8,10 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 pub use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::record_batch::RecordBatchOptions;
 use datafusion::common::ScalarValue;
 
-use crate::csv_file::{CsvTable, normalized_headers, parse_csv};
+use crate::csv_file::{CsvColumns, normalized_headers, read_columns};
 use crate::diagnostic::{Diagnostic, Location};
 use crate::redshift::functions::parse_timestamp;
 
@@ -43,7 +44,7 @@ fn parse_bool(s: &str) -> Option<bool> {
 }
 
 /// The narrowest type every non-null value fits, as dbt's seed loader infers it.
-fn infer(values: &[Option<String>]) -> DataType {
+fn infer(values: &StringArray) -> DataType {
     let present: Vec<&str> = values
         .iter()
         .flatten()
@@ -83,22 +84,21 @@ fn infer(values: &[Option<String>]) -> DataType {
 fn column(
     file: &str,
     name: &str,
-    values: &[Option<String>],
+    values: &StringArray,
+    lines: &[u32],
     ty: &DataType,
 ) -> Result<ArrayRef, Diagnostic> {
+    let line = |row: usize| lines.get(row).map_or(row + 2, |l| *l as usize);
     let bad = |row: usize, v: &str| {
         Diagnostic::error(
-            Location::new(file, row + 2, 0),
+            Location::new(file, line(row), 0),
             format!("column `{name}`: cannot read \"{v}\" as {ty}"),
         )
     };
     // A blank value is NULL for every type but text.
-    let cell = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
+    fn cell(v: Option<&str>) -> Option<&str> {
+        v.map(str::trim).filter(|s| !s.is_empty())
+    }
     Ok(match ty {
         DataType::Int64 => Arc::new(
             values
@@ -106,7 +106,7 @@ fn column(
                 .enumerate()
                 .map(|(i, v)| {
                     cell(v)
-                        .map(|s| s.parse::<i64>().map_err(|_| bad(i, &s)))
+                        .map(|s| s.parse::<i64>().map_err(|_| bad(i, s)))
                         .transpose()
                 })
                 .collect::<Result<Int64Array, _>>()?,
@@ -117,7 +117,7 @@ fn column(
                 .enumerate()
                 .map(|(i, v)| {
                     cell(v)
-                        .map(|s| s.parse::<f64>().map_err(|_| bad(i, &s)))
+                        .map(|s| s.parse::<f64>().map_err(|_| bad(i, s)))
                         .transpose()
                 })
                 .collect::<Result<Float64Array, _>>()?,
@@ -128,12 +128,12 @@ fn column(
                 .enumerate()
                 .map(|(i, v)| {
                     cell(v)
-                        .map(|s| parse_bool(&s).ok_or_else(|| bad(i, &s)))
+                        .map(|s| parse_bool(s).ok_or_else(|| bad(i, s)))
                         .transpose()
                 })
                 .collect::<Result<BooleanArray, _>>()?,
         ),
-        DataType::Date32 => Arc::new(dates(file, name, values)?),
+        DataType::Date32 => Arc::new(dates(file, name, values, &line)?),
         DataType::Timestamp(_, _) => Arc::new(
             values
                 .iter()
@@ -141,25 +141,30 @@ fn column(
                 .map(|(i, v)| {
                     cell(v)
                         .map(|s| {
-                            parse_timestamp(&s)
+                            parse_timestamp(s)
                                 .map(|t| t.and_utc().timestamp_micros())
-                                .ok_or_else(|| bad(i, &s))
+                                .ok_or_else(|| bad(i, s))
                         })
                         .transpose()
                 })
                 .collect::<Result<TimestampMicrosecondArray, _>>()?,
         ),
-        _ => Arc::new(values.iter().map(|v| v.as_deref()).collect::<StringArray>()),
+        _ => Arc::new(values.clone()),
     })
 }
 
-fn dates(file: &str, name: &str, values: &[Option<String>]) -> Result<Date32Array, Diagnostic> {
+fn dates(
+    file: &str,
+    name: &str,
+    values: &StringArray,
+    line: &dyn Fn(usize) -> usize,
+) -> Result<Date32Array, Diagnostic> {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     values
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let Some(s) = v.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+            let Some(s) = v.map(str::trim).filter(|s| !s.is_empty()) else {
                 return Ok(None);
             };
             parse_timestamp(s)
@@ -167,7 +172,7 @@ fn dates(file: &str, name: &str, values: &[Option<String>]) -> Result<Date32Arra
                 .map(Some)
                 .ok_or_else(|| {
                     Diagnostic::error(
-                        Location::new(file, i + 2, 0),
+                        Location::new(file, line(i), 0),
                         format!("column `{name}`: cannot read \"{s}\" as a date"),
                     )
                 })
@@ -175,11 +180,11 @@ fn dates(file: &str, name: &str, values: &[Option<String>]) -> Result<Date32Arra
         .collect()
 }
 
-/// Builds a batch from a parsed CSV. `types` gives declared types by (normalised) column
-/// name; other columns are text, or inferred when `infer_types` is set.
+/// Builds a batch from a CSV read column by column. `types` gives declared types by
+/// (normalised) column name; other columns are text, or inferred when `infer_types` is set.
 pub fn batch_from_csv(
     file: &str,
-    table: &CsvTable,
+    table: &CsvColumns,
     types: &dyn Fn(&str) -> Option<DataType>,
     infer_types: bool,
     extra: Option<(&str, i64)>,
@@ -187,16 +192,15 @@ pub fn batch_from_csv(
     let names = normalized_headers(&table.headers);
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let values: Vec<Option<String>> = table.rows.iter().map(|r| r[i].clone()).collect();
+    for (name, values) in names.iter().zip(&table.columns) {
         let ty = types(name).unwrap_or_else(|| {
             if infer_types {
-                infer(&values)
+                infer(values)
             } else {
                 DataType::Utf8
             }
         });
-        arrays.push(column(file, name, &values, &ty)?);
+        arrays.push(column(file, name, values, &table.lines, &ty)?);
         fields.push(Field::new(name, ty, true));
     }
     if let Some((name, micros)) = extra {
@@ -208,11 +212,12 @@ pub fn batch_from_csv(
         arrays.push(Arc::new(TimestampMicrosecondArray::from(vec![
             Some(micros);
             table
-                .rows
+                .lines
                 .len()
         ])));
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+    let options = RecordBatchOptions::new().with_row_count(Some(table.lines.len()));
+    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
         .map_err(|e| Diagnostic::error(Location::file(file), e.to_string()))
 }
 
@@ -225,7 +230,7 @@ pub fn read_csv(
     infer_types: bool,
     extra: Option<(&str, i64)>,
 ) -> Result<(RecordBatch, Vec<Diagnostic>), Diagnostic> {
-    let (table, warnings) = parse_csv(file, bytes, delimiter)?;
+    let (table, warnings) = read_columns(file, bytes, delimiter)?;
     let batch = batch_from_csv(file, &table, types, infer_types, extra)?;
     Ok((batch, warnings))
 }
