@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
+import { deflateRawSync } from "node:zlib";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -263,9 +264,29 @@ test("the workspace downloads as a .zip that opens in a fresh profile; a broken 
   await other.context().close();
 });
 
+test("an oversized link and a zip bomb are refused and leave the workspace untouched", async () => {
+  // 70 MB of text deflates to a link short enough to carry, and expands past the 64 MiB limit.
+  const json = JSON.stringify({ base: null, files: [["dbt_project.yml", { text: "name: big\n" }], ["big.txt", { text: "a".repeat(70_000_000) }]], deleted: [] });
+  const payload = deflateRawSync(Buffer.from(json), { level: 9 }).toString("base64url");
+  await page.goto("about:blank");
+  await page.goto(`${base}#mp1.${payload}`);
+  await page.getByTestId("notice").getByText("the link expands past 64 MiB").waitFor({ timeout: BUILD_TIMEOUT });
+  await buildFinished(page);
+  await markerShownOn(page);
+  const bomb = join(mkdtempSync(join(tmpdir(), "modelplay-bomb-")), "bomb.zip");
+  execFileSync("python3", ["-c", "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED)\n"
+    + "z.writestr('p/dbt_project.yml', 'name: big\\n')\nz.writestr('p/big.txt', b'0' * 70_000_000)\nz.close()", bomb]);
+  await page.getByTestId("open-zip").setInputFiles(bomb);
+  await page.getByTestId("notice").getByText("the archive expands past 64 MiB").waitFor({ timeout: BUILD_TIMEOUT });
+  await markerShownOn(page);
+  await shot("09b-oversized");
+});
+
 const TINY_SHOP = join(here, "..", "..", "engine", "tests", "fixtures", "tiny_shop");
 const TINY_SHOP_BUILD = "PASS=8 WARN=0 ERROR=0 SKIP=0 TOTAL=8";
 const PARQUET = "data/shop/refunds/2024-05-02.parquet";
+// A binary file with a non-ASCII name, which the playground keeps without understanding it.
+const ODD_NAME = "assets/r\u00e9sum\u00e9 \u{1f4ca}.bin";
 const cli = process.env.MODELPLAY_CLI || join(process.env.CARGO_TARGET_DIR || join(process.env.HOME, ".cache", "modelplay", "target"), "debug", "modelplay");
 
 async function builtWith(p, counts) {
@@ -288,6 +309,7 @@ test("a dbt project folder with CSV seeds and sources and a Parquet source opens
   await shopPage.locator('li[data-path="models/revenue_by_region.sql"]').waitFor();
   // A file the playground does not understand is kept and listed; so is the binary Parquet.
   await shopPage.locator('li[data-path="notes.txt"]').waitFor();
+  await shopPage.locator(`li[data-path="${ODD_NAME}"]`).waitFor();
   await shopPage.locator(`li[data-path="${PARQUET}"]`).waitFor({ state: "attached" });
   await builtWith(shopPage, TINY_SHOP_BUILD);
   assert.equal(await selectedWorkspace(shopPage), "tiny_shop");
@@ -322,7 +344,7 @@ test("a project with a Parquet file round-trips byte for byte through a link and
   const out = mkdtempSync(join(tmpdir(), "modelplay-open-"));
   rmSync(out, { recursive: true });
   execFileSync(cli, ["open", shopLink, "--out", out]);
-  assert.ok(readFileSync(join(out, PARQUET)).equals(readFileSync(join(TINY_SHOP, PARQUET))));
+  for (const f of [PARQUET, ODD_NAME]) assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(TINY_SHOP, f))), f);
   assert.match(execFileSync(cli, ["build", "--project-dir", out]).toString(), /PASS=8 WARN=0 ERROR=0 SKIP=0 TOTAL=8/);
   await other.context().close();
 });

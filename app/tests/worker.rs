@@ -39,6 +39,28 @@ fn done(responses: &[Response]) -> &modelplay_app::protocol::BuildSummary {
         .expect("a BuildDone")
 }
 
+fn link_of(worker: &mut Worker, files: &Files) -> String {
+    match serve(
+        worker,
+        Request::Share {
+            files: files.clone(),
+        },
+    )
+    .remove(0)
+    {
+        Response::Link { link } => link,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The project a link or an archive opens.
+fn opened(worker: &mut Worker, request: Request) -> Files {
+    match serve(worker, request).remove(0) {
+        Response::Opened { files } => files,
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn builds_the_sample_node_by_node_then_reruns_one_model_reusing_the_rest() {
     let mut w = Worker::default();
@@ -157,21 +179,8 @@ fn exports_a_zip_with_deploy_sql_and_round_trips_a_share_link() {
     }
     let mut edited = files.clone();
     edited.insert("models/new.sql".into(), "select 1 as x".into());
-    let link = match serve(
-        &mut w,
-        Request::Share {
-            files: edited.clone(),
-        },
-    )
-    .remove(0)
-    {
-        Response::Link { link } => link,
-        other => panic!("{other:?}"),
-    };
-    match serve(&mut w, Request::OpenLink { link }).remove(0) {
-        Response::Opened { files } => assert_eq!(files, edited),
-        other => panic!("{other:?}"),
-    }
+    let link = link_of(&mut w, &edited);
+    assert_eq!(opened(&mut w, Request::OpenLink { link }), edited);
     match serve(
         &mut w,
         Request::OpenLink {
@@ -221,22 +230,8 @@ fn binary_files_and_non_ascii_names_travel_byte_for_byte_and_parquet_sources_bui
         Body::from_bytes(vec![0, 159, 146, 150, 255, 10]),
     );
 
-    let link = match serve(
-        &mut w,
-        Request::Share {
-            files: files.clone(),
-        },
-    )
-    .remove(0)
-    {
-        Response::Link { link } => link,
-        other => panic!("{other:?}"),
-    };
-    match serve(&mut w, Request::OpenLink { link }).remove(0) {
-        Response::Opened { files: opened } => assert_eq!(opened, files),
-        other => panic!("{other:?}"),
-    }
-
+    let link = link_of(&mut w, &files);
+    assert_eq!(opened(&mut w, Request::OpenLink { link }), files);
     let zip_base64 = match serve(
         &mut w,
         Request::Zip {
@@ -248,10 +243,7 @@ fn binary_files_and_non_ascii_names_travel_byte_for_byte_and_parquet_sources_bui
         Response::Zipped { zip_base64 } => zip_base64,
         other => panic!("{other:?}"),
     };
-    match serve(&mut w, Request::OpenZip { zip_base64 }).remove(0) {
-        Response::Opened { files: opened } => assert_eq!(opened, files),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(opened(&mut w, Request::OpenZip { zip_base64 }), files);
 
     let out = serve(
         &mut w,

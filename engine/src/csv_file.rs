@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use datafusion::arrow::array::{StringArray, StringBuilder};
+use datafusion::arrow::array::{Array, StringArray, StringBuilder};
 
 use crate::diagnostic::{Diagnostic, Location};
 
@@ -145,40 +145,26 @@ fn wrong_width(file: &str, line: usize, fields: usize, headers: usize) -> Diagno
     .with_hint("a value holding the delimiter must be quoted")
 }
 
-/// Parses `bytes` (the contents of `file`). Bad bytes become U+FFFD with a warning; a row
-/// with the wrong number of fields is an error at its line.
+/// Parses `bytes` (the contents of `file`) into rows of text. Bad bytes become U+FFFD with a
+/// warning; a row with the wrong number of fields is an error at its line.
 pub fn parse_csv(
     file: &str,
     bytes: &[u8],
     delimiter: u8,
 ) -> Result<(CsvTable, Vec<Diagnostic>), Diagnostic> {
-    let mut headers: Option<Vec<String>> = None;
-    let mut rows: Vec<Vec<Option<String>>> = Vec::new();
-    let warnings = scan_records(file, bytes, delimiter, &mut |line, fields| {
-        match &headers {
-            None => {
-                headers = Some(
-                    fields
-                        .iter()
-                        .map(|f| f.as_deref().unwrap_or_default().to_string())
-                        .collect(),
-                )
-            }
-            Some(h) if h.len() != fields.len() => {
-                return Err(wrong_width(file, line, fields.len(), h.len()));
-            }
-            Some(_) => rows.push(
-                fields
-                    .iter()
-                    .map(|f| f.as_ref().map(|c| c.to_string()))
-                    .collect(),
-            ),
-        }
-        Ok(())
-    })?;
+    let (table, warnings) = read_columns(file, bytes, delimiter)?;
+    let rows = (0..table.lines.len())
+        .map(|row| {
+            table
+                .columns
+                .iter()
+                .map(|c| c.is_valid(row).then(|| c.value(row).to_string()))
+                .collect()
+        })
+        .collect();
     Ok((
         CsvTable {
-            headers: headers.unwrap_or_default(),
+            headers: table.headers,
             rows,
         },
         warnings,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use datafusion::arrow::array::{ArrayRef, TimestampMicrosecondArray};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::{CastOptions, cast_with_options, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -66,17 +66,9 @@ pub fn read(
         fields.push(field.as_ref().clone());
     }
     if let Some((name, micros)) = extra {
-        fields.push(Field::new(
-            name,
-            DataType::Timestamp(TimeUnit::Microsecond, None),
-            true,
-        ));
-        arrays.push(Arc::new(TimestampMicrosecondArray::from(vec![
-            Some(micros);
-            whole
-                .num_rows(
-                )
-        ])));
+        let (field, array) = crate::run::tables::load_time_column(name, micros, whole.num_rows());
+        fields.push(field);
+        arrays.push(array);
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
         .map_err(|e| Diagnostic::error(Location::file(file), e.to_string()))
@@ -151,7 +143,7 @@ fn unreadable(file: &str, e: &dyn std::fmt::Display) -> Diagnostic {
 mod tests {
     use super::*;
     use datafusion::arrow::array::{
-        Array, Date32Array, Float64Array, Int32Array, StringArray, TimestampNanosecondArray,
+        Array, Date32Array, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray, TimestampNanosecondArray,
     };
     use parquet::arrow::ArrowWriter;
 

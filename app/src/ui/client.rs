@@ -223,6 +223,7 @@ fn apply(ui: Ui, response: Response) {
         Response::Link { link } => actions::link_made(ui, &link),
         Response::Zipped { zip_base64 } => download_zip(ui, "project.zip", &zip_base64),
         Response::LinkNotOpened { message } => {
+            ui.opening.set(None);
             ui.engine.set(EngineStatus::Ready);
             // The workspace is as it was; build that instead (before the notice: starting a
             // build clears the last one).
@@ -243,6 +244,7 @@ fn apply(ui: Ui, response: Response) {
         }
         Response::Failed { what, message } => {
             ui.adding.set(None);
+            ui.opening.set(None);
             ui.engine.set(EngineStatus::Ready);
             ui.notice.set(Some(format!("Could not {what}: {message}")));
         }

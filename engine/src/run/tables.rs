@@ -204,21 +204,22 @@ pub fn batch_from_csv(
         fields.push(Field::new(name, ty, true));
     }
     if let Some((name, micros)) = extra {
-        fields.push(Field::new(
-            name,
-            DataType::Timestamp(TimeUnit::Microsecond, None),
-            true,
-        ));
-        arrays.push(Arc::new(TimestampMicrosecondArray::from(vec![
-            Some(micros);
-            table
-                .lines
-                .len()
-        ])));
+        let (field, array) = load_time_column(name, micros, table.lines.len());
+        fields.push(field);
+        arrays.push(array);
     }
     let options = RecordBatchOptions::new().with_row_count(Some(table.lines.len()));
     RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
         .map_err(|e| Diagnostic::error(Location::file(file), e.to_string()))
+}
+
+/// The loader's column (`_fivetran_synced` by default): the moment the load landed, on
+/// every row.
+pub fn load_time_column(name: &str, micros: i64, rows: usize) -> (Field, ArrayRef) {
+    (
+        Field::new(name, DataType::Timestamp(TimeUnit::Microsecond, None), true),
+        Arc::new(TimestampMicrosecondArray::from(vec![Some(micros); rows])),
+    )
 }
 
 /// Reads a CSV file into a batch, with warnings for recoverable problems.
