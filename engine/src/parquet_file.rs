@@ -143,7 +143,8 @@ fn unreadable(file: &str, e: &dyn std::fmt::Display) -> Diagnostic {
 mod tests {
     use super::*;
     use datafusion::arrow::array::{
-        Array, Date32Array, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray, TimestampNanosecondArray,
+        Array, Date32Array, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray,
+        TimestampNanosecondArray,
     };
     use parquet::arrow::ArrowWriter;
 
