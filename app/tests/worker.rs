@@ -196,6 +196,17 @@ fn exports_a_zip_with_deploy_sql_and_round_trips_a_share_link() {
     }
 }
 
+fn build_from_scratch(worker: &mut Worker, files: Files) -> Vec<Response> {
+    serve(
+        worker,
+        Request::Build {
+            files,
+            select: vec![],
+            reuse: false,
+        },
+    )
+}
+
 /// The folder fixture as the page reads it: every file, binary ones as bytes.
 fn tiny_shop() -> Files {
     let root =
@@ -245,14 +256,7 @@ fn binary_files_and_non_ascii_names_travel_byte_for_byte_and_parquet_sources_bui
     };
     assert_eq!(opened(&mut w, Request::OpenZip { zip_base64 }), files);
 
-    let out = serve(
-        &mut w,
-        Request::Build {
-            files,
-            select: vec![],
-            reuse: false,
-        },
-    );
+    let out = build_from_scratch(&mut w, files);
     let s = done(&out);
     assert_eq!((s.pass, s.error, s.skip, s.total), (8, 0, 0, 8), "{out:#?}");
 }
@@ -329,14 +333,7 @@ fn data_files_are_sampled_with_progress_and_join_the_project() {
     let mut files = tiny_shop();
     files.insert(path, body);
     files.insert(refunds_path, refunds);
-    let out = serve(
-        &mut w,
-        Request::Build {
-            files,
-            select: vec![],
-            reuse: false,
-        },
-    );
+    let out = build_from_scratch(&mut w, files);
     let s = done(&out);
     assert_eq!((s.pass, s.error, s.skip), (8, 0, 0), "{out:#?}");
 }
