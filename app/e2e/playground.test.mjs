@@ -377,7 +377,7 @@ test("a dropped CSV and a picked Parquet file are sampled into source loads", as
   await shopPage.getByTestId("data-rows").fill("100");
   await shopPage.screenshot({ path: join(shots, "12-add-data.png") });
   await shopPage.getByTestId("data-add").click();
-  await shopPage.getByTestId("notice").getByText("Added data/shop/orders/2024-05-03.csv: kept 100 of 5000 rows.").waitFor({ timeout: BUILD_TIMEOUT });
+  await shopPage.getByTestId("notice").getByText("Added data/shop/orders/2024-05-03.csv: kept 100 of the 5000 rows read.").waitFor({ timeout: BUILD_TIMEOUT });
   await shopPage.locator('li[data-path="data/shop/orders/2024-05-03.csv"]').waitFor({ state: "attached" });
   await builtWith(shopPage, TINY_SHOP_BUILD);
 
@@ -389,7 +389,7 @@ test("a dropped CSV and a picked Parquet file are sampled into source loads", as
   await shopPage.getByTestId("data-keep").selectOption("first");
   await shopPage.getByTestId("data-rows").fill("1");
   await shopPage.getByTestId("data-add").click();
-  await shopPage.getByTestId("notice").getByText("Added data/shop/refunds/2024-05-04.parquet: kept 1 of 1 rows.").waitFor({ timeout: BUILD_TIMEOUT });
+  await shopPage.getByTestId("notice").getByText("Added data/shop/refunds/2024-05-04.parquet: kept 1 of the 2 rows read.").waitFor({ timeout: BUILD_TIMEOUT });
   await builtWith(shopPage, TINY_SHOP_BUILD);
 
   // A Parquet file cannot be a seed (dbt seeds are CSV): the dialog says so and adds nothing.

@@ -480,7 +480,7 @@ pub fn data_added(ui: Ui, path: String, body: Body, rows_read: u64, rows_kept: u
     save(ui);
     build_all(ui);
     ui.notice.set(Some(format!(
-        "{} {path}: kept {rows_kept} of {rows_read} rows.",
+        "{} {path}: kept {rows_kept} of the {rows_read} rows read.",
         if replaced { "Replaced" } else { "Added" }
     )));
 }

@@ -26,6 +26,8 @@ pub enum Keep {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Taken {
     pub bytes: Vec<u8>,
+    /// Rows in the file, as far as it was read: the first N stop reading early, except in
+    /// Parquet, whose footer holds the count.
     pub rows_read: u64,
     pub rows_kept: u64,
 }

@@ -52,10 +52,8 @@ pub fn take_parquet<R: ChunkReader + 'static>(
     progress(1.0);
     Ok(Taken {
         bytes,
-        rows_read: match keep {
-            Keep::Random { .. } | Keep::All => total as u64,
-            Keep::First(_) => kept as u64,
-        },
+        // The footer gives the file's rows, whether or not all of them were decoded.
+        rows_read: total as u64,
         rows_kept: kept as u64,
     })
 }
@@ -121,6 +119,7 @@ mod tests {
         let all = take_parquet(numbers(5000), Keep::All, &mut |_| {}).unwrap();
         assert_eq!(values(all.bytes), (0..5000).collect::<Vec<_>>());
         let first = take_parquet(numbers(5000), Keep::First(3), &mut |_| {}).unwrap();
+        assert_eq!((first.rows_read, first.rows_kept), (5000, 3));
         assert_eq!(values(first.bytes), [0, 1, 2]);
         let mut heard = Vec::new();
         let random = take_parquet(
