@@ -10,6 +10,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::FormatOptions;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::parquet_to_arrow_schema;
+use parquet::file::FOOTER_SIZE;
+use parquet::file::metadata::{FooterTail, ParquetMetaDataReader};
 
 use crate::csv_file::normalized_headers;
 use crate::diagnostic::{Diagnostic, Location};
@@ -19,11 +22,27 @@ pub fn is_parquet(path: &str) -> bool {
     path.to_ascii_lowercase().ends_with(".parquet")
 }
 
-/// The file's columns (normalised names, engine types), read from its footer alone.
+/// The file's columns (normalised names, engine types), decoded from its footer alone: the
+/// check asks on every typing pause, so the rest of the file is neither read nor copied.
 pub fn schema(file: &str, bytes: &[u8]) -> Result<SchemaRef, Diagnostic> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(Bytes::copy_from_slice(bytes))
+    let damaged = || unreadable(file, &"the file ends before its footer");
+    let tail_at = bytes.len().checked_sub(FOOTER_SIZE).ok_or_else(damaged)?;
+    let tail: &[u8; FOOTER_SIZE] = bytes
+        .get(tail_at..)
+        .and_then(|t| t.try_into().ok())
+        .ok_or_else(damaged)?;
+    let tail = FooterTail::try_new(tail).map_err(|e| unreadable(file, &e))?;
+    let metadata_at = tail_at
+        .checked_sub(tail.metadata_length())
+        .ok_or_else(damaged)?;
+    let metadata = ParquetMetaDataReader::decode_metadata(
+        bytes.get(metadata_at..tail_at).ok_or_else(damaged)?,
+    )
+    .map_err(|e| unreadable(file, &e))?;
+    let meta = metadata.file_metadata();
+    let file_schema = parquet_to_arrow_schema(meta.schema_descr(), meta.key_value_metadata())
         .map_err(|e| unreadable(file, &e))?;
-    engine_schema(file, builder.schema(), &|_| None)
+    engine_schema(file, &file_schema, &|_| None)
 }
 
 /// Reads the whole file into one batch. `types` gives declared types by normalised column
@@ -259,13 +278,17 @@ mod tests {
         let cut = &bytes[..bytes.len() / 2];
         let err = read("cut.parquet", cut, &|_| None, None).unwrap_err();
         assert!(format!("{err:#}").contains("cannot read this Parquet file"));
+        assert!(schema("cut.parquet", cut).is_err());
         assert!(schema("cut.parquet", b"not parquet").is_err());
+        assert!(schema("cut.parquet", b"PAR1").is_err());
     }
 
     #[test]
     fn the_schema_comes_from_the_footer() {
         let bytes = parquet_bytes(&sample());
         let s = schema("x.parquet", &bytes).unwrap();
+        let read = read("x.parquet", &bytes, &|_| None, None).unwrap();
+        assert_eq!(s, read.schema());
         assert_eq!(s.field(0).data_type(), &DataType::Int32);
         assert_eq!(s.field(3).name(), "created_at");
     }
