@@ -1,6 +1,43 @@
 //! Where a data file the user brings lands in the project: as a load of a declared source
 //! (`data/<source>/<table>/<load date>.<ext>`, the convention the engine reads) or as a seed.
 
+/// The kinds of data file the playground loads, told by the file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    Csv,
+    Parquet,
+}
+
+/// dbt reads seeds from CSV only.
+pub const SEEDS_ARE_CSV: &str =
+    "dbt seeds are CSV files; load a Parquet file into a source instead";
+
+impl DataFormat {
+    pub fn of(file_name: &str) -> Option<DataFormat> {
+        let lower = file_name.to_ascii_lowercase();
+        if lower.ends_with(".csv") {
+            Some(DataFormat::Csv)
+        } else if lower.ends_with(".parquet") {
+            Some(DataFormat::Parquet)
+        } else {
+            None
+        }
+    }
+
+    /// `of`, or why the file is not one.
+    pub fn required(file_name: &str) -> Result<DataFormat, String> {
+        DataFormat::of(file_name)
+            .ok_or_else(|| format!("`{file_name}` is neither a .csv nor a .parquet file"))
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            DataFormat::Csv => "csv",
+            DataFormat::Parquet => "parquet",
+        }
+    }
+}
+
 /// A place for a data file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
@@ -81,20 +118,9 @@ pub fn target_path(
     load_date: &str,
     file_name: &str,
 ) -> Result<String, String> {
-    let lower = file_name.to_ascii_lowercase();
-    let ext = if lower.ends_with(".csv") {
-        "csv"
-    } else if lower.ends_with(".parquet") {
-        "parquet"
-    } else {
-        return Err(format!(
-            "`{file_name}` is neither a .csv nor a .parquet file"
-        ));
-    };
+    let format = DataFormat::required(file_name)?;
     match destination {
-        Destination::Seed if ext != "csv" => {
-            Err("dbt seeds are CSV files; load a Parquet file into a source instead".into())
-        }
+        Destination::Seed if format != DataFormat::Csv => Err(SEEDS_ARE_CSV.into()),
         Destination::Seed => {
             let name = snake(stem(file_name));
             if name.is_empty() {
@@ -109,7 +135,10 @@ pub fn target_path(
                     "the load date `{load_date}` is not a date (YYYY-MM-DD)"
                 ));
             }
-            Ok(format!("data/{source}/{table}/{load_date}.{ext}"))
+            Ok(format!(
+                "data/{source}/{table}/{load_date}.{}",
+                format.extension()
+            ))
         }
     }
 }

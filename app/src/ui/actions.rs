@@ -442,15 +442,11 @@ pub fn link_made(ui: Ui, link: &str) {
 /// A data file the user picked or dropped: CSV and Parquet wait for a destination, anything
 /// else is refused at once.
 pub fn data_picked(ui: Ui, file: web_sys::File) {
-    let name = file.name().to_ascii_lowercase();
-    if name.ends_with(".csv") || name.ends_with(".parquet") {
-        ui.picked_data.set(Some(file));
-    } else {
-        ui.notice.set(Some(format!(
-            "`{}` is neither a .csv nor a .parquet file; Add data takes those two (open a \
-             project with Open folder or Open .zip)",
-            file.name()
-        )));
+    match crate::data_target::DataFormat::required(&file.name()) {
+        Ok(_) => ui.picked_data.set(Some(file)),
+        Err(why) => ui.notice.set(Some(format!(
+            "{why}; Add data takes those two (open a project with Open folder or Open .zip)"
+        ))),
     }
 }
 

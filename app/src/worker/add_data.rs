@@ -4,56 +4,34 @@
 use modelplay_engine::intake::{Keep, take_csv, take_parquet};
 use parquet::file::reader::ChunkReader;
 
+use crate::data_target::{DataFormat, SEEDS_ARE_CSV};
 use crate::protocol::{AddData, Body, KeepRows, Response};
 
 /// How often (in fractions of the file) progress is posted.
 const PROGRESS_STEP: f64 = 0.02;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Parquet,
-}
-
-fn format_of(name: &str) -> Option<Format> {
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".csv") {
-        Some(Format::Csv)
-    } else if lower.ends_with(".parquet") {
-        Some(Format::Parquet)
-    } else {
-        None
-    }
-}
-
-/// Why `spec` cannot be served, if it cannot: the file must be CSV or Parquet, and land as a
-/// source load of the same format or as a CSV seed.
-fn refusal(spec: &AddData) -> Option<String> {
-    let Some(format) = format_of(&spec.name) else {
-        return Some(format!(
-            "`{}` is neither a .csv nor a .parquet file; the playground loads those two",
-            spec.name
-        ));
-    };
+/// The file's format, or why `spec` cannot be served: the file must be CSV or Parquet, and
+/// land as a source load of the same format or as a CSV seed.
+fn accepted(spec: &AddData) -> Result<DataFormat, String> {
+    let format = DataFormat::required(&spec.name)
+        .map_err(|why| format!("{why}; the playground loads those two"))?;
     if let Err(e) = crate::workspace::valid_new_path(&spec.target) {
-        return Some(format!("cannot write `{}`: {e}", spec.target));
+        return Err(format!("cannot write `{}`: {e}", spec.target));
     }
     if spec.target.starts_with("seeds/") {
-        if format != Format::Csv {
-            return Some(
-                "dbt seeds are CSV files; load a Parquet file into a source instead".into(),
-            );
-        }
-        return None;
+        return match format {
+            DataFormat::Csv => Ok(format),
+            DataFormat::Parquet => Err(SEEDS_ARE_CSV.into()),
+        };
     }
     match modelplay_engine::sample_loads::parse_load_path(&spec.target) {
-        Some(Ok(_)) if format_of(&spec.target) == Some(format) => None,
-        Some(Ok(_)) => Some(format!(
+        Some(Ok(_)) if DataFormat::of(&spec.target) == Some(format) => Ok(format),
+        Some(Ok(_)) => Err(format!(
             "`{}` must keep the file's own extension",
             spec.target
         )),
-        Some(Err(d)) => Some(d.message),
-        None => Some(format!(
+        Some(Err(d)) => Err(d.message),
+        None => Err(format!(
             "`{}` is neither a seed nor a source load (data/<source>/<table>/<load date>.csv)",
             spec.target
         )),
@@ -74,9 +52,10 @@ pub fn add_data<F: ChunkReader + 'static>(
     file: F,
     post: &mut dyn FnMut(Response),
 ) -> Response {
-    if let Some(why) = refusal(spec) {
-        return super::failed("add the data", why);
-    }
+    let format = match accepted(spec) {
+        Ok(f) => f,
+        Err(why) => return super::failed("add the data", why),
+    };
     let mut last = 0.0;
     let name = spec.name.clone();
     let mut report = |fraction: f64| {
@@ -88,8 +67,8 @@ pub fn add_data<F: ChunkReader + 'static>(
             });
         }
     };
-    let taken = match format_of(&spec.name) {
-        Some(Format::Csv) => {
+    let taken = match format {
+        DataFormat::Csv => {
             let size = file.len().max(1) as f64;
             match file.get_read(0) {
                 Ok(reader) => take_csv(reader, keep(spec.keep), &mut |read| {
@@ -98,7 +77,7 @@ pub fn add_data<F: ChunkReader + 'static>(
                 Err(e) => Err(format!("could not read the file: {e}")),
             }
         }
-        _ => take_parquet(file, keep(spec.keep), &mut report),
+        DataFormat::Parquet => take_parquet(file, keep(spec.keep), &mut report),
     };
     match taken {
         Ok(taken) => Response::DataAdded {
