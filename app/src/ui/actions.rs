@@ -29,7 +29,7 @@ fn save(ui: Ui) {
     let saved = ui
         .files
         .with_untracked(|files| workspace::diff(&sample, files, ui.open.get_untracked()));
-    if let Err(e) = browser::save(&saved) {
+    if let Err(e) = browser::save_workspace(ui.shelf.with_untracked(|s| s.current), &saved) {
         ui.notice.set(Some(format!(
             "{e}. Your edits are still here; download the project to keep them."
         )));
@@ -75,7 +75,7 @@ fn show_saved_workspace(ui: Ui) {
     let Some(sample) = ui.sample.get_untracked() else {
         return;
     };
-    let saved: Option<Saved> = browser::load_saved();
+    let saved: Option<Saved> = browser::load_workspace(ui.shelf.with_untracked(|s| s.current));
     let files = match &saved {
         Some(s) => workspace::restore(&sample, s),
         None => sample,
@@ -135,7 +135,7 @@ pub fn new_workspace(ui: Ui) {
     };
     shelf.add(&name);
     store_shelf(ui, shelf);
-    browser::forget_saved();
+    // Ids are never reused, so nothing is saved under the new one yet: it shows the sample.
     show_saved_workspace(ui);
     save(ui);
     build_all(ui);
@@ -326,7 +326,7 @@ pub fn reset_to_sample(ui: Ui) {
     let Some(sample) = ui.sample.get_untracked() else {
         return;
     };
-    browser::forget_saved();
+    browser::forget_workspace(ui.shelf.with_untracked(|s| s.current));
     ui.open.set(first_file(&sample, None));
     ui.files.set(sample);
     build_all(ui);

@@ -56,31 +56,21 @@ pub fn save_shelf(shelf: &Shelf) -> Result<(), String> {
         .map_err(|_| "the browser refused to save the list of workspaces".to_string())
 }
 
-/// The open workspace's files, as saved.
-pub fn load_saved() -> Option<Saved> {
-    load_workspace(shelf().current)
-}
-
+/// A workspace's files, as saved.
 pub fn load_workspace(id: u32) -> Option<Saved> {
     let text = storage()?.get_item(&workspace_key(id)).ok().flatten()?;
     serde_json::from_str(&text).ok()
 }
 
-/// Saves the open workspace; the error says why it could not (a full quota, private mode).
-pub fn save(saved: &Saved) -> Result<(), String> {
+/// Saves a workspace's files; the error says why it could not (a full quota, private mode).
+pub fn save_workspace(id: u32, saved: &Saved) -> Result<(), String> {
     let text = serde_json::to_string(saved).map_err(|e| e.to_string())?;
     let storage = storage().ok_or("this browser gives the page no storage")?;
-    storage
-        .set_item(&workspace_key(shelf().current), &text)
-        .map_err(|_| {
-            "the browser refused to save the workspace (storage full? browser storage holds a \
+    storage.set_item(&workspace_key(id), &text).map_err(|_| {
+        "the browser refused to save the workspace (storage full? browser storage holds a \
              few MB per page: sample big data files down, or delete a workspace)"
-                .to_string()
-        })
-}
-
-pub fn forget_saved() {
-    forget_workspace(shelf().current);
+            .to_string()
+    })
 }
 
 pub fn forget_workspace(id: u32) {
