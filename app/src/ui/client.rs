@@ -118,11 +118,13 @@ pub fn start(ui: Ui) {
 }
 
 pub fn send(request: &Request) {
+    post(&JsValue::from_str(&request.to_json()));
+}
+
+fn post(message: &JsValue) {
     WORKER.with(|w| {
         if let Some(running) = w.borrow().as_ref() {
-            let _ = running
-                .worker
-                .post_message(&JsValue::from_str(&request.to_json()));
+            let _ = running.worker.post_message(message);
         }
     });
 }
@@ -130,12 +132,10 @@ pub fn send(request: &Request) {
 /// Sends a request that brings a file: the `File` itself goes to the worker (the browser
 /// shares it, it does not copy the bytes), which reads it slice by slice.
 pub fn send_with_file(request: &Request, file: &web_sys::File) {
-    WORKER.with(|w| {
-        if let Some(running) = w.borrow().as_ref() {
-            let message = js_sys::Array::of2(&JsValue::from_str(&request.to_json()), file);
-            let _ = running.worker.post_message(&message);
-        }
-    });
+    post(&js_sys::Array::of2(
+        &JsValue::from_str(&request.to_json()),
+        file,
+    ));
 }
 
 /// Stops the worker (whatever it is doing) and starts a new one.

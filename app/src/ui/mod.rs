@@ -42,6 +42,34 @@ fn engine_label(status: &EngineStatus) -> String {
     }
 }
 
+/// A button that picks one file and hands it to `picked`; the input is cleared afterwards,
+/// so that picking the same file again counts.
+fn file_button(
+    label: &'static str,
+    title: &'static str,
+    accept: &'static str,
+    test_id: &'static str,
+    picked: impl Fn(web_sys::File) + 'static,
+) -> impl IntoView {
+    view! {
+        <label class="button" title=title>
+            {label}
+            <input
+                type="file"
+                accept=accept
+                data-testid=test_id
+                on:change=move |ev| {
+                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                    if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                        picked(file);
+                    }
+                    input.set_value("");
+                }
+            />
+        </label>
+    }
+}
+
 #[component]
 fn TopBar() -> impl IntoView {
     let ui = state::ui();
@@ -81,36 +109,10 @@ fn TopBar() -> impl IntoView {
                     }
                 />
             </label>
-            <label class="button" title="Open a dbt project from a .zip">
-                "Open .zip"
-                <input
-                    type="file"
-                    accept=".zip,application/zip"
-                    data-testid="open-zip"
-                    on:change=move |ev| {
-                        let input: web_sys::HtmlInputElement = event_target(&ev);
-                        if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                            actions::open_zip(ui, file);
-                        }
-                        input.set_value("");
-                    }
-                />
-            </label>
-            <label class="button" title="Add a CSV or Parquet file as a source load or a seed (or drop it on the page)">
-                "Add data"
-                <input
-                    type="file"
-                    accept=".csv,.parquet"
-                    data-testid="add-data"
-                    on:change=move |ev| {
-                        let input: web_sys::HtmlInputElement = event_target(&ev);
-                        if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                            actions::data_picked(ui, file);
-                        }
-                        input.set_value("");
-                    }
-                />
-            </label>
+            {file_button("Open .zip", "Open a dbt project from a .zip", ".zip,application/zip", "open-zip",
+                move |file| actions::open_zip(ui, file))}
+            {file_button("Add data", "Add a CSV or Parquet file as a source load or a seed (or drop it on the page)",
+                ".csv,.parquet", "add-data", move |file| actions::data_picked(ui, file))}
             <button data-testid="reset" on:click=move |_| actions::reset_to_sample(ui)>"Reset to sample"</button>
             <span class="engine" data-testid="engine-status">{move || engine_label(&ui.engine.get())}</span>
             <span class="summary" data-testid="summary" data-builds=move || ui.builds.get().to_string()>
