@@ -117,7 +117,7 @@ def dbt_project(modelplay_project: Path, out: Path, run_time: str) -> Path:
 
 def load_sources(database: Path, export_dir: Path, modelplay_project: Path, run_time: str) -> None:
     """The raw tables, as the loader leaves them before dbt runs."""
-    stmts, _ = duckdb_baseline.statements(export_dir, modelplay_project, run_time, sources_only=True)
+    stmts = duckdb_baseline.statements(export_dir, modelplay_project, run_time, sources_only=True)
     if database.exists():
         database.unlink()
     con = duckdb.connect(str(database))

@@ -119,9 +119,8 @@ def source_load(stmts: list[str], name: str, project: Path, file_name=str) -> li
 
 
 def statements(export_dir: Path, project: Path, run_time: str, sources_only: bool = False,
-               file_name=str) -> tuple[list[str], list[str]]:
-    """Every statement to run, in order (or only those that load the sources), and the
-    tables built (schema.name, for the check)."""
+               file_name=str) -> list[str]:
+    """Every statement to run, in order (or only those that load the sources)."""
     text = (export_dir / "deploy.sql").read_text()
     parts = SECTION.split(text)
     preamble, rest = parts[0], parts[1:]
@@ -129,7 +128,6 @@ def statements(export_dir: Path, project: Path, run_time: str, sources_only: boo
     for s in split_statements(preamble):
         if s.lower().startswith("create schema"):
             out.extend(translate(s, run_time))
-    built = []
     for kind, name, body in zip(rest[0::3], rest[1::3], rest[2::3]):
         stmts = [s for s in split_statements(body) if s.lower() not in ("commit;", "begin;")]
         if kind == "source":
@@ -139,9 +137,7 @@ def statements(export_dir: Path, project: Path, run_time: str, sources_only: boo
             continue
         for s in stmts:
             out.extend(translate(s, run_time))
-        if kind != "view":
-            built.append(name)
-    return out, built
+    return out
 
 
 def browser_plan(export_dir: Path, project: Path, run_time: str) -> dict:
@@ -154,7 +150,7 @@ def browser_plan(export_dir: Path, project: Path, run_time: str) -> dict:
         files[name] = str(path)
         return name
 
-    stmts, _ = statements(export_dir, project, run_time, file_name=file_name)
+    stmts = statements(export_dir, project, run_time, file_name=file_name)
     return {"statements": stmts, "files": files}
 
 
@@ -181,7 +177,7 @@ def main() -> None:
     runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 1
     warmup = int(sys.argv[sys.argv.index("--warmup") + 1]) if "--warmup" in sys.argv else 0
     start = time.perf_counter()
-    stmts, _ = statements(export_dir, project, run_time)
+    stmts = statements(export_dir, project, run_time)
     translate_s = time.perf_counter() - start
     for _ in range(warmup):
         run_once(stmts)

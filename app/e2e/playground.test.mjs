@@ -211,6 +211,25 @@ async function freshPage() {
   return p;
 }
 
+// Clicks Share and returns the link the notice shows.
+async function shareLink(p) {
+  await p.getByTestId("share").click();
+  const notice = p.getByTestId("notice");
+  await notice.getByText("Share link copied").waitFor();
+  return /(http\S+#mp1\.\S+)/.exec(await notice.locator("span").first().textContent())[1];
+}
+
+// Clicks Download .zip and saves the archive under the screenshots folder; returns its path.
+async function downloadProject(p, name) {
+  const [download] = await Promise.all([
+    p.waitForEvent("download", { timeout: BUILD_TIMEOUT }),
+    p.getByTestId("download-project").click(),
+  ]);
+  const path = join(shots, name);
+  await download.saveAs(path);
+  return path;
+}
+
 async function markerShownOn(p) {
   await p.locator(`li[data-path="${STAGING}"] a`).click();
   await p.locator('th[data-column="playground_marker"]').waitFor({ timeout: BUILD_TIMEOUT });
@@ -219,10 +238,7 @@ async function markerShownOn(p) {
 let link;
 
 test("a share link opens the edited project, built, in a fresh browser profile", async () => {
-  await page.getByTestId("share").click();
-  const notice = page.getByTestId("notice");
-  await notice.getByText("Share link copied").waitFor();
-  link = /(http\S+#mp1\.\S+)/.exec(await notice.locator("span").first().textContent())[1];
+  link = await shareLink(page);
   const counts = (await summary()).split(" · ")[0];
   const other = await freshPage();
   await other.goto(link);
@@ -244,12 +260,7 @@ test("a damaged or cut-short link says so and leaves the workspace untouched", a
 });
 
 test("the workspace downloads as a .zip that opens in a fresh profile; a broken .zip is refused", async () => {
-  const [download] = await Promise.all([
-    page.waitForEvent("download", { timeout: BUILD_TIMEOUT }),
-    page.getByTestId("download-project").click(),
-  ]);
-  const zipPath = join(shots, "project.zip");
-  await download.saveAs(zipPath);
+  const zipPath = await downloadProject(page, "project.zip");
   const other = await freshPage();
   await other.goto(base);
   await buildFinished(other);
@@ -320,16 +331,8 @@ test("a dbt project folder with CSV seeds and sources and a Parquet source opens
 });
 
 test("a project with a Parquet file round-trips byte for byte through a link and a .zip", async () => {
-  await shopPage.getByTestId("share").click();
-  const notice = shopPage.getByTestId("notice");
-  await notice.getByText("Share link copied").waitFor();
-  const shopLink = /(http\S+#mp1\.\S+)/.exec(await notice.locator("span").first().textContent())[1];
-  const [download] = await Promise.all([
-    shopPage.waitForEvent("download", { timeout: BUILD_TIMEOUT }),
-    shopPage.getByTestId("download-project").click(),
-  ]);
-  const zipPath = join(shots, "tiny_shop.zip");
-  await download.saveAs(zipPath);
+  const shopLink = await shareLink(shopPage);
+  const zipPath = await downloadProject(shopPage, "tiny_shop.zip");
   const other = await freshPage();
   await other.goto(shopLink);
   await builtWith(other, TINY_SHOP_BUILD);
