@@ -1,13 +1,10 @@
-//! The modelplay page. The UI (`ui`, the `app` binary) and the engine (`worker`, the
-//! `worker` binary) run in separate WebAssembly modules and talk through `protocol`'s typed
-//! messages, so that a long build never freezes the page and a crashed engine never takes
-//! the user's edits with it.
+//! The modelplay page. The UI runs here; the engine runs in a Web Worker, in its own
+//! WebAssembly module (`modelplay-worker`), and the two talk through `modelplay-protocol`'s
+//! typed messages, so that a long build never freezes the page and a crashed engine never
+//! takes the user's edits with it.
 
-pub mod data_target;
 pub mod layout;
 pub mod profile;
-pub mod protocol;
 pub mod ui;
-pub mod worker;
 pub mod workspace;
 pub mod workspaces;

@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use super::browser;
 use super::client::{self, send};
 use super::state::{EngineStatus, Tab, Ui};
-use crate::protocol::{AddData, Body, Files, KeepRows, Request};
 use crate::workspace::{self, Saved};
+use modelplay_protocol::{AddData, Body, Files, KeepRows, Request};
 
 /// The first file the sample opens on.
 const FIRST_FILE: &str = "models/staging/stg_salesforce_leads.sql";
@@ -61,7 +61,7 @@ pub fn sample_arrived(ui: Ui, sample: Files) {
     show_saved_workspace(ui);
     let link = browser::fragment();
     // A constant only: the page does not link the engine's code.
-    if link.starts_with(modelplay_engine::share::LINK_PREFIX) {
+    if link.starts_with(modelplay_protocol::LINK_PREFIX) {
         browser::clear_fragment();
         ui.opening.set(Some("Shared link".into()));
         send(&Request::OpenLink { link });
@@ -255,7 +255,7 @@ pub fn edit(ui: Ui, path: String, text: String) {
 
 /// Whether `path` may be given to a new or renamed file; if not, the notice says why.
 fn path_is_free(ui: Ui, path: &str, gesture: &str) -> bool {
-    if let Err(e) = workspace::valid_new_path(path) {
+    if let Err(e) = modelplay_protocol::paths::valid_new_path(path) {
         ui.notice
             .set(Some(format!("Cannot {gesture} `{path}`: {e}")));
         return false;
@@ -442,7 +442,7 @@ pub fn link_made(ui: Ui, link: &str) {
 /// A data file the user picked or dropped: CSV and Parquet wait for a destination, anything
 /// else is refused at once.
 pub fn data_picked(ui: Ui, file: web_sys::File) {
-    match crate::data_target::DataFormat::required(&file.name()) {
+    match modelplay_protocol::data_target::DataFormat::required(&file.name()) {
         Ok(_) => ui.picked_data.set(Some(file)),
         Err(why) => ui.notice.set(Some(format!(
             "{why}; Add data takes those two (open a project with Open folder or Open .zip)"

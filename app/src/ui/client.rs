@@ -13,7 +13,7 @@ use web_sys::{Blob, BlobPropertyBag, ErrorEvent, MessageEvent, Url, Worker};
 use super::actions;
 use super::browser;
 use super::state::{EngineStatus, Tab, Ui};
-use crate::protocol::{Request, Response};
+use modelplay_protocol::{Answer, Ask, Request, Response, UNASKED};
 
 struct Running {
     worker: Worker,
@@ -21,8 +21,56 @@ struct Running {
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
+/// Requests whose answers a later request of the same slot makes stale: the answer to a
+/// check of text the user has since changed must not overwrite the newer check's problems.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// A check or a build: both answer with the project's problems.
+    Problems,
+    Rows,
+}
+
+fn slot(request: &Request) -> Option<Slot> {
+    match request {
+        Request::Check { .. } | Request::Build { .. } => Some(Slot::Problems),
+        Request::Rows { .. } => Some(Slot::Rows),
+        _ => None,
+    }
+}
+
+/// The number of the last request sent, and of the latest request of each slot.
+#[derive(Default)]
+struct Asked {
+    last: u64,
+    latest: Vec<(Slot, u64)>,
+}
+
+impl Asked {
+    fn number(&mut self, request: &Request) -> u64 {
+        self.last += 1;
+        if let Some(slot) = slot(request) {
+            self.latest.retain(|(s, _)| *s != slot);
+            self.latest.push((slot, self.last));
+        }
+        self.last
+    }
+
+    /// Whether an answer came for a request that a later one of its slot has replaced.
+    fn superseded(&self, id: u64, response: &Response) -> bool {
+        let slot = match response {
+            Response::Checked { .. } => Slot::Problems,
+            Response::Rows { .. } => Slot::Rows,
+            _ => return false,
+        };
+        self.latest
+            .iter()
+            .any(|(s, latest)| *s == slot && *latest > id)
+    }
+}
+
 thread_local! {
     static WORKER: RefCell<Option<Running>> = const { RefCell::new(None) };
+    static ASKED: RefCell<Asked> = RefCell::new(Asked::default());
 }
 
 /// The loader the worker runs: the wasm-bindgen glue, then the engine's WebAssembly fetched
@@ -45,7 +93,7 @@ fn loader_script(base: &str) -> String {
       loaded += value.length;
       if (loaded - told > 262144) {{
         told = loaded;
-        postMessage(JSON.stringify({{ Progress: {{ loaded, total }} }}));
+        postMessage(JSON.stringify({{ id: {unasked}, response: {{ Progress: {{ loaded, total }} }} }}));
       }}
     }}
     const bytes = new Uint8Array(loaded);
@@ -53,12 +101,13 @@ fn loader_script(base: &str) -> String {
     for (const c of chunks) {{ bytes.set(c, at); at += c.length; }}
     await wasm_bindgen({{ module_or_path: bytes }});
   }} catch (e) {{
-    postMessage(JSON.stringify({{ Failed: {{ what: "load the engine", message: String(e) }} }}));
+    postMessage(JSON.stringify({{ id: {unasked}, response: {{ Failed: {{ what: "load the engine", message: String(e) }} }} }}));
   }}
 }})();
 "#,
         glue = format!("{base}worker.js"),
         wasm = format!("{base}worker_bg.wasm"),
+        unasked = UNASKED,
     )
 }
 
@@ -90,8 +139,12 @@ pub fn start(ui: Ui) {
     };
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let text = event.data().as_string().unwrap_or_default();
-        match serde_json::from_str::<Response>(&text) {
-            Ok(response) => apply(ui, response),
+        match serde_json::from_str::<Answer>(&text) {
+            Ok(Answer { id, response }) => {
+                if !ASKED.with(|a| a.borrow().superseded(id, &response)) {
+                    apply(ui, response)
+                }
+            }
             Err(e) => ui
                 .notice
                 .set(Some(format!("The engine sent something unreadable: {e}"))),
@@ -118,7 +171,14 @@ pub fn start(ui: Ui) {
 }
 
 pub fn send(request: &Request) {
-    post(&JsValue::from_str(&request.to_json()));
+    post(&JsValue::from_str(&numbered(request).to_json()));
+}
+
+fn numbered(request: &Request) -> Ask<&Request> {
+    Ask {
+        id: ASKED.with(|a| a.borrow_mut().number(request)),
+        request,
+    }
 }
 
 fn post(message: &JsValue) {
@@ -133,7 +193,7 @@ fn post(message: &JsValue) {
 /// shares it, it does not copy the bytes), which reads it slice by slice.
 pub fn send_with_file(request: &Request, file: &web_sys::File) {
     post(&js_sys::Array::of2(
-        &JsValue::from_str(&request.to_json()),
+        &JsValue::from_str(&numbered(request).to_json()),
         file,
     ));
 }

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::actions;
 use super::state::ui;
 use crate::layout::{NODE_HEIGHT, NODE_WIDTH, layered};
-use crate::protocol::{ColumnLineage, NodeInfo};
+use modelplay_protocol::{ColumnLineage, NodeInfo};
 
 /// Everything reachable from `start` by following `next`, `start` itself excluded unless a
 /// cycle leads back to it.

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use super::actions;
 use super::state::ui;
-use crate::data_target::{self, Destination};
-use crate::protocol::KeepRows;
+use modelplay_protocol::KeepRows;
+use modelplay_protocol::data_target::{self, Destination};
 
 /// Files above this size are sampled by default: the page keeps the project in memory and
 /// in browser storage.

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::actions;
 use super::state::ui;
-use crate::protocol::Body;
+use modelplay_protocol::Body;
 
 #[wasm_bindgen]
 extern "C" {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::state::{Tab, ui};
 use crate::profile::{compare, profile};
-use crate::protocol::Table;
+use modelplay_protocol::Table;
 
 const ROW_HEIGHT: f64 = 24.0;
 const VIEW_ROWS: usize = 40;

@@ -7,7 +7,7 @@ use super::actions;
 use super::browser;
 use super::editor;
 use super::state::{Tab, ui};
-use crate::protocol::{NodeOutcome, Table};
+use modelplay_protocol::{NodeOutcome, Table};
 
 fn small_table(t: &Table) -> impl IntoView + use<> {
     let head = t

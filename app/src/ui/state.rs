@@ -4,8 +4,10 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use crate::protocol::{BuildSummary, ColumnLineage, Files, NodeInfo, NodeOutcome, Problem, Table};
 use crate::workspaces::Shelf;
+use modelplay_protocol::{
+    BuildSummary, ColumnLineage, Files, NodeInfo, NodeOutcome, Problem, Table,
+};
 
 /// Where the engine worker is.
 #[derive(Debug, Clone, PartialEq)]

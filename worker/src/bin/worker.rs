@@ -1,5 +1,5 @@
 //! The engine's Web Worker.
 
 fn main() {
-    modelplay_app::worker::js::start();
+    modelplay_worker::js::start();
 }

@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use modelplay_app::protocol::{AddData, Body, Files, KeepRows, Request, Response};
-use modelplay_app::worker::Worker;
+use modelplay_protocol::{AddData, Body, Files, KeepRows, Request, Response};
+use modelplay_worker::Worker;
 
 fn now() -> chrono::NaiveDateTime {
     chrono::NaiveDate::from_ymd_opt(2024, 5, 16)
@@ -29,7 +29,7 @@ fn sample(worker: &mut Worker) -> Files {
     }
 }
 
-fn done(responses: &[Response]) -> &modelplay_app::protocol::BuildSummary {
+fn done(responses: &[Response]) -> &modelplay_protocol::BuildSummary {
     responses
         .iter()
         .find_map(|r| match r {
@@ -360,4 +360,12 @@ fn data_that_cannot_land_where_asked_is_refused_with_why() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+#[test]
+fn the_page_and_the_engine_agree_on_the_link_prefix() {
+    assert_eq!(
+        modelplay_protocol::LINK_PREFIX,
+        modelplay_engine::share::LINK_PREFIX
+    );
 }

@@ -1,8 +1,18 @@
-//! The messages between the page and the engine worker, sent as JSON text.
+//! The messages between the page and the engine worker, sent as JSON text, and the few
+//! rules both sides apply to them. The page depends on this crate and not on the engine, so
+//! the compiler keeps the engine out of the page's module.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+pub mod data_target;
+pub mod paths;
+
+/// What a share link's fragment starts with (the engine's `share::LINK_PREFIX`; the worker's
+/// tests check the two agree), so that the page can tell a link from a stray fragment
+/// without loading the engine.
+pub const LINK_PREFIX: &str = "mp1.";
 
 /// A project as the page holds it: path to contents.
 pub type Files = BTreeMap<String, Body>;
@@ -279,13 +289,33 @@ pub struct Column {
     pub data_type: String,
 }
 
-impl Request {
+/// A request as it travels: numbered by the page, so that an answer can be matched to the
+/// request it answers and an answer to a request since superseded can be dropped.
+/// The page sends `Ask<&Request>`, so that a project is not copied to be sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ask<R = Request> {
+    pub id: u64,
+    pub request: R,
+}
+
+/// An answer as it travels, with the number of the request it answers; `0` for what the
+/// worker says unasked (`Ready`, the loader's `Progress`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Answer {
+    pub id: u64,
+    pub response: Response,
+}
+
+/// The number of what the worker says unasked.
+pub const UNASKED: u64 = 0;
+
+impl<R: Serialize> Ask<R> {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
 }
 
-impl Response {
+impl Answer {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -315,6 +345,30 @@ mod tests {
             back["data/s/t/2024-05-01.parquet"].bytes(),
             [b'P', b'A', b'R', b'1', 0xff, 0]
         );
+    }
+
+    #[test]
+    fn answers_carry_the_number_of_their_request() {
+        let ask = Ask {
+            id: 7,
+            request: Request::Check {
+                files: Files::new(),
+            },
+        };
+        let back: Ask = serde_json::from_str(&ask.to_json()).unwrap();
+        assert_eq!(back.id, 7);
+        assert!(matches!(back.request, Request::Check { .. }));
+        let answer: Answer =
+            serde_json::from_str(r#"{"id":0,"response":{"Progress":{"loaded":1,"total":2}}}"#)
+                .unwrap();
+        assert_eq!(answer.id, UNASKED);
+        assert!(matches!(
+            answer.response,
+            Response::Progress {
+                loaded: 1,
+                total: 2
+            }
+        ));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The Web Worker's side of the message channel: requests arrive as JSON text and are
-//! served one at a time, in order; every answer is posted back as it is produced.
+//! The Web Worker's side of the message channel: numbered requests arrive as JSON text and
+//! are served one at a time, in order; every answer is posted back as it is produced, with
+//! the number of the request it answers.
 //!
 //! Each request runs to completion inside a single-threaded tokio runtime, as in the CLI:
 //! DataFusion spawns tasks on it (to merge partitions, say), and nothing the engine awaits
@@ -14,10 +15,10 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::Worker;
-use crate::protocol::{Request, Response};
+use modelplay_protocol::{Answer, Ask, Request, Response, UNASKED};
 
-fn post(scope: &DedicatedWorkerGlobalScope, response: Response) {
-    let _ = scope.post_message(&JsValue::from_str(&response.to_json()));
+fn post(scope: &DedicatedWorkerGlobalScope, id: u64, response: Response) {
+    let _ = scope.post_message(&JsValue::from_str(&Answer { id, response }.to_json()));
 }
 
 /// Starts serving requests; called by the worker binary's `main`.
@@ -29,6 +30,7 @@ pub fn start() {
         Err(e) => {
             post(
                 &scope,
+                UNASKED,
                 Response::Failed {
                     what: "start the engine".into(),
                     message: e.to_string(),
@@ -51,11 +53,12 @@ pub fn start() {
         } else {
             (data.as_string().unwrap_or_default(), None)
         };
-        let request = match serde_json::from_str::<Request>(&text) {
+        let Ask { id, request } = match serde_json::from_str::<Ask>(&text) {
             Ok(r) => r,
             Err(e) => {
                 post(
                     &reply,
+                    UNASKED,
                     Response::Failed {
                         what: "read the page's request".into(),
                         message: e.to_string(),
@@ -72,14 +75,14 @@ pub fn start() {
         match (request, file) {
             (Request::AddData(spec), Some(file)) => {
                 let file = super::picked_file::PickedFile::open(file);
-                worker.add_data(&spec, file, &mut |r| post(&reply, r));
+                worker.add_data(&spec, file, &mut |r| post(&reply, id, r));
             }
             (request, _) => {
-                runtime.block_on(worker.handle(request, now, &clock, &mut |r| post(&reply, r)))
+                runtime.block_on(worker.handle(request, now, &clock, &mut |r| post(&reply, id, r)))
             }
         }
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    post(&scope, Response::Ready);
+    post(&scope, UNASKED, Response::Ready);
 }

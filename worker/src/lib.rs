@@ -14,8 +14,8 @@ use modelplay_engine::{
     Diagnostic, Engine, Event, LoadOptions, NodeKind, ProjectFiles, RunRequest, Verb, load_project,
 };
 
-use crate::protocol::{Body, BuildSummary, Files, Request, Response};
 use convert::{lineage, node_infos, outcome, problem, table};
+use modelplay_protocol::{Body, BuildSummary, Files, Request, Response};
 
 /// Rows a failing test shows.
 const FAILING_ROWS: usize = 100;
@@ -104,7 +104,7 @@ impl Worker {
     /// `Request::AddData`, with the file it names.
     pub fn add_data<F: parquet::file::reader::ChunkReader + 'static>(
         &mut self,
-        spec: &crate::protocol::AddData,
+        spec: &modelplay_protocol::AddData,
         file: F,
         post: &mut dyn FnMut(Response),
     ) {
@@ -250,7 +250,7 @@ fn open_zip(zip_base64: &str) -> Response {
 /// problems, and a summary that counts each problem as an error.
 fn not_built(
     diags: &[Diagnostic],
-    nodes: Vec<crate::protocol::NodeInfo>,
+    nodes: Vec<modelplay_protocol::NodeInfo>,
     elapsed_ms: f64,
     post: &mut dyn FnMut(Response),
 ) {

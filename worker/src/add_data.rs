@@ -4,8 +4,8 @@
 use modelplay_engine::intake::{Keep, take_csv, take_parquet};
 use parquet::file::reader::ChunkReader;
 
-use crate::data_target::{DataFormat, SEEDS_ARE_CSV};
-use crate::protocol::{AddData, Body, KeepRows, Response};
+use modelplay_protocol::data_target::{DataFormat, SEEDS_ARE_CSV};
+use modelplay_protocol::{AddData, Body, KeepRows, Response};
 
 /// How often (in fractions of the file) progress is posted.
 const PROGRESS_STEP: f64 = 0.02;
@@ -15,7 +15,7 @@ const PROGRESS_STEP: f64 = 0.02;
 fn accepted(spec: &AddData) -> Result<DataFormat, String> {
     let format = DataFormat::required(&spec.name)
         .map_err(|why| format!("{why}; the playground loads those two"))?;
-    if let Err(e) = crate::workspace::valid_new_path(&spec.target) {
+    if let Err(e) = modelplay_protocol::paths::valid_new_path(&spec.target) {
         return Err(format!("cannot write `{}`: {e}", spec.target));
     }
     if spec.target.starts_with("seeds/") {

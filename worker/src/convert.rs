@@ -6,7 +6,7 @@ use modelplay_engine::run::CheckReport;
 use modelplay_engine::run::tables::{RecordBatch, display_value};
 use modelplay_engine::{NodeResult, Project};
 
-use crate::protocol::{
+use modelplay_protocol::{
     Column, ColumnLineage, NodeInfo, NodeOutcome, Problem, Table, UpstreamColumn,
 };
 
