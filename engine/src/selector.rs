@@ -183,13 +183,14 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
         m if m.starts_with("config.") => {
             let key = &m["config.".len()..];
             nodes
-                .filter(|n| match n.config.get(key) {
-                    Some(serde_json::Value::String(s)) => glob(value, s),
-                    Some(serde_json::Value::Array(items)) => items
-                        .iter()
-                        .any(|i| i.as_str().is_some_and(|s| glob(value, s))),
-                    Some(other) => value.parse::<serde_json::Value>().ok().as_ref() == Some(other),
-                    None => false,
+                .filter(|n| {
+                    let is_match = |s: &str| glob(value, s);
+                    // `materialized` as dbt resolves it: a model without one is a view.
+                    if key == "materialized" {
+                        is_match(n.materialized())
+                    } else {
+                        n.config.selected_by(key, &is_match)
+                    }
                 })
                 .map(|n| n.unique_id.clone())
                 .collect()

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Location};
+use crate::project::resolved::Dist;
 use crate::project::{Node, NodeKind};
 use crate::run::Engine;
 use crate::run::tables::display_value;
@@ -147,13 +148,13 @@ pub async fn advise(
         .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
     let mut out = Vec::new();
     for node in nodes.iter().filter(|n| chosen.contains(&n.unique_id)) {
-        let table_like = matches!(
-            node.materialized(),
-            "table" | "incremental" | "snapshot" | "materialized_view"
-        );
-        if !table_like {
+        let Some(keys) = node
+            .materialization
+            .table_keys()
+            .filter(|_| node.kind != NodeKind::Seed)
+        else {
             continue;
-        }
+        };
         let key = node.relation.short();
         let mine: Vec<&Usage> = uses.iter().filter(|u| u.table == key).collect();
         let rows = count(engine, &node.relation.to_string()).await;
@@ -295,15 +296,19 @@ pub async fn advise(
                     .join(", ")
             ),
         };
-        let current = format!(
-            "dist={} sort={}",
-            node.config.str("dist").unwrap_or("(none)"),
-            if node.config.list("sort").is_empty() {
-                "(none)".to_string()
-            } else {
-                node.config.list("sort").join(",")
-            }
-        );
+        let current_dist = match &keys.dist {
+            None => "(none)".to_string(),
+            Some(Dist::All) => "all".into(),
+            Some(Dist::Even) => "even".into(),
+            Some(Dist::Auto) => "auto".into(),
+            Some(Dist::Key(col)) => col.clone(),
+        };
+        let current_sort = if keys.sort.is_empty() {
+            "(none)".to_string()
+        } else {
+            keys.sort.join(",")
+        };
+        let current = format!("dist={current_dist} sort={current_sort}");
         evidence.dedup();
         out.push(Advice {
             model: node.name.clone(),

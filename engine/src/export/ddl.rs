@@ -3,32 +3,34 @@
 //! `redshift__create_view_as`, the materialized view macro, dbt-core's delete+insert and
 //! merge, and `redshift__snapshot_merge_sql`).
 
-use serde_json::Value as Json;
-
-use crate::project::Config;
+use crate::project::resolved::{
+    Dist, HardDeletes, Incremental, IncrementalStrategy, Snapshot, SnapshotStrategy, TableKeys,
+};
 
 /// `diststyle all|even`, nothing for `auto`, `diststyle key distkey (col)` otherwise.
-pub fn dist(config: &Config) -> Option<String> {
-    let dist = config.str("dist")?.trim().to_lowercase();
-    match dist.as_str() {
-        "all" | "even" => Some(format!("diststyle {dist}")),
-        "auto" => None,
-        col => Some(format!("diststyle key distkey ({col})")),
+pub fn dist(keys: &TableKeys) -> Option<String> {
+    match keys.dist.as_ref()? {
+        Dist::All => Some("diststyle all".into()),
+        Dist::Even => Some("diststyle even".into()),
+        Dist::Auto => None,
+        Dist::Key(col) => Some(format!("diststyle key distkey ({col})")),
     }
 }
 
 /// `compound sortkey(a,b)` (or `interleaved`), nothing without `sort`.
-pub fn sort(config: &Config) -> Option<String> {
-    let cols = config.list("sort");
-    if cols.is_empty() {
+pub fn sort(keys: &TableKeys) -> Option<String> {
+    if keys.sort.is_empty() {
         return None;
     }
-    let sort_type = config.str("sort_type").unwrap_or("compound");
-    Some(format!("{sort_type} sortkey({})", cols.join(",")))
+    Some(format!(
+        "{} sortkey({})",
+        keys.sort_type.as_str(),
+        keys.sort.join(",")
+    ))
 }
 
-fn backup_no(config: &Config) -> Option<String> {
-    (config.bool("backup") == Some(false)).then(|| "backup no".to_string())
+fn backup_no(keys: &TableKeys) -> Option<String> {
+    (!keys.backup).then(|| "backup no".to_string())
 }
 
 fn indent(sql: &str) -> String {
@@ -46,7 +48,7 @@ fn indent(sql: &str) -> String {
 }
 
 /// `create table ... as (...)`, with the table's keys.
-pub fn create_table_as(relation: &str, config: &Config, sql: &str, temporary: bool) -> String {
+pub fn create_table_as(relation: &str, config: &TableKeys, sql: &str, temporary: bool) -> String {
     let mut head = vec![format!(
         "create {}table {relation}",
         if temporary { "temporary " } else { "" }
@@ -61,7 +63,7 @@ pub fn create_table_as(relation: &str, config: &Config, sql: &str, temporary: bo
 /// table whose contract is enforced.
 pub fn create_table_with_columns(
     relation: &str,
-    config: &Config,
+    config: &TableKeys,
     columns: &[(String, String)],
     sql: &str,
 ) -> String {
@@ -85,43 +87,36 @@ pub fn create_table_with_columns(
 }
 
 /// `create view ... as (...)`, `with no schema binding` when `bind: false`.
-pub fn create_view_as(relation: &str, config: &Config, sql: &str) -> String {
-    let binding = if config.bool("bind") == Some(false) {
-        " with no schema binding"
-    } else {
-        ""
-    };
+pub fn create_view_as(relation: &str, bind: bool, sql: &str) -> String {
+    let binding = if !bind { " with no schema binding" } else { "" };
     format!("create view {relation} as (\n{}\n){binding};", indent(sql))
 }
 
 /// dbt-redshift's materialized view: backup, diststyle, distkey, plain sortkey, auto refresh.
-pub fn create_materialized_view(relation: &str, config: &Config, sql: &str) -> String {
-    let backup = if config.bool("backup") == Some(false) {
-        "no"
-    } else {
-        "yes"
-    };
+pub fn create_materialized_view(
+    relation: &str,
+    keys: &TableKeys,
+    auto_refresh: bool,
+    sql: &str,
+) -> String {
+    let backup = if keys.backup { "yes" } else { "no" };
     let mut lines = vec![
         format!("create materialized view {relation}"),
         format!("backup {backup}"),
     ];
-    match config.str("dist").map(|d| d.trim().to_lowercase()) {
-        Some(d) if d == "all" || d == "even" || d == "auto" => lines.push(format!("diststyle {d}")),
-        Some(col) => {
+    match &keys.dist {
+        Some(Dist::All) => lines.push("diststyle all".into()),
+        Some(Dist::Even) | None => lines.push("diststyle even".into()),
+        Some(Dist::Auto) => lines.push("diststyle auto".into()),
+        Some(Dist::Key(col)) => {
             lines.push("diststyle key".into());
             lines.push(format!("distkey ({col})"));
         }
-        None => lines.push("diststyle even".into()),
     }
-    let sort = config.list("sort");
-    if !sort.is_empty() {
-        lines.push(format!("sortkey ({})", sort.join(", ")));
+    if !keys.sort.is_empty() {
+        lines.push(format!("sortkey ({})", keys.sort.join(", ")));
     }
-    let auto = if config.bool("auto_refresh") == Some(true) {
-        "yes"
-    } else {
-        "no"
-    };
+    let auto = if auto_refresh { "yes" } else { "no" };
     lines.push(format!("auto refresh {auto}"));
     format!("{}\nas (\n{}\n);", lines.join("\n    "), indent(sql))
 }
@@ -139,25 +134,18 @@ fn quoted_list(columns: &[String]) -> String {
 pub fn incremental_statements(
     relation: &str,
     temp: &str,
-    config: &Config,
+    config: &Incremental,
     sql: &str,
     columns: &[String],
 ) -> Vec<String> {
-    let keys = config.list("unique_key");
-    let strategy = config
-        .str("incremental_strategy")
-        .unwrap_or(if keys.is_empty() {
-            "append"
-        } else {
-            "delete+insert"
-        });
+    let keys = &config.unique_key;
     let cols = quoted_list(columns);
     let mut out = vec![format!(
         "create temporary table {temp} as (\n{}\n);",
         indent(sql)
     )];
-    match strategy {
-        "merge" => {
+    match config.strategy {
+        IncrementalStrategy::Merge => {
             let on: Vec<String> = keys
                 .iter()
                 .map(|k| format!("DBT_INTERNAL_SOURCE.{k} = DBT_INTERNAL_DEST.{k}"))
@@ -177,7 +165,7 @@ pub fn incremental_statements(
                 values.join(", ")
             ));
         }
-        "delete+insert" => {
+        IncrementalStrategy::DeleteInsert => {
             if keys.len() == 1 {
                 let k = &keys[0];
                 out.push(format!(
@@ -197,24 +185,28 @@ pub fn incremental_statements(
                 "insert into {relation} ({cols})\n(\n    select {cols}\n    from {temp}\n);"
             ));
         }
-        _ => out.push(format!(
+        IncrementalStrategy::Append => out.push(format!(
             "insert into {relation} ({cols})\n(\n    select {cols}\n    from {temp}\n);"
         )),
     }
     out
 }
 
-/// The snapshot parts dbt needs: the key, the updated_at expression and the change test.
-pub struct SnapshotSql {
-    pub unique_key: String,
-    pub updated_at: String,
-    pub check_cols: Option<Vec<String>>,
-    pub invalidate_hard_deletes: bool,
+/// The snapshot SQL dbt-redshift runs (`build_snapshot_table`, `snapshot_staging_table`,
+/// `snapshot_merge_sql`), from the same resolved config the local build merges with.
+pub struct SnapshotSql<'a> {
+    snapshot: &'a Snapshot,
+    /// The key as one expression: the column, or the columns joined.
+    unique_key: String,
+    /// The check strategy's columns: the configured ones, or every column of the query.
+    check_cols: Option<Vec<String>>,
+    /// The query's own columns, for the rows that record a deletion.
+    query_columns: Vec<String>,
 }
 
-impl SnapshotSql {
-    pub fn from_config(config: &Config, query_columns: &[String]) -> SnapshotSql {
-        let keys = config.list("unique_key");
+impl<'a> SnapshotSql<'a> {
+    pub fn new(snapshot: &'a Snapshot, query_columns: &[String]) -> SnapshotSql<'a> {
+        let keys = &snapshot.unique_key;
         let unique_key = if keys.len() == 1 {
             keys[0].clone()
         } else {
@@ -223,36 +215,61 @@ impl SnapshotSql {
                 .collect::<Vec<_>>()
                 .join(" || '|' || ")
         };
-        let check = config.str("strategy") == Some("check");
-        let check_cols = check.then(|| match config.get("check_cols") {
-            Some(Json::Array(_)) => config.list("check_cols"),
-            _ => query_columns.to_vec(),
-        });
+        let check_cols = match &snapshot.strategy {
+            SnapshotStrategy::Timestamp { .. } => None,
+            SnapshotStrategy::Check { columns } => {
+                Some(columns.clone().unwrap_or_else(|| query_columns.to_vec()))
+            }
+        };
         SnapshotSql {
+            snapshot,
             unique_key,
-            updated_at: if check {
-                "getdate()".into()
-            } else {
-                config.str("updated_at").unwrap_or("updated_at").to_string()
-            },
             check_cols,
-            invalidate_hard_deletes: matches!(
-                config.str("hard_deletes"),
-                Some("invalidate" | "new_record")
-            ) || config.bool("invalidate_hard_deletes") == Some(true),
+            query_columns: query_columns.to_vec(),
         }
+    }
+
+    fn updated_at(&self) -> &str {
+        self.snapshot.updated_at()
+    }
+
+    fn new_record(&self) -> bool {
+        self.snapshot.hard_deletes == HardDeletes::NewRecord
     }
 
     fn scd_id(&self) -> String {
         format!(
             "md5(coalesce(cast({} as varchar), '') || '|' || coalesce(cast({} as varchar), ''))",
-            self.unique_key, self.updated_at
+            self.unique_key,
+            self.updated_at()
         )
     }
 
+    /// `dbt_valid_to` of a new current row: NULL, or `dbt_valid_to_current`.
+    fn valid_to_initial(&self) -> String {
+        let u = self.updated_at();
+        match &self.snapshot.valid_to_current {
+            Some(v) => format!("coalesce(nullif({u}, {u}), {v})"),
+            None => format!("nullif({u}, {u})"),
+        }
+    }
+
+    /// Whether a row of the table (columns qualified by `table`) is its key's current one.
+    fn is_current(&self, table: &str) -> String {
+        let to = format!("{table}{}", self.snapshot.names.valid_to);
+        match &self.snapshot.valid_to_current {
+            Some(v) => format!("({to} = {v} or {to} is null)"),
+            None => format!("{to} is null"),
+        }
+    }
+
     fn row_changed(&self) -> String {
-        match &self.check_cols {
-            None => format!("snapshotted_data.dbt_valid_from < source_data.{}", self.updated_at),
+        let changed = match &self.check_cols {
+            None => format!(
+                "snapshotted_data.{} < source_data.{}",
+                self.snapshot.names.valid_from,
+                self.updated_at()
+            ),
             Some(cols) => cols
                 .iter()
                 .map(|c| {
@@ -262,53 +279,127 @@ impl SnapshotSql {
                 })
                 .collect::<Vec<_>>()
                 .join("\n        or "),
+        };
+        if self.new_record() {
+            format!(
+                "{changed}\n        or snapshotted_data.{} = 'True'",
+                self.snapshot.names.is_deleted
+            )
+        } else {
+            changed
         }
     }
 
     /// The first snapshot: every row of the query with the meta columns.
     pub fn create(&self, relation: &str, sql: &str) -> String {
+        let n = &self.snapshot.names;
+        let deleted = if self.new_record() {
+            format!(",\n        'False' as {}", n.is_deleted)
+        } else {
+            String::new()
+        };
         format!(
-            "create table {relation} as (\n    select *,\n        {} as dbt_scd_id,\n        {u} as dbt_updated_at,\n        {u} as dbt_valid_from,\n        nullif({u}, {u}) as dbt_valid_to\n    from (\n{}\n    ) sbq\n);",
+            "create table {relation} as (\n    select *,\n        {} as {},\n        {u} as {},\n        {u} as {},\n        {} as {}{deleted}\n    from (\n{}\n    ) sbq\n);",
             self.scd_id(),
+            n.scd_id,
+            n.updated_at,
+            n.valid_from,
+            self.valid_to_initial(),
+            n.valid_to,
             indent(&indent(sql)),
-            u = self.updated_at,
+            u = self.updated_at(),
         )
     }
 
     /// dbt's snapshot staging query: the rows to insert, update and invalidate.
     pub fn staging(&self, relation: &str, sql: &str) -> String {
+        let n = &self.snapshot.names;
         let key = &self.unique_key;
-        let u = &self.updated_at;
+        let u = self.updated_at();
         let changed = self.row_changed();
+        let new_record = self.new_record();
+        let is_deleted = |table: &str| {
+            if new_record {
+                format!(", {table}.{}", n.is_deleted)
+            } else {
+                String::new()
+            }
+        };
         let mut parts = vec![
             format!("snapshot_query as (\n{}\n)", indent(sql)),
             format!(
-                "snapshotted_data as (\n    select *, {key} as dbt_unique_key\n    from {relation}\n    where dbt_valid_to is null\n)"
+                "snapshotted_data as (\n    select *, {key} as dbt_unique_key\n    from {relation}\n    where {}\n)",
+                self.is_current("")
             ),
             format!(
-                "insertions_source_data as (\n    select *,\n        {key} as dbt_unique_key,\n        {u} as dbt_updated_at,\n        {u} as dbt_valid_from,\n        nullif({u}, {u}) as dbt_valid_to,\n        {} as dbt_scd_id\n    from snapshot_query\n)",
-                self.scd_id()
+                "insertions_source_data as (\n    select *,\n        {key} as dbt_unique_key,\n        {u} as {},\n        {u} as {},\n        {} as {},\n        {} as {}\n    from snapshot_query\n)",
+                n.updated_at,
+                n.valid_from,
+                self.valid_to_initial(),
+                n.valid_to,
+                self.scd_id(),
+                n.scd_id
             ),
             format!(
-                "updates_source_data as (\n    select *,\n        {key} as dbt_unique_key,\n        {u} as dbt_updated_at,\n        {u} as dbt_valid_from,\n        {u} as dbt_valid_to\n    from snapshot_query\n)"
+                "updates_source_data as (\n    select *,\n        {key} as dbt_unique_key,\n        {u} as {},\n        {u} as {},\n        {u} as {}\n    from snapshot_query\n)",
+                n.updated_at, n.valid_from, n.valid_to
             ),
             format!(
-                "insertions as (\n    select 'insert' as dbt_change_type, source_data.*\n    from insertions_source_data as source_data\n    left outer join snapshotted_data\n        on snapshotted_data.dbt_unique_key = source_data.dbt_unique_key\n    where snapshotted_data.dbt_unique_key is null\n       or (snapshotted_data.dbt_unique_key is not null and (\n        {changed}\n       ))\n)"
+                "insertions as (\n    select 'insert' as dbt_change_type, source_data.*{}\n    from insertions_source_data as source_data\n    left outer join snapshotted_data\n        on snapshotted_data.dbt_unique_key = source_data.dbt_unique_key\n    where snapshotted_data.dbt_unique_key is null\n       or (snapshotted_data.dbt_unique_key is not null and (\n        {changed}\n       ))\n)",
+                if new_record {
+                    format!(", 'False' as {}", n.is_deleted)
+                } else {
+                    String::new()
+                }
             ),
             format!(
-                "updates as (\n    select 'update' as dbt_change_type, source_data.*, snapshotted_data.dbt_scd_id\n    from updates_source_data as source_data\n    join snapshotted_data\n        on snapshotted_data.dbt_unique_key = source_data.dbt_unique_key\n    where (\n        {changed}\n    )\n)"
+                "updates as (\n    select 'update' as dbt_change_type, source_data.*, snapshotted_data.{}{}\n    from updates_source_data as source_data\n    join snapshotted_data\n        on snapshotted_data.dbt_unique_key = source_data.dbt_unique_key\n    where (\n        {changed}\n    )\n)",
+                n.scd_id,
+                is_deleted("snapshotted_data")
             ),
         ];
         let mut union = vec!["select * from insertions", "select * from updates"];
-        if self.invalidate_hard_deletes {
+        if self.snapshot.hard_deletes != HardDeletes::Ignore {
+            // A key already recorded as deleted is not deleted again.
+            let not_recorded = if new_record {
+                format!(
+                    "\n      and not (snapshotted_data.{} = 'True' and {})",
+                    n.is_deleted,
+                    self.is_current("snapshotted_data.")
+                )
+            } else {
+                String::new()
+            };
             parts.push(format!(
                 "deletes_source_data as (\n    select *, {key} as dbt_unique_key\n    from snapshot_query\n)"
             ));
-            parts.push(
-                "deletes as (\n    select 'delete' as dbt_change_type,\n        snapshotted_data.*,\n        getdate() as dbt_valid_from,\n        getdate() as dbt_updated_at,\n        getdate() as dbt_valid_to,\n        snapshotted_data.dbt_scd_id\n    from snapshotted_data\n    left join deletes_source_data as source_data\n        on snapshotted_data.dbt_unique_key = source_data.dbt_unique_key\n    where source_data.dbt_unique_key is null\n)"
-                    .to_string(),
-            );
+            parts.push(format!(
+                "deletes as (\n    select 'delete' as dbt_change_type,\n        source_data.*,\n        getdate() as {},\n        getdate() as {},\n        getdate() as {},\n        snapshotted_data.{}{}\n    from snapshotted_data\n    left join deletes_source_data as source_data\n        on snapshotted_data.dbt_unique_key = source_data.dbt_unique_key\n    where source_data.dbt_unique_key is null{not_recorded}\n)",
+                n.valid_from,
+                n.updated_at,
+                n.valid_to,
+                n.scd_id,
+                is_deleted("snapshotted_data")
+            ));
             union.push("select * from deletes");
+            if new_record {
+                let columns: String = self
+                    .query_columns
+                    .iter()
+                    .map(|c| format!("snapshotted_data.\"{c}\",\n        "))
+                    .collect();
+                parts.push(format!(
+                    "deletion_records as (\n    select 'insert' as dbt_change_type,\n        {columns}snapshotted_data.dbt_unique_key,\n        getdate() as {},\n        getdate() as {},\n        snapshotted_data.{} as {},\n        md5(coalesce(cast(snapshotted_data.{} as varchar), '') || '|' || coalesce(cast(getdate() as varchar), '')) as {},\n        'True' as {}\n    from snapshotted_data\n    left join deletes_source_data as source_data\n        on snapshotted_data.dbt_unique_key = source_data.dbt_unique_key\n    where source_data.dbt_unique_key is null{not_recorded}\n)",
+                    n.valid_from,
+                    n.updated_at,
+                    n.valid_to,
+                    n.valid_to,
+                    n.scd_id,
+                    n.scd_id,
+                    n.is_deleted
+                ));
+                union.push("select * from deletion_records");
+            }
         }
         format!(
             "with {}\n{}",
@@ -318,7 +409,8 @@ impl SnapshotSql {
     }
 
     /// dbt-redshift's snapshot merge: close changed and deleted rows, insert new versions.
-    pub fn merge(relation: &str, staging: &str, insert_cols: &[String]) -> Vec<String> {
+    pub fn merge(&self, relation: &str, staging: &str, insert_cols: &[String]) -> Vec<String> {
+        let n = &self.snapshot.names;
         let cols = quoted_list(insert_cols);
         let values: Vec<String> = insert_cols
             .iter()
@@ -326,7 +418,10 @@ impl SnapshotSql {
             .collect();
         vec![
             format!(
-                "update {relation}\nset dbt_valid_to = DBT_INTERNAL_SOURCE.dbt_valid_to\nfrom {staging} as DBT_INTERNAL_SOURCE\nwhere DBT_INTERNAL_SOURCE.dbt_scd_id::text = {relation}.dbt_scd_id::text\n  and DBT_INTERNAL_SOURCE.dbt_change_type::text in ('update'::text, 'delete'::text)\n  and {relation}.dbt_valid_to is null;"
+                "update {relation}\nset {to} = DBT_INTERNAL_SOURCE.{to}\nfrom {staging} as DBT_INTERNAL_SOURCE\nwhere DBT_INTERNAL_SOURCE.{scd}::text = {relation}.{scd}::text\n  and DBT_INTERNAL_SOURCE.dbt_change_type::text in ('update'::text, 'delete'::text)\n  and {};",
+                self.is_current(&format!("{relation}.")),
+                to = n.valid_to,
+                scd = n.scd_id,
             ),
             format!(
                 "insert into {relation} ({cols})\nselect {}\nfrom {staging} as DBT_INTERNAL_SOURCE\nwhere DBT_INTERNAL_SOURCE.dbt_change_type::text = 'insert'::text;",
@@ -338,11 +433,14 @@ impl SnapshotSql {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
-    use serde_json::json;
+    use crate::project::resolved::model_with;
+    use serde_json::{Value as Json, json};
 
-    fn config(pairs: Json) -> Config {
-        crate::project::config_from_json(&pairs)
+    fn config(mut pairs: Json) -> TableKeys {
+        pairs["materialized"] = json!("table");
+        model_with(pairs).table_keys().cloned().unwrap()
     }
 
     #[test]
@@ -396,21 +494,20 @@ mod tests {
     #[test]
     fn views_bind_unless_told_not_to() {
         assert_eq!(
-            create_view_as("v", &config(json!({"bind": false})), "select 1"),
+            create_view_as("v", false, "select 1"),
             "create view v as (\n    select 1\n) with no schema binding;"
         );
         assert_eq!(
-            create_view_as("v", &config(json!({})), "select 1"),
+            create_view_as("v", true, "select 1"),
             "create view v as (\n    select 1\n);"
         );
     }
 
     #[test]
     fn materialized_views_render_backup_dist_sort_and_refresh() {
-        let c =
-            config(json!({"backup": false, "dist": "id", "sort": ["id"], "auto_refresh": true}));
+        let c = config(json!({"backup": false, "dist": "id", "sort": ["id"]}));
         assert_eq!(
-            create_materialized_view("mv", &c, "select 1 as id"),
+            create_materialized_view("mv", &c, true, "select 1 as id"),
             "create materialized view mv\n    backup no\n    diststyle key\n    distkey (id)\n    sortkey (id)\n    auto refresh yes\nas (\n    select 1 as id\n);"
         );
     }

@@ -5,10 +5,8 @@
 pub mod ddl;
 pub mod validate;
 
-use serde_json::Value as Json;
-
 use crate::diagnostic::{Diagnostic, Location, Severity};
-use crate::project::{Node, NodeKind};
+use crate::project::{Materialization, Node, NodeKind};
 use crate::redshift::types::redshift_type;
 use crate::run::Engine;
 use crate::run::tables::display_value;
@@ -39,7 +37,12 @@ pub async fn export(
     select: &[String],
     exclude: &[String],
 ) -> Result<Vec<ExportedFile>, Vec<Diagnostic>> {
-    engine.build_for_inspection().await?;
+    // A node that does not build is reported with the key mistakes of those that do.
+    let mut problems = engine
+        .build_for_inspection()
+        .await
+        .err()
+        .unwrap_or_default();
     let chosen = crate::selector::select(engine.project(), engine.dag(), select, exclude)
         .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
     let order: Vec<Node> = engine
@@ -51,15 +54,14 @@ pub async fn export(
         .filter(|n| n.kind != NodeKind::Test)
         .collect();
 
-    let mut problems = Vec::new();
     // Only tables carry distribution and sort keys; views and ephemeral models ignore them.
-    let keyed = |n: &&Node| {
-        matches!(
-            n.materialized(),
-            "table" | "incremental" | "materialized_view" | "snapshot"
-        )
-    };
-    for node in order.iter().filter(keyed) {
+    for node in &order {
+        let Some(keys) = node.materialization.table_keys() else {
+            continue;
+        };
+        if node.kind == NodeKind::Seed {
+            continue;
+        }
         let columns = columns_of(engine, node);
         let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
         let monotonic = |c: &str| {
@@ -70,6 +72,7 @@ pub async fn export(
         problems.extend(validate::check_keys(
             engine.project(),
             node,
+            keys,
             &names,
             &monotonic,
         ));
@@ -95,7 +98,7 @@ pub async fn export(
         }
     }
     for node in &order {
-        if node.materialized() != "ephemeral" {
+        if !node.materialization.is_ephemeral() {
             let schema = format!("\"{}\"", node.relation.schema);
             if !schemas.contains(&schema) {
                 schemas.push(schema);
@@ -178,75 +181,67 @@ async fn node_sql(
     node: &Node,
 ) -> Result<Option<(String, Option<String>)>, Diagnostic> {
     let relation = node.relation.to_string();
-    let config = &node.config;
     let columns = columns_of(engine, node);
     let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
-    let contract = config
-        .get("contract")
-        .and_then(|c| c.get("enforced"))
-        .and_then(Json::as_bool)
-        == Some(true);
-    Ok(Some(match (node.kind, node.materialized()) {
-        (NodeKind::Seed, _) => (seed_sql(engine, node, &columns).await?, None),
-        (NodeKind::Snapshot, _) => {
+    let temp = format!("\"{}__dbt_tmp\"", node.relation.identifier);
+    Ok(Some(match &node.materialization {
+        Materialization::Seed { .. } => (seed_sql(engine, node, &columns).await?, None),
+        Materialization::Snapshot { snapshot, .. } => {
             let sql = engine.compile_sql(&node.unique_id, false)?;
-            let meta = [
-                "dbt_scd_id",
-                "dbt_updated_at",
-                "dbt_valid_from",
-                "dbt_valid_to",
-                "dbt_is_deleted",
-            ];
+            let meta = snapshot.names.columns(snapshot.hard_deletes);
             let data: Vec<String> = names
                 .iter()
                 .filter(|n| !meta.contains(&n.as_str()))
                 .cloned()
                 .collect();
-            let snap = ddl::SnapshotSql::from_config(config, &data);
-            let staging = format!("\"{}__dbt_tmp\"", node.relation.identifier);
+            let snap = ddl::SnapshotSql::new(snapshot, &data);
             let mut later = vec![format!(
-                "create temporary table {staging} as (\n{}\n);",
+                "create temporary table {temp} as (\n{}\n);",
                 snap.staging(&relation, &sql)
             )];
-            later.extend(ddl::SnapshotSql::merge(&relation, &staging, &names));
+            later.extend(snap.merge(&relation, &temp, &names));
             (snap.create(&relation, &sql), Some(later.join("\n\n")))
         }
-        (_, "ephemeral") => return Ok(None),
-        (_, "view") => {
+        Materialization::Ephemeral | Materialization::Test(_) | Materialization::Invalid(_) => {
+            return Ok(None);
+        }
+        Materialization::View { bind } => {
             let sql = engine.compile_sql(&node.unique_id, false)?;
             (
                 format!(
                     "drop view if exists {relation} cascade;\n{}",
-                    ddl::create_view_as(&relation, config, &sql)
+                    ddl::create_view_as(&relation, *bind, &sql)
                 ),
                 None,
             )
         }
-        (_, "materialized_view") => {
+        Materialization::MaterializedView { keys, auto_refresh } => {
             let sql = engine.compile_sql(&node.unique_id, false)?;
             (
                 format!(
                     "drop materialized view if exists {relation} cascade;\n{}",
-                    ddl::create_materialized_view(&relation, config, &sql)
+                    ddl::create_materialized_view(&relation, keys, *auto_refresh, &sql)
                 ),
                 None,
             )
         }
-        (_, materialized) => {
+        Materialization::Table(keys) | Materialization::Incremental { keys, .. } => {
             let sql = engine.compile_sql(&node.unique_id, false)?;
-            let create = if contract {
-                ddl::create_table_with_columns(&relation, config, &columns, &sql)
+            let create = if keys.contract_enforced {
+                ddl::create_table_with_columns(&relation, keys, &columns, &sql)
             } else {
-                ddl::create_table_as(&relation, config, &sql, false)
+                ddl::create_table_as(&relation, keys, &sql, false)
             };
-            let later = (materialized == "incremental").then(|| {
-                let incremental_sql = engine.compile_sql(&node.unique_id, true);
-                incremental_sql.map(|s| {
-                    let temp = format!("\"{}__dbt_tmp\"", node.relation.identifier);
-                    ddl::incremental_statements(&relation, &temp, config, &s, &names).join("\n\n")
-                })
-            });
-            let later = later.transpose()?;
+            let later = match node.materialization.incremental() {
+                Some(incremental) => {
+                    let s = engine.compile_sql(&node.unique_id, true)?;
+                    Some(
+                        ddl::incremental_statements(&relation, &temp, incremental, &s, &names)
+                            .join("\n\n"),
+                    )
+                }
+                None => None,
+            };
             (
                 format!("drop table if exists {relation} cascade;\n{create}"),
                 later,

@@ -150,14 +150,35 @@ struct ConfigFn;
 
 impl Object for ConfigFn {
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
-        let (_, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
+        let (positional, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
         let ctx = ctx(state)?;
         let mut rec = ctx.record();
+        let to_json = |value: &Value| {
+            serde_json::to_value(value)
+                .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+        };
+        // Recorded at the file being rendered; the loader finds each key's place in it.
+        let here = crate::diagnostic::Location::file("");
+        // dbt also takes the config as one dict: `config({'materialized': 'table'})`.
+        match positional {
+            [] => {}
+            [dict] if dict.kind() == minijinja::value::ValueKind::Map => {
+                if let serde_json::Value::Object(map) = to_json(dict)? {
+                    for (key, value) in map {
+                        rec.config.set(&key, value, here.clone());
+                    }
+                }
+            }
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    "config() takes keyword arguments (materialized='table') or one dict",
+                ));
+            }
+        }
         for key in kwargs.args() {
             let value: Value = kwargs.get(key)?;
-            let json = serde_json::to_value(&value)
-                .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
-            rec.config.set(key, json);
+            rec.config.set(key, to_json(&value)?, here.clone());
         }
         Ok(Value::from(""))
     }

@@ -1,6 +1,7 @@
 //! Jinja as dbt runs it, on minijinja: two phases (parse, compile), dbt's context functions,
 //! the project's macros, and a source map from rendered SQL back to the user's file.
 
+pub(crate) mod config_calls;
 mod context;
 mod dbt_utils;
 mod functions;
@@ -159,6 +160,31 @@ impl Templates {
     }
 
     fn located(&self, e: &minijinja::Error, file: &str, source: &str) -> Diagnostic {
+        let d = self.located_at(e, file, source);
+        if e.kind() != minijinja::ErrorKind::UnknownFunction {
+            return d;
+        }
+        // The name as called, and the macro the user likely meant.
+        let called = e
+            .range()
+            .and_then(|r| source.get(r))
+            .map(|t| t.split('(').next().unwrap_or(t).trim().to_string())
+            .filter(|n| !n.is_empty() && !n.contains('.'));
+        let Some(called) = called else {
+            return d;
+        };
+        let names: Vec<String> = self.env.globals().map(|(n, _)| n.to_string()).collect();
+        let mut d = Diagnostic {
+            message: format!("no macro or function named `{called}`"),
+            ..d
+        };
+        if let Some(best) = crate::project::load::suggest(&called, names.iter()) {
+            d = d.with_hint(format!("did you mean `{best}`?"));
+        }
+        d
+    }
+
+    fn located_at(&self, e: &minijinja::Error, file: &str, source: &str) -> Diagnostic {
         match e.name() {
             Some(name) if name != file => match self.macro_source(name) {
                 Some(macro_source) => jinja_diagnostic(e, name, &macro_source),

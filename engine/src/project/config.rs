@@ -1,10 +1,17 @@
 //! Node configuration, merged the way dbt merges it: `dbt_project.yml` folder levels first,
 //! then the YAML `config:` block, then the file's own `{{ config(...) }}` call. Tags add up;
-//! every other key is overridden by the more specific level.
+//! every other key is overridden by the more specific level. Every value remembers where it
+//! was set, so that a problem with it is reported at that place.
+//!
+//! The values stay JSON only up to [`super::resolved`], which turns them into typed values
+//! once, at load; nothing outside `project/` reads them as JSON.
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::Value as Json;
+
+use super::yaml_tree::YamlTree;
+use crate::diagnostic::Location;
 
 /// Config keys that may appear without a `+` prefix in `dbt_project.yml`; anything else
 /// without a `+` is a sub-folder.
@@ -54,46 +61,95 @@ const KNOWN_KEYS: &[&str] = &[
     "access",
 ];
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct Config(pub IndexMap<String, Json>);
+/// One config value and the place it was set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub value: Json,
+    /// The key in `dbt_project.yml` or a properties file, or in the `config()` call; just
+    /// the file when no finer place is known (a `config()` call made inside a macro).
+    pub at: Location,
+}
+
+/// A node's merged config: key to value, each with where it was set. Serialises as the plain
+/// key-to-value mapping dbt writes in `manifest.json`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config(IndexMap<String, Setting>);
+
+impl Serialize for Config {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, &v.value)))
+    }
+}
 
 impl Config {
     /// Overlays `other` on `self`: later levels win, tags accumulate.
     pub fn merge(&mut self, other: &Config) {
-        for (key, value) in &other.0 {
+        for (key, setting) in &other.0 {
             if key == "tags" {
                 let mut tags = self.tags();
-                for t in tags_of(value) {
+                for t in tags_of(&setting.value) {
                     if !tags.contains(&t) {
                         tags.push(t);
                     }
                 }
                 self.0.insert(
                     "tags".into(),
-                    Json::Array(tags.into_iter().map(Json::String).collect()),
+                    Setting {
+                        value: Json::Array(tags.into_iter().map(Json::String).collect()),
+                        at: setting.at.clone(),
+                    },
                 );
             } else {
-                self.0.insert(key.clone(), value.clone());
+                self.0.insert(key.clone(), setting.clone());
             }
         }
     }
 
-    pub fn set(&mut self, key: &str, value: Json) {
+    pub fn set(&mut self, key: &str, value: Json, at: Location) {
         let mut one = Config::default();
-        one.0.insert(normalize_key(key), value);
+        one.0.insert(normalize_key(key), Setting { value, at });
         self.merge(&one);
     }
 
+    /// The value of `key`, as the Jinja `config.get` and dbt's manifest see it.
     pub fn get(&self, key: &str) -> Option<&Json> {
-        self.0.get(key).filter(|v| !v.is_null())
+        self.0.get(key).map(|s| &s.value).filter(|v| !v.is_null())
     }
 
-    pub fn str(&self, key: &str) -> Option<&str> {
+    /// Where `key` was set.
+    pub fn at(&self, key: &str) -> Option<&Location> {
+        self.0.get(key).map(|s| &s.at)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Keeps the keys `keep` says yes to.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.0.retain(|k, _| keep(k));
+    }
+
+    /// Gives every value set at `from` (a bare file) the place `place` finds for its key.
+    pub fn relocate(&mut self, from: &Location, place: impl Fn(&str) -> Option<Location>) {
+        for (key, setting) in self.0.iter_mut() {
+            if &setting.at == from
+                && let Some(at) = place(key)
+            {
+                setting.at = at;
+            }
+        }
+    }
+
+    pub(super) fn str(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(Json::as_str)
     }
 
-    pub fn bool(&self, key: &str) -> Option<bool> {
+    pub(super) fn bool(&self, key: &str) -> Option<bool> {
         match self.get(key)? {
             Json::Bool(b) => Some(*b),
             Json::String(s) => match s.to_ascii_lowercase().as_str() {
@@ -113,8 +169,19 @@ impl Config {
         self.bool("enabled").unwrap_or(true)
     }
 
+    /// Whether `key`'s value passes `is_match`, as dbt's `config.<key>:<value>` selector
+    /// tests it: a string itself, a list any of its strings, anything else its JSON text.
+    pub fn selected_by(&self, key: &str, is_match: &dyn Fn(&str) -> bool) -> bool {
+        match self.get(key) {
+            Some(Json::String(s)) => is_match(s),
+            Some(Json::Array(items)) => items.iter().any(|i| i.as_str().is_some_and(is_match)),
+            Some(other) => is_match(&other.to_string()),
+            None => false,
+        }
+    }
+
     /// A string-or-list config such as `sort` or `unique_key`, as a list.
-    pub fn list(&self, key: &str) -> Vec<String> {
+    pub(super) fn list(&self, key: &str) -> Vec<String> {
         match self.get(key) {
             Some(Json::String(s)) => vec![s.clone()],
             Some(Json::Array(items)) => items
@@ -146,13 +213,26 @@ fn normalize_key(key: &str) -> String {
     }
 }
 
-/// Converts a YAML `config:` mapping into a [`Config`].
-pub fn config_from_json(value: &Json) -> Config {
+/// A JSON `config:` mapping (a test's arguments), every value set at `at`.
+pub fn config_from_json(value: &Json, at: &Location) -> Config {
     let mut config = Config::default();
     if let Json::Object(map) = value {
         for (k, v) in map {
-            config.set(k.trim_start_matches('+'), v.clone());
+            config.set(k.trim_start_matches('+'), v.clone(), at.clone());
         }
+    }
+    config
+}
+
+/// A YAML `config:` mapping in `file`, each value set at its key.
+pub fn config_from_yaml(tree: &YamlTree, file: &str) -> Config {
+    let mut config = Config::default();
+    for e in tree.entries() {
+        config.set(
+            e.key.trim_start_matches('+'),
+            e.value.to_json(),
+            Location::new(file, e.key_at.0, e.key_at.1),
+        );
     }
     config
 }
@@ -160,16 +240,16 @@ pub fn config_from_json(value: &Json) -> Config {
 /// The folder-level configs of `dbt_project.yml` (`models:`, `seeds:`, ...) that apply to a
 /// node of `project` whose file sits in `folders` (relative to its resource path) with file
 /// stem `name`.
-pub fn folder_config(tree: &Json, project: &str, folders: &[&str], name: &str) -> Config {
+pub fn folder_config(tree: &YamlTree, project: &str, folders: &[&str], name: &str) -> Config {
     let mut config = Config::default();
-    let Some(mut level) = tree.get(project) else {
+    let Some(mut level) = tree.get(project).map(|e| &e.value) else {
         return config;
     };
     apply_level(&mut config, level);
     for part in folders.iter().copied().chain(std::iter::once(name)) {
         match level.get(part) {
-            Some(next) if next.is_object() => {
-                level = next;
+            Some(next) if next.value.is_map() => {
+                level = &next.value;
                 apply_level(&mut config, level);
             }
             _ => break,
@@ -178,31 +258,32 @@ pub fn folder_config(tree: &Json, project: &str, folders: &[&str], name: &str) -
     config
 }
 
-fn apply_level(config: &mut Config, level: &Json) {
-    if let Json::Object(map) = level {
-        for (key, value) in map {
-            if let Some(plain) = key.strip_prefix('+') {
-                config.set(plain, value.clone());
-            } else if KNOWN_KEYS.contains(&key.as_str()) && !value.is_object() {
-                config.set(key, value.clone());
-            }
+fn apply_level(config: &mut Config, level: &YamlTree) {
+    for e in level.entries() {
+        let at = Location::new("dbt_project.yml", e.key_at.0, e.key_at.1);
+        if let Some(plain) = e.key.strip_prefix('+') {
+            config.set(plain, e.value.to_json(), at);
+        } else if KNOWN_KEYS.contains(&e.key.as_str()) && !e.value.is_map() {
+            config.set(&e.key, e.value.to_json(), at);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn folder_levels_override_and_tags_accumulate() {
-        let tree = json!({"shop": {
-            "+materialized": "view", "+tags": ["nightly"],
-            "staging": {"+schema": "staging", "+tags": "raw", "materialized": "table"}
-        }});
+        let text = "shop:\n  +materialized: view\n  +tags: [nightly]\n  staging:\n    +schema: staging\n    +tags: raw\n    materialized: table\n";
+        let tree: YamlTree = serde_saphyr::from_str(text).unwrap();
         let c = folder_config(&tree, "shop", &["staging"], "stg_orders");
         assert_eq!(c.str("materialized"), Some("table"));
+        assert_eq!(
+            c.at("materialized"),
+            Some(&Location::new("dbt_project.yml", 7, 5))
+        );
         assert_eq!(c.str("schema"), Some("staging"));
         assert_eq!(c.tags(), vec!["nightly", "raw"]);
         let other = folder_config(&tree, "shop", &["marts"], "m");

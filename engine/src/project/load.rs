@@ -10,10 +10,11 @@ use regex::Regex;
 use serde_json::Value as Json;
 use serde_saphyr::Spanned;
 
+use super::config::{config_from_json, config_from_yaml, folder_config};
+use super::resolved::{self, Materialization};
 use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PropertiesYaml};
 use super::{
     ColumnDoc, Config, GenericTest, Node, NodeKind, Project, SourceLoad, SourceTable, Target,
-    config_from_json, folder_config,
 };
 use crate::diagnostic::{Diagnostic, Location, line_col};
 use crate::files::ProjectFiles;
@@ -407,6 +408,7 @@ impl Loader<'_> {
             raw_sql: raw,
             raw_start: (1, 1),
             config: Config::default(),
+            materialization: Materialization::Invalid(Vec::new()),
             description: String::new(),
             columns: Vec::new(),
             depends_on: Vec::new(),
@@ -433,7 +435,21 @@ impl Loader<'_> {
         }
         let rec = ctx.take_recorded();
         let mut config = base_config;
-        config.merge(&rec.config);
+        let mut from_call = rec.config;
+        // The call recorded each key at the file; find the key the user wrote.
+        let keys = crate::jinja::config_calls::config_keys(&padded);
+        let full_text = self.text(&node.path);
+        from_call.relocate(&Location::file(""), |key| {
+            let found = keys.iter().rev().find(|(k, _)| k == key);
+            Some(match found {
+                Some((_, offset)) => {
+                    let (line, column) = line_col(&full_text, *offset);
+                    Location::new(&node.path, line, column)
+                }
+                None => Location::file(&node.path),
+            })
+        });
+        config.merge(&from_call);
         node.config = config;
         node.depends_on = rec
             .refs
@@ -580,10 +596,8 @@ impl Loader<'_> {
             node.columns = column_docs(&entry.columns);
             // YAML config sits between the folder level and the file's own config() call.
             let file_config = node.config.clone();
-            let mut yaml_config = config_from_json(&entry.config);
-            yaml_config
-                .0
-                .retain(|k, _| !file_config.0.contains_key(k) || k == "tags");
+            let mut yaml_config = config_from_yaml(&entry.config, file);
+            yaml_config.retain(|k| !file_config.contains(k) || k == "tags");
             node.config.merge(&yaml_config);
             let name = entry.name.value.clone();
             for t in entry.tests.iter().chain(&entry.data_tests) {
@@ -596,14 +610,6 @@ impl Loader<'_> {
             }
         }
         self.properties = entries;
-        // Materializations modelplay builds; anything else would silently become a table.
-        const MATERIALIZED: &[&str] = &[
-            "view",
-            "table",
-            "incremental",
-            "ephemeral",
-            "materialized_view",
-        ];
         let mut problems = Vec::new();
         for node in self.project.nodes.values() {
             if node.kind != NodeKind::Model {
@@ -626,32 +632,6 @@ impl Loader<'_> {
                         node.name
                     ),
                 ));
-            }
-            if let Some(m) = node.config.str("materialized")
-                && !MATERIALIZED.contains(&m)
-            {
-                let (location, text) =
-                    crate::export::validate::config_location(self.project, node, "materialized");
-                problems.push(
-                    Diagnostic::error(
-                        location,
-                        format!("unknown materialization '{m}' for `{}`", node.name),
-                    )
-                    .with_source(&text)
-                    .with_hint(
-                        match suggest(
-                            m,
-                            MATERIALIZED
-                                .iter()
-                                .map(|s| s.to_string())
-                                .collect::<Vec<_>>()
-                                .iter(),
-                        ) {
-                            Some(best) => format!("did you mean '{best}'?"),
-                            None => format!("modelplay builds {}", MATERIALIZED.join(", ")),
-                        },
-                    ),
-                );
             }
         }
         self.diags.extend(problems);
@@ -676,6 +656,11 @@ impl Loader<'_> {
             let identifier = node.config.str("alias").unwrap_or(&node.name).to_string();
             node.relation = Relation::new(&database, &schema, &identifier);
         }
+        // Every config, typed once; a bad value fails its node, not the project.
+        let files = self.files;
+        for node in self.project.nodes.values_mut() {
+            node.materialization = resolved::resolve(node, &|path| files.text(path));
+        }
     }
 
     fn add_generic_test(
@@ -688,7 +673,7 @@ impl Loader<'_> {
         on_source: bool,
     ) {
         let location = yaml::location_of(file, spec);
-        let parsed = match parse_test_spec(&spec.value) {
+        let parsed = match parse_test_spec(&spec.value, &location) {
             Ok(p) => p,
             Err(message) => {
                 self.diags
@@ -887,7 +872,7 @@ const TEST_CONFIG_KEYS: &[&str] = &[
 ];
 
 /// Reads one entry of a `tests:` list: `unique`, or `{accepted_values: {values: [...]}}`.
-fn parse_test_spec(spec: &Json) -> Result<TestSpec, String> {
+fn parse_test_spec(spec: &Json, at: &Location) -> Result<TestSpec, String> {
     let (full_name, args) = match spec {
         Json::String(s) => (s.clone(), Json::Null),
         Json::Object(map) if map.len() == 1 => match map.iter().next() {
@@ -913,13 +898,13 @@ fn parse_test_spec(spec: &Json) -> Result<TestSpec, String> {
         Json::Object(map) => {
             for (k, v) in map {
                 match k.as_str() {
-                    "config" => config.merge(&config_from_json(&v)),
+                    "config" => config.merge(&config_from_json(&v, at)),
                     "arguments" => {
                         if let Json::Object(inner) = v {
                             kwargs.extend(inner);
                         }
                     }
-                    key if TEST_CONFIG_KEYS.contains(&key) => config.set(key, v),
+                    key if TEST_CONFIG_KEYS.contains(&key) => config.set(key, v, at.clone()),
                     _ => {
                         kwargs.insert(k, v);
                     }
@@ -930,12 +915,6 @@ fn parse_test_spec(spec: &Json) -> Result<TestSpec, String> {
             return Err(format!(
                 "the arguments of test `{full_name}` must be a mapping, found {other}"
             ));
-        }
-    }
-    if let Some(sev) = config.str("severity") {
-        let lower = sev.to_ascii_lowercase();
-        if lower != "warn" && lower != "error" {
-            return Err(format!("severity must be `warn` or `error`, found `{sev}`"));
         }
     }
     Ok((namespace, test_name, kwargs, config))

@@ -2,10 +2,13 @@
 
 mod config;
 pub mod load;
+pub mod resolved;
 pub mod yaml;
+mod yaml_tree;
 
-pub use config::{Config, config_from_json, folder_config};
+pub use config::{Config, Setting};
 pub use load::{LoadOptions, LoadedProject, load_project};
+pub use resolved::Materialization;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -96,6 +99,8 @@ pub struct Node {
     /// Where `raw_sql` starts in `path` (1-based line and column), for error locations.
     pub raw_start: (usize, usize),
     pub config: Config,
+    /// `config`, typed: what the node builds and how.
+    pub materialization: Materialization,
     pub description: String,
     pub columns: Vec<ColumnDoc>,
     /// Unique ids of the nodes and sources this node reads.
@@ -108,14 +113,9 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn materialized(&self) -> &str {
-        match self.kind {
-            NodeKind::Seed => "seed",
-            NodeKind::Snapshot => "snapshot",
-            NodeKind::Test => "test",
-            NodeKind::Source => "source",
-            NodeKind::Model => self.config.str("materialized").unwrap_or("view"),
-        }
+    /// dbt's name for how the node is built (`view`, `table`, ..., `seed`, `test`).
+    pub fn materialized(&self) -> &'static str {
+        self.materialization.name(self.kind)
     }
 }
 

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use serde_saphyr::Spanned;
 
+use super::yaml_tree::YamlTree;
 use crate::diagnostic::{Diagnostic, Location};
 
 /// `dbt_project.yml`.
@@ -23,13 +24,13 @@ pub struct DbtProjectYaml {
     #[serde(default)]
     pub vars: Json,
     #[serde(default)]
-    pub models: Json,
+    pub models: YamlTree,
     #[serde(default)]
-    pub seeds: Json,
+    pub seeds: YamlTree,
     #[serde(default)]
-    pub snapshots: Json,
+    pub snapshots: YamlTree,
     #[serde(default, alias = "data_tests")]
-    pub tests: Json,
+    pub tests: YamlTree,
     #[serde(default)]
     pub sources: Json,
 }
@@ -54,7 +55,7 @@ pub struct NodeYaml {
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
-    pub config: Json,
+    pub config: YamlTree,
     #[serde(default)]
     pub columns: Vec<ColumnYaml>,
     #[serde(default)]

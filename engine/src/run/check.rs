@@ -21,6 +21,7 @@ use super::compile::{CompileResolver, Schemas};
 use super::execute::{self, Origin};
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::lineage::{EdgeKind, column_lineage};
+use crate::project::resolved::HardDeletes;
 use crate::project::{Node, NodeKind};
 use crate::redshift::catalog::{is_redshift_function, redshift_alternative};
 use crate::redshift::types::redshift_type;
@@ -81,24 +82,21 @@ impl Visitor for Calls {
     }
 }
 
+/// The meta columns a snapshot adds (none for a snapshot whose config could not be read).
 fn meta_columns(node: &Node) -> Vec<Field> {
     let ts = DataType::Timestamp(TimeUnit::Microsecond, None);
-    let name = |key: &str| {
-        node.config
-            .get("snapshot_meta_column_names")
-            .and_then(|m| m.get(key))
-            .and_then(|v| v.as_str())
-            .unwrap_or(key)
-            .to_lowercase()
+    let Some(snapshot) = node.materialization.snapshot() else {
+        return Vec::new();
     };
+    let names = &snapshot.names;
     let mut fields = vec![
-        Field::new(name("dbt_scd_id"), DataType::Utf8, true),
-        Field::new(name("dbt_updated_at"), ts.clone(), true),
-        Field::new(name("dbt_valid_from"), ts.clone(), true),
-        Field::new(name("dbt_valid_to"), ts, true),
+        Field::new(&names.scd_id, DataType::Utf8, true),
+        Field::new(&names.updated_at, ts.clone(), true),
+        Field::new(&names.valid_from, ts.clone(), true),
+        Field::new(&names.valid_to, ts, true),
     ];
-    if node.config.str("hard_deletes") == Some("new_record") {
-        fields.push(Field::new(name("dbt_is_deleted"), DataType::Utf8, true));
+    if snapshot.hard_deletes == HardDeletes::NewRecord {
+        fields.push(Field::new(&names.is_deleted, DataType::Utf8, true));
     }
     fields
 }
@@ -126,7 +124,7 @@ impl Engine {
         for node in self.loaded.project.nodes.values() {
             if node.kind != NodeKind::Test {
                 by_relation.insert(relation_key(&node.relation), node.unique_id.clone());
-                if node.materialized() == "ephemeral" {
+                if node.materialization.is_ephemeral() {
                     by_relation
                         .insert(format!("__dbt__cte__{}", node.name), node.unique_id.clone());
                 }
@@ -158,6 +156,11 @@ impl Engine {
                 report.not_checked.insert(id.clone());
                 continue;
             }
+            // A config dbt would reject is reported here; the SQL is still planned, so that
+            // its own problems and its descendants' are found in the same pass.
+            report
+                .diagnostics
+                .extend(node.materialization.problems().iter().cloned());
             let outcome = match node.kind {
                 NodeKind::Seed => self.check_seed(&node).map(|s| (s, None)),
                 NodeKind::Model | NodeKind::Snapshot => self
@@ -180,7 +183,7 @@ impl Engine {
             };
             match outcome {
                 Ok((schema, lineage)) => {
-                    if node.materialized() != "ephemeral" {
+                    if !node.materialization.is_ephemeral() {
                         let _ = register(&node.relation, schema.clone());
                     } else {
                         schemas
@@ -190,10 +193,9 @@ impl Engine {
                     }
                     let columns = typed(&schema);
                     let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
-                    if matches!(
-                        node.materialized(),
-                        "table" | "incremental" | "materialized_view" | "snapshot"
-                    ) {
+                    if let Some(keys) = node.materialization.table_keys()
+                        && node.kind != NodeKind::Seed
+                    {
                         let monotonic = |c: &str| {
                             columns
                                 .iter()
@@ -205,6 +207,7 @@ impl Engine {
                             .extend(crate::export::validate::check_keys(
                                 &self.loaded.project,
                                 &node,
+                                keys,
                                 &names,
                                 &monotonic,
                             ));

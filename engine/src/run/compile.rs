@@ -33,7 +33,7 @@ impl CompileResolver {
             .values()
             .filter(|n| n.kind != NodeKind::Test)
             .map(|n| {
-                let value = if n.materialized() == "ephemeral" {
+                let value = if n.materialization.is_ephemeral() {
                     RelationValue {
                         relation: n.relation.clone(),
                         rendered: format!("__dbt__cte__{}", n.name),
@@ -209,14 +209,18 @@ fn compile_generic_test(
         })
         .ok_or_else(|| fail(format!("the tested node {} is missing", test.attached_to)))?;
     let attached_node = project.nodes.get(&test.attached_to);
-    let rendered = match node.config.str("where") {
+    let filter = node
+        .materialization
+        .test()
+        .and_then(|t| t.filter.as_deref());
+    let rendered = match filter {
         Some(filter) => format!("(select * from {attached} where {filter}) dbt_subquery"),
         None => match attached_node {
-            Some(n) if n.materialized() == "ephemeral" => format!("__dbt__cte__{}", n.name),
+            Some(n) if n.materialization.is_ephemeral() => format!("__dbt__cte__{}", n.name),
             _ => attached.to_string(),
         },
     };
-    if let Some(n) = attached_node.filter(|n| n.materialized() == "ephemeral") {
+    if let Some(n) = attached_node.filter(|n| n.materialization.is_ephemeral()) {
         ctx.record().ephemerals.push(n.name.clone());
     }
     let model = RelationValue {

@@ -17,6 +17,7 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 use regex::Regex;
 
 use super::compile::Compiled;
+use super::sql_sites::{self, Construct};
 use crate::diagnostic::{Diagnostic, Location, line_col, offset_of};
 use crate::jinja::Templates;
 use crate::redshift::{lateral, rewrite};
@@ -234,6 +235,7 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
         "Schema error: ",
         "SQL error: ",
         "This feature is not implemented: ",
+        "Execution error: ",
     ] {
         message = message.trim_start_matches(prefix).to_string();
     }
@@ -247,6 +249,7 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
                 .and_then(|d| d.span)
                 .map(|s| origin.locate(s.start.line as usize, s.start.column as usize))
         })
+        .or_else(|| construct_site(root, &message, origin))
         .or_else(|| match root {
             DataFusionError::SchemaError(err, _) => match err.as_ref() {
                 SchemaError::FieldNotFound { field, .. } => word_location(origin, &field.name),
@@ -262,7 +265,7 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
         })
         .or_else(|| construct_location(&message, origin))
         .unwrap_or_else(|| Location::file(origin.file));
-    let mut d = origin.error(location, redshift_type_names(&message));
+    let mut d = origin.error(location, user_wording(&redshift_type_names(&message)));
     if let DataFusionError::SchemaError(err, _) = root
         && let SchemaError::FieldNotFound {
             field,
@@ -276,6 +279,90 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
         }
     }
     d
+}
+
+/// The construct an error without a position is about, found in the query's AST.
+fn construct_site(root: &DataFusionError, message: &str, origin: &Origin) -> Option<Location> {
+    let construct = match root {
+        DataFusionError::SchemaError(err, _) => match err.as_ref() {
+            SchemaError::AmbiguousReference { field } => Construct::Column(field.name.clone()),
+            _ => return None,
+        },
+        DataFusionError::ArrowError(e, _)
+            if matches!(
+                e.as_ref(),
+                datafusion::arrow::error::ArrowError::DivideByZero
+            ) =>
+        {
+            Construct::Divisor
+        }
+        _ if message.contains("Divide by zero") => Construct::Divisor,
+        _ if message.contains(" IS DISTINCT FROM ") => Construct::BooleanTest { negated: true },
+        _ if message.contains(" IS NOT DISTINCT FROM ") => {
+            Construct::BooleanTest { negated: false }
+        }
+        _ => Construct::Call(
+            FUNCTION_IN_MESSAGE
+                .as_ref()
+                .ok()?
+                .captures(message)?
+                .get(1)?
+                .as_str()
+                .to_string(),
+        ),
+    };
+    let (line, column) = sql_sites::find(&origin.compiled.rendered.sql, &construct)?;
+    Some(origin.locate(line, column))
+}
+
+static WORDING: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        (r"^Ambiguous reference to unqualified field (\S+)$", r#"column reference "$1" is ambiguous"#),
+        (
+            r"^Cannot infer common argument type for comparison operation (.+) IS DISTINCT FROM boolean$",
+            "argument of IS NOT TRUE / IS NOT FALSE must be boolean, not $1",
+        ),
+        (
+            r"^Cannot infer common argument type for comparison operation (.+) IS NOT DISTINCT FROM boolean$",
+            "argument of IS TRUE / IS FALSE must be boolean, not $1",
+        ),
+        (r"^(\w+)\(\) takes (\d+) to (\d+) arguments, got (\d+)$", "$1 takes $2 to $3 arguments, got $4"),
+        (r"^(?:Arrow error: )?Divide by zero error$", "division by zero"),
+        (
+            r"^(?:Arrow error: )?Cast error: Cannot cast string '(.*)' to value of (.+) type$",
+            r#"invalid input syntax for type $2: "$1""#,
+        ),
+        (
+            r"^Cannot get result type for temporal operation (\S+ \S+ \S+):.*$",
+            "operator does not exist: $1",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(re, to)| Regex::new(re).ok().map(|re| (re, to)))
+    .collect()
+});
+
+/// DataFusion's wording of an error, in the words Redshift uses for it where we know them.
+fn user_wording(message: &str) -> String {
+    let mut out = message.trim().to_string();
+    for (re, to) in WORDING.iter() {
+        if re.is_match(&out) {
+            out = re.replace(&out, *to).into_owned();
+            break;
+        }
+    }
+    // "dateadd takes 3 to 3 arguments" reads better as "takes 3 arguments".
+    if let Some(caps) = Regex::new(r"takes (\d+) to (\d+) arguments")
+        .ok()
+        .and_then(|re| {
+            re.captures(&out)
+                .map(|c| (c[0].to_string(), c[1].to_string(), c[2].to_string()))
+        })
+        && caps.1 == caps.2
+    {
+        out = out.replace(&caps.0, &format!("takes {} arguments", caps.1));
+    }
+    out
 }
 
 /// For errors DataFusion gives no position: the construct the message is about, such as a
@@ -313,7 +400,7 @@ pub async fn physical_check(
 
 static ARROW_TYPE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
     Regex::new(
-        r"\b(Int8|Int16|Int32|Int64|UInt8|UInt16|UInt32|UInt64|Float32|Float64|Utf8View|LargeUtf8|Utf8|Boolean|Date32|Date64|Timestamp\([^)]*\)|Decimal128\(\d+, ?\d+\))\b",
+        r"\b(Int8|Int16|Int32|Int64|UInt8|UInt16|UInt32|UInt64|Float32|Float64|Utf8View|LargeUtf8|Utf8|Boolean|Date32|Date64)\b|\b(Timestamp\([^)]*\)|Interval\([^)]*\)|Decimal128\(\d+, ?\d+\))",
     )
 });
 
@@ -323,7 +410,7 @@ fn redshift_type_names(message: &str) -> String {
         return message.to_string();
     };
     re.replace_all(message, |c: &regex::Captures| {
-        let t = &c[1];
+        let t = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
         match t {
             "Int8" | "Int16" | "UInt8" => "smallint".to_string(),
             "Int32" | "UInt16" => "integer".to_string(),
@@ -334,6 +421,7 @@ fn redshift_type_names(message: &str) -> String {
             "Boolean" => "boolean".to_string(),
             "Date32" | "Date64" => "date".to_string(),
             t if t.starts_with("Timestamp") => "timestamp".to_string(),
+            t if t.starts_with("Interval") => "interval".to_string(),
             t if t.starts_with("Decimal128") => t.replace("Decimal128", "numeric").replace(' ', ""),
             other => other.to_string(),
         }
@@ -362,12 +450,7 @@ pub async fn collect(
             other => other.to_string(),
         };
         // A runtime error has no position; point at the construct that raised it.
-        let location = FUNCTION_IN_MESSAGE
-            .as_ref()
-            .ok()
-            .and_then(|re| re.captures(&message))
-            .and_then(|c| c.get(1))
-            .and_then(|f| word_location(origin, f.as_str()))
+        let location = construct_site(root, &message, origin)
             .or_else(|| {
                 if message.contains("Cast error") || message.contains("invalid input syntax") {
                     let sql = &origin.compiled.rendered.sql;
@@ -382,7 +465,10 @@ pub async fn collect(
             .unwrap_or_else(|| Location::file(origin.file));
         origin.error(
             location,
-            format!("runtime error: {}", redshift_type_names(&message)),
+            format!(
+                "runtime error: {}",
+                user_wording(&redshift_type_names(&message))
+            ),
         )
     })
 }

@@ -5,51 +5,11 @@
 use datafusion::common::ScalarValue;
 
 use super::rows::{Rows, key_text};
-use crate::project::Config;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strategy {
-    Append,
-    DeleteInsert,
-    Merge,
-}
-
-/// The strategy and unique key a model's config asks for.
-pub fn strategy(config: &Config) -> Result<(Strategy, Vec<String>), String> {
-    let keys: Vec<String> = config
-        .list("unique_key")
-        .iter()
-        .map(|k| k.to_lowercase())
-        .collect();
-    let strategy = match config.str("incremental_strategy") {
-        Some("append") => Strategy::Append,
-        Some("delete+insert") => Strategy::DeleteInsert,
-        Some("merge") => Strategy::Merge,
-        None if keys.is_empty() => Strategy::Append,
-        None => Strategy::DeleteInsert,
-        Some(other) => {
-            return Err(format!(
-                "incremental_strategy '{other}' is not one dbt-redshift supports (append, delete+insert, merge)"
-            ));
-        }
-    };
-    if strategy != Strategy::Append && keys.is_empty() {
-        return Err(format!(
-            "the {} strategy needs a unique_key",
-            if strategy == Strategy::Merge {
-                "merge"
-            } else {
-                "delete+insert"
-            }
-        ));
-    }
-    Ok((strategy, keys))
-}
+use crate::project::resolved::{Incremental, IncrementalStrategy as Strategy, OnSchemaChange};
 
 /// The existing table with the new rows merged in.
-pub fn merge(config: &Config, existing: &Rows, new: &Rows) -> Result<Rows, String> {
-    let (strategy, keys) = strategy(config)?;
-    let on_schema_change = config.str("on_schema_change").unwrap_or("ignore");
+pub fn merge(config: &Incremental, existing: &Rows, new: &Rows) -> Result<Rows, String> {
+    let (strategy, keys) = (config.strategy, &config.unique_key);
     let added: Vec<&(String, _)> = new
         .columns
         .iter()
@@ -60,9 +20,9 @@ pub fn merge(config: &Config, existing: &Rows, new: &Rows) -> Result<Rows, Strin
         .iter()
         .filter(|(n, _)| new.index(n).is_none())
         .collect();
-    let columns = match on_schema_change {
-        "ignore" => existing.columns.clone(),
-        "fail" if !added.is_empty() || !removed.is_empty() => {
+    let columns = match config.on_schema_change {
+        OnSchemaChange::Ignore => existing.columns.clone(),
+        OnSchemaChange::Fail if !added.is_empty() || !removed.is_empty() => {
             let names = |cols: &[&(String, _)]| {
                 cols.iter()
                     .map(|(n, _)| n.as_str())
@@ -77,18 +37,13 @@ pub fn merge(config: &Config, existing: &Rows, new: &Rows) -> Result<Rows, Strin
                 names(&removed)
             ));
         }
-        "fail" => existing.columns.clone(),
-        "append_new_columns" => {
+        OnSchemaChange::Fail => existing.columns.clone(),
+        OnSchemaChange::AppendNewColumns => {
             let mut cols = existing.columns.clone();
             cols.extend(added.iter().map(|c| (*c).clone()));
             cols
         }
-        "sync_all_columns" => new.columns.clone(),
-        other => {
-            return Err(format!(
-                "on_schema_change must be ignore, fail, append_new_columns or sync_all_columns, found '{other}'"
-            ));
-        }
+        OnSchemaChange::SyncAllColumns => new.columns.clone(),
     };
     let layout = |table: &Rows, row: &[ScalarValue]| -> Vec<ScalarValue> {
         columns

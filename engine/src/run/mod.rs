@@ -13,8 +13,8 @@ mod rows;
 mod session;
 mod snapshot;
 mod sources;
+mod sql_sites;
 pub mod tables;
-mod test_status;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -32,12 +32,12 @@ use indexmap::IndexSet;
 pub use check::{CheckReport, LineageEdge};
 pub use compile::{CompileResolver, Compiled, Schemas, parse_vars};
 pub use results::{NodeResult, RunResults, Status, Summary};
-pub use test_status::{condition_holds, test_status};
 
 pub(crate) use session::{register_table, session, table_reference};
 
 use crate::dag::Dag;
 use crate::diagnostic::{Diagnostic, Location};
+use crate::project::resolved::TestOutcome;
 use crate::project::{LoadedProject, Node, NodeKind};
 use crate::redshift::functions::{self, format_timestamp};
 use crate::relation::Relation;
@@ -232,7 +232,7 @@ impl Engine {
                 project
                     .nodes
                     .get(id)
-                    .is_some_and(|n| request.verb.runs(n.kind) && n.materialized() != "ephemeral")
+                    .is_some_and(|n| request.verb.runs(n.kind) && !n.materialization.is_ephemeral())
             })
             .collect())
     }
@@ -275,7 +275,7 @@ impl Engine {
             for id in &planned {
                 for a in self.dag.ancestors(id, None) {
                     let is_buildable = self.loaded.project.nodes.get(&a).is_some_and(|n| {
-                        n.kind != NodeKind::Test && n.materialized() != "ephemeral"
+                        n.kind != NodeKind::Test && !n.materialization.is_ephemeral()
                     });
                     if is_buildable && !planned_set.contains(&a) && !self.built.contains(&a) {
                         needed.insert(a);
@@ -399,6 +399,10 @@ impl Engine {
                 compiled_sql: None,
             };
         };
+        // A config dbt would reject fails its node, at the place it was set.
+        if let Some(first) = node.materialization.problems().first() {
+            return self.error_result(&node, first.clone());
+        }
         let start = self.clock.seconds();
         let outcome = match node.kind {
             NodeKind::Seed => self.run_seed(&node).map(|rows| (rows, None, Vec::new())),
@@ -417,15 +421,13 @@ impl Engine {
         };
         let mut result = match outcome {
             Ok((rows, failures, failing_rows)) => {
-                let status = match failures {
-                    Some(f) => match test_status(&node.config, f) {
-                        Ok(s) => s,
-                        Err(m) => {
-                            let d = Diagnostic::error(node.location.clone(), m);
-                            return self.error_result(&node, d);
-                        }
+                let status = match (failures, node.materialization.test()) {
+                    (Some(f), Some(test)) => match test.status(f) {
+                        TestOutcome::Pass => Status::Pass,
+                        TestOutcome::Warn => Status::Warn,
+                        TestOutcome::Fail => Status::Fail,
                     },
-                    None => Status::Success,
+                    _ => Status::Success,
                 };
                 let mut r = self.result(&node, status, None);
                 r.rows = failures.is_none().then_some(rows);
@@ -448,21 +450,34 @@ impl Engine {
             .files
             .get(&node.path)
             .unwrap_or_default();
-        let types: HashMap<String, DataType> = node
-            .config
-            .get("column_types")
-            .and_then(|v| v.as_object())
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.to_lowercase(), tables::arrow_type(v.as_str()?)?)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let delimiter = node
-            .config
-            .str("delimiter")
-            .and_then(|d| d.bytes().next())
-            .unwrap_or(b',');
+        let Some(seed) = node.materialization.seed() else {
+            return Err(Diagnostic::error(
+                node.location.clone(),
+                format!("`{}` is not a seed", node.name),
+            ));
+        };
+        let mut types: HashMap<String, DataType> = HashMap::new();
+        for (column, declared) in &seed.column_types {
+            match tables::arrow_type(declared) {
+                Some(t) => {
+                    types.insert(column.clone(), t);
+                }
+                None => {
+                    let at = seed
+                        .column_types_at
+                        .clone()
+                        .unwrap_or_else(|| Location::file(&node.path));
+                    let text = self.file_text(&at.file);
+                    return Err(Diagnostic::error(
+                        at,
+                        format!("modelplay cannot load seed column `{column}` as `{declared}`"),
+                    )
+                    .with_source(&text)
+                    .with_hint("use a Redshift type such as varchar(20), integer, numeric(10,2), date or timestamp"));
+                }
+            }
+        }
+        let delimiter = seed.delimiter;
         tables::read_csv(
             &node.path,
             bytes,
@@ -597,7 +612,9 @@ impl Engine {
         // Snapshots and incremental runs merge with the existing table row by row; a plain
         // build registers DataFusion's batches as they come.
         let (schema, batches) = if node.kind == NodeKind::Snapshot {
-            let config = snapshot::SnapshotConfig::from_node(node, &file_text)?;
+            let Some(config) = node.materialization.snapshot() else {
+                return Err(at("the snapshot's config could not be read".into()));
+            };
             let mut staging = parse_internal(&config.staging_select(), node)?;
             if let Some(with) = &mut staging.with
                 && let Some(cte) = with.cte_tables.first_mut()
@@ -613,16 +630,20 @@ impl Engine {
                 None
             };
             let merged =
-                snapshot::merge(&config, &staged, existing.as_ref(), self.run_time).map_err(at)?;
+                snapshot::merge(config, &staged, existing.as_ref(), self.run_time).map_err(at)?;
             let (schema, batch) = merged.to_batch().map_err(at)?;
             (schema, vec![batch])
-        } else if self.is_incremental(node, request) {
+        } else if let Some(config) = node
+            .materialization
+            .incremental()
+            .filter(|_| self.is_incremental(node, request))
+        {
             let new = self.execute_rows(query, &origin).await?;
             let sql = format!("select * from {}", node.relation);
             let existing = self
                 .execute_rows(parse_internal(&sql, node)?, &origin)
                 .await?;
-            let merged = incremental::merge(&node.config, &existing, &new).map_err(|m| {
+            let merged = incremental::merge(config, &existing, &new).map_err(|m| {
                 Diagnostic::error(Location::file(&node.path), m).with_source(&file_text)
             })?;
             let (schema, batch) = merged.to_batch().map_err(at)?;
@@ -646,14 +667,9 @@ impl Engine {
     /// dbt's `is_incremental()`: an incremental model whose table exists, outside a full
     /// refresh (the model's own `full_refresh` config wins over the flag).
     fn is_incremental(&self, node: &Node, request: &RunRequest) -> bool {
-        let full_refresh = node
-            .config
-            .bool("full_refresh")
-            .unwrap_or(request.full_refresh);
-        node.kind == NodeKind::Model
-            && node.materialized() == "incremental"
-            && !full_refresh
-            && self.exists(&node.relation)
+        node.materialization.incremental().is_some_and(|inc| {
+            !inc.full_refresh.unwrap_or(request.full_refresh) && self.exists(&node.relation)
+        })
     }
 
     /// Plans and runs a query, returning its batches under unqualified column names.

@@ -16,8 +16,7 @@ use datafusion::common::ScalarValue;
 use md5::{Digest, Md5};
 
 use super::rows::{Rows, key_text, text_of};
-use crate::diagnostic::{Diagnostic, Location, line_col};
-use crate::project::Node;
+use crate::project::resolved::{HardDeletes, Snapshot, SnapshotStrategy};
 use crate::redshift::functions::format_timestamp;
 
 const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
@@ -25,133 +24,20 @@ pub const KEY_PREFIX: &str = "__mp_key_";
 const UPDATED_AT: &str = "__mp_updated_at";
 const VALID_TO_CURRENT: &str = "__mp_valid_to_current";
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Strategy {
-    Timestamp,
-    Check(Option<Vec<String>>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HardDeletes {
-    Ignore,
-    Invalidate,
-    NewRecord,
-}
-
-/// The meta columns' names, after `snapshot_meta_column_names`.
-#[derive(Debug, Clone)]
-pub struct MetaNames {
-    pub scd_id: String,
-    pub updated_at: String,
-    pub valid_from: String,
-    pub valid_to: String,
-    pub is_deleted: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct SnapshotConfig {
-    pub keys: Vec<String>,
-    pub strategy: Strategy,
-    /// The `updated_at` expression (timestamp strategy) or `getdate()` (check strategy).
-    pub updated_at: String,
-    pub hard_deletes: HardDeletes,
-    pub valid_to_current: Option<String>,
-    pub names: MetaNames,
-}
-
-impl SnapshotConfig {
-    pub fn from_node(node: &Node, file_text: &str) -> Result<Self, Diagnostic> {
-        let config = &node.config;
-        let fail = |m: &str| {
-            Diagnostic::error(config_location(node), m.to_string()).with_source(file_text)
-        };
-        let keys = config.list("unique_key");
-        if keys.is_empty() {
-            return Err(fail("snapshot needs a `unique_key` config")
-                .with_hint("add unique_key='id' to the snapshot's config()"));
-        }
-        let (strategy, updated_at) = match config.str("strategy").unwrap_or("") {
-            "timestamp" => match config.str("updated_at") {
-                Some(col) => (Strategy::Timestamp, col.to_string()),
-                None => {
-                    return Err(fail("the timestamp strategy needs an `updated_at` config")
-                        .with_hint("name the column that changes when a row changes"));
-                }
-            },
-            "check" => {
-                let cols = match config.get("check_cols") {
-                    Some(serde_json::Value::String(s)) if s == "all" => None,
-                    Some(serde_json::Value::Array(_)) => Some(
-                        config
-                            .list("check_cols")
-                            .iter()
-                            .map(|c| c.to_lowercase())
-                            .collect(),
-                    ),
-                    _ => {
-                        return Err(fail(
-                            "the check strategy needs `check_cols`: a list of columns or 'all'",
-                        ));
-                    }
-                };
-                (Strategy::Check(cols), "getdate()".to_string())
-            }
-            other => {
-                return Err(fail(&format!(
-                    "snapshot strategy must be 'timestamp' or 'check', found '{other}'"
-                )));
-            }
-        };
-        let hard_deletes = match config.str("hard_deletes") {
-            Some("invalidate") => HardDeletes::Invalidate,
-            Some("new_record") => HardDeletes::NewRecord,
-            Some("ignore") => HardDeletes::Ignore,
-            Some(other) => {
-                return Err(fail(&format!(
-                    "hard_deletes must be 'ignore', 'invalidate' or 'new_record', found '{other}'"
-                )));
-            }
-            None if config.bool("invalidate_hard_deletes") == Some(true) => HardDeletes::Invalidate,
-            None => HardDeletes::Ignore,
-        };
-        let renamed = config
-            .get("snapshot_meta_column_names")
-            .and_then(|v| v.as_object().cloned())
-            .unwrap_or_default();
-        let name = |key: &str| {
-            renamed
-                .get(key)
-                .and_then(|v| v.as_str())
-                .unwrap_or(key)
-                .to_lowercase()
-        };
-        Ok(SnapshotConfig {
-            keys,
-            strategy,
-            updated_at,
-            hard_deletes,
-            valid_to_current: config.str("dbt_valid_to_current").map(str::to_string),
-            names: MetaNames {
-                scd_id: name("dbt_scd_id"),
-                updated_at: name("dbt_updated_at"),
-                valid_from: name("dbt_valid_from"),
-                valid_to: name("dbt_valid_to"),
-                is_deleted: name("dbt_is_deleted"),
-            },
-        })
-    }
-
+/// How the run builds a snapshot: the resolved config, and the SQL helpers the row-by-row
+/// merge needs.
+impl Snapshot {
     /// The snapshot query (a CTE named `snapshot_query`) with the helper columns added.
     pub fn staging_select(&self) -> String {
         let mut cols: Vec<String> = self
-            .keys
+            .unique_key
             .iter()
             .enumerate()
             .map(|(i, k)| format!("{k} as {KEY_PREFIX}{i}"))
             .collect();
         cols.push(format!(
             "cast({} as timestamp) as {UPDATED_AT}",
-            self.updated_at
+            self.updated_at()
         ));
         if let Some(v) = &self.valid_to_current {
             cols.push(format!("cast({v} as timestamp) as {VALID_TO_CURRENT}"));
@@ -165,25 +51,12 @@ impl SnapshotConfig {
     /// The helper columns added to the existing snapshot table, to find its keys.
     pub fn existing_select(&self, relation: &str) -> String {
         let cols: Vec<String> = self
-            .keys
+            .unique_key
             .iter()
             .enumerate()
             .map(|(i, k)| format!("{k} as {KEY_PREFIX}{i}"))
             .collect();
         format!("select *, {} from {relation}", cols.join(", "))
-    }
-
-    fn meta_names(&self) -> Vec<&str> {
-        let mut names = vec![
-            self.names.scd_id.as_str(),
-            self.names.updated_at.as_str(),
-            self.names.valid_from.as_str(),
-            self.names.valid_to.as_str(),
-        ];
-        if self.hard_deletes == HardDeletes::NewRecord {
-            names.push(self.names.is_deleted.as_str());
-        }
-        names
     }
 }
 
@@ -224,12 +97,12 @@ struct Staged<'a> {
 /// Merges the staged snapshot query into the existing snapshot table (or builds it the
 /// first time), at `now`, the snapshot's run time.
 pub fn merge(
-    config: &SnapshotConfig,
+    config: &Snapshot,
     staged: &Rows,
     existing: Option<&Rows>,
     now: NaiveDateTime,
 ) -> Result<Rows, String> {
-    let key_cols: Vec<usize> = (0..config.keys.len())
+    let key_cols: Vec<usize> = (0..config.unique_key.len())
         .map(|i| staged.index(&format!("{KEY_PREFIX}{i}")))
         .collect::<Option<_>>()
         .ok_or("the snapshot query lost its key columns")?;
@@ -247,7 +120,7 @@ pub fn merge(
         .filter(|(_, (n, _))| !is_helper(n))
         .map(|(i, (n, t))| (i, n, t))
         .collect();
-    let meta = config.meta_names();
+    let meta = config.names.columns(config.hard_deletes);
 
     // Output columns: the table's data columns, then any the query added since.
     let mut columns: Vec<(String, DataType)> = match existing {
@@ -330,7 +203,7 @@ pub fn merge(
     };
 
     // The existing table, laid out in the output columns.
-    let existing_key_cols: Vec<usize> = (0..config.keys.len())
+    let existing_key_cols: Vec<usize> = (0..config.unique_key.len())
         .map(|i| table.index(&format!("{KEY_PREFIX}{i}")))
         .collect::<Option<_>>()
         .ok_or("the snapshot table lost its key columns")?;
@@ -362,9 +235,13 @@ pub fn merge(
         }
     }
     let check_cols: Vec<usize> = match &config.strategy {
-        Strategy::Check(Some(cols)) => cols.iter().filter_map(|c| col(c)).collect(),
-        Strategy::Check(None) => staged_data.iter().filter_map(|(_, n, _)| col(n)).collect(),
-        Strategy::Timestamp => Vec::new(),
+        SnapshotStrategy::Check {
+            columns: Some(cols),
+        } => cols.iter().filter_map(|c| col(c)).collect(),
+        SnapshotStrategy::Check { columns: None } => {
+            staged_data.iter().filter_map(|(_, n, _)| col(n)).collect()
+        }
+        SnapshotStrategy::Timestamp { .. } => Vec::new(),
     };
     let mut inserts: Vec<Vec<ScalarValue>> = Vec::new();
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
@@ -376,12 +253,14 @@ pub fn merge(
             Some(&i) => {
                 let changed = is_deletion(&rows[i])
                     || match config.strategy {
-                        Strategy::Timestamp => match (as_time(&rows[i][from]), s.updated_at) {
-                            (Some(valid_from), Some(updated)) => valid_from < updated,
-                            _ => false,
-                        },
+                        SnapshotStrategy::Timestamp { .. } => {
+                            match (as_time(&rows[i][from]), s.updated_at) {
+                                (Some(valid_from), Some(updated)) => valid_from < updated,
+                                _ => false,
+                            }
+                        }
                         // A NULL on exactly one side counts as a change.
-                        Strategy::Check(_) => check_cols
+                        SnapshotStrategy::Check { .. } => check_cols
                             .iter()
                             .any(|c| text_of(&rows[i][*c]) != text_of(&data[*c])),
                     };
@@ -409,17 +288,4 @@ pub fn merge(
     }
     rows.extend(inserts);
     Ok(Rows { columns, rows })
-}
-
-/// Where the snapshot's `config(...)` call is, for errors about its configuration.
-fn config_location(node: &Node) -> Location {
-    match node.raw_sql.find("config(") {
-        Some(offset) => {
-            let (line, col) = line_col(&node.raw_sql, offset);
-            let (start_line, start_col) = node.raw_start;
-            let col = if line == 1 { start_col + col - 1 } else { col };
-            Location::new(&node.path, start_line + line - 1, col)
-        }
-        None => Location::file(&node.path),
-    }
 }

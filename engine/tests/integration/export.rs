@@ -5,9 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use modelplay_engine::export::{ExportedFile, export};
 
 fn exported(files: modelplay_engine::ProjectFiles) -> Vec<ExportedFile> {

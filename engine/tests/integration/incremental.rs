@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use modelplay_engine::{Engine, RunRequest, Status, Verb};
 
 /// A tiny deterministic generator for this test's data sets.

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use modelplay_engine::export::export;
 
 fn tiny_shop() -> modelplay_engine::ProjectFiles {

@@ -4,12 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn engine() -> modelplay_engine::Engine {
-    common::engine(inline(&[("dbt_project.yml", "name: fns\n")])).unwrap()
+    crate::common::engine(inline(&[("dbt_project.yml", "name: fns\n")])).unwrap()
 }
 
 fn check(cases: &[(&str, &str)]) {

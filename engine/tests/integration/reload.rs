@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use modelplay_engine::{LoadOptions, RunRequest, Status, Verb, load_project};
 
 fn sample_files() -> modelplay_engine::ProjectFiles {

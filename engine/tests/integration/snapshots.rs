@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use modelplay_engine::{Engine, RunRequest, Verb};
 
 /// A project with one source `app.users` whose loads are `loads` (file stamp, CSV text),

@@ -1,0 +1,3 @@
+select *, id
+from {{ ref('a') }} as a
+join {{ ref('b') }} as b on a.id = b.id

@@ -1,0 +1,2 @@
+{{ config({'schema': 'marts', 'materialized': 'tabel'}) }}
+select 1 as id

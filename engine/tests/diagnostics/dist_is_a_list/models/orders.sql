@@ -1,0 +1,1 @@
+select 1 as id, 2 as customer_id

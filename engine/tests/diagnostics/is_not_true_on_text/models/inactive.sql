@@ -1,0 +1,3 @@
+select id
+from {{ ref('flags') }}
+where active is not true

@@ -1,0 +1,2 @@
+{{ config(materialized='incremental', on_schema_change='append_new_column') }}
+select 1 as id

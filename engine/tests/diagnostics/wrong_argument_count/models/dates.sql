@@ -1,0 +1,3 @@
+select
+    1 as id,
+    dateadd(day, current_date) as tomorrow

@@ -1,0 +1,21 @@
+//! The engine's integration tests, in one test binary: each module links the whole engine
+//! and DataFusion, so one binary is linked once instead of once per file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+mod advisor;
+mod classic_project;
+mod diagnostics;
+mod export;
+mod fuzz;
+mod incremental;
+mod jinja_context;
+mod lineage;
+mod parquet_sources;
+mod redshift_functions;
+mod reload;
+mod sample_project;
+mod share;
+mod snapshots;
