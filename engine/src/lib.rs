@@ -19,22 +19,19 @@
 
 pub mod advisor;
 pub mod artifacts;
-pub mod csv_file;
 pub mod dag;
+pub mod data;
 pub mod diagnostic;
 pub mod export;
 pub mod files;
-pub mod intake;
 pub mod jinja;
 pub mod lineage;
 pub mod lineage_graph;
-pub mod parquet_file;
 pub mod project;
 pub mod redshift;
 pub mod relation;
 pub mod run;
 pub mod sample;
-pub mod sample_loads;
 pub mod selector;
 pub mod share;
 

@@ -1,7 +1,7 @@
 //! A data file the user brings, cut down to the rows they keep while it is read, and placed
 //! where the project reads it: a source's load or a seed.
 
-use modelplay_engine::intake::{Keep, take_csv, take_parquet};
+use modelplay_engine::data::intake::{Keep, take_csv, take_parquet};
 use parquet::file::reader::ChunkReader;
 
 use modelplay_protocol::data_target::{DataFormat, SEEDS_ARE_CSV};
@@ -24,7 +24,7 @@ fn accepted(spec: &AddData) -> Result<DataFormat, String> {
             DataFormat::Parquet => Err(SEEDS_ARE_CSV.into()),
         };
     }
-    match modelplay_engine::sample_loads::parse_load_path(&spec.target) {
+    match modelplay_engine::data::loads::parse_load_path(&spec.target) {
         Some(Ok(_)) if DataFormat::of(&spec.target) == Some(format) => Ok(format),
         Some(Ok(_)) => Err(format!(
             "`{}` must keep the file's own extension",

@@ -363,7 +363,7 @@ fn source_sql(
     let parquet = source
         .loads
         .last()
-        .is_some_and(|l| crate::parquet_file::is_parquet(&l.path));
+        .is_some_and(|l| crate::data::parquet::is_parquet(&l.path));
     if !parquet {
         return format!(
             "{create}copy {relation} ({})\n{from}\nformat as csv\nignoreheader 1\ntimeformat 'auto';",

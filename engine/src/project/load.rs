@@ -16,11 +16,11 @@ use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PropertiesYaml};
 use super::{
     ColumnDoc, Config, GenericTest, Node, NodeKind, Project, SourceLoad, SourceTable, Target,
 };
+use crate::data::loads::parse_load_path;
 use crate::diagnostic::{Diagnostic, Location, line_col};
 use crate::files::ProjectFiles;
 use crate::jinja::{self, ParseResolver, Phase, RenderCtx, Templates};
 use crate::relation::Relation;
-use crate::sample_loads::parse_load_path;
 
 /// What the caller decides about a load: where it builds, and the outside world's values.
 #[derive(Debug, Clone, Default)]

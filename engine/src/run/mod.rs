@@ -36,6 +36,7 @@ pub use results::{NodeResult, RunResults, Status, Summary};
 pub(crate) use session::{register_table, session, table_reference};
 
 use crate::dag::Dag;
+use crate::data::typed;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::project::resolved::TestOutcome;
 use crate::project::{LoadedProject, Node, NodeKind};
@@ -458,7 +459,7 @@ impl Engine {
         };
         let mut types: HashMap<String, DataType> = HashMap::new();
         for (column, declared) in &seed.column_types {
-            match tables::arrow_type(declared) {
+            match typed::arrow_type(declared) {
                 Some(t) => {
                     types.insert(column.clone(), t);
                 }
@@ -478,7 +479,7 @@ impl Engine {
             }
         }
         let delimiter = seed.delimiter;
-        tables::read_csv(
+        typed::read_csv(
             &node.path,
             bytes,
             delimiter,

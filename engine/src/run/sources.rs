@@ -11,14 +11,14 @@ impl Engine {
             .columns
             .iter()
             .filter_map(|c| {
-                let t = tables::arrow_type(c.data_type.as_deref()?)?;
+                let t = typed::arrow_type(c.data_type.as_deref()?)?;
                 Some((c.name.to_lowercase(), t))
             })
             .collect();
         let first = source.loads.first().and_then(|l| {
             let bytes = self.loaded.project.files.get(&l.path)?;
-            if crate::parquet_file::is_parquet(&l.path) {
-                let schema = crate::parquet_file::schema(&l.path, bytes).ok()?;
+            if crate::data::parquet::is_parquet(&l.path) {
+                let schema = crate::data::parquet::schema(&l.path, bytes).ok()?;
                 Some(
                     schema
                         .fields()
@@ -27,12 +27,12 @@ impl Engine {
                         .collect::<Vec<_>>(),
                 )
             } else {
-                let headers = crate::csv_file::headers(bytes, b',');
+                let headers = crate::data::csv::headers(bytes, b',');
                 if headers.is_empty() {
                     return None;
                 }
                 Some(
-                    crate::csv_file::normalized_headers(&headers)
+                    crate::data::csv::normalized_headers(&headers)
                         .into_iter()
                         .map(|n| (n, DataType::Utf8))
                         .collect(),
@@ -122,7 +122,7 @@ impl Engine {
                 .columns
                 .iter()
                 .filter_map(|c| {
-                    let t = c.data_type.as_deref().and_then(tables::arrow_type)?;
+                    let t = c.data_type.as_deref().and_then(typed::arrow_type)?;
                     Some((c.name.to_lowercase(), t))
                 })
                 .collect();
@@ -136,8 +136,8 @@ impl Engine {
                         .loaded_at_field
                         .clone()
                         .unwrap_or_else(|| "_fivetran_synced".into());
-                    if crate::parquet_file::is_parquet(&l.path) {
-                        crate::parquet_file::read(
+                    if crate::data::parquet::is_parquet(&l.path) {
+                        crate::data::parquet::read(
                             &l.path,
                             bytes,
                             &|name| declared.get(name).cloned(),
@@ -145,7 +145,7 @@ impl Engine {
                         )
                         .map(|batch| (batch, Vec::new()))
                     } else {
-                        tables::read_csv(
+                        typed::read_csv(
                             &l.path,
                             bytes,
                             b',',

@@ -125,7 +125,7 @@ mod tests {
         let files = generate(&SampleSpec::default());
         assert_eq!(files.len(), 3 * 3 + 4 + 1);
         for (path, bytes) in files.under("data") {
-            let (table, _) = crate::csv_file::parse_csv(path, bytes, b',').unwrap();
+            let (table, _) = crate::data::csv::parse_csv(path, bytes, b',').unwrap();
             let expected = match path.split('/').nth(2) {
                 Some("salesforce_leads") => 30,
                 Some("source1_file") => 13,
@@ -144,7 +144,7 @@ mod tests {
             rows: 2000,
             ..SampleSpec::default()
         });
-        let (t, _) = crate::csv_file::parse_csv(
+        let (t, _) = crate::data::csv::parse_csv(
             "x",
             big.get("data/brightwheel_exercise/source3_file/2024-05-01T06-00-00.csv")
                 .unwrap(),

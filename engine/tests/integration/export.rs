@@ -231,3 +231,71 @@ fn config_mistakes_are_errors_at_their_location() {
     ]);
     insta::assert_snapshot!("export_config_errors", text);
 }
+
+/// The run and the export read one resolved config: a snapshot's renamed meta columns,
+/// `dbt_valid_to_current` and `hard_deletes='new_record'`, and an incremental model's merge,
+/// are what the local build produced and what the export deploys.
+#[test]
+fn the_run_and_the_export_agree_on_snapshot_and_incremental_configs() {
+    let files = inline(&[
+        ("dbt_project.yml", "name: agree\n"),
+        (
+            "seeds/raw.csv",
+            "id,name,updated_at\n1,a,2024-05-01\n2,b,2024-05-02\n",
+        ),
+        (
+            "snapshots/people.sql",
+            "{% snapshot people %}\n{{ config(target_schema='snapshots', unique_key='id', strategy='timestamp', updated_at='updated_at', hard_deletes='new_record', dbt_valid_to_current=\"'9999-12-31'::timestamp\", snapshot_meta_column_names={'dbt_valid_from': 'valid_from', 'dbt_valid_to': 'valid_to', 'dbt_scd_id': 'version_id', 'dbt_updated_at': 'changed_at', 'dbt_is_deleted': 'is_gone'}) }}\nselect * from {{ ref('raw') }}\n{% endsnapshot %}",
+        ),
+        (
+            "models/latest.sql",
+            "{{ config(materialized='incremental', incremental_strategy='merge', unique_key='id') }}\nselect id, name from {{ ref('raw') }}",
+        ),
+    ]);
+    let mut e = engine(files.clone()).unwrap();
+    let results = build(&mut e);
+    assert!(results.results.iter().all(|r| r.diagnostic.is_none()));
+    let built = rows(&mut e, "select * from snapshots.people order by id");
+    let names = rows(
+        &mut e,
+        "select valid_from, valid_to, version_id, changed_at, is_gone from snapshots.people order by id",
+    );
+    assert_eq!(built.len(), 2);
+    assert_eq!(names[0][1], "9999-12-31 00:00:00");
+    assert_eq!(names[0][4], "False");
+
+    let exported = exported(files);
+    let snapshot = exported
+        .iter()
+        .find(|f| f.path.ends_with("/people.sql"))
+        .unwrap();
+    for column in [
+        "valid_from",
+        "valid_to",
+        "version_id",
+        "changed_at",
+        "is_gone",
+    ] {
+        assert!(
+            snapshot.contents.contains(&format!(" as {column}")),
+            "{column} in\n{}",
+            snapshot.contents
+        );
+    }
+    assert!(snapshot.contents.contains("'False' as is_gone"));
+    assert!(snapshot.contents.contains("deletion_records as ("));
+    assert!(
+        snapshot
+            .contents
+            .contains("valid_to = '9999-12-31'::timestamp or valid_to is null")
+    );
+    let latest = exported
+        .iter()
+        .find(|f| f.path.ends_with("/latest.sql"))
+        .unwrap();
+    assert!(
+        latest.contents.contains("merge into"),
+        "{}",
+        latest.contents
+    );
+}

@@ -418,14 +418,14 @@ fn zip_archives_round_trip_and_never_panic() {
 
 #[test]
 fn csv_files_never_panic_the_readers() {
-    use modelplay_engine::intake::{Keep, take_csv};
+    use modelplay_engine::data::intake::{Keep, take_csv};
     let bytes = prop_oneof![
         text_of(CSV, 60).prop_map(String::into_bytes),
         proptest::collection::vec(any::<u8>(), 0..300),
     ];
     proptest!(runner(), |(csv in bytes, n in 0usize..5, seed in any::<u64>())| {
-        let _ = modelplay_engine::csv_file::parse_csv("seeds/x.csv", &csv, b',');
-        let _ = modelplay_engine::csv_file::headers(&csv, b',');
+        let _ = modelplay_engine::data::csv::parse_csv("seeds/x.csv", &csv, b',');
+        let _ = modelplay_engine::data::csv::headers(&csv, b',');
         for keep in [Keep::All, Keep::First(n), Keep::Random { rows: n, seed }] {
             let _ = take_csv(csv.as_slice(), keep, &mut |_| {});
         }
@@ -463,7 +463,7 @@ fn parquet_file() -> Vec<u8> {
 
 #[test]
 fn parquet_files_never_panic_the_readers() {
-    use modelplay_engine::intake::{Keep, take_parquet};
+    use modelplay_engine::data::intake::{Keep, take_parquet};
     let good = parquet_file();
     let len = good.len();
     proptest!(runner(), |(flips in proptest::collection::vec((0..len, any::<u8>()), 0..4), cut in 0..=len, n in 0usize..4, seed in any::<u64>())| {
@@ -472,8 +472,8 @@ fn parquet_files_never_panic_the_readers() {
             bytes[at] ^= byte;
         }
         bytes.truncate(cut.max(len / 2));
-        let _ = modelplay_engine::parquet_file::schema("data/s/t/x.parquet", &bytes);
-        let _ = modelplay_engine::parquet_file::read("data/s/t/x.parquet", &bytes, &|_| None, None);
+        let _ = modelplay_engine::data::parquet::schema("data/s/t/x.parquet", &bytes);
+        let _ = modelplay_engine::data::parquet::read("data/s/t/x.parquet", &bytes, &|_| None, None);
         for keep in [Keep::All, Keep::First(n), Keep::Random { rows: n, seed }] {
             let _ = take_parquet(bytes::Bytes::from(bytes.clone()), keep, &mut |_| {});
         }

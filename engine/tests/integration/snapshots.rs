@@ -358,7 +358,7 @@ fn sample_replay_builds_history_the_generator_planted() {
     let dir = repo_path("sample-data/brightwheel/data/brightwheel_exercise/source2_file");
     let read = |stamp: &str| -> std::collections::HashMap<String, String> {
         let bytes = std::fs::read(dir.join(format!("{stamp}T06-00-00.csv"))).unwrap();
-        let (table, _) = modelplay_engine::csv_file::parse_csv("x", &bytes, b',').unwrap();
+        let (table, _) = modelplay_engine::data::csv::parse_csv("x", &bytes, b',').unwrap();
         let key = table
             .headers
             .iter()

@@ -135,7 +135,7 @@ mod tests {
             b"id,note\r\n1,\"a, \"\"quoted\"\"\r\nline\"\r\n2,\r\n".to_vec()
         );
         // What it kept reads as the engine reads any CSV: NULL and blank stay apart.
-        let (table, _) = crate::csv_file::parse_csv("x.csv", &all.bytes, b',').unwrap();
+        let (table, _) = crate::data::csv::parse_csv("x.csv", &all.bytes, b',').unwrap();
         assert_eq!(table.rows[1][1], None);
         assert_eq!(table.rows[2][1], Some(String::new()));
         assert_eq!(table.rows[0][1].as_deref(), Some("a, \"quoted\"\r\nline"));

@@ -14,7 +14,7 @@ use parquet::arrow::parquet_to_arrow_schema;
 use parquet::file::FOOTER_SIZE;
 use parquet::file::metadata::{FooterTail, ParquetMetaDataReader};
 
-use crate::csv_file::normalized_headers;
+use crate::data::csv::normalized_headers;
 use crate::diagnostic::{Diagnostic, Location};
 
 /// Whether `path` names a Parquet file.
@@ -85,7 +85,7 @@ pub fn read(
         fields.push(field.as_ref().clone());
     }
     if let Some((name, micros)) = extra {
-        let (field, array) = crate::run::tables::load_time_column(name, micros, whole.num_rows());
+        let (field, array) = crate::data::typed::load_time_column(name, micros, whole.num_rows());
         fields.push(field);
         arrays.push(array);
     }
