@@ -190,3 +190,32 @@ impl Dag {
         self.ancestors(id, Some(1))
     }
 }
+/// A walk of the DAG in order that remembers what failed, so that what sits downstream of a
+/// failure is skipped instead of run or checked: one rule for `check`, `run` and `build`.
+#[derive(Debug, Default)]
+pub struct FailureWalk {
+    failed: HashSet<String>,
+    /// Nodes with a failing test: under dbt build, what is built from them is skipped, but
+    /// their other tests still run.
+    failed_tests_on: HashSet<String>,
+}
+
+impl FailureWalk {
+    /// The parent whose failure stops `id` (a test is only stopped by its node's own
+    /// failure, not by another test's).
+    pub fn blocked_by(&self, dag: &Dag, id: &str, is_test: bool) -> Option<String> {
+        dag.parents(id)
+            .into_iter()
+            .find(|p| self.failed.contains(p) || (!is_test && self.failed_tests_on.contains(p)))
+    }
+
+    /// `id` failed (or was skipped): its descendants are stopped.
+    pub fn fail(&mut self, id: &str) {
+        self.failed.insert(id.to_string());
+    }
+
+    /// A test of `id` failed: what is built from the tested nodes is stopped.
+    pub fn fail_test(&mut self, dag: &Dag, id: &str) {
+        self.failed_tests_on.extend(dag.parents(id));
+    }
+}

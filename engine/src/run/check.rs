@@ -143,17 +143,17 @@ impl Engine {
             })
             .unwrap_or_default();
 
+        let mut walk = crate::dag::FailureWalk::default();
         for id in self.dag.order(&self.loaded.project) {
             let Some(node) = self.loaded.project.nodes.get(&id).cloned() else {
                 continue;
             };
-            let blocked = self
-                .dag
-                .parents(&id)
-                .iter()
-                .any(|p| report.failed.contains_key(p) || report.not_checked.contains(p));
-            if blocked {
+            if walk
+                .blocked_by(&self.dag, &id, node.kind == NodeKind::Test)
+                .is_some()
+            {
                 report.not_checked.insert(id.clone());
+                walk.fail(&id);
                 continue;
             }
             // A config dbt would reject is reported here; the SQL is still planned, so that
@@ -237,6 +237,7 @@ impl Engine {
                     }
                 }
                 Err(diags) => {
+                    walk.fail(&id);
                     if let Some(first) = diags.first() {
                         report.failed.insert(id.clone(), first.clone());
                     }

@@ -301,8 +301,7 @@ impl Engine {
             }
         }
         let total = planned.len();
-        let mut blocked: HashSet<String> = HashSet::new();
-        let mut failed_tests_on: HashSet<String> = HashSet::new();
+        let mut walk = crate::dag::FailureWalk::default();
         for (i, id) in planned.iter().enumerate() {
             let Some(node) = self.loaded.project.nodes.get(id).cloned() else {
                 continue;
@@ -312,15 +311,7 @@ impl Engine {
                 total,
                 node: &node,
             });
-            let upstream_failed = self
-                .dag
-                .parents(id)
-                .iter()
-                .find(|p| {
-                    blocked.contains(*p)
-                        || (node.kind != NodeKind::Test && failed_tests_on.contains(*p))
-                })
-                .cloned();
+            let upstream_failed = walk.blocked_by(&self.dag, id, node.kind == NodeKind::Test);
             let result = match (upstream_failed, prechecked.get(id)) {
                 (None, Some(d)) => self.error_result(&node, d.clone()),
                 (Some(p), _) => {
@@ -339,13 +330,13 @@ impl Engine {
                 (None, None) => self.run_node(id, request).await,
             };
             if result.status.blocks_children() {
-                blocked.insert(id.clone());
+                walk.fail(id);
             }
             // dbt build: a test that fails on its own stops what is built downstream of the
             // node it tests, but not that node's other tests.
             let failed_itself = matches!(result.status, Status::Fail | Status::Error);
             if node.kind == NodeKind::Test && request.verb == Verb::Build && failed_itself {
-                failed_tests_on.extend(self.dag.parents(id));
+                walk.fail_test(&self.dag, id);
             }
             on_event(Event::Finished {
                 index: i + 1,
