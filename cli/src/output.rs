@@ -1,5 +1,6 @@
 //! Progress lines and summaries in dbt's words and layout.
 
+use modelplay_engine::project::Materialized;
 use modelplay_engine::{NodeKind, NodeResult, Status, Summary};
 
 const WIDTH: usize = 80;
@@ -18,7 +19,7 @@ fn dotted(left: &str, right: &str) -> String {
     format!("{left} {} {right}", ".".repeat(dots))
 }
 
-fn description(kind: NodeKind, materialized: &str, relation: &str, name: &str) -> String {
+fn description(kind: NodeKind, materialized: Materialized, relation: &str, name: &str) -> String {
     match kind {
         NodeKind::Model => format!("sql {materialized} model {relation}"),
         NodeKind::Seed => format!("seed file {relation}"),
@@ -32,7 +33,7 @@ pub fn started(
     index: usize,
     total: usize,
     kind: NodeKind,
-    materialized: &str,
+    materialized: Materialized,
     relation: &str,
     name: &str,
 ) {
@@ -47,7 +48,7 @@ pub fn started(
 
 pub fn finished(index: usize, total: usize, r: &NodeResult) {
     let t = format!("{:.2}s", r.execution_time);
-    let what = description(r.kind, &r.materialized, &r.relation, &r.name);
+    let what = description(r.kind, r.materialized, &r.relation, &r.name);
     let (left, right) = match (r.status, r.kind) {
         (Status::Success, NodeKind::Seed) => (
             format!("{index} of {total} OK loaded {what}"),
@@ -57,7 +58,7 @@ pub fn finished(index: usize, total: usize, r: &NodeResult) {
             format!("{index} of {total} OK snapshotted {}", r.relation),
             format!("[SELECT {} in {t}]", r.rows.unwrap_or(0)),
         ),
-        (Status::Success, _) if r.materialized == "view" => (
+        (Status::Success, _) if r.materialized == Materialized::View => (
             format!("{index} of {total} OK created {what}"),
             format!("[CREATE VIEW in {t}]"),
         ),
@@ -111,7 +112,7 @@ pub fn counts(results: &[NodeResult]) -> String {
             parts.push(format!("{n} {}", if n == 1 { one } else { many }));
         }
     };
-    let of = |k: NodeKind, m: Option<&str>| {
+    let of = |k: NodeKind, m: Option<Materialized>| {
         results
             .iter()
             .filter(|r| r.kind == k && m.is_none_or(|m| r.materialized == m))
@@ -119,22 +120,22 @@ pub fn counts(results: &[NodeResult]) -> String {
     };
     add(of(NodeKind::Seed, None), "seed", "seeds");
     add(
-        of(NodeKind::Model, Some("view")),
+        of(NodeKind::Model, Some(Materialized::View)),
         "view model",
         "view models",
     );
     add(
-        of(NodeKind::Model, Some("table")),
+        of(NodeKind::Model, Some(Materialized::Table)),
         "table model",
         "table models",
     );
     add(
-        of(NodeKind::Model, Some("incremental")),
+        of(NodeKind::Model, Some(Materialized::Incremental)),
         "incremental model",
         "incremental models",
     );
     add(
-        of(NodeKind::Model, Some("materialized_view")),
+        of(NodeKind::Model, Some(Materialized::MaterializedView)),
         "materialized view model",
         "materialized view models",
     );

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
 
-use crate::project::{Node, NodeKind, Project};
+use crate::project::{Materialized, Node, NodeKind, Project};
 use crate::run::{Engine, RunResults, Status};
 
 const DBT_VERSION: &str = "1.9.0";
@@ -99,7 +99,7 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
         "sources": sources,
         "raw_code": node.raw_sql,
         "language": "sql",
-        "relation_name": (node.kind != NodeKind::Test && node.materialized() != "ephemeral")
+        "relation_name": (node.kind != NodeKind::Test && !node.materialization.is_ephemeral())
             .then(|| node.relation.to_string()),
         "compiled": compiled.is_some(),
         "compiled_code": compiled,
@@ -247,7 +247,7 @@ pub fn run_results(engine: &Engine, results: &RunResults, generated_at: &str, ar
             let message = match r.status {
                 Status::Success => match (r.kind, r.rows) {
                     (NodeKind::Seed, Some(n)) => Some(format!("INSERT {n}")),
-                    (_, Some(_)) if r.materialized == "view" => Some("CREATE VIEW".into()),
+                    (_, Some(_)) if r.materialized == Materialized::View => Some("CREATE VIEW".into()),
                     (_, Some(n)) => Some(format!("SELECT {n}")),
                     _ => None,
                 },

@@ -187,7 +187,7 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
                     let is_match = |s: &str| glob(value, s);
                     // `materialized` as dbt resolves it: a model without one is a view.
                     if key == "materialized" {
-                        is_match(n.materialized())
+                        is_match(n.materialized().as_str())
                     } else {
                         n.config.selected_by(key, &is_match)
                     }

@@ -31,7 +31,9 @@ pub fn node_infos(project: &Project) -> Vec<NodeInfo> {
         unique_id: s.unique_id.clone(),
         name: format!("{}.{}", s.source_name, s.name),
         kind: "source".into(),
-        materialized: "source".into(),
+        materialized: modelplay_engine::project::Materialized::Source
+            .as_str()
+            .into(),
         path: s.location.file.clone(),
         relation: s.relation.to_string(),
         depends_on: Vec::new(),
@@ -40,7 +42,7 @@ pub fn node_infos(project: &Project) -> Vec<NodeInfo> {
         unique_id: n.unique_id.clone(),
         name: n.name.clone(),
         kind: n.kind.as_str().into(),
-        materialized: n.materialized().into(),
+        materialized: n.materialized().as_str().into(),
         path: n.path.clone(),
         relation: n.relation.to_string(),
         depends_on: n.depends_on.clone(),

@@ -8,7 +8,7 @@ mod yaml_tree;
 
 pub use config::{Config, Setting};
 pub use load::{LoadOptions, LoadedProject, load_project};
-pub use resolved::Materialization;
+pub use resolved::{Materialization, Materialized};
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -114,8 +114,11 @@ pub struct Node {
 
 impl Node {
     /// dbt's name for how the node is built (`view`, `table`, ..., `seed`, `test`).
-    pub fn materialized(&self) -> &'static str {
-        self.materialization.name(self.kind)
+    pub fn materialized(&self) -> Materialized {
+        match self.kind {
+            NodeKind::Source => Materialized::Source,
+            _ => self.materialization.kind(),
+        }
     }
 }
 

@@ -53,19 +53,60 @@ pub const MATERIALIZATIONS: &[&str] = &[
     "materialized_view",
 ];
 
-impl Materialization {
+/// Which materialization a node has, without its fields: what results, the CLI's log and the
+/// manifest name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Materialized {
+    View,
+    Table,
+    Incremental,
+    Ephemeral,
+    MaterializedView,
+    Seed,
+    Snapshot,
+    Test,
+    Source,
+    /// A config dbt would reject.
+    Invalid,
+}
+
+impl Materialized {
     /// dbt's name for it, as `manifest.json` and the page show it.
-    pub fn name(&self, kind: NodeKind) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Materialization::View { .. } => "view",
-            Materialization::Table(_) => "table",
-            Materialization::Incremental { .. } => "incremental",
-            Materialization::Ephemeral => "ephemeral",
-            Materialization::MaterializedView { .. } => "materialized_view",
-            Materialization::Seed { .. } => "seed",
-            Materialization::Snapshot { .. } => "snapshot",
-            Materialization::Test(_) => "test",
-            Materialization::Invalid(_) => kind.as_str(),
+            Materialized::View => "view",
+            Materialized::Table => "table",
+            Materialized::Incremental => "incremental",
+            Materialized::Ephemeral => "ephemeral",
+            Materialized::MaterializedView => "materialized_view",
+            Materialized::Seed => "seed",
+            Materialized::Snapshot => "snapshot",
+            Materialized::Test => "test",
+            Materialized::Source => "source",
+            Materialized::Invalid => "invalid",
+        }
+    }
+}
+
+impl std::fmt::Display for Materialized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Materialization {
+    pub fn kind(&self) -> Materialized {
+        match self {
+            Materialization::View { .. } => Materialized::View,
+            Materialization::Table(_) => Materialized::Table,
+            Materialization::Incremental { .. } => Materialized::Incremental,
+            Materialization::Ephemeral => Materialized::Ephemeral,
+            Materialization::MaterializedView { .. } => Materialized::MaterializedView,
+            Materialization::Seed { .. } => Materialized::Seed,
+            Materialization::Snapshot { .. } => Materialized::Snapshot,
+            Materialization::Test(_) => Materialized::Test,
+            Materialization::Invalid(_) => Materialized::Invalid,
         }
     }
 

@@ -44,7 +44,7 @@ pub struct NodeResult {
     pub name: String,
     pub kind: NodeKind,
     /// `table`, `view`, `seed`, `snapshot`, `test`, ...
-    pub materialized: String,
+    pub materialized: crate::project::Materialized,
     /// `"schema"."identifier"`-style name for display.
     pub relation: String,
     pub status: Status,

@@ -28,7 +28,7 @@ fn builds_like_dbt() {
     let views: Vec<&str> = results
         .results
         .iter()
-        .filter(|r| r.materialized == "view")
+        .filter(|r| r.materialized == modelplay_engine::project::Materialized::View)
         .map(|r| r.name.as_str())
         .collect();
     assert_eq!(views, vec!["stg_customers", "stg_orders", "stg_payments"]);
