@@ -1,4 +1,4 @@
-// Drives the real page (dist/, built by `trunk build --release`) in headless Chromium:
+// Drives the real page (built by `scripts/build-page`; the test suite passes its dev build) in headless Chromium:
 // the sample project loads and builds, a staging model is opened, edited and re-run, a
 // syntax error is shown at its line, the DAG and a column's lineage are drawn, the edit
 // survives a reload, and the Redshift export downloads. Screenshots of each step are
