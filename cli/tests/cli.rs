@@ -343,7 +343,9 @@ fn check_lineage_and_impact() {
     let (code, _, err) = modelplay(&["check", "--project-dir", &broken.to_string_lossy()]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("models/names.sql:2:5: error: Redshift has no function `string_agg`"),
+        err.contains(
+            "models/names.sql:2:5: error[unsupported]: Redshift has no function `string_agg`"
+        ),
         "{err}"
     );
 }

@@ -141,7 +141,7 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
 /// `manifest.json`.
 pub fn manifest(engine: &Engine, generated_at: &str) -> Json {
     let project = engine.project();
-    let lineage = engine.last_check.as_ref().map(|c| &c.lineage);
+    let lineage = engine.last_check().map(|c| &c.lineage);
     let nodes: Map<String, Json> = project
         .nodes
         .values()

@@ -7,7 +7,7 @@ use petgraph::Direction;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::project::Project;
 
 /// Edges point from a node to the nodes that read it.
@@ -102,6 +102,7 @@ impl Dag {
             _ => (Location::file(""), String::new()),
         };
         Diagnostic::error(
+            Code::Cycle,
             location.0,
             format!(
                 "found a cycle: {} (each depends on the next)",

@@ -16,6 +16,63 @@ pub enum Severity {
     Warning,
 }
 
+/// What kind of problem a diagnostic is: a stable word, printed beside the severity, that a
+/// user can search for and a tool can match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// The project's shape: a missing `dbt_project.yml`, two nodes of one name, properties
+    /// for a node that does not exist, a snapshot file without its block.
+    Project,
+    /// A YAML file that does not parse.
+    Yaml,
+    /// A config key or value dbt would reject, or one that names what does not exist.
+    Config,
+    /// A Jinja template that does not parse or render, or calls a macro that does not exist.
+    Jinja,
+    /// A `ref` or `source` naming a node that does not exist.
+    Ref,
+    /// Nodes that depend on each other in a circle.
+    Cycle,
+    /// SQL that does not parse.
+    Syntax,
+    /// SQL that parses but cannot be planned: unknown columns and tables, wrong types.
+    Plan,
+    /// An error while a query runs: a division by zero, a value that does not cast.
+    Runtime,
+    /// A seed or a sample data file that cannot be read as declared.
+    Data,
+    /// A data test that cannot be built for the model it tests.
+    Test,
+    /// A node not checked because one it depends on has errors.
+    Upstream,
+    /// A `--select` or `--exclude` expression that picks nothing or does not parse.
+    Selector,
+    /// Something dbt or Redshift does that modelplay does not.
+    Unsupported,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Project => "project",
+            Code::Yaml => "yaml",
+            Code::Config => "config",
+            Code::Jinja => "jinja",
+            Code::Ref => "ref",
+            Code::Cycle => "cycle",
+            Code::Syntax => "syntax",
+            Code::Plan => "plan",
+            Code::Runtime => "runtime",
+            Code::Data => "data",
+            Code::Test => "test",
+            Code::Upstream => "upstream",
+            Code::Selector => "selector",
+            Code::Unsupported => "unsupported",
+        }
+    }
+}
+
 /// A position in a user's file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
@@ -38,6 +95,11 @@ impl Location {
     pub fn file(file: impl Into<String>) -> Self {
         Location::new(file, 0, 0)
     }
+
+    /// A command-line option's value, for what the user typed there rather than in a file.
+    pub fn option(name: &str) -> Self {
+        Location::file(name)
+    }
 }
 
 impl fmt::Display for Location {
@@ -50,10 +112,20 @@ impl fmt::Display for Location {
     }
 }
 
+/// A second place a diagnostic is about, such as the call of the macro the error is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Label {
+    pub location: Location,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_line: Option<String>,
+}
+
 /// One problem found in a project, located in the user's file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
+    pub code: Code,
     pub location: Location,
     pub message: String,
     /// How to fix it, when we know.
@@ -62,24 +134,45 @@ pub struct Diagnostic {
     /// The offending source line, quoted for the reader.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_line: Option<String>,
+    /// Other places the problem involves, each with what it is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<Label>,
 }
 
 impl Diagnostic {
-    pub fn error(location: Location, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, location: Location, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
+            code,
             location,
             message: message.into(),
             hint: None,
             source_line: None,
+            labels: Vec::new(),
         }
     }
 
-    pub fn warning(location: Location, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, location: Location, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
-            ..Diagnostic::error(location, message)
+            ..Diagnostic::error(code, location, message)
         }
+    }
+
+    /// Adds a second place, quoting its line from `source` (the full text of its file).
+    pub fn with_label(
+        mut self,
+        location: Location,
+        message: impl Into<String>,
+        source: &str,
+    ) -> Self {
+        let source_line = quote_line(source, location.line);
+        self.labels.push(Label {
+            location,
+            message: message.into(),
+            source_line,
+        });
+        self
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -89,14 +182,33 @@ impl Diagnostic {
 
     /// Quotes the located line from `source` (the full text of the located file).
     pub fn with_source(mut self, source: &str) -> Self {
-        if self.location.line > 0 {
-            self.source_line = source
-                .lines()
-                .nth(self.location.line - 1)
-                .map(|l| l.trim_end_matches('\r').to_string());
-        }
+        self.source_line = quote_line(source, self.location.line);
         self
     }
+}
+
+fn quote_line(source: &str, line: usize) -> Option<String> {
+    let index = line.checked_sub(1)?;
+    source
+        .lines()
+        .nth(index)
+        .map(|l| l.trim_end_matches('\r').to_string())
+}
+
+/// The quoted line with a caret under `column`, compiler style.
+fn write_quote(f: &mut fmt::Formatter<'_>, location: &Location, line: &str) -> fmt::Result {
+    let number = location.line.to_string();
+    let pad = " ".repeat(number.len());
+    write!(f, "\n{pad} |\n{number} | {line}")?;
+    if location.column > 0 {
+        let indent: String = line
+            .chars()
+            .take(location.column - 1)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        write!(f, "\n{pad} | {indent}^")?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for Diagnostic {
@@ -105,19 +217,21 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}: {label}: {}", self.location, self.message)?;
+        write!(
+            f,
+            "{}: {label}[{}]: {}",
+            self.location,
+            self.code.as_str(),
+            self.message
+        )?;
         if f.alternate() {
             if let Some(line) = &self.source_line {
-                let number = self.location.line.to_string();
-                let pad = " ".repeat(number.len());
-                write!(f, "\n{pad} |\n{number} | {line}")?;
-                if self.location.column > 0 {
-                    let indent: String = line
-                        .chars()
-                        .take(self.location.column - 1)
-                        .map(|c| if c == '\t' { '\t' } else { ' ' })
-                        .collect();
-                    write!(f, "\n{pad} | {indent}^")?;
+                write_quote(f, &self.location, line)?;
+            }
+            for l in &self.labels {
+                write!(f, "\n  = note: {}: {}", l.location, l.message)?;
+                if let Some(line) = &l.source_line {
+                    write_quote(f, &l.location, line)?;
                 }
             }
             if let Some(hint) = &self.hint {
@@ -180,12 +294,39 @@ mod tests {
 
     #[test]
     fn renders_caret_under_fault() {
-        let d = Diagnostic::error(Location::new("models/a.sql", 2, 6), "unknown column `nmae`")
-            .with_hint("did you mean `name`?")
-            .with_source("select\n  x, nmae\n");
+        let d = Diagnostic::error(
+            Code::Plan,
+            Location::new("models/a.sql", 2, 6),
+            "unknown column `nmae`",
+        )
+        .with_hint("did you mean `name`?")
+        .with_source("select\n  x, nmae\n");
         assert_eq!(
             format!("{d:#}"),
-            "models/a.sql:2:6: error: unknown column `nmae`\n  |\n2 |   x, nmae\n  |      ^\n  = help: did you mean `name`?"
+            "models/a.sql:2:6: error[plan]: unknown column `nmae`\n  |\n2 |   x, nmae\n  |      ^\n  = help: did you mean `name`?"
+        );
+    }
+
+    #[test]
+    fn renders_each_label_with_its_line() {
+        let d = Diagnostic::error(
+            Code::Plan,
+            Location::new("macros/m.sql", 1, 8),
+            "division by zero",
+        )
+        .with_source("select a / 0")
+        .with_label(
+            Location::new("models/a.sql", 2, 3),
+            "in the macro called here",
+            "select\n  {{ m() }}\n",
+        );
+        assert_eq!(
+            format!("{d:#}"),
+            "macros/m.sql:1:8: error[plan]: division by zero\n  |\n1 | select a / 0\n  |        ^\n  = note: models/a.sql:2:3: in the macro called here\n  |\n2 |   {{ m() }}\n  |   ^"
+        );
+        assert_eq!(
+            format!("{d}"),
+            "macros/m.sql:1:8: error[plan]: division by zero"
         );
     }
 }

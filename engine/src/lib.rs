@@ -12,7 +12,10 @@
 //! let loaded = load_project(files, &LoadOptions::default()).map_err(|d| format!("{d:?}"))?;
 //! let run_time = chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap().and_hms_opt(6, 0, 0).unwrap();
 //! let mut engine = Engine::new(loaded, run_time).map_err(|d| format!("{d:?}"))?;
-//! let results = engine.run(&RunRequest::new(Verb::Build), &mut |_| {}).await?;
+//! let results = engine
+//!     .run(&RunRequest::new(Verb::Build), &mut |_| {})
+//!     .await
+//!     .map_err(|d| format!("{d:?}"))?;
 //! assert!(results.success());
 //! # Ok(()) }
 //! ```
@@ -35,7 +38,7 @@ pub mod sample;
 pub mod selector;
 pub mod share;
 
-pub use diagnostic::{Diagnostic, Location, Severity};
+pub use diagnostic::{Code, Diagnostic, Location, Severity};
 pub use files::ProjectFiles;
 pub use project::{LoadOptions, LoadedProject, Node, NodeKind, Project, Target, load_project};
 pub use relation::Relation;

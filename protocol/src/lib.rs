@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod data_target;
 pub mod paths;
+pub mod wire;
 
 /// What a share link's fragment starts with (the engine's `share::LINK_PREFIX`; the worker's
 /// tests check the two agree), so that the page can tell a link from a stray fragment
@@ -27,7 +28,7 @@ pub type Files = BTreeMap<String, Body>;
 pub enum Body {
     Text(String),
     Binary {
-        #[serde(with = "base64_bytes")]
+        #[serde(with = "wire::bytes")]
         base64: Vec<u8>,
     },
 }
@@ -65,51 +66,97 @@ impl From<&str> for Body {
     }
 }
 
-mod base64_bytes {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
+/// One change to the worker's copy of the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    /// The file at `path`, new or changed, now holds `body`.
+    Put {
+        path: String,
+        body: Body,
+    },
+    Delete {
+        path: String,
+    },
+}
 
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
-    }
+/// The changes that turn `from` into `to`, in path order.
+pub fn changes(from: &Files, to: &Files) -> Vec<Change> {
+    let deleted = from
+        .keys()
+        .filter(|p| !to.contains_key(*p))
+        .map(|path| Change::Delete { path: path.clone() });
+    let put = to
+        .iter()
+        .filter(|(p, body)| from.get(*p) != Some(body))
+        .map(|(path, body)| Change::Put {
+            path: path.clone(),
+            body: body.clone(),
+        });
+    deleted.chain(put).collect()
+}
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
+/// Applies `changes` to `files`, in order.
+pub fn apply(files: &mut Files, changes: Vec<Change>) {
+    for change in changes {
+        match change {
+            Change::Put { path, body } => {
+                files.insert(path, body);
+            }
+            Change::Delete { path } => {
+                files.remove(&path);
+            }
+        }
     }
 }
 
-/// What the page asks of the worker.
+/// What the page asks of the worker. The worker keeps its own copy of the workspace, which
+/// the page brings up to date with `Edit` before each request that reads it; the page's copy
+/// stays the one that counts, so a worker that dies loses nothing.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
     /// The built-in sample project.
     Sample,
-    /// Load `files` and build the nodes `select` picks (everything when empty). With `reuse`,
-    /// tables built earlier from unchanged nodes are kept rather than rebuilt.
-    Build {
-        files: Files,
-        select: Vec<String>,
-        reuse: bool,
-    },
+    /// What changed in the workspace since the last `Edit` (for a new worker: every file).
+    Edit { changes: Vec<Change> },
+    /// Load the workspace and build the nodes `select` picks (everything when empty). With
+    /// `reuse`, tables built earlier from unchanged nodes are kept rather than rebuilt.
+    Build { select: Vec<String>, reuse: bool },
     /// Plan every model without running anything, for diagnostics as the user types.
-    Check { files: Files },
+    Check,
     /// The rows of a built node.
     Rows { unique_id: String, limit: usize },
-    /// The Redshift export of the project: every file, and all of them as a `.zip`.
-    Export { files: Files },
-    /// A share link for the project.
-    Share { files: Files },
+    /// The Redshift export of the workspace: every file, and all of them as a `.zip`.
+    Export,
+    /// A share link for the workspace.
+    Share,
     /// The project a share link carries.
     OpenLink { link: String },
-    /// The project in a `.zip` archive (base64).
-    OpenZip { zip_base64: String },
-    /// The project as a `.zip` dbt accepts.
-    Zip { files: Files },
+    /// The project in a `.zip` archive.
+    OpenZip {
+        #[serde(with = "wire::bytes")]
+        zip: Vec<u8>,
+    },
+    /// The workspace as a `.zip` dbt accepts.
+    Zip,
     /// A data file the user picked or dropped, cut down to the rows they chose while it is
     /// read. The file itself travels beside the request (it may be larger than the page
     /// should copy), so this request is never sent alone.
     AddData(AddData),
+}
+
+impl Request {
+    /// Whether the worker answers it from its copy of the workspace, which must then be up
+    /// to date.
+    pub fn reads_workspace(&self) -> bool {
+        matches!(
+            self,
+            Request::Build { .. }
+                | Request::Check
+                | Request::Export
+                | Request::Share
+                | Request::Zip
+        )
+    }
 }
 
 /// Where a data file goes and how much of it is kept.
@@ -171,7 +218,8 @@ pub enum Response {
     },
     Exported {
         files: Vec<(String, String)>,
-        zip_base64: String,
+        #[serde(with = "wire::bytes")]
+        zip: Vec<u8>,
         problems: Vec<Problem>,
     },
     Link {
@@ -181,7 +229,8 @@ pub enum Response {
         files: Files,
     },
     Zipped {
-        zip_base64: String,
+        #[serde(with = "wire::bytes")]
+        zip: Vec<u8>,
     },
     /// How far a data file has been read, from 0 to 1.
     AddingData {
@@ -206,13 +255,85 @@ pub enum Response {
     },
 }
 
+/// Defines a message enum that travels as dbt's lowercase word for it, with that word at hand
+/// for labels and CSS classes.
+macro_rules! word_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $word)] $variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+word_enum! {
+    /// What a node of the DAG is, in dbt's words.
+    NodeKind {
+        Model => "model",
+        Seed => "seed",
+        Snapshot => "snapshot",
+        Test => "test",
+        Source => "source",
+    }
+}
+
+impl NodeKind {
+    /// Kinds that build a relation from a file the editor can open.
+    pub fn builds_from_file(self) -> bool {
+        matches!(self, NodeKind::Model | NodeKind::Snapshot | NodeKind::Seed)
+    }
+}
+
+word_enum! {
+    /// How bad a problem is.
+    Severity {
+        Error => "error",
+        Warning => "warning",
+    }
+}
+
+word_enum! {
+    /// How a node of a build ended, as dbt reports it.
+    Status {
+        Success => "success",
+        Error => "error",
+        Skipped => "skipped",
+        Pass => "pass",
+        Warn => "warn",
+        Fail => "fail",
+    }
+}
+
+word_enum! {
+    /// How a column's value relates to an upstream column.
+    LineageKind {
+        Copy => "copy",
+        Rename => "rename",
+        Transformation => "transformation",
+    }
+}
+
 /// One node of the project's DAG, as the page draws it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeInfo {
     pub unique_id: String,
     pub name: String,
-    /// `model`, `seed`, `snapshot`, `test` or `source`.
-    pub kind: String,
+    pub kind: NodeKind,
     pub materialized: String,
     pub path: String,
     pub relation: String,
@@ -225,10 +346,23 @@ pub struct Problem {
     pub file: String,
     pub line: usize,
     pub column: usize,
-    /// `error` or `warning`.
-    pub severity: String,
+    pub severity: Severity,
+    /// What kind of problem it is (`plan`, `ref`, `yaml`...), as the CLI prints it.
+    pub code: String,
     pub message: String,
     pub hint: Option<String>,
+    /// Other places it involves, such as the call of the macro the error is in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+}
+
+/// A second place a problem involves, with what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Related {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
 }
 
 /// How one node of a build ended.
@@ -236,9 +370,8 @@ pub struct Problem {
 pub struct NodeOutcome {
     pub unique_id: String,
     pub name: String,
-    pub kind: String,
-    /// dbt's status: `success`, `error`, `skipped`, `pass`, `warn` or `fail`.
-    pub status: String,
+    pub kind: NodeKind,
+    pub status: Status,
     pub message: Option<String>,
     pub rows: Option<u64>,
     pub failures: Option<u64>,
@@ -270,8 +403,7 @@ pub type ColumnLineage = BTreeMap<String, BTreeMap<String, Vec<UpstreamColumn>>>
 pub struct UpstreamColumn {
     pub node: String,
     pub column: String,
-    /// `copy`, `rename` or `transformation`.
-    pub kind: String,
+    pub kind: LineageKind,
 }
 
 /// Rows for the grid, every value as Redshift would print it (`None` is NULL).
@@ -309,18 +441,6 @@ pub struct Answer {
 /// The number of what the worker says unasked.
 pub const UNASKED: u64 = 0;
 
-impl<R: Serialize> Ask<R> {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
-impl Answer {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -351,13 +471,12 @@ mod tests {
     fn answers_carry_the_number_of_their_request() {
         let ask = Ask {
             id: 7,
-            request: Request::Check {
-                files: Files::new(),
-            },
+            request: Request::Check,
         };
-        let back: Ask = serde_json::from_str(&ask.to_json()).unwrap();
+        let (text, parts) = wire::encode(&ask);
+        let back: Ask = wire::decode(&text, parts).unwrap();
         assert_eq!(back.id, 7);
-        assert!(matches!(back.request, Request::Check { .. }));
+        assert!(matches!(back.request, Request::Check));
         let answer: Answer =
             serde_json::from_str(r#"{"id":0,"response":{"Progress":{"loaded":1,"total":2}}}"#)
                 .unwrap();
@@ -369,6 +488,72 @@ mod tests {
                 total: 2
             }
         ));
+    }
+
+    #[test]
+    fn enums_travel_as_dbts_words() {
+        let problem = Problem {
+            file: "models/a.sql".into(),
+            line: 3,
+            column: 7,
+            severity: Severity::Warning,
+            code: "plan".into(),
+            message: "m".into(),
+            hint: None,
+            related: Vec::new(),
+        };
+        let json = serde_json::to_string(&problem).unwrap();
+        assert!(json.contains(r#""severity":"warning""#), "{json}");
+        assert_eq!(serde_json::from_str::<Problem>(&json).unwrap(), problem);
+        assert_eq!(
+            serde_json::to_string(&Status::Skipped).unwrap(),
+            r#""skipped""#
+        );
+        assert_eq!(
+            serde_json::to_string(&NodeKind::Snapshot).unwrap(),
+            r#""snapshot""#
+        );
+        assert_eq!(
+            serde_json::from_str::<LineageKind>(r#""rename""#).unwrap(),
+            LineageKind::Rename
+        );
+        assert!(serde_json::from_str::<Status>(r#""Success""#).is_err());
+        assert_eq!(Status::Warn.to_string(), "warn");
+    }
+
+    #[test]
+    fn changes_carry_only_what_differs_and_apply_back() {
+        let mut before = Files::new();
+        before.insert("models/a.sql".into(), Body::from("select 1"));
+        before.insert("models/b.sql".into(), Body::from("select 2"));
+        before.insert("seeds/s.csv".into(), Body::from("id\n1\n"));
+        let mut after = before.clone();
+        after.insert("models/a.sql".into(), Body::from("select 10"));
+        after.remove("models/b.sql");
+        after.insert("models/c.sql".into(), Body::from_bytes(vec![0xff, 0]));
+        let delta = changes(&before, &after);
+        assert_eq!(
+            delta,
+            vec![
+                Change::Delete {
+                    path: "models/b.sql".into()
+                },
+                Change::Put {
+                    path: "models/a.sql".into(),
+                    body: Body::from("select 10")
+                },
+                Change::Put {
+                    path: "models/c.sql".into(),
+                    body: Body::from_bytes(vec![0xff, 0])
+                },
+            ]
+        );
+        let mut mirror = before.clone();
+        apply(&mut mirror, delta);
+        assert_eq!(mirror, after);
+        assert!(changes(&after, &after).is_empty());
+        // A new worker starts empty: the first edit carries every file.
+        assert_eq!(changes(&Files::new(), &after).len(), after.len());
     }
 
     #[test]

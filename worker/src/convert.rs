@@ -6,9 +6,32 @@ use modelplay_engine::run::CheckReport;
 use modelplay_engine::run::tables::{RecordBatch, display_value};
 use modelplay_engine::{NodeResult, Project};
 
+use modelplay_engine::lineage::EdgeKind;
+use modelplay_engine::{NodeKind, Status};
 use modelplay_protocol::{
-    Column, ColumnLineage, NodeInfo, NodeOutcome, Problem, Table, UpstreamColumn,
+    self as protocol, Column, ColumnLineage, NodeInfo, NodeOutcome, Problem, Table, UpstreamColumn,
 };
+
+fn node_kind(kind: NodeKind) -> protocol::NodeKind {
+    match kind {
+        NodeKind::Model => protocol::NodeKind::Model,
+        NodeKind::Seed => protocol::NodeKind::Seed,
+        NodeKind::Snapshot => protocol::NodeKind::Snapshot,
+        NodeKind::Test => protocol::NodeKind::Test,
+        NodeKind::Source => protocol::NodeKind::Source,
+    }
+}
+
+fn status(status: Status) -> protocol::Status {
+    match status {
+        Status::Success => protocol::Status::Success,
+        Status::Error => protocol::Status::Error,
+        Status::Skipped => protocol::Status::Skipped,
+        Status::Pass => protocol::Status::Pass,
+        Status::Warn => protocol::Status::Warn,
+        Status::Fail => protocol::Status::Fail,
+    }
+}
 
 pub fn problem(d: &Diagnostic) -> Problem {
     Problem {
@@ -16,12 +39,22 @@ pub fn problem(d: &Diagnostic) -> Problem {
         line: d.location.line,
         column: d.location.column,
         severity: match d.severity {
-            Severity::Error => "error",
-            _ => "warning",
-        }
-        .to_string(),
+            Severity::Error => protocol::Severity::Error,
+            Severity::Warning => protocol::Severity::Warning,
+        },
+        code: d.code.as_str().to_string(),
         message: d.message.clone(),
         hint: d.hint.clone(),
+        related: d
+            .labels
+            .iter()
+            .map(|l| protocol::Related {
+                file: l.location.file.clone(),
+                line: l.location.line,
+                column: l.location.column,
+                message: l.message.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -30,7 +63,7 @@ pub fn node_infos(project: &Project) -> Vec<NodeInfo> {
     let sources = project.sources.values().map(|s| NodeInfo {
         unique_id: s.unique_id.clone(),
         name: format!("{}.{}", s.source_name, s.name),
-        kind: "source".into(),
+        kind: protocol::NodeKind::Source,
         materialized: modelplay_engine::project::Materialized::Source
             .as_str()
             .into(),
@@ -41,7 +74,7 @@ pub fn node_infos(project: &Project) -> Vec<NodeInfo> {
     let nodes = project.nodes.values().map(|n| NodeInfo {
         unique_id: n.unique_id.clone(),
         name: n.name.clone(),
-        kind: n.kind.as_str().into(),
+        kind: node_kind(n.kind),
         materialized: n.materialized().as_str().into(),
         path: n.path.clone(),
         relation: n.relation.to_string(),
@@ -95,8 +128,8 @@ pub fn outcome(result: &NodeResult, elapsed_ms: f64, failing_rows: usize) -> Nod
     NodeOutcome {
         unique_id: result.unique_id.clone(),
         name: result.name.clone(),
-        kind: result.kind.as_str().into(),
-        status: result.status.as_str().into(),
+        kind: node_kind(result.kind),
+        status: status(result.status),
         message: result.message.clone(),
         rows: result.rows,
         failures: result.failures,
@@ -120,7 +153,11 @@ pub fn lineage(report: &CheckReport) -> ColumnLineage {
                         .map(|e| UpstreamColumn {
                             node: e.node.clone(),
                             column: e.column.clone(),
-                            kind: format!("{:?}", e.kind).to_lowercase(),
+                            kind: match e.kind {
+                                EdgeKind::Copy => protocol::LineageKind::Copy,
+                                EdgeKind::Rename => protocol::LineageKind::Rename,
+                                EdgeKind::Transformation => protocol::LineageKind::Transformation,
+                            },
                         })
                         .collect();
                     (column.clone(), upstream)

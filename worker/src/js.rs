@@ -1,6 +1,7 @@
-//! The Web Worker's side of the message channel: numbered requests arrive as JSON text and
-//! are served one at a time, in order; every answer is posted back as it is produced, with
-//! the number of the request it answers.
+//! The Web Worker's side of the message channel: numbered requests arrive as JSON text (with
+//! their binary bodies as `ArrayBuffer`s beside it, see `modelplay_protocol::wire`) and are
+//! served one at a time, in order; every answer is posted back as it is produced, with the
+//! number of the request it answers.
 //!
 //! Each request runs to completion inside a single-threaded tokio runtime, as in the CLI:
 //! DataFusion spawns tasks on it (to merge partitions, say), and nothing the engine awaits
@@ -15,10 +16,41 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::Worker;
-use modelplay_protocol::{Answer, Ask, Request, Response, UNASKED};
+use modelplay_protocol::{Answer, Ask, Request, Response, UNASKED, wire};
 
+/// Posts an answer: its text alone, or `[text, ...buffers]` with the buffers moved, not copied.
 fn post(scope: &DedicatedWorkerGlobalScope, id: u64, response: Response) {
-    let _ = scope.post_message(&JsValue::from_str(&Answer { id, response }.to_json()));
+    let (text, parts) = wire::encode(&Answer { id, response });
+    if parts.is_empty() {
+        let _ = scope.post_message(&JsValue::from_str(&text));
+        return;
+    }
+    let message = js_sys::Array::of1(&JsValue::from_str(&text));
+    let transfer = js_sys::Array::new();
+    for part in &parts {
+        let buffer = js_sys::Uint8Array::from(part.as_slice()).buffer();
+        message.push(&buffer);
+        transfer.push(&buffer);
+    }
+    let _ = scope.post_message_with_transfer(&message, &transfer);
+}
+
+/// A message's text, the file it brings (`AddData`), and its binary bodies, in order.
+fn unpack(data: &JsValue) -> (String, Option<web_sys::File>, Vec<Vec<u8>>) {
+    if !js_sys::Array::is_array(data) {
+        return (data.as_string().unwrap_or_default(), None, Vec::new());
+    }
+    let items = js_sys::Array::from(data);
+    let text = items.get(0).as_string().unwrap_or_default();
+    let mut file = None;
+    let mut parts = Vec::new();
+    for item in items.iter().skip(1) {
+        match item.dyn_into::<web_sys::File>() {
+            Ok(f) => file = Some(f),
+            Err(item) => parts.push(js_sys::Uint8Array::new(&item).to_vec()),
+        }
+    }
+    (text, file, parts)
 }
 
 /// Starts serving requests; called by the worker binary's `main`.
@@ -42,26 +74,16 @@ pub fn start() {
     let worker = Rc::new(RefCell::new(Worker::default()));
     let reply = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        // A request comes as JSON text, or as [JSON text, File] when it brings a file.
-        let data = event.data();
-        let (text, file) = if js_sys::Array::is_array(&data) {
-            let parts = js_sys::Array::from(&data);
-            (
-                parts.get(0).as_string().unwrap_or_default(),
-                parts.get(1).dyn_into::<web_sys::File>().ok(),
-            )
-        } else {
-            (data.as_string().unwrap_or_default(), None)
-        };
-        let Ask { id, request } = match serde_json::from_str::<Ask>(&text) {
+        let (text, file, parts) = unpack(&event.data());
+        let Ask { id, request } = match wire::decode::<Ask>(&text, parts) {
             Ok(r) => r,
-            Err(e) => {
+            Err(message) => {
                 post(
                     &reply,
                     UNASKED,
                     Response::Failed {
                         what: "read the page's request".into(),
-                        message: e.to_string(),
+                        message,
                     },
                 );
                 return;

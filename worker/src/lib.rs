@@ -7,7 +7,6 @@ pub mod convert;
 pub mod js;
 pub mod picked_file;
 
-use base64::Engine as _;
 use chrono::NaiveDateTime;
 use modelplay_engine::run::tables::RecordBatch;
 use modelplay_engine::{
@@ -20,16 +19,19 @@ use modelplay_protocol::{Body, BuildSummary, Files, Request, Response};
 /// Rows a failing test shows.
 const FAILING_ROWS: usize = 100;
 
-/// The worker's state: the engine of the last build, kept so that a re-run of one model
-/// reuses what was built upstream of it.
+/// The worker's state: its copy of the workspace, which the page keeps up to date with
+/// edits, and the engine of the last build, kept so that a re-run of one model reuses what
+/// was built upstream of it.
 #[derive(Default)]
 pub struct Worker {
+    files: Files,
     engine: Option<Engine>,
 }
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Worker")
+            .field("files", &self.files.len())
             .field("has_engine", &self.engine.is_some())
             .finish()
     }
@@ -63,16 +65,16 @@ impl Worker {
             Request::Sample => post(Response::Sample {
                 files: page_files(&modelplay_engine::share::builtin_sample()),
             }),
-            Request::Build {
-                files,
-                select,
-                reuse,
-            } => self.build(&files, select, reuse, now, clock, post).await,
-            Request::Check { files } => post(check(&files, now).await),
+            Request::Edit { changes } => modelplay_protocol::apply(&mut self.files, changes),
+            Request::Build { select, reuse } => {
+                let files = self.files.clone();
+                self.build(&files, select, reuse, now, clock, post).await
+            }
+            Request::Check => post(check(&self.files, now).await),
             Request::Rows { unique_id, limit } => post(self.rows(&unique_id, limit).await),
-            Request::Export { files } => post(export(&files, now).await),
-            Request::Share { files } => post(
-                match modelplay_engine::share::encode_link(&project_files(&files)) {
+            Request::Export => post(export(&self.files, now).await),
+            Request::Share => post(
+                match modelplay_engine::share::encode_link(&project_files(&self.files)) {
                     Ok(link) => Response::Link { link },
                     Err(e) => failed("share", e),
                 },
@@ -85,12 +87,10 @@ impl Worker {
                     message: e.to_string(),
                 },
             }),
-            Request::OpenZip { zip_base64 } => post(open_zip(&zip_base64)),
-            Request::Zip { files } => post(
-                match modelplay_engine::share::to_zip(&project_files(&files), "project") {
-                    Ok(zip) => Response::Zipped {
-                        zip_base64: base64::engine::general_purpose::STANDARD.encode(zip),
-                    },
+            Request::OpenZip { zip } => post(open_zip(&zip)),
+            Request::Zip => post(
+                match modelplay_engine::share::to_zip(&project_files(&self.files), "project") {
+                    Ok(zip) => Response::Zipped { zip },
                     Err(e) => failed("make the archive", e),
                 },
             ),
@@ -147,7 +147,7 @@ impl Worker {
         let Some(engine) = self.engine.as_mut() else {
             return;
         };
-        let mut load_problems: Vec<_> = engine.warnings.iter().map(problem).collect();
+        let mut load_problems: Vec<_> = engine.warnings().iter().map(problem).collect();
         post(Response::Project {
             nodes,
             problems: load_problems.clone(),
@@ -180,16 +180,17 @@ impl Worker {
         let results = engine.run(&request, &mut on_event).await;
         let results = match results {
             Ok(r) => r,
-            Err(message) => {
-                post(failed("build", message));
+            Err(diags) => {
+                let lines: Vec<String> = diags.iter().map(ToString::to_string).collect();
+                post(failed("build", lines.join("\n")));
                 return;
             }
         };
         let summary = results.summary();
-        if let Some(report) = &engine.last_check {
+        if let Some(report) = engine.last_check() {
             load_problems.extend(report.diagnostics.iter().map(problem));
         }
-        load_problems.extend(engine.warnings.iter().map(problem));
+        load_problems.extend(engine.warnings().iter().map(problem));
         load_problems.dedup();
         post(Response::BuildDone(Box::new(BuildSummary {
             pass: summary.pass,
@@ -200,7 +201,7 @@ impl Worker {
             elapsed_ms: (clock() - started) * 1000.0,
             reused,
             problems: load_problems,
-            lineage: engine.last_check.as_ref().map(lineage).unwrap_or_default(),
+            lineage: engine.last_check().map(lineage).unwrap_or_default(),
         })));
     }
 
@@ -233,12 +234,8 @@ impl Worker {
     }
 }
 
-fn open_zip(zip_base64: &str) -> Response {
-    let bytes = match base64::engine::general_purpose::STANDARD.decode(zip_base64) {
-        Ok(b) => b,
-        Err(e) => return failed("open the archive", e),
-    };
-    match modelplay_engine::share::from_zip(&bytes) {
+fn open_zip(bytes: &[u8]) -> Response {
+    match modelplay_engine::share::from_zip(bytes) {
         Ok(files) => Response::Opened {
             files: page_files(&files),
         },
@@ -301,11 +298,11 @@ async fn check(files: &Files, now: NaiveDateTime) -> Response {
 }
 
 async fn export(files: &Files, now: NaiveDateTime) -> Response {
-    let mut engine = match fresh_engine(files, now) {
+    let engine = match fresh_engine(files, now) {
         Ok(e) => e,
         Err(diags) => return export_refused(&diags),
     };
-    match modelplay_engine::export::export(&mut engine, &[], &[]).await {
+    match modelplay_engine::export::export(&engine, &[], &[]).await {
         Ok(exported) => {
             let as_files: ProjectFiles = exported
                 .iter()
@@ -317,7 +314,7 @@ async fn export(files: &Files, now: NaiveDateTime) -> Response {
             };
             Response::Exported {
                 files: exported.into_iter().map(|f| (f.path, f.contents)).collect(),
-                zip_base64: base64::engine::general_purpose::STANDARD.encode(zip),
+                zip,
                 problems: Vec::new(),
             }
         }
@@ -328,7 +325,7 @@ async fn export(files: &Files, now: NaiveDateTime) -> Response {
 fn export_refused(diags: &[Diagnostic]) -> Response {
     Response::Exported {
         files: Vec::new(),
-        zip_base64: String::new(),
+        zip: Vec::new(),
         problems: diags.iter().map(problem).collect(),
     }
 }

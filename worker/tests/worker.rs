@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use modelplay_protocol::{AddData, Body, Files, KeepRows, Request, Response};
+use modelplay_protocol::{AddData, Body, Change, Files, KeepRows, Request, Response, wire};
 use modelplay_worker::Worker;
 
 fn now() -> chrono::NaiveDateTime {
@@ -12,18 +12,50 @@ fn now() -> chrono::NaiveDateTime {
         .unwrap()
 }
 
+/// Serves `request` as the Web Worker does, with both directions going through the wire
+/// format: JSON text, and binary bodies as separate buffers.
 fn serve(worker: &mut Worker, request: Request) -> Vec<Response> {
+    let (text, parts) = wire::encode(&request);
+    let request: Request = wire::decode(&text, parts).unwrap();
     let mut out = Vec::new();
     let clock = || 0.0;
     tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()
-        .block_on(worker.handle(request, now(), &clock, &mut |r| out.push(r)));
+        .block_on(worker.handle(request, now(), &clock, &mut |r| {
+            let (text, parts) = wire::encode(&r);
+            out.push(wire::decode(&text, parts).unwrap());
+        }));
     out
 }
 
-fn sample(worker: &mut Worker) -> Files {
-    match serve(worker, Request::Sample).remove(0) {
+/// The page's side of the worker: the workspace as the worker last got it, so that each
+/// request that reads the workspace is preceded by only what changed, as the page does it.
+#[derive(Default)]
+struct Page {
+    worker: Worker,
+    synced: Files,
+    /// The edits sent, for tests of what travels.
+    sent: Vec<Vec<Change>>,
+}
+
+impl Page {
+    fn ask(&mut self, request: Request) -> Vec<Response> {
+        serve(&mut self.worker, request)
+    }
+
+    fn ask_about(&mut self, files: &Files, request: Request) -> Vec<Response> {
+        let changes = modelplay_protocol::changes(&self.synced, files);
+        self.synced = files.clone();
+        self.sent.push(changes.clone());
+        let mut out = serve(&mut self.worker, Request::Edit { changes });
+        out.extend(serve(&mut self.worker, request));
+        out
+    }
+}
+
+fn sample(worker: &mut Page) -> Files {
+    match worker.ask(Request::Sample).remove(0) {
         Response::Sample { files } => files,
         other => panic!("{other:?}"),
     }
@@ -39,23 +71,16 @@ fn done(responses: &[Response]) -> &modelplay_protocol::BuildSummary {
         .expect("a BuildDone")
 }
 
-fn link_of(worker: &mut Worker, files: &Files) -> String {
-    match serve(
-        worker,
-        Request::Share {
-            files: files.clone(),
-        },
-    )
-    .remove(0)
-    {
+fn link_of(worker: &mut Page, files: &Files) -> String {
+    match worker.ask_about(files, Request::Share).remove(0) {
         Response::Link { link } => link,
         other => panic!("{other:?}"),
     }
 }
 
 /// The project a link or an archive opens.
-fn opened(worker: &mut Worker, request: Request) -> Files {
-    match serve(worker, request).remove(0) {
+fn opened(worker: &mut Page, request: Request) -> Files {
+    match worker.ask(request).remove(0) {
         Response::Opened { files } => files,
         other => panic!("{other:?}"),
     }
@@ -63,12 +88,11 @@ fn opened(worker: &mut Worker, request: Request) -> Files {
 
 #[test]
 fn builds_the_sample_node_by_node_then_reruns_one_model_reusing_the_rest() {
-    let mut w = Worker::default();
+    let mut w = Page::default();
     let mut files = sample(&mut w);
-    let out = serve(
-        &mut w,
+    let out = w.ask_about(
+        &files,
         Request::Build {
-            files: files.clone(),
             select: vec![],
             reuse: false,
         },
@@ -98,13 +122,20 @@ fn builds_the_sample_node_by_node_then_reruns_one_model_reusing_the_rest() {
         ",\n    1 as playground_marker\nfrom source",
     );
     files.insert(path.into(), Body::Text(edited));
-    let out = serve(
-        &mut w,
+    let out = w.ask_about(
+        &files,
         Request::Build {
-            files,
             select: vec!["stg_source2_providers+".into()],
             reuse: true,
         },
+    );
+    // The worker had the rest: the edit carried the one file that changed.
+    assert_eq!(
+        w.sent.last().unwrap(),
+        &vec![Change::Put {
+            path: path.into(),
+            body: files[path].clone()
+        }]
     );
     let s = done(&out);
     assert!(s.reused > 0 && s.total < 66 && s.error == 0, "{s:?}");
@@ -117,14 +148,12 @@ fn builds_the_sample_node_by_node_then_reruns_one_model_reusing_the_rest() {
         .collect();
     assert!(!ran.contains(&"model.brightwheel.stg_source1_providers"));
 
-    match serve(
-        &mut w,
-        Request::Rows {
+    match w
+        .ask(Request::Rows {
             unique_id: "model.brightwheel.stg_source2_providers".into(),
             limit: 5,
-        },
-    )
-    .remove(0)
+        })
+        .remove(0)
     {
         Response::Rows { table, .. } => {
             assert!(table.columns.iter().any(|c| c.name == "playground_marker"));
@@ -137,12 +166,12 @@ fn builds_the_sample_node_by_node_then_reruns_one_model_reusing_the_rest() {
 
 #[test]
 fn a_check_places_a_syntax_error_in_the_users_file() {
-    let mut w = Worker::default();
+    let mut w = Page::default();
     let mut files = sample(&mut w);
     let path = "models/staging/stg_source2_providers.sql";
     let broken = format!("selec 1\n{}", files[path].text().unwrap());
     files.insert(path.into(), Body::Text(broken));
-    match serve(&mut w, Request::Check { files }).remove(0) {
+    match w.ask_about(&files, Request::Check).remove(0) {
         Response::Checked { problems, .. } => {
             let p = problems
                 .iter()
@@ -156,24 +185,17 @@ fn a_check_places_a_syntax_error_in_the_users_file() {
 
 #[test]
 fn exports_a_zip_with_deploy_sql_and_round_trips_a_share_link() {
-    let mut w = Worker::default();
+    let mut w = Page::default();
     let files = sample(&mut w);
-    match serve(
-        &mut w,
-        Request::Export {
-            files: files.clone(),
-        },
-    )
-    .remove(0)
-    {
+    match w.ask_about(&files, Request::Export).remove(0) {
         Response::Exported {
             files: exported,
-            zip_base64,
+            zip,
             problems,
         } => {
             assert!(problems.is_empty(), "{problems:#?}");
             assert!(exported.iter().any(|(p, _)| p == "deploy.sql"));
-            assert!(!zip_base64.is_empty());
+            assert!(zip.starts_with(b"PK"), "an archive");
         }
         other => panic!("{other:?}"),
     }
@@ -181,13 +203,11 @@ fn exports_a_zip_with_deploy_sql_and_round_trips_a_share_link() {
     edited.insert("models/new.sql".into(), "select 1 as x".into());
     let link = link_of(&mut w, &edited);
     assert_eq!(opened(&mut w, Request::OpenLink { link }), edited);
-    match serve(
-        &mut w,
-        Request::OpenLink {
+    match w
+        .ask(Request::OpenLink {
             link: "mp1.not-base64!".into(),
-        },
-    )
-    .remove(0)
+        })
+        .remove(0)
     {
         Response::LinkNotOpened { message } => {
             assert!(message.contains("damaged"), "{message}")
@@ -196,11 +216,10 @@ fn exports_a_zip_with_deploy_sql_and_round_trips_a_share_link() {
     }
 }
 
-fn build_from_scratch(worker: &mut Worker, files: Files) -> Vec<Response> {
-    serve(
-        worker,
+fn build_from_scratch(worker: &mut Page, files: Files) -> Vec<Response> {
+    worker.ask_about(
+        &files,
         Request::Build {
-            files,
             select: vec![],
             reuse: false,
         },
@@ -232,7 +251,7 @@ fn tiny_shop() -> Files {
 
 #[test]
 fn binary_files_and_non_ascii_names_travel_byte_for_byte_and_parquet_sources_build() {
-    let mut w = Worker::default();
+    let mut w = Page::default();
     let mut files = tiny_shop();
     let parquet = "data/shop/refunds/2024-05-02.parquet";
     assert!(matches!(files[parquet], Body::Binary { .. }));
@@ -243,38 +262,32 @@ fn binary_files_and_non_ascii_names_travel_byte_for_byte_and_parquet_sources_bui
 
     let link = link_of(&mut w, &files);
     assert_eq!(opened(&mut w, Request::OpenLink { link }), files);
-    let zip_base64 = match serve(
-        &mut w,
-        Request::Zip {
-            files: files.clone(),
-        },
-    )
-    .remove(0)
-    {
-        Response::Zipped { zip_base64 } => zip_base64,
+    let zip = match w.ask_about(&files, Request::Zip).remove(0) {
+        Response::Zipped { zip } => zip,
         other => panic!("{other:?}"),
     };
-    assert_eq!(opened(&mut w, Request::OpenZip { zip_base64 }), files);
+    assert_eq!(opened(&mut w, Request::OpenZip { zip }), files);
 
     let out = build_from_scratch(&mut w, files);
     let s = done(&out);
     assert_eq!((s.pass, s.error, s.skip, s.total), (8, 0, 0, 8), "{out:#?}");
 }
 
-fn add(w: &mut Worker, name: &str, target: &str, keep: KeepRows, bytes: Vec<u8>) -> Vec<Response> {
+fn add(w: &mut Page, name: &str, target: &str, keep: KeepRows, bytes: Vec<u8>) -> Vec<Response> {
     let mut out = Vec::new();
     let spec = AddData {
         name: name.into(),
         target: target.into(),
         keep,
     };
-    w.add_data(&spec, bytes::Bytes::from(bytes), &mut |r| out.push(r));
+    w.worker
+        .add_data(&spec, bytes::Bytes::from(bytes), &mut |r| out.push(r));
     out
 }
 
 #[test]
 fn data_files_are_sampled_with_progress_and_join_the_project() {
-    let mut w = Worker::default();
+    let mut w = Page::default();
     let mut csv = b"Order Id,Customer,Region,Amount\n".to_vec();
     for i in 0..1000 {
         csv.extend_from_slice(format!("{i},C{i},{},1.00\n", ["W", "E"][i % 2]).as_bytes());
@@ -340,7 +353,7 @@ fn data_files_are_sampled_with_progress_and_join_the_project() {
 
 #[test]
 fn data_that_cannot_land_where_asked_is_refused_with_why() {
-    let mut w = Worker::default();
+    let mut w = Page::default();
     for (name, target, why) in [
         ("x.parquet", "seeds/x.csv", "dbt seeds are CSV files"),
         (

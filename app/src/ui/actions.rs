@@ -7,9 +7,9 @@ use leptos::prelude::*;
 
 use super::browser;
 use super::client::{self, send};
-use super::state::{EngineStatus, Tab, Ui};
+use super::state::{EngineStatus, NodeState, Tab, Ui};
 use crate::workspace::{self, Saved};
-use modelplay_protocol::{AddData, Body, Files, KeepRows, Request};
+use modelplay_protocol::{AddData, Body, Files, KeepRows, Request, Status};
 
 /// The first file the sample opens on.
 const FIRST_FILE: &str = "models/staging/stg_salesforce_leads.sql";
@@ -180,12 +180,7 @@ fn start_build(ui: Ui, select: Vec<String>, reuse: bool) {
     ui.build_when_ready.set(false);
     ui.notice.set(None);
     ui.engine.set(EngineStatus::Busy("building".into()));
-    let files = ui.files.get_untracked();
-    send(&Request::Build {
-        files,
-        select,
-        reuse,
-    });
+    send(&Request::Build { select, reuse });
 }
 
 /// Builds the whole DAG from scratch.
@@ -213,7 +208,7 @@ pub fn show_rows_of_open_node(ui: Ui) {
     };
     let built = ui
         .states
-        .with_untracked(|s| s.get(&node.unique_id).is_some_and(|st| st == "success"));
+        .with_untracked(|s| s.get(&node.unique_id) == Some(&NodeState::Ended(Status::Success)));
     if built {
         send(&Request::Rows {
             unique_id: node.unique_id,
@@ -242,9 +237,7 @@ pub fn edit(ui: Ui, path: String, text: String) {
         let handle = set_timeout_with_handle(
             move || {
                 if matches!(ui.engine.get_untracked(), EngineStatus::Ready) {
-                    send(&Request::Check {
-                        files: ui.files.get_untracked(),
-                    });
+                    send(&Request::Check);
                 }
             },
             CHECK_AFTER,
@@ -339,15 +332,11 @@ pub fn export(ui: Ui) {
         return;
     }
     ui.engine.set(EngineStatus::Busy("exporting".into()));
-    send(&Request::Export {
-        files: ui.files.get_untracked(),
-    });
+    send(&Request::Export);
 }
 
-pub fn download_project(ui: Ui) {
-    send(&Request::Zip {
-        files: ui.files.get_untracked(),
-    });
+pub fn download_project() {
+    send(&Request::Zip);
 }
 
 /// Reads a `.zip` the user picked and hands it to the engine to unpack.
@@ -356,7 +345,6 @@ pub fn open_zip(ui: Ui, file: web_sys::File) {
         let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
         match buffer {
             Ok(buffer) => {
-                use base64::Engine as _;
                 let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
                 ui.opening.set(Some(
                     file.name()
@@ -364,9 +352,7 @@ pub fn open_zip(ui: Ui, file: web_sys::File) {
                         .trim_end_matches(".ZIP")
                         .to_string(),
                 ));
-                send(&Request::OpenZip {
-                    zip_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
-                });
+                send(&Request::OpenZip { zip: bytes });
             }
             Err(e) => ui
                 .notice
@@ -424,10 +410,8 @@ pub fn open_folder(ui: Ui, list: web_sys::FileList) {
     });
 }
 
-pub fn share(ui: Ui) {
-    send(&Request::Share {
-        files: ui.files.get_untracked(),
-    });
+pub fn share() {
+    send(&Request::Share);
 }
 
 pub fn link_made(ui: Ui, link: &str) {

@@ -1,6 +1,7 @@
 //! The page's end of the engine worker: starting it (with download progress), sending
 //! requests, applying answers to the state, and starting a new worker when one dies or a
-//! build is cancelled. The workspace lives in the page, so a lost worker loses no edits.
+//! build is cancelled. The workspace lives in the page, so a lost worker loses no edits; the
+//! worker keeps a copy, sent once and then kept up to date with what changed.
 
 use std::cell::RefCell;
 
@@ -12,8 +13,8 @@ use web_sys::{Blob, BlobPropertyBag, ErrorEvent, MessageEvent, Url, Worker};
 
 use super::actions;
 use super::browser;
-use super::state::{EngineStatus, Tab, Ui};
-use modelplay_protocol::{Answer, Ask, Request, Response, UNASKED};
+use super::state::{EngineStatus, NodeState, Tab, Ui};
+use modelplay_protocol::{Answer, Ask, Files, Request, Response, UNASKED, wire};
 
 struct Running {
     worker: Worker,
@@ -32,7 +33,7 @@ enum Slot {
 
 fn slot(request: &Request) -> Option<Slot> {
     match request {
-        Request::Check { .. } | Request::Build { .. } => Some(Slot::Problems),
+        Request::Check | Request::Build { .. } => Some(Slot::Problems),
         Request::Rows { .. } => Some(Slot::Rows),
         _ => None,
     }
@@ -71,6 +72,10 @@ impl Asked {
 thread_local! {
     static WORKER: RefCell<Option<Running>> = const { RefCell::new(None) };
     static ASKED: RefCell<Asked> = RefCell::new(Asked::default());
+    /// The page's state, for bringing the worker's copy of the workspace up to date.
+    static UI: RefCell<Option<Ui>> = const { RefCell::new(None) };
+    /// The workspace as the running worker has it (empty for a new worker).
+    static SYNCED: RefCell<Files> = const { RefCell::new(Files::new()) };
 }
 
 /// The loader the worker runs: the wasm-bindgen glue, then the engine's WebAssembly fetched
@@ -121,6 +126,9 @@ fn base_url() -> String {
 }
 
 pub fn start(ui: Ui) {
+    UI.with(|u| *u.borrow_mut() = Some(ui));
+    // A new worker holds no files: the first request that reads them sends them all.
+    SYNCED.with(|s| s.borrow_mut().clear());
     let script = loader_script(&base_url());
     let parts = Array::of1(&JsValue::from_str(&script));
     let options = BlobPropertyBag::new();
@@ -138,8 +146,20 @@ pub fn start(ui: Ui) {
         }
     };
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
-        match serde_json::from_str::<Answer>(&text) {
+        // An answer is JSON text, or `[text, ...buffers]` when it carries binary bodies.
+        let data = event.data();
+        let (text, parts) = if Array::is_array(&data) {
+            let items = Array::from(&data);
+            let parts = items
+                .iter()
+                .skip(1)
+                .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+                .collect();
+            (items.get(0).as_string().unwrap_or_default(), parts)
+        } else {
+            (data.as_string().unwrap_or_default(), Vec::new())
+        };
+        match wire::decode::<Answer>(&text, parts) {
             Ok(Answer { id, response }) => {
                 if !ASKED.with(|a| a.borrow().superseded(id, &response)) {
                     apply(ui, response)
@@ -171,7 +191,51 @@ pub fn start(ui: Ui) {
 }
 
 pub fn send(request: &Request) {
-    post(&JsValue::from_str(&numbered(request).to_json()));
+    if request.reads_workspace() {
+        sync_workspace();
+    }
+    post_ask(request, None);
+}
+
+/// Posts a numbered request: its text, then the file it brings, then its binary bodies as
+/// buffers moved to the worker (copied once out of this module's memory, never encoded).
+fn post_ask(request: &Request, file: Option<&web_sys::File>) {
+    let (text, parts) = wire::encode(&numbered(request));
+    if parts.is_empty() && file.is_none() {
+        post(&JsValue::from_str(&text), None);
+        return;
+    }
+    let message = Array::of1(&JsValue::from_str(&text));
+    if let Some(file) = file {
+        message.push(file);
+    }
+    let transfer = Array::new();
+    for part in &parts {
+        let buffer = js_sys::Uint8Array::from(part.as_slice()).buffer();
+        message.push(&buffer);
+        transfer.push(&buffer);
+    }
+    post(&message, Some(&transfer));
+}
+
+/// Sends the worker what changed in the workspace since it last heard, if anything did.
+fn sync_workspace() {
+    let Some(ui) = UI.with(|u| *u.borrow()) else {
+        return;
+    };
+    let changes = ui.files.with_untracked(|files| {
+        SYNCED.with(|synced| {
+            let mut synced = synced.borrow_mut();
+            let changes = modelplay_protocol::changes(&synced, files);
+            if !changes.is_empty() {
+                synced.clone_from(files);
+            }
+            changes
+        })
+    });
+    if !changes.is_empty() {
+        post_ask(&Request::Edit { changes }, None);
+    }
 }
 
 fn numbered(request: &Request) -> Ask<&Request> {
@@ -181,10 +245,13 @@ fn numbered(request: &Request) -> Ask<&Request> {
     }
 }
 
-fn post(message: &JsValue) {
+fn post(message: &JsValue, transfer: Option<&Array>) {
     WORKER.with(|w| {
         if let Some(running) = w.borrow().as_ref() {
-            let _ = running.worker.post_message(message);
+            let _ = match transfer {
+                Some(t) => running.worker.post_message_with_transfer(message, t),
+                None => running.worker.post_message(message),
+            };
         }
     });
 }
@@ -192,10 +259,7 @@ fn post(message: &JsValue) {
 /// Sends a request that brings a file: the `File` itself goes to the worker (the browser
 /// shares it, it does not copy the bytes), which reads it slice by slice.
 pub fn send_with_file(request: &Request, file: &web_sys::File) {
-    post(&js_sys::Array::of2(
-        &JsValue::from_str(&numbered(request).to_json()),
-        file,
-    ));
+    post_ask(request, Some(file));
 }
 
 /// Stops the worker (whatever it is doing) and starts a new one.
@@ -206,7 +270,7 @@ pub fn restart(ui: Ui, why: &str) {
         }
     });
     ui.states.update(|states| {
-        states.retain(|_, s| s != "queued" && s != "running");
+        states.retain(|_, s| matches!(s, NodeState::Ended(_)));
     });
     ui.engine.set(EngineStatus::Restarting(why.to_string()));
     start(ui);
@@ -231,18 +295,18 @@ fn apply(ui: Ui, response: Response) {
         }
         Response::Planned { unique_ids } => ui.states.update(|states| {
             for id in unique_ids {
-                states.insert(id, "queued".into());
+                states.insert(id, NodeState::Queued);
             }
         }),
         Response::NodeStarted { unique_id, name } => {
             ui.engine.set(EngineStatus::Busy(format!("running {name}")));
             ui.states.update(|s| {
-                s.insert(unique_id, "running".into());
+                s.insert(unique_id, NodeState::Running);
             });
         }
         Response::NodeFinished { outcome } => {
             ui.states.update(|s| {
-                s.insert(outcome.unique_id.clone(), outcome.status.clone());
+                s.insert(outcome.unique_id.clone(), NodeState::Ended(outcome.status));
             });
             ui.outcomes.update(|o| {
                 o.insert(outcome.unique_id.clone(), *outcome);
@@ -265,12 +329,12 @@ fn apply(ui: Ui, response: Response) {
         Response::Rows { unique_id, table } => ui.rows.set(Some((unique_id, table))),
         Response::Exported {
             files,
-            zip_base64,
+            zip,
             problems,
         } => {
             ui.engine.set(EngineStatus::Ready);
             if problems.is_empty() {
-                download_zip(ui, "redshift-export.zip", &zip_base64);
+                browser::download("redshift-export.zip", &zip, "application/zip");
                 ui.export.set(Some(files));
             } else {
                 ui.problems.set(problems);
@@ -281,7 +345,7 @@ fn apply(ui: Ui, response: Response) {
             }
         }
         Response::Link { link } => actions::link_made(ui, &link),
-        Response::Zipped { zip_base64 } => download_zip(ui, "project.zip", &zip_base64),
+        Response::Zipped { zip } => browser::download("project.zip", &zip, "application/zip"),
         Response::LinkNotOpened { message } => {
             ui.opening.set(None);
             ui.engine.set(EngineStatus::Ready);
@@ -308,16 +372,5 @@ fn apply(ui: Ui, response: Response) {
             ui.engine.set(EngineStatus::Ready);
             ui.notice.set(Some(format!("Could not {what}: {message}")));
         }
-    }
-}
-
-/// Offers an archive the worker sent (base64) as a download.
-fn download_zip(ui: Ui, name: &str, zip_base64: &str) {
-    use base64::Engine as _;
-    match base64::engine::general_purpose::STANDARD.decode(zip_base64) {
-        Ok(zip) => browser::download(name, &zip, "application/zip"),
-        Err(e) => ui
-            .notice
-            .set(Some(format!("Could not download {name}: {e}"))),
     }
 }

@@ -7,9 +7,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use leptos::prelude::*;
 
 use super::actions;
-use super::state::ui;
+use super::state::{NodeState, ui};
 use crate::layout::{NODE_HEIGHT, NODE_WIDTH, layered};
-use modelplay_protocol::{ColumnLineage, NodeInfo};
+use modelplay_protocol::{ColumnLineage, NodeInfo, NodeKind, Status};
 
 /// Everything reachable from `start` by following `next`, `start` itself excluded unless a
 /// cycle leads back to it.
@@ -110,7 +110,7 @@ pub fn DagView() -> impl IntoView {
         ui.nodes.with(|nodes| {
             nodes
                 .iter()
-                .filter(|n| tests || n.kind != "test")
+                .filter(|n| tests || n.kind != NodeKind::Test)
                 .cloned()
                 .collect::<Vec<NodeInfo>>()
         })
@@ -137,7 +137,7 @@ pub fn DagView() -> impl IntoView {
     let tests_on = Memo::new(move |_| {
         let mut by_node: HashMap<String, Vec<String>> = HashMap::new();
         ui.nodes.with(|nodes| {
-            for t in nodes.iter().filter(|n| n.kind == "test") {
+            for t in nodes.iter().filter(|n| n.kind == NodeKind::Test) {
                 for d in &t.depends_on {
                     by_node
                         .entry(d.clone())
@@ -189,13 +189,13 @@ pub fn DagView() -> impl IntoView {
         let id_badge = id.clone();
         let id_click = id.clone();
         let path = n.path.clone();
-        let kind = n.kind.clone();
+        let kind = n.kind;
         let label = n.name.clone();
         let title = format!("{} {} ({})", n.kind, n.name, n.materialized);
         view! {
             <g
                 class=move || {
-                    let status = ui.states.with(|s| s.get(&id_status).cloned()).unwrap_or_default();
+                    let status = ui.states.with(|s| s.get(&id_status).map(|st| st.as_str())).unwrap_or_default();
                     let dim = highlight.with(|h| h.as_ref().is_some_and(|h| !h.contains(&id_dim)));
                     let col = column_nodes.with(|c| c.as_ref().is_some_and(|c| c.contains(&id_col)));
                     format!("node {kind} {status}{}{}", if dim { " dim" } else { "" }, if col { " column-hit" } else { "" })
@@ -216,10 +216,11 @@ pub fn DagView() -> impl IntoView {
                     let tests = tests_on.with(|t| t.get(&id_badge).cloned()).unwrap_or_default();
                     (!tests.is_empty()).then(|| {
                         let worst = ui.states.with(|s| {
-                            let st: Vec<String> = tests.iter().filter_map(|t| s.get(t).cloned()).collect();
-                            if st.iter().any(|x| x == "fail" || x == "error") { "fail" }
-                            else if st.iter().any(|x| x == "warn") { "warn" }
-                            else if !st.is_empty() && st.iter().all(|x| x == "pass") { "pass" }
+                            let st: Vec<NodeState> = tests.iter().filter_map(|t| s.get(t).copied()).collect();
+                            let ended = |status| st.contains(&NodeState::Ended(status));
+                            if ended(Status::Fail) || ended(Status::Error) { "fail" }
+                            else if ended(Status::Warn) { "warn" }
+                            else if !st.is_empty() && st.iter().all(|x| *x == NodeState::Ended(Status::Pass)) { "pass" }
                             else { "pending" }
                         });
                         view! {

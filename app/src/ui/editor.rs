@@ -112,11 +112,7 @@ pub fn Editor() -> impl IntoView {
                         Some(h) => format!("{}\n{h}", p.message),
                         None => p.message.clone(),
                     },
-                    severity: if p.severity == "error" {
-                        "error"
-                    } else {
-                        "warning"
-                    },
+                    severity: p.severity.as_str(),
                 })
                 .collect()
         });

@@ -29,8 +29,11 @@ pub fn FileTree() -> impl IntoView {
         ui.nodes.with(|nodes| {
             nodes
                 .iter()
-                .find(|n| n.path == path && n.kind != "test" && n.kind != "source")
-                .and_then(|n| ui.states.with(|s| s.get(&n.unique_id).cloned()))
+                .find(|n| n.path == path && n.kind.builds_from_file())
+                .and_then(|n| {
+                    ui.states
+                        .with(|s| s.get(&n.unique_id).map(|st| st.as_str()))
+                })
         })
     };
     view! {

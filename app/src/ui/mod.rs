@@ -90,8 +90,8 @@ fn TopBar() -> impl IntoView {
                 "Run ▸"
             </button>
             <button data-testid="cancel" disabled=move || !busy() on:click=move |_| actions::cancel(ui)>"Cancel"</button>
-            <button data-testid="share" on:click=move |_| actions::share(ui)>"Share"</button>
-            <button data-testid="download-project" title="The workspace as a dbt project .zip" on:click=move |_| actions::download_project(ui)>
+            <button data-testid="share" on:click=move |_| actions::share()>"Share"</button>
+            <button data-testid="download-project" title="The workspace as a dbt project .zip" on:click=move |_| actions::download_project()>
                 "Download .zip"
             </button>
             <label class="button" title="Open a dbt project folder">

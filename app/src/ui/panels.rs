@@ -7,7 +7,7 @@ use super::actions;
 use super::browser;
 use super::editor;
 use super::state::{Tab, ui};
-use modelplay_protocol::{NodeOutcome, Table};
+use modelplay_protocol::{NodeKind, NodeOutcome, Table};
 
 fn small_table(t: &Table) -> impl IntoView + use<> {
     let head = t
@@ -39,12 +39,13 @@ pub fn TestsPanel() -> impl IntoView {
         let mut tests: Vec<(String, String, String)> = ui.nodes.with(|nodes| {
             nodes
                 .iter()
-                .filter(|n| n.kind == "test")
+                .filter(|n| n.kind == NodeKind::Test)
                 .map(|n| {
                     let status = ui
                         .states
-                        .with(|s| s.get(&n.unique_id).cloned())
-                        .unwrap_or_else(|| "not run".into());
+                        .with(|s| s.get(&n.unique_id).map(|st| st.as_str()))
+                        .unwrap_or("not run")
+                        .to_string();
                     (n.unique_id.clone(), n.name.clone(), status)
                 })
                 .collect()
@@ -197,8 +198,24 @@ pub fn ProblemsPanel() -> impl IntoView {
                                 }
                             >
                                 <span class="where">{format!("{}:{}:{}", p.file, p.line, p.column)}</span>
+                                <span class="code">{p.code.clone()}</span>
                                 <span class="message">{p.message.clone()}</span>
                                 {p.hint.clone().map(|h| view! { <span class="hint">{h}</span> })}
+                                {p.related.iter().map(|r| {
+                                    let (file, line, column) = (r.file.clone(), r.line, r.column);
+                                    view! {
+                                        <span
+                                            class="related"
+                                            on:click=move |ev| {
+                                                ev.stop_propagation();
+                                                actions::open_file(ui, file.clone());
+                                                editor::goto(line, column);
+                                            }
+                                        >
+                                            {format!("{}:{}:{}: {}", r.file, r.line, r.column, r.message)}
+                                        </span>
+                                    }
+                                }).collect_view()}
                             </div>
                         }
                     })

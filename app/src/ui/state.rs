@@ -6,8 +6,27 @@ use leptos::prelude::*;
 
 use crate::workspaces::Shelf;
 use modelplay_protocol::{
-    BuildSummary, ColumnLineage, Files, NodeInfo, NodeOutcome, Problem, Table,
+    BuildSummary, ColumnLineage, Files, NodeInfo, NodeOutcome, Problem, Status, Table,
 };
+
+/// Where a node is in the current build, or how it ended in the last one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeState {
+    Queued,
+    Running,
+    Ended(Status),
+}
+
+impl NodeState {
+    /// The word the page shows and styles it by.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeState::Queued => "queued",
+            NodeState::Running => "running",
+            NodeState::Ended(status) => status.as_str(),
+        }
+    }
+}
 
 /// Where the engine worker is.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +56,7 @@ pub struct Ui {
     pub sample: RwSignal<Option<Files>>,
     pub open: RwSignal<Option<String>>,
     pub nodes: RwSignal<Vec<NodeInfo>>,
-    /// unique id → `queued`, `running` or dbt's last status.
-    pub states: RwSignal<HashMap<String, String>>,
+    pub states: RwSignal<HashMap<String, NodeState>>,
     pub outcomes: RwSignal<HashMap<String, NodeOutcome>>,
     pub problems: RwSignal<Vec<Problem>>,
     pub summary: RwSignal<Option<BuildSummary>>,
@@ -102,9 +120,7 @@ impl Ui {
         self.nodes.with(|nodes| {
             nodes
                 .iter()
-                .find(|n| {
-                    n.path == open && matches!(n.kind.as_str(), "model" | "snapshot" | "seed")
-                })
+                .find(|n| n.path == open && n.kind.builds_from_file())
                 .cloned()
         })
     }

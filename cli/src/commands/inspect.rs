@@ -76,8 +76,8 @@ pub async fn show(args: ProjectArgs, limit: usize) -> u8 {
     request.exclude = vec!["resource_type:test".into()];
     let results = match engine.run(&request, &mut |_| {}).await {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
+        Err(diags) => {
+            super::print_diagnostics(&diags);
             return 2;
         }
     };
@@ -190,12 +190,12 @@ pub async fn advise(args: ProjectArgs, json: bool) -> u8 {
 }
 
 pub async fn export(args: ProjectArgs, out: Option<std::path::PathBuf>) -> u8 {
-    let mut engine = match open(&args) {
+    let engine = match open(&args) {
         Ok(e) => e,
         Err(code) => return code,
     };
     let dir = out.unwrap_or_else(|| args.project_dir.join(&args.target_path).join("export"));
-    match modelplay_engine::export::export(&mut engine, &args.select, &args.exclude).await {
+    match modelplay_engine::export::export(&engine, &args.select, &args.exclude).await {
         Ok(files) => {
             for f in &files {
                 if let Err(e) = disk::write(&dir.join(&f.path), &f.contents) {

@@ -251,8 +251,8 @@ pub async fn run(verb: Verb, args: ProjectArgs) -> u8 {
             .await;
         let results = match result {
             Ok(r) => r,
-            Err(message) => {
-                eprintln!("error: {message}");
+            Err(diags) => {
+                print_diagnostics(&diags);
                 return 2;
             }
         };
@@ -275,14 +275,14 @@ pub async fn run(verb: Verb, args: ProjectArgs) -> u8 {
     let Some(results) = last else {
         return 0;
     };
-    for w in &engine.warnings {
+    for w in engine.warnings() {
         if w.severity == Severity::Warning {
             eprintln!("{w:#}");
         }
     }
     // What the pre-run check found that did not stop a node (a function Redshift lacks, a
     // key the deploy would reject); failures are reported with their nodes.
-    if let Some(report) = &engine.last_check {
+    if let Some(report) = engine.last_check() {
         let failing: Vec<&modelplay_engine::Diagnostic> = report.failed.values().collect();
         for d in report.diagnostics.iter().filter(|d| !failing.contains(d)) {
             eprintln!("check: {d:#}");
@@ -351,8 +351,8 @@ pub async fn freshness(args: ProjectArgs) -> u8 {
     let started = Instant::now();
     let results = match engine.source_freshness(&args.select, &args.exclude).await {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
+        Err(diags) => {
+            print_diagnostics(&diags);
             return 2;
         }
     };

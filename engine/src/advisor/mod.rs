@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::Diagnostic;
 use crate::project::resolved::Dist;
 use crate::project::{Node, NodeKind};
 use crate::run::Engine;
@@ -145,7 +145,7 @@ pub async fn advise(
         .and_then(|v| v.as_u64())
         .unwrap_or(1_000_000);
     let chosen = crate::selector::select(engine.project(), engine.dag(), select, exclude)
-        .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
+        .map_err(|m| vec![crate::run::selector_error(m)])?;
     let mut out = Vec::new();
     for node in nodes.iter().filter(|n| chosen.contains(&n.unique_id)) {
         let Some(keys) = node

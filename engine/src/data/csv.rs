@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use datafusion::arrow::array::{Array, StringArray, StringBuilder};
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvTable {
@@ -111,6 +111,7 @@ pub fn scan_records(
     }
     if in_quotes {
         return Err(Diagnostic::error(
+            Code::Data,
             Location::new(file, record_line, 0),
             "a quoted value is never closed: the file ends inside quotes",
         )
@@ -124,7 +125,7 @@ pub fn scan_records(
     bad_utf8_lines.dedup();
     if let Some(first) = bad_utf8_lines.first() {
         warnings.push(
-            Diagnostic::warning(
+            Diagnostic::warning(Code::Data,
                 Location::new(file, *first, 0),
                 format!(
                     "{} row(s) hold values that are not valid UTF-8; the bad bytes were replaced with U+FFFD",
@@ -139,6 +140,7 @@ pub fn scan_records(
 
 fn wrong_width(file: &str, line: usize, fields: usize, headers: usize) -> Diagnostic {
     Diagnostic::error(
+        Code::Data,
         Location::new(file, line, 0),
         format!("this row has {fields} fields but the header has {headers}"),
     )

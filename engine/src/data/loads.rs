@@ -5,7 +5,7 @@
 //! (`2024-05-01.csv`, `2024-05-01T06-30-00.parquet` or `20240501T063000.csv`). A plain build
 //! reads each source's latest load; a replay walks them in time order.
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 
 /// `(source, table, path, loaded_at)` for a sample data file; `None` for files that do not
 /// follow the convention's shape at all.
@@ -20,7 +20,7 @@ pub fn parse_load_path(path: &str) -> Option<Result<(String, String, String, Str
         .or_else(|| file.strip_suffix(".parquet"))?;
     Some(match load_timestamp(stem) {
         Some(ts) => Ok((source.to_string(), table.to_string(), path.to_string(), ts)),
-        None => Err(Diagnostic::error(
+        None => Err(Diagnostic::error(Code::Data,
             Location::file(path),
             format!("cannot read a load timestamp from the file name `{file}`"),
         )

@@ -15,7 +15,7 @@ use parquet::file::FOOTER_SIZE;
 use parquet::file::metadata::{FooterTail, ParquetMetaDataReader};
 
 use crate::data::csv::normalized_headers;
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 
 /// Whether `path` names a Parquet file.
 pub fn is_parquet(path: &str) -> bool {
@@ -71,6 +71,7 @@ pub fn read(
     for (column, field) in whole.columns().iter().zip(target.fields()) {
         let array = cast_with_options(column, field.data_type(), &strict).map_err(|e| {
             Diagnostic::error(
+                Code::Data,
                 Location::file(file),
                 format!(
                     "column `{}`: cannot read the file's {} values as {}: {e}",
@@ -90,7 +91,7 @@ pub fn read(
         arrays.push(array);
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-        .map_err(|e| Diagnostic::error(Location::file(file), e.to_string()))
+        .map_err(|e| Diagnostic::error(Code::Data, Location::file(file), e.to_string()))
 }
 
 /// The file's schema with normalised names, and a declared type where there is one.
@@ -111,6 +112,7 @@ fn engine_schema(
             Some(t) => t,
             None => engine_type(field.data_type()).ok_or_else(|| {
                 Diagnostic::error(
+                    Code::Data,
                     Location::file(file),
                     format!(
                         "column `{name}` is {}, which the playground cannot load",
@@ -152,6 +154,7 @@ fn engine_type(t: &DataType) -> Option<DataType> {
 
 fn unreadable(file: &str, e: &dyn std::fmt::Display) -> Diagnostic {
     Diagnostic::error(
+        Code::Data,
         Location::file(file),
         format!("cannot read this Parquet file: {e}"),
     )

@@ -12,7 +12,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::record_batch::RecordBatchOptions;
 
 use super::csv::{CsvColumns, normalized_headers, read_columns};
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::redshift::functions::parse_timestamp;
 
 /// The Arrow type for a Redshift type name, as declared in YAML or `column_types`.
@@ -91,6 +91,7 @@ fn column(
     let line = |row: usize| lines.get(row).map_or(row + 2, |l| *l as usize);
     let bad = |row: usize, v: &str| {
         Diagnostic::error(
+            Code::Data,
             Location::new(file, line(row), 0),
             format!("column `{name}`: cannot read \"{v}\" as {ty}"),
         )
@@ -172,6 +173,7 @@ fn dates(
                 .map(Some)
                 .ok_or_else(|| {
                     Diagnostic::error(
+                        Code::Data,
                         Location::new(file, line(i), 0),
                         format!("column `{name}`: cannot read \"{s}\" as a date"),
                     )
@@ -210,7 +212,7 @@ pub fn batch_from_csv(
     }
     let options = RecordBatchOptions::new().with_row_count(Some(table.lines.len()));
     RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
-        .map_err(|e| Diagnostic::error(Location::file(file), e.to_string()))
+        .map_err(|e| Diagnostic::error(Code::Data, Location::file(file), e.to_string()))
 }
 
 /// The loader's column (`_fivetran_synced` by default): the moment the load landed, on

@@ -5,11 +5,11 @@
 pub mod ddl;
 pub mod validate;
 
-use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::{Materialization, Node, NodeKind};
 use crate::redshift::types::redshift_type;
-use crate::run::Engine;
 use crate::run::tables::display_value;
+use crate::run::{CheckReport, Engine};
 
 /// One written file: a path below the export folder and its contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,21 +30,25 @@ fn quote_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// Builds the project (the export needs every model's columns), checks the configs, then
-/// renders every selected node.
+/// Checks the project (every model's columns, planned, and its key configs) without building
+/// it, then renders every selected node: what a run does on the sample data has no bearing on
+/// what deploys.
 pub async fn export(
-    engine: &mut Engine,
+    engine: &Engine,
     select: &[String],
     exclude: &[String],
 ) -> Result<Vec<ExportedFile>, Vec<Diagnostic>> {
-    // A node that does not build is reported with the key mistakes of those that do.
-    let mut problems = engine
-        .build_for_inspection()
-        .await
-        .err()
-        .unwrap_or_default();
+    let report = engine.check().await;
+    if report.errors() > 0 {
+        let errors = report
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        return Err(errors);
+    }
     let chosen = crate::selector::select(engine.project(), engine.dag(), select, exclude)
-        .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
+        .map_err(|m| vec![crate::run::selector_error(m)])?;
     let order: Vec<Node> = engine
         .dag()
         .order(engine.project())
@@ -53,33 +57,6 @@ pub async fn export(
         .filter_map(|id| engine.project().nodes.get(id).cloned())
         .filter(|n| n.kind != NodeKind::Test)
         .collect();
-
-    // Only tables carry distribution and sort keys; views and ephemeral models ignore them.
-    for node in &order {
-        let Some(keys) = node.materialization.table_keys() else {
-            continue;
-        };
-        if node.kind == NodeKind::Seed {
-            continue;
-        }
-        let columns = columns_of(engine, node);
-        let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
-        let monotonic = |c: &str| {
-            columns
-                .iter()
-                .any(|(n, t)| n == c && (t.starts_with("timestamp") || t == "date"))
-        };
-        problems.extend(validate::check_keys(
-            engine.project(),
-            node,
-            keys,
-            &names,
-            &monotonic,
-        ));
-    }
-    if problems.iter().any(|d| d.severity == Severity::Error) {
-        return Err(problems);
-    }
 
     let mut files = Vec::new();
     let mut deploy: Vec<String> = Vec::new();
@@ -125,7 +102,7 @@ pub async fn export(
     }
 
     for node in &order {
-        let Some((first, later)) = node_sql(engine, node).await.map_err(|d| vec![d])? else {
+        let Some((first, later)) = node_sql(engine, &report, node).map_err(|d| vec![d])? else {
             continue;
         };
         let mut body = format!(
@@ -161,33 +138,32 @@ pub async fn export(
     Ok(files)
 }
 
-/// The node's columns with Redshift types, from the build.
-fn columns_of(engine: &Engine, node: &Node) -> Vec<(String, String)> {
-    engine
-        .relation_schema(&node.relation)
-        .map(|s| {
-            s.fields()
-                .iter()
-                .map(|f| (f.name().clone(), redshift_type(f.data_type())))
-                .collect()
-        })
+/// The node's columns with Redshift types, as the check planned them.
+fn columns_of(report: &CheckReport, node: &Node) -> Vec<(String, String)> {
+    report
+        .columns
+        .get(&node.unique_id)
+        .cloned()
         .unwrap_or_default()
 }
 
 /// The first-deploy statements of a node, and for incremental models and snapshots the
 /// statements later runs execute.
-async fn node_sql(
+fn node_sql(
     engine: &Engine,
+    report: &CheckReport,
     node: &Node,
 ) -> Result<Option<(String, Option<String>)>, Diagnostic> {
+    let compile =
+        |is_incremental| engine.compile_sql_checked(&node.unique_id, is_incremental, report);
     let relation = node.relation.to_string();
-    let columns = columns_of(engine, node);
+    let columns = columns_of(report, node);
     let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
     let temp = format!("\"{}__dbt_tmp\"", node.relation.identifier);
     Ok(Some(match &node.materialization {
-        Materialization::Seed { .. } => (seed_sql(engine, node, &columns).await?, None),
+        Materialization::Seed { .. } => (seed_sql(engine, node, &columns)?, None),
         Materialization::Snapshot { snapshot, .. } => {
-            let sql = engine.compile_sql(&node.unique_id, false)?;
+            let sql = compile(false)?;
             let meta = snapshot.names.columns(snapshot.hard_deletes);
             let data: Vec<String> = names
                 .iter()
@@ -206,7 +182,7 @@ async fn node_sql(
             return Ok(None);
         }
         Materialization::View { bind } => {
-            let sql = engine.compile_sql(&node.unique_id, false)?;
+            let sql = compile(false)?;
             (
                 format!(
                     "drop view if exists {relation} cascade;\n{}",
@@ -216,7 +192,7 @@ async fn node_sql(
             )
         }
         Materialization::MaterializedView { keys, auto_refresh } => {
-            let sql = engine.compile_sql(&node.unique_id, false)?;
+            let sql = compile(false)?;
             (
                 format!(
                     "drop materialized view if exists {relation} cascade;\n{}",
@@ -226,7 +202,7 @@ async fn node_sql(
             )
         }
         Materialization::Table(keys) | Materialization::Incremental { keys, .. } => {
-            let sql = engine.compile_sql(&node.unique_id, false)?;
+            let sql = compile(false)?;
             let create = if keys.contract_enforced {
                 ddl::create_table_with_columns(&relation, keys, &columns, &sql)
             } else {
@@ -234,7 +210,7 @@ async fn node_sql(
             };
             let later = match node.materialization.incremental() {
                 Some(incremental) => {
-                    let s = engine.compile_sql(&node.unique_id, true)?;
+                    let s = compile(true)?;
                     Some(
                         ddl::incremental_statements(&relation, &temp, incremental, &s, &names)
                             .join("\n\n"),
@@ -251,16 +227,13 @@ async fn node_sql(
 }
 
 /// A seed as a table with the types dbt inferred, and its rows.
-async fn seed_sql(
+fn seed_sql(
     engine: &Engine,
     node: &Node,
     columns: &[(String, String)],
 ) -> Result<String, Diagnostic> {
     let relation = node.relation.to_string();
-    let batches = engine
-        .relation_rows(&node.relation)
-        .await
-        .map_err(|m| Diagnostic::error(Location::file(&node.path), m))?;
+    let batches = [engine.seed_rows(node)?];
     let cols: Vec<String> = columns
         .iter()
         .map(|(n, t)| format!("    \"{n}\" {t}"))
@@ -310,7 +283,12 @@ fn source_sql(
         .loaded_at_field
         .clone()
         .unwrap_or_else(|| "_fivetran_synced".into());
-    let schema = engine.relation_schema(&source.relation);
+    // The columns and types the loader gives the latest sample file: read, not built.
+    let schema = engine
+        .read_source(source, None)
+        .map(|(batch, _)| batch.schema())
+        .ok()
+        .or_else(|| Some(engine.source_schema(source)));
     let declared = |name: &str| {
         source
             .columns

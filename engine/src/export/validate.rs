@@ -1,7 +1,7 @@
 //! Config mistakes that would break a deploy, found before any SQL is written, each at the
 //! place the config was set: the model's `config()` call, its YAML entry or `dbt_project.yml`.
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::project::resolved::{Dist, SortType, TableKeys};
 use crate::project::{Node, Project};
 
@@ -22,7 +22,7 @@ pub fn check_keys(
         };
         let location = at.unwrap_or_else(|| Location::file(&node.path));
         let text = project.files.text(&location.file).unwrap_or_default();
-        Diagnostic::error(location, message).with_source(&text)
+        Diagnostic::error(Code::Config, location, message).with_source(&text)
     };
     let unknown = |key: &str, what: &str, col: &str| {
         let mut d = error(

@@ -43,6 +43,54 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             .map(|j| crate::jinja::to_value(&j))
             .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("fromjson: {e}")))
     });
+    env.add_function("tojson", |value: Value| -> Result<String, Error> {
+        serde_json::to_string(&value)
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("tojson: {e}")))
+    });
+    env.add_function("fromyaml", |s: String| -> Result<Value, Error> {
+        serde_saphyr::from_str::<Json>(&s)
+            .map(|j| crate::jinja::to_value(&j))
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("fromyaml: {e}")))
+    });
+    env.add_function("local_md5", |s: String| -> String {
+        crate::project::load::hex_md5(&s)
+    });
+    // Python's `set(...)` and `zip(...)`, which dbt puts in the context.
+    env.add_function("set", |items: Value| -> Result<Value, Error> {
+        let mut seen: Vec<Value> = Vec::new();
+        for item in items.try_iter()? {
+            if !seen.contains(&item) {
+                seen.push(item);
+            }
+        }
+        Ok(Value::from(seen))
+    });
+    env.add_function("zip", |lists: Rest<Value>| -> Result<Value, Error> {
+        let columns: Vec<Vec<Value>> = lists
+            .iter()
+            .map(|l| l.try_iter().map(Iterator::collect))
+            .collect::<Result<_, _>>()?;
+        let len = columns.iter().map(Vec::len).min().unwrap_or(0);
+        Ok(Value::from(
+            (0..len)
+                .map(|i| Value::from(columns.iter().map(|c| c[i].clone()).collect::<Vec<_>>()))
+                .collect::<Vec<_>>(),
+        ))
+    });
+    // modelplay never keeps tables between invocations the way a warehouse does: every
+    // build is a first build, so a full refresh changes nothing.
+    env.add_function(
+        "should_full_refresh",
+        |state: &State| -> Result<bool, Error> {
+            let ctx = ctx(state)?;
+            Ok(ctx
+                .config
+                .get("full_refresh")
+                .and_then(Json::as_bool)
+                .unwrap_or(false))
+        },
+    );
+    env.add_global("api", Value::from_object(Api));
     env.add_global("exceptions", Value::from_object(Exceptions));
     env.add_global("adapter", Value::from_object(Adapter));
     env.add_global("dbt_utils", Value::from_object(Namespace::DbtUtils));
@@ -157,8 +205,8 @@ impl Object for ConfigFn {
             serde_json::to_value(value)
                 .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
         };
-        // Recorded at the file being rendered; the loader finds each key's place in it.
-        let here = crate::diagnostic::Location::file("");
+        // Recorded at the template being rendered; the loader finds each key's place in it.
+        let here = crate::diagnostic::Location::file(state.name());
         // dbt also takes the config as one dict: `config({'materialized': 'table'})`.
         match positional {
             [] => {}
@@ -201,6 +249,95 @@ impl Object for ConfigFn {
                 format!("config '{key}' is required"),
             )),
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+/// `api.Relation.create(...)` and `api.Column.translate_type(...)`.
+#[derive(Debug)]
+struct Api;
+
+impl Object for Api {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "Relation" => Some(Value::from_object(ApiRelation)),
+            "Column" => Some(Value::from_object(ApiColumn)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ApiRelation;
+
+impl Object for ApiRelation {
+    fn call_method(
+        self: &Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        if method != "create" {
+            return Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("api.Relation.{method} is not supported by modelplay"),
+            ));
+        }
+        let (_, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
+        let target = ctx(state)?.target.clone();
+        let part = |key: &str, default: &str| -> Result<String, Error> {
+            Ok(kwargs
+                .get::<Option<String>>(key)?
+                .unwrap_or_else(|| default.to_string()))
+        };
+        let database = part("database", &target.database)?;
+        let schema = part("schema", &target.schema)?;
+        let identifier = part("identifier", "")?;
+        let _ = kwargs.get::<Option<Value>>("type");
+        kwargs.assert_all_used()?;
+        Ok(RelationValue::plain(crate::relation::Relation::new(
+            &database,
+            &schema,
+            &identifier,
+        ))
+        .into_value())
+    }
+}
+
+#[derive(Debug)]
+struct ApiColumn;
+
+impl Object for ApiColumn {
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            // dbt's base Column: only `string` has a label of its own on Redshift.
+            "translate_type" => {
+                let (dtype,): (String,) = minijinja::value::from_args(args)?;
+                Ok(Value::from(if dtype.eq_ignore_ascii_case("string") {
+                    "TEXT".to_string()
+                } else {
+                    dtype
+                }))
+            }
+            "numeric_type" => {
+                let (dtype, precision, scale): (String, Option<Value>, Option<Value>) =
+                    minijinja::value::from_args(args)?;
+                Ok(Value::from(match (precision, scale) {
+                    (Some(p), Some(s)) if !p.is_none() && !s.is_none() => {
+                        format!("{dtype}({p},{s})")
+                    }
+                    _ => dtype,
+                }))
+            }
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("api.Column.{method} is not supported by modelplay"),
+            )),
         }
     }
 }
@@ -294,12 +431,63 @@ impl Object for Adapter {
                 Ok(Value::from(format!("\"{s}\"")))
             }
             "type" => Ok(Value::from("redshift")),
+            "dispatch" => dispatch(state, args),
             _ => Err(Error::new(
                 ErrorKind::UnknownMethod,
                 format!("adapter.{method} is not supported by modelplay"),
             )),
         }
     }
+}
+
+/// The adapters whose implementations dbt-redshift picks, most specific first.
+const DISPATCH_PREFIXES: [&str; 3] = ["redshift__", "postgres__", "default__"];
+
+/// `adapter.dispatch(name, macro_namespace)`: the first of `redshift__name`,
+/// `postgres__name`, `default__name` that exists, as a macro to call. The project's own
+/// macros are global, so a project's `redshift__x` takes over dbt's.
+fn dispatch(state: &State, args: &[Value]) -> Result<Value, Error> {
+    let (positional, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
+    let name = match positional.first() {
+        Some(v) => v.as_str().map(str::to_string),
+        None => kwargs.get::<Option<String>>("macro_name")?,
+    }
+    .ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "adapter.dispatch needs the name of the macro to dispatch",
+        )
+    })?;
+    let namespace = match positional.get(1) {
+        Some(v) => v.as_str().map(str::to_string),
+        None => kwargs.get::<Option<String>>("macro_namespace")?,
+    };
+    kwargs.assert_all_used()?;
+    // The environment's globals first: a project macro replaces the built-in of its name
+    // there, while inside the built-ins' own file their own definitions would shadow it.
+    for prefix in DISPATCH_PREFIXES {
+        let candidate = format!("{prefix}{name}");
+        let global = state
+            .env()
+            .globals()
+            .find(|(n, _)| *n == candidate)
+            .map(|(_, v)| v);
+        if let Some(found) =
+            global.or_else(|| state.lookup(&candidate).filter(|v| !v.is_undefined()))
+        {
+            return Ok(found);
+        }
+    }
+    let qualified = match &namespace {
+        Some(ns) => format!("{ns}.{name}"),
+        None => name.clone(),
+    };
+    Err(Error::new(
+        ErrorKind::UnknownFunction,
+        format!(
+            "adapter.dispatch found no implementation of `{qualified}`: none of redshift__{name}, postgres__{name} or default__{name} is defined"
+        ),
+    ))
 }
 
 /// `dbt_utils.x(...)` and `dbt.x(...)`: built-in macros, then the project's own.
@@ -321,13 +509,18 @@ impl Object for Namespace {
         {
             return result;
         }
-        let file = match **self {
-            Namespace::DbtUtils => super::macros::DBT_UTILS_FILE,
-            Namespace::Dbt => super::macros::BUILTIN_TESTS_FILE,
+        let files: &[&str] = match **self {
+            Namespace::DbtUtils => &[super::macros::DBT_UTILS_FILE],
+            Namespace::Dbt => &[
+                super::macros::DBT_MACROS_FILE,
+                super::macros::BUILTIN_TESTS_FILE,
+            ],
         };
-        let found = MacroFn::new(file, method);
-        if found.exists(state) {
-            return Arc::new(found).call(state, args);
+        for file in files {
+            let found = MacroFn::new(file, method);
+            if found.exists(state) {
+                return Arc::new(found).call(state, args);
+            }
         }
         Err(Error::new(
             ErrorKind::UnknownFunction,

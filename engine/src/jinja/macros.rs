@@ -12,8 +12,12 @@ use super::functions::{RETURN_MARKER, ctx};
 
 pub(crate) const BUILTIN_TESTS_FILE: &str = "__modelplay__/builtin_tests.sql";
 pub(crate) const DBT_UTILS_FILE: &str = "__modelplay__/dbt_utils_tests.sql";
+pub(crate) const DBT_MACROS_FILE: &str = "__modelplay__/dbt_macros.sql";
 
+/// dbt's own macros, before the project's: a project macro of the same name replaces one of
+/// these, as in dbt.
 pub(crate) const BUILTINS: &[(&str, &str)] = &[
+    (DBT_MACROS_FILE, include_str!("dbt_macros.sql")),
     (BUILTIN_TESTS_FILE, include_str!("builtin_tests.sql")),
     (DBT_UTILS_FILE, include_str!("dbt_utils_tests.sql")),
 ];
@@ -46,6 +50,17 @@ pub fn macro_names(source: &str) -> Vec<String> {
             .collect(),
         Err(_) => Vec::new(),
     }
+}
+
+/// Where in `source` the definition of macro `name` starts (its `{%`).
+pub(crate) fn definition_offset(source: &str, name: &str) -> Option<usize> {
+    let Ok(re) = &*MACRO_NAME else {
+        return None;
+    };
+    re.captures_iter(source)
+        .find(|c| c.get(1).is_some_and(|m| m.as_str() == name))
+        .and_then(|c| c.get(0))
+        .map(|m| m.start())
 }
 
 /// A macro defined in `file`, callable from any template by its name.

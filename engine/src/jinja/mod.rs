@@ -17,7 +17,7 @@ pub use context::{ParseResolver, Phase, Recorded, RefCall, RenderCtx, Resolve};
 pub use macros::{macro_names, preprocess};
 pub use source_map::{Origin, SourceMap};
 
-use crate::diagnostic::{Diagnostic, Location, line_col};
+use crate::diagnostic::{Code, Diagnostic, Location, line_col};
 
 /// The context variable that carries the [`RenderCtx`] into every function.
 pub(crate) const CTX: &str = "__modelplay";
@@ -68,6 +68,9 @@ impl Templates {
     pub fn new(macro_files: &[(String, String)]) -> Result<Self, Vec<Diagnostic>> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Lenient);
+        // dbt never escapes what it renders; minijinja would escape by file name (JSON for a
+        // `.yml` such as dbt_project.yml's own configs).
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
             .keep_trailing_newline(true)
@@ -135,6 +138,16 @@ impl Templates {
         kwargs: Vec<(String, Value)>,
         ctx: &Arc<RenderCtx>,
     ) -> Result<Rendered, String> {
+        self.call_macro_with(name, vec![Value::from(Kwargs::from_iter(kwargs))], ctx)
+    }
+
+    /// Calls the macro `name` (a global) with these arguments.
+    pub fn call_macro_with(
+        &self,
+        name: &str,
+        args: Vec<Value>,
+        ctx: &Arc<RenderCtx>,
+    ) -> Result<Rendered, String> {
         let Some(callable) = self.env.globals().find(|(n, _)| *n == name).map(|(_, v)| v) else {
             return Err(format!("no macro named `{name}` is defined"));
         };
@@ -143,11 +156,24 @@ impl Templates {
             .render_captured(base_context(ctx))
             .map_err(|e| describe(&e))?;
         let value = captured
-            .with_state_mut(|st| callable.call(st, &[Value::from(Kwargs::from_iter(kwargs))]))
+            .with_state_mut(|st| callable.call(st, &args))
             .map_err(|e| describe(&e))?;
         Ok(Rendered {
             sql: value.to_string(),
             map: SourceMap::default(),
+        })
+    }
+
+    /// Where the project's macro `name` is defined: its file and the 1-based line and column
+    /// of `{% macro`. dbt's own macros, which the user cannot open, are not reported.
+    pub fn macro_definition(&self, name: &str) -> Option<(String, usize, usize)> {
+        self.env.templates().find_map(|(file, template)| {
+            if file.starts_with("__modelplay__/") {
+                return None;
+            }
+            let at = macros::definition_offset(template.source(), name)?;
+            let (line, column) = line_col(template.source(), at);
+            Some((file.to_string(), line, column))
         })
     }
 
@@ -214,5 +240,5 @@ fn jinja_diagnostic(e: &minijinja::Error, file: &str, source: &str) -> Diagnosti
     if e.kind() == minijinja::ErrorKind::SyntaxError {
         message = format!("Jinja {message}");
     }
-    Diagnostic::error(Location::new(file, line, column), message).with_source(source)
+    Diagnostic::error(Code::Jinja, Location::new(file, line, column), message).with_source(source)
 }

@@ -46,4 +46,14 @@ impl SourceMap {
             offset,
         })
     }
+
+    /// Where, in `template`'s own source, the output byte at `offset` was asked for: for a
+    /// byte a macro wrote, the start of the call in `template` that led to it.
+    pub fn call_site(&self, offset: usize, template: &str) -> Option<usize> {
+        self.spans
+            .iter()
+            .filter(|s| s.name() == template && s.output_range().contains(&offset))
+            .min_by_key(|s| s.output_range().len())
+            .map(|s| s.source_range().start)
+    }
 }

@@ -134,12 +134,10 @@ impl Config {
         self.0.retain(|k, _| keep(k));
     }
 
-    /// Gives every value set at `from` (a bare file) the place `place` finds for its key.
-    pub fn relocate(&mut self, from: &Location, place: impl Fn(&str) -> Option<Location>) {
+    /// Moves each setting to the place `place` finds for its key, where it finds one.
+    pub fn relocate(&mut self, place: impl Fn(&str) -> Option<Location>) {
         for (key, setting) in self.0.iter_mut() {
-            if &setting.at == from
-                && let Some(at) = place(key)
-            {
+            if let Some(at) = place(key) {
                 setting.at = at;
             }
         }

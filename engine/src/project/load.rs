@@ -14,10 +14,11 @@ use super::config::{config_from_json, config_from_yaml, folder_config};
 use super::resolved::{self, Materialization};
 use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PropertiesYaml};
 use super::{
-    ColumnDoc, Config, GenericTest, Node, NodeKind, Project, SourceLoad, SourceTable, Target,
+    ColumnDoc, Config, GenericTest, NamedDep, Node, NodeKind, Project, SourceLoad, SourceTable,
+    Target,
 };
 use crate::data::loads::parse_load_path;
-use crate::diagnostic::{Diagnostic, Location, line_col};
+use crate::diagnostic::{Code, Diagnostic, Location, line_col};
 use crate::files::ProjectFiles;
 use crate::jinja::{self, ParseResolver, Phase, RenderCtx, Templates};
 use crate::relation::Relation;
@@ -54,13 +55,14 @@ pub fn load_project(
     let Some(text) = files.text("dbt_project.yml") else {
         return Err(vec![
             Diagnostic::error(
+                Code::Project,
                 Location::file("dbt_project.yml"),
                 "no dbt_project.yml at the root of the project",
             )
             .with_hint("point --project-dir at the folder that holds dbt_project.yml"),
         ]);
     };
-    let dbt: DbtProjectYaml = yaml::parse("dbt_project.yml", &text).map_err(|d| vec![d])?;
+    let mut dbt: DbtProjectYaml = yaml::parse("dbt_project.yml", &text).map_err(|d| vec![d])?;
     let name = dbt.name.value.clone();
     let paths = Paths::of(&dbt);
 
@@ -85,6 +87,12 @@ pub fn load_project(
         Ok(t) => Arc::new(t),
         Err(errors) => return Err(errors),
     };
+    diags.extend(render_project_configs(
+        &mut dbt,
+        &templates,
+        &text,
+        project_ctx(&options.target, &vars, &options.env),
+    ));
 
     let mut project = Project {
         name: name.clone(),
@@ -125,6 +133,72 @@ pub fn load_project(
     }
     project.warnings.extend(diags);
     Ok(LoadedProject { project, templates })
+}
+
+/// dbt's node as macros such as `generate_schema_name` see it.
+#[derive(serde::Serialize)]
+struct NodeForMacros {
+    name: String,
+    resource_type: String,
+    unique_id: String,
+    package_name: String,
+    path: String,
+    original_file_path: String,
+    fqn: Vec<String>,
+    tags: Vec<String>,
+    config: Config,
+}
+
+/// The render context of `dbt_project.yml`'s own Jinja: `target`, `var`, `env_var`.
+fn project_ctx(
+    target: &Target,
+    vars: &IndexMap<String, Json>,
+    env: &IndexMap<String, String>,
+) -> Arc<RenderCtx> {
+    let mut ctx = RenderCtx::new(
+        Phase::Parse,
+        "dbt_project",
+        Arc::new(ParseResolver {
+            target: target.clone(),
+        }),
+    );
+    ctx.vars = Arc::new(vars.clone());
+    ctx.env_vars = Arc::new(env.clone());
+    ctx.target = Arc::new(target.clone());
+    Arc::new(ctx)
+}
+
+/// dbt renders the Jinja in `dbt_project.yml`'s configs (`+enabled: "{{ target.name ==
+/// 'prod' }}"`, `+schema: "{{ env_var('SCHEMA') }}"`) before it applies them; a rendered
+/// `true` or `false` is a boolean, as dbt's native rendering makes it.
+fn render_project_configs(
+    dbt: &mut DbtProjectYaml,
+    templates: &Templates,
+    text: &str,
+    ctx: Arc<RenderCtx>,
+) -> Vec<Diagnostic> {
+    let mut render = |value: &str, (line, column): (usize, usize)| -> Result<Json, Diagnostic> {
+        let at = Location::new("dbt_project.yml", line, column);
+        let rendered = templates
+            .render("dbt_project.yml", value, &ctx)
+            .map_err(|d| Diagnostic::error(Code::Jinja, at.clone(), d.message).with_source(text))?;
+        let out = rendered.sql.trim();
+        Ok(match out.to_ascii_lowercase().as_str() {
+            "true" => Json::Bool(true),
+            "false" => Json::Bool(false),
+            _ => Json::String(out.to_string()),
+        })
+    };
+    let mut errors = Vec::new();
+    for tree in [
+        &mut dbt.models,
+        &mut dbt.seeds,
+        &mut dbt.snapshots,
+        &mut dbt.tests,
+    ] {
+        errors.extend(tree.render_jinja(&mut render));
+    }
+    errors
 }
 
 struct Paths {
@@ -309,6 +383,7 @@ impl Loader<'_> {
                 if self.project.sources.contains_key(&unique_id) {
                     self.diags.push(
                         Diagnostic::error(
+                            Code::Project,
                             yaml::location_of(file, &table.name),
                             format!("source {source_name}.{table_name} is defined twice"),
                         )
@@ -356,6 +431,7 @@ impl Loader<'_> {
                 Some(st) => st.loads.push(SourceLoad { path, loaded_at }),
                 None => self.diags.push(
                     Diagnostic::warning(
+                        Code::Data,
                         Location::file(&path),
                         format!("sample data for {source}.{table}, which no sources YAML declares"),
                     )
@@ -380,6 +456,7 @@ impl Loader<'_> {
         if let Some(other) = dup {
             self.diags.push(
                 Diagnostic::error(
+                    Code::Project,
                     Location::file(&node.path),
                     format!(
                         "two {}s are named `{}`: {} and {}",
@@ -412,6 +489,7 @@ impl Loader<'_> {
             description: String::new(),
             columns: Vec::new(),
             depends_on: Vec::new(),
+            named_deps: Vec::new(),
             generic_test: None,
             location: Location::file(path),
             relation: Relation::new("", "", name),
@@ -436,10 +514,10 @@ impl Loader<'_> {
         let rec = ctx.take_recorded();
         let mut config = base_config;
         let mut from_call = rec.config;
-        // The call recorded each key at the file; find the key the user wrote.
+        // The call recorded each key at the template it ran in; find the key the user wrote.
         let keys = crate::jinja::config_calls::config_keys(&padded);
         let full_text = self.text(&node.path);
-        from_call.relocate(&Location::file(""), |key| {
+        from_call.relocate(|key| {
             let found = keys.iter().rev().find(|(k, _)| k == key);
             Some(match found {
                 Some((_, offset)) => {
@@ -451,11 +529,14 @@ impl Loader<'_> {
         });
         config.merge(&from_call);
         node.config = config;
-        node.depends_on = rec
+        node.named_deps = rec
             .refs
             .iter()
-            .map(|r| format!("ref:{}", r.name))
-            .chain(rec.sources.iter().map(|(s, t)| format!("source:{s}.{t}")))
+            .map(|r| NamedDep::Ref(r.name.clone()))
+            .chain(rec.sources.iter().map(|(s, t)| NamedDep::Source {
+                source: s.clone(),
+                table: t.clone(),
+            }))
             .collect();
     }
 
@@ -546,7 +627,7 @@ impl Loader<'_> {
             }
             if !any {
                 self.diags.push(
-                    Diagnostic::error(
+                    Diagnostic::error(Code::Project,
                         Location::new(&path, 1, 1),
                         "a snapshot file must hold a `{% snapshot name %} ... {% endsnapshot %}` block",
                     )
@@ -580,6 +661,7 @@ impl Loader<'_> {
             let Some(node) = self.project.nodes.get_mut(&uid) else {
                 self.diags.push(
                     Diagnostic::warning(
+                        Code::Project,
                         yaml::location_of(file, &entry.name),
                         format!(
                             "properties for {} `{}`, but no such {} exists (or it is disabled)",
@@ -624,7 +706,7 @@ impl Loader<'_> {
                 })
                 .collect();
             if !hooks.is_empty() {
-                problems.push(Diagnostic::warning(
+                problems.push(Diagnostic::warning(Code::Unsupported,
                     Location::file(&node.path),
                     format!(
                         "modelplay does not run {} of `{}`: hooks are SQL for the warehouse (grants, vacuum) and there is none here",
@@ -635,31 +717,176 @@ impl Loader<'_> {
             }
         }
         self.diags.extend(problems);
-        // Relations: schema through generate_schema_name, identifier through alias.
-        let target = self.project.target.clone();
-        for node in self.project.nodes.values_mut() {
-            let custom = if node.kind == NodeKind::Snapshot {
-                node.config.str("target_schema").map(str::to_string)
-            } else {
-                node.config.str("schema").map(str::to_string)
-            };
-            let schema = match (node.kind, custom) {
-                (NodeKind::Snapshot, Some(s)) if node.config.str("target_schema").is_some() => s,
-                (_, Some(custom)) => format!("{}_{}", target.schema, custom.trim()),
-                (_, None) => target.schema.clone(),
-            };
-            let database = node
-                .config
-                .str("database")
-                .unwrap_or(&target.database)
-                .to_string();
-            let identifier = node.config.str("alias").unwrap_or(&node.name).to_string();
-            node.relation = Relation::new(&database, &schema, &identifier);
-        }
+        self.name_relations();
         // Every config, typed once; a bad value fails its node, not the project.
         let files = self.files;
         for node in self.project.nodes.values_mut() {
             node.materialization = resolved::resolve(node, &|path| files.text(path));
+        }
+    }
+
+    /// Each node's relation, as dbt names it: the schema through `generate_schema_name`,
+    /// the identifier through `generate_alias_name`, the database through
+    /// `generate_database_name`. A project that defines its own (or a dispatched
+    /// `default__`/`redshift__` one) has that macro called, with the node, as dbt does.
+    fn name_relations(&mut self) {
+        let target = self.project.target.clone();
+        let owned = |name: &str| {
+            let names = [
+                name.to_string(),
+                format!("default__{name}"),
+                format!("redshift__{name}"),
+                format!("postgres__{name}"),
+            ];
+            self.project
+                .macro_files
+                .iter()
+                .find(|(_, src)| jinja::macro_names(src).iter().any(|n| names.contains(n)))
+                .map(|(path, _)| path.clone())
+        };
+        let schema_macro = owned("generate_schema_name");
+        let alias_macro = owned("generate_alias_name");
+        let database_macro = owned("generate_database_name");
+        let mut named = Vec::new();
+        let mut problems = Vec::new();
+        for node in self.project.nodes.values() {
+            // A snapshot's `target_schema` is the schema itself (dbt's older snapshot configs).
+            let target_schema = (node.kind == NodeKind::Snapshot)
+                .then(|| node.config.str("target_schema"))
+                .flatten();
+            let custom_schema = node.config.str("schema");
+            let mut call =
+                |file: &Option<String>, name: &str, custom: Option<&str>, default: String| {
+                    match file {
+                        Some(file) => {
+                            self.naming_macro(file, name, custom, node)
+                                .unwrap_or_else(|d| {
+                                    problems.push(d);
+                                    default
+                                })
+                        }
+                        None => default,
+                    }
+                };
+            let schema = match target_schema {
+                Some(s) => s.to_string(),
+                None => call(
+                    &schema_macro,
+                    "generate_schema_name",
+                    custom_schema,
+                    match custom_schema {
+                        Some(custom) => format!("{}_{}", target.schema, custom.trim()),
+                        None => target.schema.clone(),
+                    },
+                ),
+            };
+            let custom_database = node.config.str("database");
+            let database = call(
+                &database_macro,
+                "generate_database_name",
+                custom_database,
+                custom_database.map_or(target.database.clone(), |d| d.trim().to_string()),
+            );
+            let custom_alias = node.config.str("alias");
+            let identifier = call(
+                &alias_macro,
+                "generate_alias_name",
+                custom_alias,
+                custom_alias.map_or(node.name.clone(), |a| a.trim().to_string()),
+            );
+            named.push((
+                node.unique_id.clone(),
+                Relation::new(&database, &schema, &identifier),
+            ));
+        }
+        self.diags.extend(problems);
+        for (id, relation) in named {
+            if let Some(node) = self.project.nodes.get_mut(&id) {
+                node.relation = relation;
+            }
+        }
+    }
+
+    /// Calls the project's naming macro `name` as dbt does: with the custom value (or none)
+    /// and the node; the rendered text, trimmed, is the name.
+    fn naming_macro(
+        &self,
+        file: &str,
+        name: &str,
+        custom: Option<&str>,
+        node: &Node,
+    ) -> Result<String, Diagnostic> {
+        let ctx = self.parse_ctx(&node.name);
+        let custom = custom.map_or(minijinja::Value::from(()), minijinja::Value::from);
+        let args = vec![custom, jinja::to_value(&self.node_for_macros(node))];
+        let named = self
+            .templates
+            .call_macro_with(name, args, &ctx)
+            .map_err(|message| {
+                Diagnostic::error(
+                    Code::Jinja,
+                    Location::file(file),
+                    format!(
+                        "{name} failed for {} `{}`: {message}",
+                        node.kind.as_str(),
+                        node.name
+                    ),
+                )
+            })?;
+        let text = named.sql.trim().to_string();
+        if text.is_empty() {
+            return Err(Diagnostic::error(
+                Code::Jinja,
+                Location::file(file),
+                format!(
+                    "{name} gave an empty name for {} `{}`",
+                    node.kind.as_str(),
+                    node.name
+                ),
+            ));
+        }
+        Ok(text)
+    }
+
+    /// The `node` a naming macro receives: the fields of dbt's node that such macros read.
+    fn node_for_macros(&self, node: &Node) -> NodeForMacros {
+        let roots = self
+            .paths
+            .models
+            .iter()
+            .chain(&self.paths.seeds)
+            .chain(&self.paths.snapshots)
+            .chain(&self.paths.tests);
+        let root = roots
+            .filter(|r| node.path.starts_with(&format!("{r}/")))
+            .max_by_key(|r| r.len())
+            .map_or("", String::as_str);
+        let mut fqn = vec![self.project.name.clone()];
+        fqn.extend(folders(root, &node.path).into_iter().map(str::to_string));
+        fqn.push(node.name.clone());
+        let tags = match node.config.get("tags") {
+            Some(Json::Array(a)) => a
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect(),
+            Some(Json::String(t)) => vec![t.clone()],
+            _ => Vec::new(),
+        };
+        NodeForMacros {
+            name: node.name.clone(),
+            resource_type: node.kind.as_str().to_string(),
+            unique_id: node.unique_id.clone(),
+            package_name: self.project.name.clone(),
+            path: node
+                .path
+                .strip_prefix(root)
+                .unwrap_or(&node.path)
+                .trim_start_matches('/')
+                .to_string(),
+            original_file_path: node.path.clone(),
+            fqn,
+            tags,
+            config: node.config.clone(),
         }
     }
 
@@ -676,8 +903,9 @@ impl Loader<'_> {
         let parsed = match parse_test_spec(&spec.value, &location) {
             Ok(p) => p,
             Err(message) => {
-                self.diags
-                    .push(Diagnostic::error(location, message).with_source(&self.text(file)));
+                self.diags.push(
+                    Diagnostic::error(Code::Test, location, message).with_source(&self.text(file)),
+                );
                 return;
             }
         };
@@ -712,12 +940,10 @@ impl Loader<'_> {
         let mut merged = folder_config(&self.dbt.tests, &self.project.name, &[], &name);
         merged.merge(&config);
         node.config = merged;
-        node.depends_on = vec![format!("id:{attached_to}")];
+        node.named_deps = vec![NamedDep::Node(attached_to.to_string())];
         for value in kwargs.values() {
             if let Some(s) = value.as_str() {
-                for dep in jinja_refs(s) {
-                    node.depends_on.push(dep);
-                }
+                node.named_deps.extend(jinja_refs(s));
             }
         }
         node.generic_test = Some(GenericTest {
@@ -732,7 +958,7 @@ impl Loader<'_> {
         }
     }
 
-    /// Turns the `ref:x` / `source:a.b` placeholders of parse time into unique ids.
+    /// Turns the dependencies files name into unique ids.
     fn resolve_dependencies(&mut self) {
         let by_name: IndexMap<String, String> = self
             .project
@@ -751,11 +977,12 @@ impl Loader<'_> {
         for node in self.project.nodes.values_mut() {
             let text = self.files.text(&node.path).unwrap_or_default();
             let mut resolved = Vec::new();
-            for dep in &node.depends_on {
-                let found = if let Some(name) = dep.strip_prefix("ref:") {
-                    by_name.get(name).cloned().ok_or_else(|| {
+            for dep in std::mem::take(&mut node.named_deps) {
+                let found = match &dep {
+                    NamedDep::Ref(name) => by_name.get(name).cloned().ok_or_else(|| {
                         let hint = suggest(name, by_name.keys());
                         let d = Diagnostic::error(
+                            Code::Ref,
                             locate_call(&node.location.file, &text, "ref", name, node),
                             format!(
                                 "{} `{}` depends on a node named `{name}` which was not found",
@@ -767,11 +994,14 @@ impl Loader<'_> {
                             Some(h) => d.with_hint(format!("did you mean `{h}`?")),
                             None => d,
                         }
-                    })
-                } else if let Some(name) = dep.strip_prefix("source:") {
-                    sources.get(name).cloned().ok_or_else(|| {
-                        let (s, t) = name.split_once('.').unwrap_or((name, ""));
-                        let d = Diagnostic::error(
+                    }),
+                    NamedDep::Source {
+                        source: s,
+                        table: t,
+                    } => {
+                        let name = format!("{s}.{t}");
+                        sources.get(&name).cloned().ok_or_else(|| {
+                        let d = Diagnostic::error(Code::Ref,
                             locate_call(&node.location.file, &text, "source", s, node),
                             format!(
                                 "{} `{}` depends on a source named `{s}.{t}` which was not found",
@@ -779,15 +1009,13 @@ impl Loader<'_> {
                                 node.name
                             ),
                         );
-                        match suggest(name, sources.keys()) {
+                        match suggest(&name, sources.keys()) {
                             Some(h) => d.with_hint(format!("did you mean `{h}`?")),
                             None => d.with_hint("declare it under `sources:` in a YAML file"),
                         }
                     })
-                } else if let Some(id) = dep.strip_prefix("id:") {
-                    Ok(id.to_string())
-                } else {
-                    Ok(dep.clone())
+                    }
+                    NamedDep::Node(id) => Ok(id.clone()),
                 };
                 match found {
                     Ok(id) => {
@@ -980,16 +1208,19 @@ static REF_CALL: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
     Regex::new(r#"(ref|source)\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)"#)
 });
 
-/// The `ref:`/`source:` dependencies named in a YAML test argument such as `ref('x')`.
-fn jinja_refs(s: &str) -> Vec<String> {
+/// The dependencies named in a YAML test argument such as `ref('x')`.
+fn jinja_refs(s: &str) -> Vec<NamedDep> {
     let Ok(re) = &*REF_CALL else {
         return Vec::new();
     };
     re.captures_iter(s)
         .filter_map(|c| match (c.get(1)?.as_str(), c.get(2), c.get(3)) {
-            ("ref", Some(a), None) => Some(format!("ref:{}", a.as_str())),
-            ("ref", Some(_), Some(b)) => Some(format!("ref:{}", b.as_str())),
-            ("source", Some(a), Some(b)) => Some(format!("source:{}.{}", a.as_str(), b.as_str())),
+            ("ref", Some(a), None) => Some(NamedDep::Ref(a.as_str().to_string())),
+            ("ref", Some(_), Some(b)) => Some(NamedDep::Ref(b.as_str().to_string())),
+            ("source", Some(a), Some(b)) => Some(NamedDep::Source {
+                source: a.as_str().to_string(),
+                table: b.as_str().to_string(),
+            }),
             _ => None,
         })
         .collect()

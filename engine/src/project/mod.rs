@@ -105,11 +105,24 @@ pub struct Node {
     pub columns: Vec<ColumnDoc>,
     /// Unique ids of the nodes and sources this node reads.
     pub depends_on: Vec<String>,
+    /// The dependencies as the node's files name them, until loading resolves them into
+    /// `depends_on`.
+    #[serde(skip)]
+    pub(crate) named_deps: Vec<NamedDep>,
     /// Set for tests generated from YAML.
     pub generic_test: Option<GenericTest>,
     /// Where the node is declared (the YAML entry for generic tests).
     pub location: Location,
     pub relation: Relation,
+}
+
+/// A dependency as a file names it: `ref('x')`, `source('a', 'b')`, or, for a test
+/// generated from YAML, the node it is attached to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NamedDep {
+    Ref(String),
+    Source { source: String, table: String },
+    Node(String),
 }
 
 impl Node {

@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 use super::config::Config;
 use super::{Node, NodeKind};
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 
 /// How a node is built.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -445,7 +445,7 @@ impl Resolver<'_> {
 
     fn fail(&mut self, key: &str, message: String, hint: Option<String>) {
         let at = self.at(key);
-        let mut d = Diagnostic::error(at.clone(), message);
+        let mut d = Diagnostic::error(Code::Config, at.clone(), message);
         if let Some(text) = (self.text)(&at.file) {
             d = d.with_source(&text);
         }
@@ -895,6 +895,7 @@ pub(crate) fn model_with(config: Json) -> Materialization {
         description: String::new(),
         columns: Vec::new(),
         depends_on: Vec::new(),
+        named_deps: Vec::new(),
         generic_test: None,
         location: at,
         relation: crate::relation::Relation::new("dev", "analytics", "m"),

@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 use serde_saphyr::Spanned;
 
 use super::yaml_tree::YamlTree;
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 
 /// `dbt_project.yml`.
 #[derive(Debug, Deserialize)]
@@ -137,6 +137,7 @@ pub fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, 
             .trim()
             .to_string();
         Diagnostic::error(
+            Code::Yaml,
             Location::new(file, line, column),
             format!("invalid YAML: {message}"),
         )

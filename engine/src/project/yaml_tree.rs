@@ -29,6 +29,33 @@ pub struct YamlEntry {
     pub value: YamlTree,
 }
 
+/// Renders a value's Jinja: its text and the 1-based line and column of the value.
+pub type Render<'a, E> = dyn FnMut(&str, (usize, usize)) -> Result<Json, E> + 'a;
+
+fn is_jinja(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
+fn render_json<E>(
+    value: &mut Json,
+    at: (usize, usize),
+    render: &mut Render<'_, E>,
+    errors: &mut Vec<E>,
+) {
+    match value {
+        Json::String(text) if is_jinja(text) => match render(text, at) {
+            Ok(v) => *value = v,
+            Err(e) => errors.push(e),
+        },
+        Json::Array(items) => {
+            for item in items {
+                render_json(item, at, render, errors);
+            }
+        }
+        _ => {}
+    }
+}
+
 impl YamlTree {
     pub fn entries(&self) -> &[YamlEntry] {
         match self {
@@ -43,6 +70,22 @@ impl YamlTree {
 
     pub fn is_map(&self) -> bool {
         matches!(self, YamlTree::Map(_))
+    }
+
+    /// Replaces every string value holding Jinja (`{{ ... }}`, `{% ... %}`), in maps and
+    /// lists alike, with what `render` makes of it; `render` gets the text and the 1-based
+    /// line and column of the value.
+    pub fn render_jinja<E>(&mut self, render: &mut Render<'_, E>) -> Vec<E> {
+        let mut errors = Vec::new();
+        if let YamlTree::Map(entries) = self {
+            for e in entries.iter_mut() {
+                match &mut e.value {
+                    YamlTree::Value(v) => render_json(v, e.value_at, render, &mut errors),
+                    nested => errors.extend(nested.render_jinja(render)),
+                }
+            }
+        }
+        errors
     }
 
     /// The value without its places.

@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::Engine;
 use super::compile::{CompileResolver, Schemas};
 use super::execute::{self, Origin};
-use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::lineage::{EdgeKind, column_lineage};
 use crate::project::resolved::HardDeletes;
 use crate::project::{Node, NodeKind};
@@ -50,6 +50,10 @@ pub struct CheckReport {
     pub failed: HashMap<String, Diagnostic>,
     /// Nodes not checked because something upstream failed.
     pub not_checked: BTreeSet<String>,
+    /// The planned schema of every relation that planned, for compiling against what the
+    /// check found (`adapter.get_columns_in_relation`, `dbt_utils.star`) without a build.
+    #[serde(skip)]
+    pub schemas: Schemas,
 }
 
 impl CheckReport {
@@ -260,6 +264,7 @@ impl Engine {
                 .collect();
             if let (false, Some(node)) = (below.is_empty(), self.loaded.project.nodes.get(id)) {
                 notes.push(Diagnostic::warning(
+                    Code::Upstream,
                     Location::file(&node.path),
                     format!(
                         "not checked because `{}` has errors: {}",
@@ -270,6 +275,7 @@ impl Engine {
             }
         }
         report.diagnostics.extend(notes);
+        report.schemas = schemas;
         report
     }
 
@@ -377,6 +383,7 @@ impl Engine {
                     })
                     .unwrap_or_default();
                 let mut d = Diagnostic::error(
+                    Code::Test,
                     node.location.clone(),
                     format!(
                         "test `{}` names column `{column}`, which `{target}` does not output",
@@ -399,6 +406,7 @@ impl Engine {
         };
         let relocate = |d: Diagnostic| match &node.generic_test {
             Some(test) => Diagnostic::error(
+                Code::Test,
                 node.location.clone(),
                 format!("test `{}`: {}", test.test_name, d.message),
             )
@@ -425,6 +433,7 @@ fn redshift_functions(query: &Query, origin: &Origin, extra: &[String]) -> Vec<D
         .filter(|(name, _, _)| !is_redshift_function(name) && !extra.contains(name))
         .map(|(name, line, column)| {
             let d = origin.error(
+                Code::Unsupported,
                 origin.locate(line, column),
                 format!("Redshift has no function `{name}`"),
             );

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use minijinja::value::Value;
 use serde_json::Value as Json;
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::jinja::{Phase, RenderCtx, Rendered, Resolve};
 use crate::project::load::LoadedProject;
 use crate::project::{Node, NodeKind, Project};
@@ -194,7 +194,7 @@ fn compile_generic_test(
 ) -> Result<Rendered, Diagnostic> {
     let project = &loaded.project;
     let fail = |message: String| {
-        Diagnostic::error(node.location.clone(), message)
+        Diagnostic::error(Code::Test, node.location.clone(), message)
             .with_source(&project.files.text(&node.path).unwrap_or_default())
     };
     let attached = project

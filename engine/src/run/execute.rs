@@ -18,7 +18,7 @@ use regex::Regex;
 
 use super::compile::Compiled;
 use super::sql_sites::{self, Construct};
-use crate::diagnostic::{Diagnostic, Location, line_col, offset_of};
+use crate::diagnostic::{Code, Diagnostic, Location, line_col, offset_of};
 use crate::jinja::Templates;
 use crate::redshift::{lateral, rewrite};
 
@@ -30,43 +30,97 @@ pub struct Origin<'a> {
     pub templates: &'a Templates,
 }
 
+/// A place in the user's files, and the other places that explain it: the call in the
+/// node's own file that led into a macro, or the macro a call's SQL came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub location: Location,
+    pub related: Vec<(Location, &'static str)>,
+}
+
+impl From<Location> for Site {
+    fn from(location: Location) -> Site {
+        Site {
+            location,
+            related: Vec::new(),
+        }
+    }
+}
+
 impl Origin<'_> {
     /// The user's location for a 1-based line and column of the rendered SQL.
-    pub fn locate(&self, line: usize, column: usize) -> Location {
+    pub fn locate(&self, line: usize, column: usize) -> Site {
         let sql = &self.compiled.rendered.sql;
         let offset = offset_of(sql, line, column);
-        match self.compiled.rendered.map.origin(offset) {
+        let map = &self.compiled.rendered.map;
+        match map.origin(offset) {
             Some(o) if o.template == self.file => {
                 let (l, c) = line_col(&self.compiled.template_source, o.offset);
-                Location::new(self.file, l, c)
+                let related = self
+                    .macro_called_at(o.offset)
+                    .map(|def| (def, "the SQL comes from this macro"))
+                    .into_iter()
+                    .collect();
+                Site {
+                    location: Location::new(self.file, l, c),
+                    related,
+                }
             }
             Some(o) => match self.templates.macro_source(&o.template) {
                 Some(src) => {
                     let (l, c) = line_col(&src, o.offset);
-                    Location::new(o.template, l, c)
+                    let call = map.call_site(offset, self.file).map(|at| {
+                        let (l, c) = line_col(&self.compiled.template_source, at);
+                        (Location::new(self.file, l, c), "in the macro called here")
+                    });
+                    Site {
+                        location: Location::new(o.template, l, c),
+                        related: call.into_iter().collect(),
+                    }
                 }
-                None => Location::file(self.file),
+                None => Location::file(self.file).into(),
             },
             // Text that did not come through Jinja (an inline query) maps to itself.
-            None if self.compiled.template_source == *sql => Location::new(self.file, line, column),
-            None => Location::file(self.file),
+            None if self.compiled.template_source == *sql => {
+                Location::new(self.file, line, column).into()
+            }
+            None => Location::file(self.file).into(),
         }
     }
 
-    pub fn locate_offset(&self, offset: usize) -> Location {
-        let (l, c) = line_col(&self.compiled.rendered.sql, offset);
-        self.locate(l, c)
+    /// The definition of the project macro whose call starts at `offset` of the node's own
+    /// template (`{{ cents_to_dollars('amount') }}`), if it is one.
+    fn macro_called_at(&self, offset: usize) -> Option<Location> {
+        let rest = self.compiled.template_source.get(offset..)?;
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if name.is_empty() || !rest[name.len()..].trim_start().starts_with('(') {
+            return None;
+        }
+        let (file, line, column) = self.templates.macro_definition(&name)?;
+        Some(Location::new(file, line, column))
     }
 
-    pub fn error(&self, location: Location, message: String) -> Diagnostic {
-        let source = if location.file == self.file {
+    fn source_of(&self, file: &str) -> String {
+        if file == self.file {
             self.file_text.to_string()
         } else {
-            self.templates
-                .macro_source(&location.file)
-                .unwrap_or_default()
-        };
-        Diagnostic::error(location, message).with_source(&source)
+            self.templates.macro_source(file).unwrap_or_default()
+        }
+    }
+
+    /// An error at `site`, quoting its line and the lines of the places that explain it.
+    pub fn error(&self, code: Code, site: impl Into<Site>, message: String) -> Diagnostic {
+        let Site { location, related } = site.into();
+        let source = self.source_of(&location.file);
+        let mut d = Diagnostic::error(code, location, message).with_source(&source);
+        for (at, what) in related {
+            let text = self.source_of(&at.file);
+            d = d.with_label(at, what, &text);
+        }
+        d
     }
 }
 
@@ -89,9 +143,13 @@ pub fn parse_query(sql: &str, origin: &Origin) -> Result<Box<Query>, Diagnostic>
                 })
             }) {
                 Some((l, c, m)) => (origin.locate(l, c), m),
-                None => (Location::file(origin.file), message),
+                None => (Location::file(origin.file).into(), message),
             };
-            origin.error(location, format!("SQL syntax error: {message}"))
+            origin.error(
+                Code::Syntax,
+                location,
+                format!("SQL syntax error: {message}"),
+            )
         })?;
     let mut queries: Vec<Box<Query>> = statements
         .into_iter()
@@ -104,11 +162,13 @@ pub fn parse_query(sql: &str, origin: &Origin) -> Result<Box<Query>, Diagnostic>
         1 => Ok(queries.remove(0)),
         0 => Err(origin
             .error(
+                Code::Syntax,
                 Location::new(origin.file, 1, 1),
                 "this node compiles to no SELECT statement".into(),
             )
             .with_hint("a model's body is one SELECT (with optional WITH clauses)")),
         n => Err(origin.error(
+            Code::Syntax,
             Location::new(origin.file, 1, 1),
             format!("this node compiles to {n} statements; a model is one SELECT"),
         )),
@@ -215,21 +275,27 @@ pub async fn plan(
         }
     }
     Err(origin.error(
+        Code::Plan,
         Location::file(origin.file),
         "too many lateral column aliases to resolve".into(),
     ))
 }
 
-fn word_location(origin: &Origin, word: &str) -> Option<Location> {
-    let re = Regex::new(&format!(r"(?i)\b{}\b", regex::escape(word))).ok()?;
-    let m = re.find(&origin.compiled.rendered.sql)?;
-    Some(origin.locate_offset(m.start()))
+/// Where `construct` first appears in the compiled SQL, in the user's file.
+fn site(origin: &Origin, construct: &Construct) -> Option<Site> {
+    let (line, column) = sql_sites::find(&origin.compiled.rendered.sql, construct)?;
+    Some(origin.locate(line, column))
 }
 
 /// A planning error, worded for the user and placed in their file.
 fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
     let root = e.find_root();
     let mut message = root.to_string();
+    let code = match root {
+        DataFusionError::ArrowError(..) | DataFusionError::Execution(_) => Code::Runtime,
+        DataFusionError::NotImplemented(_) => Code::Unsupported,
+        _ => Code::Plan,
+    };
     for prefix in [
         "Error during planning: ",
         "Schema error: ",
@@ -239,10 +305,10 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
     ] {
         message = message.trim_start_matches(prefix).to_string();
     }
-    // DataFusion places union errors at the start of the query; the UNION is the point.
+    // DataFusion places union errors at the start of the query; the set operation is the point.
     let union_error = message.to_lowercase().contains("union");
     let location = union_error
-        .then(|| construct_location(&message, origin))
+        .then(|| site(origin, &Construct::SetOperation))
         .flatten()
         .or_else(|| {
             e.diagnostic()
@@ -250,22 +316,9 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
                 .map(|s| origin.locate(s.start.line as usize, s.start.column as usize))
         })
         .or_else(|| construct_site(root, &message, origin))
-        .or_else(|| match root {
-            DataFusionError::SchemaError(err, _) => match err.as_ref() {
-                SchemaError::FieldNotFound { field, .. } => word_location(origin, &field.name),
-                _ => None,
-            },
-            DataFusionError::Plan(m) => Regex::new(r"table '([^']+)' not found")
-                .ok()
-                .and_then(|re| re.captures(m))
-                .and_then(|c| c.get(1))
-                .and_then(|t| t.as_str().rsplit('.').next().map(str::to_string))
-                .and_then(|t| word_location(origin, &t)),
-            _ => None,
-        })
-        .or_else(|| construct_location(&message, origin))
-        .unwrap_or_else(|| Location::file(origin.file));
-    let mut d = origin.error(location, user_wording(&redshift_type_names(&message)));
+        .or_else(|| operator_site(&message, origin))
+        .unwrap_or_else(|| Location::file(origin.file).into());
+    let mut d = origin.error(code, location, user_wording(&redshift_type_names(&message)));
     if let DataFusionError::SchemaError(err, _) = root
         && let SchemaError::FieldNotFound {
             field,
@@ -282,10 +335,14 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
 }
 
 /// The construct an error without a position is about, found in the query's AST.
-fn construct_site(root: &DataFusionError, message: &str, origin: &Origin) -> Option<Location> {
+fn construct_site(root: &DataFusionError, message: &str, origin: &Origin) -> Option<Site> {
     let construct = match root {
         DataFusionError::SchemaError(err, _) => match err.as_ref() {
             SchemaError::AmbiguousReference { field } => Construct::Column(field.name.clone()),
+            SchemaError::FieldNotFound { field, .. } => Construct::ColumnRef {
+                qualifier: field.relation.as_ref().map(|r| r.table().to_string()),
+                name: field.name.clone(),
+            },
             _ => return None,
         },
         DataFusionError::ArrowError(e, _)
@@ -295,6 +352,9 @@ fn construct_site(root: &DataFusionError, message: &str, origin: &Origin) -> Opt
             ) =>
         {
             Construct::Divisor
+        }
+        DataFusionError::Plan(m) if missing_table(m).is_some() => {
+            Construct::Table(missing_table(m)?)
         }
         _ if message.contains("Divide by zero") => Construct::Divisor,
         _ if message.contains(" IS DISTINCT FROM ") => Construct::BooleanTest { negated: true },
@@ -311,8 +371,16 @@ fn construct_site(root: &DataFusionError, message: &str, origin: &Origin) -> Opt
                 .to_string(),
         ),
     };
-    let (line, column) = sql_sites::find(&origin.compiled.rendered.sql, &construct)?;
-    Some(origin.locate(line, column))
+    site(origin, &construct)
+}
+
+static TABLE_NOT_FOUND: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"table '([^']+)' not found"));
+
+/// The table a "table 'db.schema.name' not found" is about: its last part.
+fn missing_table(message: &str) -> Option<String> {
+    let full = TABLE_NOT_FOUND.as_ref().ok()?.captures(message)?.get(1)?;
+    full.as_str().rsplit('.').next().map(str::to_string)
 }
 
 static WORDING: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
@@ -365,22 +433,21 @@ fn user_wording(message: &str) -> String {
     out
 }
 
-/// For errors DataFusion gives no position: the construct the message is about, such as a
-/// UNION or the operator of a bad expression.
-fn construct_location(message: &str, origin: &Origin) -> Option<Location> {
-    let lower = message.to_lowercase();
-    if lower.contains("union") {
-        return word_location(origin, "union");
-    }
-    let op = Regex::new(r"(?:operation|operator)\s+\w+(?:\([^)]*\))?\s+(\S+)\s+\w+")
+/// For an operator DataFusion cannot apply to its operands (`date * bigint`): the operator
+/// the message names, found between its operands in the query's AST.
+fn operator_site(message: &str, origin: &Origin) -> Option<Site> {
+    let op = OPERATOR_IN_MESSAGE
+        .as_ref()
         .ok()?
         .captures(message)?
         .get(1)?
         .as_str()
         .to_string();
-    let at = origin.compiled.rendered.sql.find(&format!(" {op} "))? + 1;
-    Some(origin.locate_offset(at))
+    site(origin, &Construct::Operator(op))
 }
+
+static OPERATOR_IN_MESSAGE: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"(?:operation|operator)\s+\w+(?:\([^)]*\))?\s+(\S+)\s+\w+"));
 
 /// Builds the physical plan (nothing runs): catches what only shows then, such as union
 /// branches whose types cannot be reconciled.
@@ -450,20 +517,12 @@ pub async fn collect(
             other => other.to_string(),
         };
         // A runtime error has no position; point at the construct that raised it.
+        let cast_error = message.contains("Cast error") || message.contains("invalid input syntax");
         let location = construct_site(root, &message, origin)
-            .or_else(|| {
-                if message.contains("Cast error") || message.contains("invalid input syntax") {
-                    let sql = &origin.compiled.rendered.sql;
-                    let at = sql
-                        .find("::")
-                        .or_else(|| sql.to_lowercase().find("cast("))?;
-                    Some(origin.locate_offset(at))
-                } else {
-                    None
-                }
-            })
-            .unwrap_or_else(|| Location::file(origin.file));
+            .or_else(|| cast_error.then(|| site(origin, &Construct::Cast)).flatten())
+            .unwrap_or_else(|| Location::file(origin.file).into());
         origin.error(
+            Code::Runtime,
             location,
             format!(
                 "runtime error: {}",

@@ -32,17 +32,18 @@ impl Engine {
     /// Builds the whole project for tools that inspect the result (export, advise): the
     /// nodes that failed, as diagnostics, if any did (tests may fail; they do not count).
     pub async fn build_for_inspection(&mut self) -> Result<(), Vec<Diagnostic>> {
-        let built = self
-            .run(&RunRequest::new(Verb::Build), &mut |_| {})
-            .await
-            .map_err(|m| vec![Diagnostic::error(Location::file(""), m)])?;
+        let built = self.run(&RunRequest::new(Verb::Build), &mut |_| {}).await?;
+        let nodes = &self.loaded.project.nodes;
         let broken: Vec<Diagnostic> = built
             .results
             .iter()
             .filter(|r| r.status == Status::Error && r.kind != NodeKind::Test)
             .map(|r| {
                 r.diagnostic.clone().unwrap_or_else(|| {
-                    Diagnostic::error(Location::file(""), r.message.clone().unwrap_or_default())
+                    let at = nodes
+                        .get(&r.unique_id)
+                        .map_or_else(|| Location::file(&r.name), |n| n.location.clone());
+                    Diagnostic::error(Code::Runtime, at, r.message.clone().unwrap_or_default())
                 })
             })
             .collect();
@@ -91,7 +92,7 @@ impl Engine {
             .nodes
             .get(unique_id)
             .cloned()
-            .ok_or_else(|| Diagnostic::error(Location::file(""), format!("no node {unique_id}")))?;
+            .ok_or_else(|| selector_error(format!("no node {unique_id}")))?;
         let compiled = self.compile_as(&node, is_incremental)?;
         let file_text = self.file_text(&node.path);
         let origin = Origin {
@@ -101,6 +102,43 @@ impl Engine {
             templates: &self.loaded.templates,
         };
         Ok(self.query_with_ephemerals(&compiled, &origin)?.1)
+    }
+
+    /// A node's SQL as it compiles against the schemas a check planned (`report`), for
+    /// tools that read a project without building it.
+    pub fn compile_sql_checked(
+        &self,
+        unique_id: &str,
+        is_incremental: bool,
+        report: &CheckReport,
+    ) -> Result<String, Diagnostic> {
+        let node = self
+            .loaded
+            .project
+            .nodes
+            .get(unique_id)
+            .cloned()
+            .ok_or_else(|| selector_error(format!("no node {unique_id}")))?;
+        let resolver = Arc::new(CompileResolver::new(
+            &self.loaded.project,
+            report.schemas.clone(),
+        ));
+        let compiled = self.compile_with(&node, resolver.clone(), is_incremental)?;
+        let file_text = self.file_text(&node.path);
+        let origin = Origin {
+            file: &node.path,
+            file_text: &file_text,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        Ok(self
+            .query_with_ephemerals_using(&compiled, &origin, resolver)?
+            .1)
+    }
+
+    /// A seed's rows as its file holds them, typed as dbt types them; nothing is built.
+    pub fn seed_rows(&self, node: &Node) -> Result<RecordBatch, Diagnostic> {
+        self.read_seed(node).map(|(batch, _)| batch)
     }
 
     /// Rows of a built relation (after a run), at most `limit`.

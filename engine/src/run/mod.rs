@@ -37,7 +37,7 @@ pub(crate) use session::{register_table, session, table_reference};
 
 use crate::dag::Dag;
 use crate::data::typed;
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::project::resolved::TestOutcome;
 use crate::project::{LoadedProject, Node, NodeKind};
 use crate::redshift::functions::{self, format_timestamp};
@@ -144,11 +144,11 @@ pub struct Engine {
     built: HashSet<String>,
     sources_loaded: bool,
     /// Whether `run` checks the project (plans every node) before executing anything.
-    pub check_before_run: bool,
+    check_before_run: bool,
     /// What the last pre-run check found.
-    pub last_check: Option<CheckReport>,
+    last_check: Option<CheckReport>,
     /// Problems that did not stop the run (CSV oddities, sources without sample data).
-    pub warnings: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -160,6 +160,17 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
+    /// Problems that did not stop loading or running: CSV oddities, sources without sample
+    /// data, config dbt accepts but modelplay does not act on.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// What the check before the last run found: every node's diagnostics and lineage.
+    pub fn last_check(&self) -> Option<&CheckReport> {
+        self.last_check.as_ref()
+    }
+
     /// Binds `loaded` to a fresh session; `run_time` is what `getdate()` returns.
     pub fn new(loaded: LoadedProject, run_time: NaiveDateTime) -> Result<Engine, Vec<Diagnostic>> {
         let dag = Dag::build(&loaded.project)?;
@@ -208,16 +219,18 @@ impl Engine {
     }
 
     /// The nodes a request covers, in the order they would run.
-    pub fn plan(&self, request: &RunRequest) -> Result<Vec<String>, String> {
+    pub fn plan(&self, request: &RunRequest) -> Result<Vec<String>, Diagnostic> {
         let project = &self.loaded.project;
         let mut chosen: IndexSet<String> =
-            selector::select(project, &self.dag, &request.select, &request.exclude)?;
+            selector::select(project, &self.dag, &request.select, &request.exclude)
+                .map_err(selector_error)?;
         if matches!(request.verb, Verb::Build | Verb::Test) {
             let mut with_tests = chosen.clone();
             selector::with_attached_tests(project, &self.dag, &mut with_tests);
             if !request.exclude.is_empty() {
-                let dropped = selector::select(project, &self.dag, &[], &request.exclude)?;
-                let all = selector::select(project, &self.dag, &[], &[])?;
+                let dropped = selector::select(project, &self.dag, &[], &request.exclude)
+                    .map_err(selector_error)?;
+                let all = selector::select(project, &self.dag, &[], &[]).map_err(selector_error)?;
                 let excluded: HashSet<&String> =
                     all.iter().filter(|i| !dropped.contains(*i)).collect();
                 with_tests.retain(|i| !excluded.contains(i));
@@ -252,10 +265,10 @@ impl Engine {
         &mut self,
         request: &RunRequest,
         on_event: &mut dyn FnMut(Event<'_>),
-    ) -> Result<RunResults, String> {
+    ) -> Result<RunResults, Vec<Diagnostic>> {
         let started = self.clock.seconds();
         self.ensure_sources()?;
-        let planned = self.plan(request)?;
+        let planned = self.plan(request).map_err(|d| vec![d])?;
         // Nodes whose SQL does not plan fail here, with the check's diagnostic, and their
         // descendants are skipped, without executing anything broken.
         let prechecked: HashMap<String, Diagnostic> =
@@ -444,6 +457,7 @@ impl Engine {
             .unwrap_or_default();
         let Some(seed) = node.materialization.seed() else {
             return Err(Diagnostic::error(
+                Code::Selector,
                 node.location.clone(),
                 format!("`{}` is not a seed", node.name),
             ));
@@ -460,7 +474,7 @@ impl Engine {
                         .clone()
                         .unwrap_or_else(|| Location::file(&node.path));
                     let text = self.file_text(&at.file);
-                    return Err(Diagnostic::error(
+                    return Err(Diagnostic::error(Code::Config,
                         at,
                         format!("modelplay cannot load seed column `{column}` as `{declared}`"),
                     )
@@ -485,7 +499,7 @@ impl Engine {
         self.warnings.extend(warnings);
         let rows = batch.num_rows() as u64;
         self.register(&node.relation, batch.schema(), vec![batch])
-            .map_err(|e| Diagnostic::error(Location::file(&node.path), e))?;
+            .map_err(|e| Diagnostic::error(Code::Data, Location::file(&node.path), e))?;
         self.built.insert(node.unique_id.clone());
         Ok(rows)
     }
@@ -600,7 +614,7 @@ impl Engine {
         };
         let (query, sql) = self.query_with_ephemerals(&compiled, &origin)?;
         self.compiled.insert(node.unique_id.clone(), sql);
-        let at = |e: String| Diagnostic::error(Location::file(&node.path), e);
+        let at = |e: String| Diagnostic::error(Code::Runtime, Location::file(&node.path), e);
         // Snapshots and incremental runs merge with the existing table row by row; a plain
         // build registers DataFusion's batches as they come.
         let (schema, batches) = if node.kind == NodeKind::Snapshot {
@@ -636,7 +650,8 @@ impl Engine {
                 .execute_rows(parse_internal(&sql, node)?, &origin)
                 .await?;
             let merged = incremental::merge(config, &existing, &new).map_err(|m| {
-                Diagnostic::error(Location::file(&node.path), m).with_source(&file_text)
+                Diagnostic::error(Code::Runtime, Location::file(&node.path), m)
+                    .with_source(&file_text)
             })?;
             let (schema, batch) = merged.to_batch().map_err(at)?;
             (schema, vec![batch])
@@ -678,7 +693,9 @@ impl Engine {
             .into_iter()
             .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Diagnostic::error(Location::file(origin.file), e.to_string()))?;
+            .map_err(|e| {
+                Diagnostic::error(Code::Runtime, Location::file(origin.file), e.to_string())
+            })?;
         Ok((schema, batches))
     }
 
@@ -690,7 +707,7 @@ impl Engine {
     ) -> Result<rows::Rows, Diagnostic> {
         let (schema, batches) = self.execute_batches(query, origin).await?;
         rows::Rows::from_batches(&schema, &batches)
-            .map_err(|e| Diagnostic::error(Location::file(origin.file), e))
+            .map_err(|e| Diagnostic::error(Code::Runtime, Location::file(origin.file), e))
     }
 
     async fn run_test(&mut self, node: &Node) -> Result<(u64, Vec<RecordBatch>), Diagnostic> {
@@ -700,6 +717,7 @@ impl Engine {
             (Some(test), Err(d)) if d.location.file != node.path || d.location.line == 0 => {
                 let text = self.file_text(&node.path);
                 Err(Diagnostic::error(
+                    Code::Test,
                     node.location.clone(),
                     format!("test `{}`: {}", test.test_name, d.message),
                 )
@@ -752,10 +770,12 @@ fn parse_internal(sql: &str, node: &Node) -> Result<Box<Query>, Diagnostic> {
     match parsed.map(|mut s| s.pop()) {
         Ok(Some(Statement::Query(q))) => Ok(q),
         Ok(_) => Err(Diagnostic::error(
+            Code::Config,
             Location::file(&node.path),
             "the config produced no query",
         )),
         Err(e) => Err(Diagnostic::error(
+            Code::Config,
             Location::file(&node.path),
             format!("the config does not make valid SQL: {e}"),
         )
@@ -771,4 +791,9 @@ fn unqualified(schema: SchemaRef) -> SchemaRef {
         .map(|f| Field::new(f.name().to_lowercase(), f.data_type().clone(), true))
         .collect();
     Arc::new(Schema::new(fields))
+}
+
+/// A `--select` / `--exclude` expression that does not parse or picks nothing.
+pub(crate) fn selector_error(message: String) -> Diagnostic {
+    Diagnostic::error(Code::Selector, Location::option("--select"), message)
 }

@@ -6,7 +6,7 @@ use super::*;
 impl Engine {
     /// The columns of a source before any of its files has landed: its first file's header
     /// if it has one, else the columns its YAML declares.
-    pub(super) fn source_schema(&self, source: &crate::project::SourceTable) -> SchemaRef {
+    pub fn source_schema(&self, source: &crate::project::SourceTable) -> SchemaRef {
         let declared: HashMap<String, DataType> = source
             .columns
             .iter()
@@ -70,17 +70,11 @@ impl Engine {
 
     /// Loads each source's latest load, unless a replay step (or an earlier run) already
     /// loaded the sources.
-    pub(super) fn ensure_sources(&mut self) -> Result<(), String> {
+    pub(super) fn ensure_sources(&mut self) -> Result<(), Vec<Diagnostic>> {
         if self.sources_loaded {
             return Ok(());
         }
-        self.load_sources(None).map_err(|errors| {
-            errors
-                .iter()
-                .map(|d| format!("{d:#}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        self.load_sources(None)
     }
 
     /// Every moment a source load landed, oldest first: the steps of a replay.
@@ -110,80 +104,11 @@ impl Engine {
         let sources: Vec<_> = self.loaded.project.sources.values().cloned().collect();
         let mut errors = Vec::new();
         for source in sources {
-            let pick = match as_of {
-                Some(t) => source
-                    .loads
-                    .iter()
-                    .rev()
-                    .find(|l| l.loaded_at.as_str() <= t),
-                None => source.loads.last(),
-            };
-            let declared: HashMap<String, DataType> = source
-                .columns
-                .iter()
-                .filter_map(|c| {
-                    let t = c.data_type.as_deref().and_then(typed::arrow_type)?;
-                    Some((c.name.to_lowercase(), t))
-                })
-                .collect();
-            let result = match pick {
-                Some(l) => {
-                    let bytes = self.loaded.project.files.get(&l.path).unwrap_or_default();
-                    let loaded_at = crate::redshift::functions::parse_timestamp(&l.loaded_at)
-                        .map(|t| t.and_utc().timestamp_micros())
-                        .unwrap_or(0);
-                    let synced = source
-                        .loaded_at_field
-                        .clone()
-                        .unwrap_or_else(|| "_fivetran_synced".into());
-                    if crate::data::parquet::is_parquet(&l.path) {
-                        crate::data::parquet::read(
-                            &l.path,
-                            bytes,
-                            &|name| declared.get(name).cloned(),
-                            Some((&synced, loaded_at)),
-                        )
-                        .map(|batch| (batch, Vec::new()))
-                    } else {
-                        typed::read_csv(
-                            &l.path,
-                            bytes,
-                            b',',
-                            &|name| declared.get(name).cloned(),
-                            false,
-                            Some((&synced, loaded_at)),
-                        )
-                    }
-                }
-                None if as_of.is_some() && !source.loads.is_empty() => Ok((
-                    RecordBatch::new_empty(self.source_schema(&source)),
-                    Vec::new(),
-                )),
-                None => {
-                    self.warnings.push(
-                        Diagnostic::warning(
-                            source.location.clone(),
-                            format!(
-                                "source {}.{} has no sample data; it reads as an empty table",
-                                source.source_name, source.name
-                            ),
-                        )
-                        .with_hint(format!(
-                            "add data/{}/{}/<load date>.csv",
-                            source.source_name, source.name
-                        )),
-                    );
-                    Ok((
-                        RecordBatch::new_empty(self.source_schema(&source)),
-                        Vec::new(),
-                    ))
-                }
-            };
-            match result {
+            match self.read_source(&source, as_of) {
                 Ok((batch, warnings)) => {
                     self.warnings.extend(warnings);
                     if let Err(e) = self.register(&source.relation, batch.schema(), vec![batch]) {
-                        errors.push(Diagnostic::error(source.location.clone(), e));
+                        errors.push(Diagnostic::error(Code::Data, source.location.clone(), e));
                     }
                 }
                 Err(d) => errors.push(d),
@@ -194,6 +119,82 @@ impl Engine {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+
+    /// A source's rows as they stood at `as_of` (see `load_sources`), typed as the loader
+    /// types them, with what reading them found odd; nothing is registered.
+    pub fn read_source(
+        &self,
+        source: &crate::project::SourceTable,
+        as_of: Option<&str>,
+    ) -> Result<(RecordBatch, Vec<Diagnostic>), Diagnostic> {
+        let pick = match as_of {
+            Some(t) => source
+                .loads
+                .iter()
+                .rev()
+                .find(|l| l.loaded_at.as_str() <= t),
+            None => source.loads.last(),
+        };
+        let declared: HashMap<String, DataType> = source
+            .columns
+            .iter()
+            .filter_map(|c| {
+                let t = c.data_type.as_deref().and_then(typed::arrow_type)?;
+                Some((c.name.to_lowercase(), t))
+            })
+            .collect();
+        match pick {
+            Some(l) => {
+                let bytes = self.loaded.project.files.get(&l.path).unwrap_or_default();
+                let loaded_at = crate::redshift::functions::parse_timestamp(&l.loaded_at)
+                    .map(|t| t.and_utc().timestamp_micros())
+                    .unwrap_or(0);
+                let synced = source
+                    .loaded_at_field
+                    .clone()
+                    .unwrap_or_else(|| "_fivetran_synced".into());
+                if crate::data::parquet::is_parquet(&l.path) {
+                    crate::data::parquet::read(
+                        &l.path,
+                        bytes,
+                        &|name| declared.get(name).cloned(),
+                        Some((&synced, loaded_at)),
+                    )
+                    .map(|batch| (batch, Vec::new()))
+                } else {
+                    typed::read_csv(
+                        &l.path,
+                        bytes,
+                        b',',
+                        &|name| declared.get(name).cloned(),
+                        false,
+                        Some((&synced, loaded_at)),
+                    )
+                }
+            }
+            None if as_of.is_some() && !source.loads.is_empty() => Ok((
+                RecordBatch::new_empty(self.source_schema(source)),
+                Vec::new(),
+            )),
+            None => Ok((
+                RecordBatch::new_empty(self.source_schema(source)),
+                vec![
+                    Diagnostic::warning(
+                        Code::Data,
+                        source.location.clone(),
+                        format!(
+                            "source {}.{} has no sample data; it reads as an empty table",
+                            source.source_name, source.name
+                        ),
+                    )
+                    .with_hint(format!(
+                        "add data/{}/{}/<load date>.csv",
+                        source.source_name, source.name
+                    )),
+                ],
+            )),
         }
     }
 
@@ -211,10 +212,11 @@ impl Engine {
         &mut self,
         select: &[String],
         exclude: &[String],
-    ) -> Result<Vec<freshness::FreshnessResult>, String> {
+    ) -> Result<Vec<freshness::FreshnessResult>, Vec<Diagnostic>> {
         use freshness::{FreshnessResult, FreshnessStatus};
         self.ensure_sources()?;
-        let chosen = selector::select(&self.loaded.project, &self.dag, select, exclude)?;
+        let chosen = selector::select(&self.loaded.project, &self.dag, select, exclude)
+            .map_err(|m| vec![selector_error(m)])?;
         let snapshotted_at = format_timestamp(&self.run_time);
         let sources: Vec<_> = self
             .loaded

@@ -1,15 +1,21 @@
 //! Where in a compiled query the construct an error is about sits, found in sqlparser's AST
 //! (its spans are 1-based lines and columns of the compiled SQL), for the errors DataFusion
 //! raises without a position: a division by zero, a function called with the wrong number
-//! of arguments, an `IS [NOT] TRUE` on a value that is not boolean, an ambiguous column.
+//! of arguments, an `IS [NOT] TRUE` on a value that is not boolean, an ambiguous or missing
+//! column, a missing table, a set operation whose branches disagree, an operator with no
+//! implementation for its operand types.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, ObjectNamePart, Spanned, Statement, visit_expressions,
+    BinaryOperator, Expr, ObjectName, ObjectNamePart, Query, SetExpr, Spanned, Statement, Visit,
+    Visitor, visit_expressions, visit_relations,
 };
 use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::Span;
+
+use crate::diagnostic::{line_col, offset_of};
 
 /// What to look for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +28,31 @@ pub enum Construct {
     BooleanTest { negated: bool },
     /// A bare column reference with this name (lowercase).
     Column(String),
+    /// A column reference, bare or qualified, whose last part is `name` and, when `qualifier`
+    /// is given, whose part before it is that qualifier.
+    ColumnRef {
+        qualifier: Option<String>,
+        name: String,
+    },
+    /// A table named in a FROM or JOIN whose last part is this name.
+    Table(String),
+    /// The second branch of the first set operation (UNION, INTERSECT, EXCEPT).
+    SetOperation,
+    /// The first binary operator written with this symbol (`+`, `||`, `<`...).
+    Operator(String),
+    /// The first cast, `x::type` or `cast(x as type)`.
+    Cast,
 }
 
 /// The first place `construct` appears in `sql`, as a 1-based line and column.
 pub fn find(sql: &str, construct: &Construct) -> Option<(usize, usize)> {
-    let statements: Vec<Statement> = Parser::parse_sql(&RedshiftSqlDialect {}, sql).ok()?;
+    let statements = Parser::parse_sql(&RedshiftSqlDialect {}, sql).ok()?;
+    match construct {
+        Construct::Table(name) => return find_table(&statements, name),
+        Construct::SetOperation => return find_set_operation(&statements),
+        Construct::Operator(symbol) => return find_operator(sql, &statements, symbol),
+        _ => {}
+    }
     let mut found = None;
     let _ = visit_expressions(&statements, |expr: &Expr| {
         let span = match (construct, expr) {
@@ -56,15 +82,116 @@ pub fn find(sql: &str, construct: &Construct) -> Option<(usize, usize)> {
             {
                 Some(id.span)
             }
+            (Construct::Cast, Expr::Cast { .. }) => Some(expr.span()),
+            (
+                Construct::ColumnRef {
+                    qualifier: None,
+                    name,
+                },
+                Expr::Identifier(id),
+            ) if id.value.eq_ignore_ascii_case(name) => Some(id.span),
+            (Construct::ColumnRef { qualifier, name }, Expr::CompoundIdentifier(parts)) => {
+                let mut rev = parts.iter().rev();
+                let last = rev.next().filter(|id| id.value.eq_ignore_ascii_case(name));
+                let qualified = match qualifier {
+                    Some(q) => rev
+                        .next()
+                        .is_some_and(|id| id.value.eq_ignore_ascii_case(q)),
+                    None => true,
+                };
+                match (parts.first(), last) {
+                    (Some(first), Some(_)) if qualified => Some(first.span),
+                    _ => None,
+                }
+            }
             _ => None,
         };
-        match span.filter(|s| s.start.line > 0) {
-            Some(s) => {
-                found = Some((s.start.line as usize, s.start.column as usize));
+        match start_of(span) {
+            Some(at) => {
+                found = Some(at);
                 ControlFlow::Break(())
             }
             None => ControlFlow::Continue(()),
         }
+    });
+    found
+}
+
+/// A span's start, when the parser recorded one (generated nodes have line 0).
+fn start_of(span: Option<Span>) -> Option<(usize, usize)> {
+    span.filter(|s| s.start.line > 0)
+        .map(|s| (s.start.line as usize, s.start.column as usize))
+}
+
+// sqlparser's visitors need a sized value: the parser's `Vec` itself, not a slice of it.
+#[allow(clippy::ptr_arg)]
+fn find_table(statements: &Vec<Statement>, name: &str) -> Option<(usize, usize)> {
+    let mut found = None;
+    let _ = visit_relations(statements, |relation: &ObjectName| {
+        match relation.0.last() {
+            Some(ObjectNamePart::Identifier(id)) if id.value.eq_ignore_ascii_case(name) => {
+                found = start_of(Some(relation.span()));
+            }
+            _ => {}
+        }
+        if found.is_some() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    found
+}
+
+/// Finds the first set operation of any query, subqueries included, in the order the
+/// visitor meets them (outer queries first).
+struct SetOperations;
+
+impl Visitor for SetOperations {
+    type Break = (usize, usize);
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<Self::Break> {
+        let mut body = query.body.as_ref();
+        let mut first = None;
+        // `a UNION b UNION c` nests to the left: the first operation written is the deepest.
+        while let SetExpr::SetOperation { left, right, .. } = body {
+            first = Some(right.span());
+            body = left.as_ref();
+        }
+        match start_of(first) {
+            Some(at) => ControlFlow::Break(at),
+            None => ControlFlow::Continue(()),
+        }
+    }
+}
+
+#[allow(clippy::ptr_arg)]
+fn find_set_operation(statements: &Vec<Statement>) -> Option<(usize, usize)> {
+    match statements.visit(&mut SetOperations) {
+        ControlFlow::Break(at) => Some(at),
+        ControlFlow::Continue(()) => None,
+    }
+}
+
+/// The operator sits between its operands' spans; the AST keeps no span of its own for it.
+#[allow(clippy::ptr_arg)]
+fn find_operator(sql: &str, statements: &Vec<Statement>, symbol: &str) -> Option<(usize, usize)> {
+    let mut found = None;
+    let _ = visit_expressions(statements, |expr: &Expr| {
+        if let Expr::BinaryOp { left, op, right } = expr
+            && op.to_string().eq_ignore_ascii_case(symbol)
+        {
+            let (l, r) = (left.span(), right.span());
+            if l.end.line > 0 && r.start.line > 0 {
+                let from = offset_of(sql, l.end.line as usize, l.end.column as usize);
+                let to = offset_of(sql, r.start.line as usize, r.start.column as usize);
+                if let Some(i) = sql.get(from..to).and_then(|gap| gap.find(symbol)) {
+                    found = Some(line_col(sql, from + i));
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        ControlFlow::Continue(())
     });
     found
 }
@@ -85,5 +212,28 @@ mod tests {
         assert_eq!(find(sql, &Construct::BooleanTest { negated: false }), None);
         assert_eq!(find(sql, &Construct::Column("a".into())), Some((1, 8)));
         assert_eq!(find("not sql at all (", &Construct::Divisor), None);
+    }
+
+    #[test]
+    fn finds_tables_columns_set_operations_and_operators() {
+        // `orders` is a column before it is a table: the table is what a missing table means.
+        let sql = "select orders, o.amount\nfrom \"dev\".\"main\".\"orders\" as o\nunion all\nselect 1, d || 'x'\nfrom t";
+        assert_eq!(find(sql, &Construct::Table("orders".into())), Some((2, 6)));
+        assert_eq!(find(sql, &Construct::Table("t".into())), Some((5, 6)));
+        assert_eq!(find(sql, &Construct::Table("missing".into())), None);
+        let amount = |qualifier: Option<&str>| Construct::ColumnRef {
+            qualifier: qualifier.map(str::to_string),
+            name: "amount".into(),
+        };
+        assert_eq!(find(sql, &amount(Some("o"))), Some((1, 16)));
+        assert_eq!(find(sql, &amount(None)), Some((1, 16)));
+        assert_eq!(find(sql, &amount(Some("x"))), None);
+        assert_eq!(find(sql, &Construct::SetOperation), Some((4, 1)));
+        assert_eq!(find(sql, &Construct::Operator("||".into())), Some((4, 13)));
+        assert_eq!(find(sql, &Construct::Operator("+".into())), None);
+        assert_eq!(
+            find("select 1,\n  'x'::int", &Construct::Cast),
+            Some((2, 3))
+        );
     }
 }

@@ -20,7 +20,7 @@ fn diagnostics_of(case: &std::path::Path) -> String {
                 out.push("-- modelplay build".to_string());
             }
             let results = build(&mut e);
-            out.extend(e.warnings.iter().map(|d| format!("{d:#}")));
+            out.extend(e.warnings().iter().map(|d| format!("{d:#}")));
             for r in &results.results {
                 match (&r.diagnostic, r.status) {
                     (Some(d), _) => out.push(format!("{d:#}")),
@@ -82,11 +82,10 @@ fn broken_projects() {
         // Every error names a line (and a column where it is one place) in the user's file,
         // but those about a file as a whole.
         let whole_file = WHOLE_FILE_CASES.contains(&name.as_str());
-        for line in text
-            .lines()
-            .filter(|l| l.contains(": error: ") && !whole_file)
-        {
-            let place = line.split(": error: ").next().unwrap_or("");
+        let errors: Vec<&str> = text.lines().filter(|l| l.contains(": error[")).collect();
+        assert!(!errors.is_empty(), "{name} reports no error:\n{text}");
+        for line in errors.iter().filter(|_| !whole_file) {
+            let place = line.split(": error[").next().unwrap_or("");
             assert!(
                 place.matches(':').count() >= 1,
                 "{name}: an error with no line: {line}"

@@ -9,8 +9,8 @@ use crate::common::*;
 use modelplay_engine::export::{ExportedFile, export};
 
 fn exported(files: modelplay_engine::ProjectFiles) -> Vec<ExportedFile> {
-    let mut e = engine(files).unwrap_or_else(|d| panic!("{d:#?}"));
-    block_on(export(&mut e, &[], &[])).unwrap_or_else(|d| {
+    let e = engine(files).unwrap_or_else(|d| panic!("{d:#?}"));
+    block_on(export(&e, &[], &[])).unwrap_or_else(|d| {
         panic!(
             "{}",
             d.iter()
@@ -187,14 +187,64 @@ fn exported_files_parse_with_sqlglot() {
 }
 
 fn export_errors(files: &[(&str, &str)]) -> String {
-    let mut e = engine(inline(files)).unwrap_or_else(|d| panic!("{d:#?}"));
-    match block_on(export(&mut e, &[], &[])) {
+    let e = engine(inline(files)).unwrap_or_else(|d| panic!("{d:#?}"));
+    match block_on(export(&e, &[], &[])) {
         Ok(_) => panic!("export should have refused"),
         Err(diags) => diags
             .iter()
             .map(|d| format!("{d:#}"))
             .collect::<Vec<_>>()
             .join("\n\n"),
+    }
+}
+
+#[test]
+fn the_export_builds_nothing_and_ignores_what_the_sample_data_does() {
+    // Every sample row divides by zero, which fails the build; the cluster's data is another
+    // matter, so the export goes ahead, and it runs nothing to find the columns.
+    let files = inline(&[
+        (
+            "dbt_project.yml",
+            "name: deploy\nmodels:\n  deploy:\n    +materialized: table\n",
+        ),
+        ("seeds/amounts.csv", "id,amount\n1,0\n2,0\n"),
+        (
+            "models/shares.sql",
+            "select id, 100 / amount as share from {{ ref('amounts') }}",
+        ),
+    ]);
+    let mut built = engine(files.clone()).unwrap();
+    let results = build(&mut built);
+    let shares = results.results.iter().find(|r| r.name == "shares").unwrap();
+    assert_eq!(
+        shares.status,
+        modelplay_engine::Status::Error,
+        "{shares:#?}"
+    );
+
+    let e = engine(files).unwrap();
+    let exported = block_on(export(&e, &[], &[])).unwrap_or_else(|d| panic!("{d:#?}"));
+    let model = exported
+        .iter()
+        .find(|f| f.path == "models/analytics/shares.sql")
+        .unwrap_or_else(|| {
+            panic!(
+                "{:#?}",
+                exported.iter().map(|f| &f.path).collect::<Vec<_>>()
+            )
+        });
+    assert!(
+        model.contents.contains("100 / amount"),
+        "{}",
+        model.contents
+    );
+    let seed = exported
+        .iter()
+        .find(|f| f.path.ends_with("/amounts.sql"))
+        .unwrap();
+    assert!(seed.contents.contains("('1', '0')"), "{}", seed.contents);
+    for id in ["model.deploy.shares", "seed.deploy.amounts"] {
+        assert!(!e.is_built(id), "{id} was built");
     }
 }
 

@@ -7,6 +7,7 @@ mod common;
 
 mod advisor;
 mod classic_project;
+mod dbt_macros;
 mod diagnostics;
 mod export;
 mod fuzz;

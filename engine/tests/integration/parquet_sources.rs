@@ -37,8 +37,8 @@ fn a_parquet_source_builds_with_the_files_types() {
 
 #[test]
 fn a_parquet_source_exports_a_parquet_copy_through_a_staging_table() {
-    let mut e = engine(tiny_shop()).unwrap_or_else(|d| panic!("{d:#?}"));
-    let files = block_on(export(&mut e, &[], &[])).unwrap_or_else(|d| panic!("{d:#?}"));
+    let e = engine(tiny_shop()).unwrap_or_else(|d| panic!("{d:#?}"));
+    let files = block_on(export(&e, &[], &[])).unwrap_or_else(|d| panic!("{d:#?}"));
     let refunds = files
         .iter()
         .find(|f| f.contents.contains("-- source shop.refunds"))
