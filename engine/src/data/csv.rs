@@ -264,6 +264,13 @@ pub fn snake_case(header: &str) -> String {
         }
     }
     let out = out.trim_matches('_').to_string();
+    // Loaders' own columns start with one (`_fivetran_synced`, `_loaded_at`): kept, so that
+    // the column is the one the sources YAML names.
+    let out = if header.trim().starts_with('_') && !out.is_empty() {
+        format!("_{out}")
+    } else {
+        out
+    };
     match out.chars().next() {
         None => "column".into(),
         Some(c) if c.is_ascii_digit() => format!("_{out}"),
@@ -356,6 +363,8 @@ mod tests {
             "Operation/Caregiver Name",
             "AA2",
             "LastName",
+            "_fivetran_synced",
+            "__Loaded At__",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -368,7 +377,9 @@ mod tests {
                 "phone",
                 "operation_caregiver_name",
                 "aa2",
-                "last_name"
+                "last_name",
+                "_fivetran_synced",
+                "_loaded_at"
             ]
         );
     }

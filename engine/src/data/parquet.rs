@@ -85,7 +85,7 @@ pub fn read(
         arrays.push(array);
         fields.push(field.as_ref().clone());
     }
-    if let Some((name, micros)) = extra {
+    if let Some((name, micros)) = extra.filter(|(n, _)| !fields.iter().any(|f| f.name() == n)) {
         let (field, array) = crate::data::typed::load_time_column(name, micros, whole.num_rows());
         fields.push(field);
         arrays.push(array);

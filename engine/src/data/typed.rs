@@ -205,7 +205,9 @@ pub fn batch_from_csv(
         arrays.push(column(file, name, values, &table.lines, &ty)?);
         fields.push(Field::new(name, ty, true));
     }
-    if let Some((name, micros)) = extra {
+    // A file that already has the loader's column keeps its own values, as the warehouse's
+    // table would.
+    if let Some((name, micros)) = extra.filter(|(n, _)| !names.iter().any(|c| c == n)) {
         let (field, array) = load_time_column(name, micros, table.lines.len());
         fields.push(field);
         arrays.push(array);

@@ -87,6 +87,23 @@ pub fn load_project(
         Ok(t) => Arc::new(t),
         Err(errors) => return Err(errors),
     };
+    for (key, hooks) in [
+        ("on-run-start", &dbt.on_run_start),
+        ("on-run-end", &dbt.on_run_end),
+    ] {
+        if let Some(hooks) = hooks.as_ref().filter(|h| !matches!(h.value, Json::Null)) {
+            diags.push(
+                Diagnostic::warning(
+                    Code::Unsupported,
+                    yaml::location_of("dbt_project.yml", hooks),
+                    format!(
+                        "modelplay does not run `{key}`: its SQL is for the warehouse (grants, audits) and there is none here"
+                    ),
+                )
+                .with_source(&text),
+            );
+        }
+    }
     diags.extend(render_project_configs(
         &mut dbt,
         &templates,
@@ -330,6 +347,19 @@ impl Loader<'_> {
     }
 
     fn take_properties(&mut self, file: &str, props: PropertiesYaml) {
+        if let Some(first) = props.unit_tests.first() {
+            self.diags.push(
+                Diagnostic::warning(
+                    Code::Unsupported,
+                    yaml::location_of(file, first),
+                    format!(
+                        "modelplay does not run dbt unit tests yet: the {} unit test(s) in this file are skipped",
+                        props.unit_tests.len()
+                    ),
+                )
+                .with_source(&self.text(file)),
+            );
+        }
         for (kind, entries) in [
             (NodeKind::Model, props.models),
             (NodeKind::Seed, props.seeds),
@@ -848,6 +878,31 @@ impl Loader<'_> {
         Ok(text)
     }
 
+    /// The nodes a generic test's argument names (`to: ref('customers', v=2)`), found by
+    /// evaluating it as dbt does, so that the test runs after every one of them.
+    fn refs_in_argument(&self, value: &str) -> Vec<NamedDep> {
+        if !value.contains("ref(") && !value.contains("source(") {
+            return Vec::new();
+        }
+        let ctx = self.parse_ctx("test");
+        // A failure is the test's own to report when it compiles; here only names count.
+        if value.contains("{{") {
+            let _ = self.templates.render("test argument", value, &ctx);
+        } else {
+            let _ = self.templates.eval(value, &ctx);
+        }
+        let rec = ctx.take_recorded();
+        rec.refs
+            .into_iter()
+            .map(|r| NamedDep::Ref(r.name))
+            .chain(
+                rec.sources
+                    .into_iter()
+                    .map(|(source, table)| NamedDep::Source { source, table }),
+            )
+            .collect()
+    }
+
     /// The `node` a naming macro receives: the fields of dbt's node that such macros read.
     fn node_for_macros(&self, node: &Node) -> NodeForMacros {
         let roots = self
@@ -943,7 +998,7 @@ impl Loader<'_> {
         node.named_deps = vec![NamedDep::Node(attached_to.to_string())];
         for value in kwargs.values() {
             if let Some(s) = value.as_str() {
-                node.named_deps.extend(jinja_refs(s));
+                node.named_deps.extend(self.refs_in_argument(s));
             }
         }
         node.generic_test = Some(GenericTest {
@@ -1201,28 +1256,6 @@ pub(crate) fn hex_md5(s: &str) -> String {
     Md5::digest(s.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-static REF_CALL: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(r#"(ref|source)\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)"#)
-});
-
-/// The dependencies named in a YAML test argument such as `ref('x')`.
-fn jinja_refs(s: &str) -> Vec<NamedDep> {
-    let Ok(re) = &*REF_CALL else {
-        return Vec::new();
-    };
-    re.captures_iter(s)
-        .filter_map(|c| match (c.get(1)?.as_str(), c.get(2), c.get(3)) {
-            ("ref", Some(a), None) => Some(NamedDep::Ref(a.as_str().to_string())),
-            ("ref", Some(_), Some(b)) => Some(NamedDep::Ref(b.as_str().to_string())),
-            ("source", Some(a), Some(b)) => Some(NamedDep::Source {
-                source: a.as_str().to_string(),
-                table: b.as_str().to_string(),
-            }),
-            _ => None,
-        })
         .collect()
 }
 

@@ -33,6 +33,11 @@ pub struct DbtProjectYaml {
     pub tests: YamlTree,
     #[serde(default)]
     pub sources: Json,
+    /// SQL for the warehouse before and after a run: read only to say that it is not run.
+    #[serde(default, rename = "on-run-start")]
+    pub on_run_start: Option<Spanned<Json>>,
+    #[serde(default, rename = "on-run-end")]
+    pub on_run_end: Option<Spanned<Json>>,
 }
 
 /// A properties file (`schema.yml`, `_sources.yml`, ...), version 2.
@@ -46,6 +51,9 @@ pub struct PropertiesYaml {
     pub snapshots: Vec<NodeYaml>,
     #[serde(default)]
     pub sources: Vec<SourceYaml>,
+    /// dbt's unit tests: read only to say that they are not run.
+    #[serde(default)]
+    pub unit_tests: Vec<Spanned<Json>>,
 }
 
 /// A model, seed or snapshot entry.

@@ -54,11 +54,11 @@ impl Engine {
                 Field::new(n, t, true)
             })
             .collect();
-        if first.is_some() {
-            let synced = source
-                .loaded_at_field
-                .clone()
-                .unwrap_or_else(|| "_fivetran_synced".into());
+        let synced = source
+            .loaded_at_field
+            .clone()
+            .unwrap_or_else(|| "_fivetran_synced".into());
+        if first.is_some() && !fields.iter().any(|f| *f.name() == synced) {
             fields.push(Field::new(
                 synced,
                 DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, None),

@@ -165,3 +165,79 @@ fn selectors_follow_dbt() {
         modelplay_engine::selector::select(e.project(), e.dag(), &["nope".into()], &[]).is_err()
     );
 }
+
+#[test]
+fn a_test_runs_after_every_node_its_arguments_name() {
+    let e = project(&[
+        ("dbt_project.yml", "name: order\n"),
+        ("models/orders.sql", "select 1 as id, 1 as customer_id"),
+        ("models/customers.sql", "select 1 as id"),
+        (
+            "models/schema.yml",
+            "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: customer_id\n        tests:\n          - relationships:\n              to: ref('customers', v=2)\n              field: id\n",
+        ),
+    ]);
+    let test = e
+        .project()
+        .nodes
+        .values()
+        .find(|n| n.name.starts_with("relationships"))
+        .unwrap();
+    assert!(
+        test.depends_on
+            .contains(&"model.order.customers".to_string()),
+        "{:?}",
+        test.depends_on
+    );
+}
+
+#[test]
+fn a_loaded_at_field_the_data_already_has_is_not_added_again() {
+    let mut e = project(&[
+        ("dbt_project.yml", "name: loads\n"),
+        (
+            "models/sources.yml",
+            "version: 2\nsources:\n  - name: shop\n    tables:\n      - name: orders\n        loaded_at_field: _loaded_at\n",
+        ),
+        (
+            "data/shop/orders/2024-05-01.csv",
+            "id,_loaded_at\n1,2024-04-30 23:00:00\n",
+        ),
+        (
+            "models/latest.sql",
+            "select * from {{ source('shop', 'orders') }}",
+        ),
+    ]);
+    let r = build(&mut e);
+    assert!(r.success(), "{:#?}", r.results);
+    assert_eq!(
+        rows(&mut e, "select * from latest"),
+        vec![vec!["1", "2024-04-30 23:00:00"]]
+    );
+}
+
+#[test]
+fn what_modelplay_does_not_run_is_named_at_its_line() {
+    let e = project(&[
+        (
+            "dbt_project.yml",
+            "name: unsupported\non-run-end:\n  - \"grant select on all tables in schema analytics to group bi\"\n",
+        ),
+        ("models/a.sql", "select 1 as id"),
+        (
+            "models/unit.yml",
+            "unit_tests:\n  - name: a_is_one\n    model: a\n    given: []\n    expect:\n      rows:\n        - {id: 1}\n",
+        ),
+    ]);
+    let said: Vec<String> = e.warnings().iter().map(|d| d.to_string()).collect();
+    assert!(
+        said.iter().any(|w| w.starts_with("dbt_project.yml:3:")
+            && w.contains("warning[unsupported]: modelplay does not run `on-run-end`")),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter().any(|w| w.starts_with("models/unit.yml:2:")
+            && w.contains("the 1 unit test(s) in this file are skipped")),
+        "{said:#?}"
+    );
+}
