@@ -520,6 +520,7 @@ impl Loader<'_> {
             columns: Vec::new(),
             depends_on: Vec::new(),
             named_deps: Vec::new(),
+            parse_error: None,
             generic_test: None,
             location: Location::file(path),
             relation: Relation::new("", "", name),
@@ -532,13 +533,14 @@ impl Loader<'_> {
         let padded = pad_to(&node.raw_sql, node.raw_start);
         match self.templates.render(&node.path, &padded, &ctx) {
             Ok(_) => {}
+            // The node fails with it; the rest of the project still loads, checks and builds.
             Err(d) => {
                 let d = if d.location.file == node.path {
                     d.with_source(&self.text(&node.path))
                 } else {
                     d
                 };
-                self.diags.push(d);
+                node.parse_error = Some(d);
             }
         }
         let rec = ctx.take_recorded();

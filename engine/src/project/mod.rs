@@ -14,7 +14,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::diagnostic::Location;
+use crate::diagnostic::{Diagnostic, Location};
 use crate::files::ProjectFiles;
 use crate::relation::Relation;
 
@@ -109,6 +109,10 @@ pub struct Node {
     /// `depends_on`.
     #[serde(skip)]
     pub(crate) named_deps: Vec<NamedDep>,
+    /// Why the file did not render when the project was parsed (an unknown macro, a
+    /// `raise_compiler_error`): the node fails with it, while the rest of the project loads.
+    #[serde(skip)]
+    pub parse_error: Option<Diagnostic>,
     /// Set for tests generated from YAML.
     pub generic_test: Option<GenericTest>,
     /// Where the node is declared (the YAML entry for generic tests).

@@ -896,6 +896,7 @@ pub(crate) fn model_with(config: Json) -> Materialization {
         columns: Vec::new(),
         depends_on: Vec::new(),
         named_deps: Vec::new(),
+        parse_error: None,
         generic_test: None,
         location: at,
         relation: crate::relation::Relation::new("dev", "analytics", "m"),

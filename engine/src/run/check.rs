@@ -166,6 +166,7 @@ impl Engine {
                 .diagnostics
                 .extend(node.materialization.problems().iter().cloned());
             let outcome = match node.kind {
+                _ if node.parse_error.is_some() => Err(node.parse_error.iter().cloned().collect()),
                 NodeKind::Seed => self.check_seed(&node).map(|s| (s, None)),
                 NodeKind::Model | NodeKind::Snapshot => self
                     .check_model(&node, &ctx, resolver.clone(), &extra_functions)

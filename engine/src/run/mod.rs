@@ -404,8 +404,12 @@ impl Engine {
                 compiled_sql: None,
             };
         };
-        // A config dbt would reject fails its node, at the place it was set.
-        if let Some(first) = node.materialization.problems().first() {
+        // A file that did not render, or a config dbt would reject, fails its node there.
+        if let Some(first) = node
+            .parse_error
+            .as_ref()
+            .or(node.materialization.problems().first())
+        {
             return self.error_result(&node, first.clone());
         }
         let start = self.clock.seconds();

@@ -7,6 +7,11 @@ impl Engine {
     /// The columns of a source before any of its files has landed: its first file's header
     /// if it has one, else the columns its YAML declares.
     pub fn source_schema(&self, source: &crate::project::SourceTable) -> SchemaRef {
+        if source.loads.is_empty()
+            && let Some(Ok((batch, _))) = self.seed_behind(source).map(|s| self.read_seed(s))
+        {
+            return batch.schema();
+        }
         let declared: HashMap<String, DataType> = source
             .columns
             .iter()
@@ -97,6 +102,17 @@ impl Engine {
         functions::register(&self.ctx, run_time);
     }
 
+    /// The seed that builds the table `source` names, if one does.
+    fn seed_behind(&self, source: &crate::project::SourceTable) -> Option<&Node> {
+        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        self.loaded.project.nodes.values().find(|n| {
+            n.kind == NodeKind::Seed
+                && same(&n.relation.database, &source.relation.database)
+                && same(&n.relation.schema, &source.relation.schema)
+                && same(&n.relation.identifier, &source.relation.identifier)
+        })
+    }
+
     /// Loads every source's sample data as it stood at `as_of` (`YYYY-MM-DD HH:MI:SS`): each
     /// source's latest load at or before then, or an empty table if it had none yet. `None`
     /// takes each source's latest load.
@@ -129,6 +145,13 @@ impl Engine {
         source: &crate::project::SourceTable,
         as_of: Option<&str>,
     ) -> Result<(RecordBatch, Vec<Diagnostic>), Diagnostic> {
+        // dbt's "seed, then build": a source with no files of its own that names the table a
+        // seed builds reads that seed.
+        if source.loads.is_empty()
+            && let Some(seed) = self.seed_behind(source)
+        {
+            return self.read_seed(seed);
+        }
         let pick = match as_of {
             Some(t) => source
                 .loads

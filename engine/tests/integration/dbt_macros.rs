@@ -109,15 +109,19 @@ fn dispatch_prefers_the_projects_own_implementation() {
     assert!(compiled.contains("'hi from postgres' as g"), "{compiled}");
     // dbt-redshift's own `redshift__length` gives way to the project's.
     assert!(compiled.contains("octet_length('abc') as n"), "{compiled}");
-    let missing = engine(inline(&[
+    // The node that calls it fails, where it calls it; the project still loads.
+    let e = engine(inline(&[
         ("dbt_project.yml", "name: disp\n"),
         (
             "models/missing.sql",
             "select {{ adapter.dispatch('nothing_here', 'disp')() }} as x",
         ),
+        ("models/fine.sql", "select 1 as x"),
     ]))
-    .unwrap_err()
-    .remove(0);
+    .unwrap();
+    let report = block_on(e.check());
+    assert_eq!(report.errors(), 1, "{:#?}", report.diagnostics);
+    let missing = report.diagnostics[0].clone();
     assert_eq!(
         (
             missing.location.file.as_str(),

@@ -18,5 +18,6 @@ mod parquet_sources;
 mod redshift_functions;
 mod reload;
 mod sample_project;
+mod seed_sources;
 mod share;
 mod snapshots;

@@ -1,0 +1,46 @@
+//! dbt's "seed, then build": a source with no sample files of its own that names the table a
+//! seed builds reads that seed, as it would in the warehouse after `dbt seed`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::common::*;
+
+#[test]
+fn a_source_pointing_at_a_seeds_table_reads_the_seed() {
+    let mut e = engine(inline(&[
+        (
+            "dbt_project.yml",
+            "name: shop\nseeds:\n  shop:\n    +schema: raw\n",
+        ),
+        (
+            "macros/generate_schema_name.sql",
+            "{% macro generate_schema_name(custom_schema_name, node) -%}\n\
+             {%- if node.resource_type == 'seed' -%}{{ custom_schema_name | trim }}\n\
+             {%- else -%}{{ target.schema }}{%- endif -%}\n\
+             {%- endmacro %}",
+        ),
+        ("seeds/raw_customers.csv", "id,name\n1,Ada\n2,Grace\n"),
+        (
+            "models/sources.yml",
+            "version: 2\nsources:\n  - name: ecom\n    schema: raw\n    tables:\n      - name: raw_customers\n",
+        ),
+        (
+            "models/stg_customers.sql",
+            "select id, upper(name) as name from {{ source('ecom', 'raw_customers') }}",
+        ),
+    ]))
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    let results = build(&mut e);
+    assert!(results.success(), "{:#?}", results.results);
+    assert!(
+        !e.warnings()
+            .iter()
+            .any(|w| w.message.contains("no sample data")),
+        "{:#?}",
+        e.warnings()
+    );
+    assert_eq!(
+        rows(&mut e, "select id, name from stg_customers order by id"),
+        vec![vec!["1", "ADA"], vec!["2", "GRACE"]]
+    );
+}
