@@ -4,9 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use modelplay_engine::ProjectFiles;
-
-/// Folders that hold build output or tooling, never project sources.
-const SKIPPED: &[&str] = &["target", "dbt_packages", "logs", ".git", "node_modules"];
+use modelplay_protocol::paths::kept_in_project;
 
 pub fn read_project(root: &Path) -> Result<ProjectFiles, String> {
     let mut files = ProjectFiles::new();
@@ -18,18 +16,23 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, String> {
             let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(rel) = path.strip_prefix(root) else {
+                continue;
+            };
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let rel = rel.join("/");
             if path.is_dir() {
-                if !SKIPPED.contains(&name.as_str()) && !name.starts_with('.') {
+                // A folder is walked when a file directly inside it would be kept.
+                if !name.starts_with('.') && kept_in_project(&format!("{rel}/_")) {
                     stack.push(path);
                 }
-            } else if let Ok(rel) = path.strip_prefix(root) {
+            } else if kept_in_project(&rel) {
                 let bytes =
                     fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                let rel: Vec<String> = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                files.insert(rel.join("/"), bytes);
+                files.insert(rel, bytes);
             }
         }
     }

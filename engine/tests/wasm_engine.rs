@@ -123,6 +123,31 @@ fn unions_run_inside_a_current_thread_runtime() {
 }
 
 #[wasm_bindgen_test]
+fn templates_run_queries_inside_the_workers_runtime() {
+    let mut files = project();
+    files.insert(
+        "models/code_columns.sql",
+        "{% set codes = run_query(\"select code from \" ~ ref('codes')) %}\n\
+         {% set cols = [] %}\n\
+         {% if execute %}{% for c in codes.columns[0].values() %}{% do cols.append(\"'\" ~ c ~ \"' as code_\" ~ loop.index) %}{% endfor %}{% endif %}\n\
+         select {{ cols | join(', ') }}",
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let loaded = load_project(files, &LoadOptions::default()).unwrap();
+    let mut engine = Engine::new(loaded, run_time()).unwrap();
+    let r = runtime
+        .block_on(engine.run(&RunRequest::new(Verb::Build), &mut |_| {}))
+        .unwrap();
+    assert!(r.success(), "{:#?}", r.results);
+    let batches = runtime
+        .block_on(engine.query("select code_1 from code_columns"))
+        .unwrap();
+    assert_eq!(batches[0].num_rows(), 1);
+}
+
+#[wasm_bindgen_test]
 async fn reads_a_parquet_source_in_the_browser() {
     let mut files = project();
     // Written by DuckDB, zstd-compressed: the same fixture the native tests build.

@@ -361,9 +361,6 @@ pub fn open_zip(ui: Ui, file: web_sys::File) {
     });
 }
 
-/// Folders a dbt project folder holds that are build output or tooling, not the project.
-const SKIPPED_FOLDERS: [&str; 5] = ["target", "logs", "dbt_packages", ".git", "node_modules"];
-
 /// Reads a project folder the user picked (every file, with its path inside the folder) and
 /// opens it in a workspace of its own.
 pub fn open_folder(ui: Ui, list: web_sys::FileList) {
@@ -385,7 +382,7 @@ pub fn open_folder(ui: Ui, list: web_sys::FileList) {
                 .split_once('/')
                 .map_or(full.as_str(), |(_, rest)| rest)
                 .to_string();
-            if path.split('/').any(|seg| SKIPPED_FOLDERS.contains(&seg)) {
+            if !modelplay_protocol::paths::kept_in_project(&path) {
                 continue;
             }
             let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {

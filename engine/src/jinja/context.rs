@@ -23,6 +23,17 @@ pub trait Resolve: Send + Sync + fmt::Debug {
     fn resolve_source(&self, source: &str, table: &str) -> Result<RelationValue, String>;
     /// Column names and Redshift type names of a relation that has been built.
     fn columns(&self, relation: &Relation) -> Option<Vec<(String, String)>>;
+    /// Runs `sql` on the engine, which here is the warehouse (`run_query`, `statement`).
+    fn run_query(&self, _sql: &str) -> Result<QueryTable, String> {
+        Err("there is nothing to run queries on while the project is parsed".into())
+    }
+}
+
+/// What a query run from a template returned: dbt's `agate` table, as plain values.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct QueryTable {
+    pub column_names: Vec<String>,
+    pub rows: Vec<Vec<Json>>,
 }
 
 /// The parse phase's answers: names that look right but point nowhere yet.
@@ -71,6 +82,9 @@ pub struct Recorded {
     pub ephemerals: Vec<String>,
     /// Relations passed through `ref`/`source` in this render (test `to:` targets included).
     pub relations: Vec<Relation>,
+    /// What each named `{% call statement(name, fetch_result=True) %}` returned, for
+    /// `load_result(name)`.
+    pub statements: Vec<(String, QueryTable)>,
 }
 
 /// The per-render context object, reachable from every function through the template state.

@@ -35,6 +35,19 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         Ok(ctx(state)?.is_incremental)
     });
     env.add_function("run_query", run_query_fn);
+    env.add_global("statement", Value::from_object(StatementFn));
+    env.add_function("load_result", load_result_fn);
+    env.add_function(
+        "should_store_failures",
+        |state: &State| -> Result<bool, Error> {
+            let ctx = ctx(state)?;
+            Ok(ctx
+                .config
+                .get("store_failures")
+                .and_then(Json::as_bool)
+                .unwrap_or(false))
+        },
+    );
     env.add_function("log", log_fn);
     env.add_function("print", log_fn);
     env.add_function("return", return_fn);
@@ -90,6 +103,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
                 .unwrap_or(false))
         },
     );
+    env.add_function(super::mutable::MUTABLE_FN, super::mutable::mutable);
     env.add_global("api", Value::from_object(Api));
     env.add_global("exceptions", Value::from_object(Exceptions));
     env.add_global("adapter", Value::from_object(Adapter));
@@ -169,15 +183,157 @@ fn env_var_fn(state: &State, name: String, default: Option<String>) -> Result<St
     }
 }
 
-/// dbt's `run_query` asks the warehouse; there is none here. At parse time dbt returns
-/// nothing (`execute` is false), so templates guarded by `execute` still parse.
-fn run_query_fn(state: &State, _sql: Value) -> Result<Value, Error> {
-    match ctx(state)?.phase {
+/// dbt's `run_query`: the query runs on the engine, which is the warehouse here, over the
+/// tables built so far. At parse time dbt runs nothing (`execute` is false) and returns none.
+fn run_query_fn(state: &State, sql: Value) -> Result<Value, Error> {
+    let ctx = ctx(state)?;
+    match ctx.phase {
         Phase::Parse => Ok(Value::from(())),
-        Phase::Compile => Err(Error::new(
-            ErrorKind::InvalidOperation,
-            "run_query() needs a warehouse, and modelplay runs without one; compute the value in the model's SQL, or pass it in with var()",
-        )),
+        Phase::Compile => ctx
+            .resolver
+            .run_query(&sql.to_string())
+            .map(|t| Value::from_object(Table(t)))
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("run_query(): {e}"))),
+    }
+}
+
+/// `{% call statement('name', fetch_result=True) %}SQL{% endcall %}`: runs the body on the
+/// engine and keeps its result for `load_result('name')`.
+#[derive(Debug)]
+struct StatementFn;
+
+impl Object for StatementFn {
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (positional, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
+        let name = match positional.first() {
+            Some(v) => Some(v.to_string()),
+            None => kwargs.get::<Option<String>>("name")?,
+        };
+        let fetch = kwargs.get::<Option<bool>>("fetch_result")?.unwrap_or(false);
+        let _ = kwargs.get::<Option<Value>>("auto_begin");
+        let _ = kwargs.get::<Option<Value>>("language");
+        let caller: Value = kwargs.get("caller")?;
+        kwargs.assert_all_used()?;
+        let sql = caller.call(state, &[])?.to_string();
+        let ctx = ctx(state)?;
+        if ctx.phase == Phase::Parse {
+            return Ok(Value::from(""));
+        }
+        let table = ctx
+            .resolver
+            .run_query(&sql)
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("statement(): {e}")))?;
+        if let (Some(name), true) = (name, fetch) {
+            let mut rec = ctx.record();
+            rec.statements.retain(|(n, _)| *n != name);
+            rec.statements.push((name, table));
+        }
+        Ok(Value::from(""))
+    }
+}
+
+/// `load_result('name')`: `{data, table, response}` of the named statement, or none.
+fn load_result_fn(state: &State, name: String) -> Result<Value, Error> {
+    let ctx = ctx(state)?;
+    let found = ctx
+        .record()
+        .statements
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| t.clone());
+    Ok(match found {
+        Some(t) => {
+            let data = crate::jinja::to_value(&t.rows);
+            let rows = t.rows.len();
+            minijinja::context! {
+                data => data,
+                table => Value::from_object(Table(t)),
+                response => minijinja::context! { code => "SELECT", rows_affected => rows },
+            }
+        }
+        None => Value::from(()),
+    })
+}
+
+/// A query's result as dbt's agate table: `rows`, `columns[i].values()`, `column_names`.
+#[derive(Debug)]
+struct Table(crate::jinja::QueryTable);
+
+impl Object for Table {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        if let Some(i) = key.as_usize() {
+            return self.0.rows.get(i).map(crate::jinja::to_value);
+        }
+        match key.as_str()? {
+            "rows" => Some(crate::jinja::to_value(&self.0.rows)),
+            "column_names" => Some(crate::jinja::to_value(&self.0.column_names)),
+            "columns" => Some(Value::from(
+                (0..self.0.column_names.len())
+                    .map(|c| {
+                        Value::from_object(TableColumn {
+                            name: self.0.column_names[c].clone(),
+                            values: self.0.rows.iter().map(|r| r[c].clone()).collect(),
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+            _ => None,
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(
+            self.0.rows.iter().map(crate::jinja::to_value).collect(),
+        )
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        _args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "print_table" => Ok(Value::from("")),
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("a query result has no method {method}"),
+            )),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct TableColumn {
+    name: String,
+    values: Vec<Json>,
+}
+
+impl Object for TableColumn {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "name" => Some(Value::from(self.name.clone())),
+            _ => None,
+        }
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        _args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "values" => Ok(crate::jinja::to_value(&self.values)),
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("a query column has no method {method}"),
+            )),
+        }
     }
 }
 
@@ -443,9 +599,21 @@ impl Object for Adapter {
 /// The adapters whose implementations dbt-redshift picks, most specific first.
 const DISPATCH_PREFIXES: [&str; 3] = ["redshift__", "postgres__", "default__"];
 
-/// `adapter.dispatch(name, macro_namespace)`: the first of `redshift__name`,
-/// `postgres__name`, `default__name` that exists, as a macro to call. The project's own
-/// macros are global, so a project's `redshift__x` takes over dbt's.
+fn registry(state: &State) -> Result<Arc<super::macros::Registry>, Error> {
+    state
+        .lookup(super::macros::REGISTRY)
+        .and_then(|v| v.downcast_object::<super::macros::Registry>())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                "no macro registry in this render",
+            )
+        })
+}
+
+/// `adapter.dispatch(name, macro_namespace)`: for each package of dbt's search order (see
+/// `Registry::search_order`), the first of `redshift__name`, `postgres__name`,
+/// `default__name` it defines, as a macro to call.
 fn dispatch(state: &State, args: &[Value]) -> Result<Value, Error> {
     let (positional, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
     let name = match positional.first() {
@@ -463,19 +631,13 @@ fn dispatch(state: &State, args: &[Value]) -> Result<Value, Error> {
         None => kwargs.get::<Option<String>>("macro_namespace")?,
     };
     kwargs.assert_all_used()?;
-    // The environment's globals first: a project macro replaces the built-in of its name
-    // there, while inside the built-ins' own file their own definitions would shadow it.
-    for prefix in DISPATCH_PREFIXES {
-        let candidate = format!("{prefix}{name}");
-        let global = state
-            .env()
-            .globals()
-            .find(|(n, _)| *n == candidate)
-            .map(|(_, v)| v);
-        if let Some(found) =
-            global.or_else(|| state.lookup(&candidate).filter(|v| !v.is_undefined()))
-        {
-            return Ok(found);
+    let registry = registry(state)?;
+    let order = registry.search_order(namespace.as_deref());
+    for package in &order {
+        for prefix in DISPATCH_PREFIXES {
+            if let Some(found) = registry.get(package, &format!("{prefix}{name}")) {
+                return Ok(found);
+            }
         }
     }
     let qualified = match &namespace {
@@ -485,16 +647,29 @@ fn dispatch(state: &State, args: &[Value]) -> Result<Value, Error> {
     Err(Error::new(
         ErrorKind::UnknownFunction,
         format!(
-            "adapter.dispatch found no implementation of `{qualified}`: none of redshift__{name}, postgres__{name} or default__{name} is defined"
+            "adapter.dispatch found no implementation of `{qualified}`: none of redshift__{name}, postgres__{name} or default__{name} is defined in {}",
+            order.join(", ")
         ),
     ))
 }
 
-/// `dbt_utils.x(...)` and `dbt.x(...)`: built-in macros, then the project's own.
+/// `dbt_utils.x(...)`, `dbt.x(...)` and `package.x(...)`: the macros of that package. Without
+/// an installed dbt_utils, modelplay's own renderings of its common macros stand in.
 #[derive(Debug)]
-enum Namespace {
+pub(crate) enum Namespace {
     DbtUtils,
     Dbt,
+    Package(String),
+}
+
+impl Namespace {
+    fn name(&self) -> &str {
+        match self {
+            Namespace::DbtUtils => "dbt_utils",
+            Namespace::Dbt => super::macros::INTERNAL_PACKAGE,
+            Namespace::Package(name) => name,
+        }
+    }
 }
 
 impl Object for Namespace {
@@ -504,20 +679,14 @@ impl Object for Namespace {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
-        if matches!(**self, Namespace::DbtUtils)
-            && let Some(result) = dbt_utils::call(state, method, args)
-        {
-            return result;
+        if let Some(found) = registry(state)?.get(self.name(), method) {
+            return found.call(state, args);
         }
-        let files: &[&str] = match **self {
-            Namespace::DbtUtils => &[super::macros::DBT_UTILS_FILE],
-            Namespace::Dbt => &[
-                super::macros::DBT_MACROS_FILE,
-                super::macros::BUILTIN_TESTS_FILE,
-            ],
-        };
-        for file in files {
-            let found = MacroFn::new(file, method);
+        if self.name() == "dbt_utils" {
+            if let Some(result) = dbt_utils::call(state, method, args) {
+                return result;
+            }
+            let found = MacroFn::new(super::macros::DBT_UTILS_FILE, method);
             if found.exists(state) {
                 return Arc::new(found).call(state, args);
             }
@@ -531,10 +700,7 @@ impl Object for Namespace {
 
 impl fmt::Display for Namespace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Namespace::DbtUtils => "dbt_utils",
-            Namespace::Dbt => "dbt",
-        })
+        f.write_str(self.name())
     }
 }
 

@@ -14,6 +14,73 @@ pub(crate) const BUILTIN_TESTS_FILE: &str = "__modelplay__/builtin_tests.sql";
 pub(crate) const DBT_UTILS_FILE: &str = "__modelplay__/dbt_utils_tests.sql";
 pub(crate) const DBT_MACROS_FILE: &str = "__modelplay__/dbt_macros.sql";
 
+/// The package dbt's own macros belong to, as `adapter.dispatch(..., 'dbt')` names it.
+pub(crate) const INTERNAL_PACKAGE: &str = "dbt";
+
+/// The global that holds the [`Registry`].
+pub(crate) const REGISTRY: &str = "__modelplay_macros";
+
+/// Every macro by the package that defines it, and the project's `dispatch:` search orders:
+/// what `adapter.dispatch` and `package.macro(...)` look through.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    root: String,
+    packages: Vec<(String, Vec<(String, Value)>)>,
+    dispatch: Vec<(String, Vec<String>)>,
+}
+
+impl Registry {
+    pub(crate) fn new(root: &str, dispatch: &[(String, Vec<String>)]) -> Self {
+        Registry {
+            root: root.to_string(),
+            packages: Vec::new(),
+            dispatch: dispatch.to_vec(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, package: &str, name: &str, callable: Value) {
+        match self.packages.iter_mut().find(|(p, _)| p == package) {
+            Some((_, macros)) => macros.push((name.to_string(), callable)),
+            None => self
+                .packages
+                .push((package.to_string(), vec![(name.to_string(), callable)])),
+        }
+    }
+
+    /// The macro `name` of `package`.
+    pub(crate) fn get(&self, package: &str, name: &str) -> Option<Value> {
+        self.packages
+            .iter()
+            .find(|(p, _)| p == package)?
+            .1
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Where dbt's `adapter.dispatch` looks for a macro of `namespace`: the project's
+    /// `dispatch:` order for it; else, for an installed package, the root project then the
+    /// package; else the namespace alone. No namespace searches everything.
+    pub(crate) fn search_order(&self, namespace: Option<&str>) -> Vec<String> {
+        match namespace {
+            None => self.packages.iter().rev().map(|(p, _)| p.clone()).collect(),
+            Some(ns) => match self.dispatch.iter().find(|(n, _)| n == ns) {
+                Some((_, order)) => order.clone(),
+                None if ns != INTERNAL_PACKAGE
+                    && ns != self.root
+                    && self.packages.iter().any(|(p, _)| p == ns) =>
+                {
+                    vec![self.root.clone(), ns.to_string()]
+                }
+                None => vec![ns.to_string()],
+            },
+        }
+    }
+}
+
+impl Object for Registry {}
+
 /// dbt's own macros, before the project's: a project macro of the same name replaces one of
 /// these, as in dbt.
 pub(crate) const BUILTINS: &[(&str, &str)] = &[
@@ -31,14 +98,14 @@ static MACRO_NAME: LazyLock<Result<Regex, regex::Error>> =
 
 /// dbt spells generic tests `{% test name(...) %}`; they are macros named `test_name`.
 /// The rewrite keeps every line where it was, so error locations stay right.
+/// Python's mutable lists and dicts are set up the same way (see `mutable_literals`).
 pub fn preprocess(source: &str) -> String {
     let (Ok(test_block), Ok(end_test)) = (&*TEST_BLOCK, &*END_TEST) else {
         return source.to_string();
     };
     let s = test_block.replace_all(source, "{%${1} macro test_${2}(");
-    end_test
-        .replace_all(&s, "{%${1} endmacro ${2}%}")
-        .into_owned()
+    let s = end_test.replace_all(&s, "{%${1} endmacro ${2}%}");
+    super::mutable::mutable_literals(&s)
 }
 
 /// The names of the macros a file defines.

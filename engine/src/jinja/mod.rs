@@ -6,6 +6,7 @@ mod context;
 mod dbt_utils;
 mod functions;
 mod macros;
+mod mutable;
 mod source_map;
 
 use std::sync::Arc;
@@ -13,8 +14,14 @@ use std::sync::Arc;
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, UndefinedBehavior, context};
 
-pub use context::{ParseResolver, Phase, Recorded, RefCall, RenderCtx, Resolve};
+pub use context::{ParseResolver, Phase, QueryTable, Recorded, RefCall, RenderCtx, Resolve};
 pub use macros::{macro_names, preprocess};
+
+/// A model's source as it is rendered: `{% set x = [] %}` literals made mutable, as Python's
+/// are, on the same lines (see `mutable::mutable_literals`).
+pub fn mutable_source(source: &str) -> String {
+    mutable::mutable_literals(source)
+}
 pub use source_map::{Origin, SourceMap};
 
 use crate::diagnostic::{Code, Diagnostic, Location, line_col};
@@ -64,8 +71,15 @@ impl std::fmt::Debug for Templates {
 }
 
 impl Templates {
-    /// Builds the environment; `macro_files` are (path, preprocessed source) pairs.
-    pub fn new(macro_files: &[(String, String)]) -> Result<Self, Vec<Diagnostic>> {
+    /// Builds the environment. `macro_files` are the root project's (path, preprocessed
+    /// source) pairs; `packages` each installed package's, by package name; `dispatch` the
+    /// project's `dispatch:` search orders, by macro namespace.
+    pub fn new(
+        project: &str,
+        macro_files: &[(String, String)],
+        packages: &[(String, Vec<(String, String)>)],
+        dispatch: &[(String, Vec<String>)],
+    ) -> Result<Self, Vec<Diagnostic>> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Lenient);
         // dbt never escapes what it renders; minijinja would escape by file name (JSON for a
@@ -80,21 +94,39 @@ impl Templates {
         }
         functions::register(&mut env);
         let mut errors = Vec::new();
-        let all = macros::BUILTINS
+        let builtins: Vec<(String, String)> = macros::BUILTINS
             .iter()
             .map(|(p, s)| (p.to_string(), s.to_string()))
-            .chain(macro_files.iter().cloned());
-        for (path, source) in all {
-            for name in macro_names(&source) {
-                env.add_global(
-                    name.clone(),
-                    Value::from_object(macros::MacroFn::new(&path, &name)),
-                );
-            }
-            if let Err(e) = env.add_template_owned(path.clone(), source.clone()) {
-                errors.push(jinja_diagnostic(&e, &path, &source));
+            .collect();
+        // Unqualified names resolve to the root project's macros, then dbt's, then the
+        // packages' (which a package's own macros call unqualified): the last one added wins.
+        let mut layers: Vec<(&str, &[(String, String)])> = packages
+            .iter()
+            .rev()
+            .map(|(name, files)| (name.as_str(), files.as_slice()))
+            .collect();
+        layers.push((macros::INTERNAL_PACKAGE, &builtins));
+        layers.push((project, macro_files));
+        let mut registry = macros::Registry::new(project, dispatch);
+        for (package, files) in layers {
+            for (path, source) in files {
+                for name in macro_names(source) {
+                    let callable = Value::from_object(macros::MacroFn::new(path, &name));
+                    registry.add(package, &name, callable.clone());
+                    env.add_global(name.clone(), callable);
+                }
+                if let Err(e) = env.add_template_owned(path.clone(), source.clone()) {
+                    errors.push(jinja_diagnostic(&e, path, source));
+                }
             }
         }
+        for (package, _) in packages {
+            env.add_global(
+                package.clone(),
+                Value::from_object(functions::Namespace::Package(package.clone())),
+            );
+        }
+        env.add_global(macros::REGISTRY, Value::from_object(registry));
         if errors.is_empty() {
             Ok(Templates { env })
         } else {
@@ -141,6 +173,31 @@ impl Templates {
         self.call_macro_with(name, vec![Value::from(Kwargs::from_iter(kwargs))], ctx)
     }
 
+    /// Calls the macro `name` with keyword arguments, taken from `package` when it is an
+    /// installed package that defines it (a YAML test named `dbt_utils.expression_is_true`),
+    /// else the global of that name.
+    pub fn call_package_macro(
+        &self,
+        package: Option<&str>,
+        name: &str,
+        kwargs: Vec<(String, Value)>,
+        ctx: &Arc<RenderCtx>,
+    ) -> Result<Rendered, String> {
+        let from_package = package.and_then(|p| {
+            let registry = self
+                .env
+                .globals()
+                .find(|(n, _)| *n == macros::REGISTRY)
+                .and_then(|(_, v)| v.downcast_object::<macros::Registry>())?;
+            registry.get(p, name)
+        });
+        let args = vec![Value::from(Kwargs::from_iter(kwargs))];
+        match from_package {
+            Some(callable) => self.call_value(callable, args, ctx),
+            None => self.call_macro_with(name, args, ctx),
+        }
+    }
+
     /// Calls the macro `name` (a global) with these arguments.
     pub fn call_macro_with(
         &self,
@@ -151,6 +208,15 @@ impl Templates {
         let Some(callable) = self.env.globals().find(|(n, _)| *n == name).map(|(_, v)| v) else {
             return Err(format!("no macro named `{name}` is defined"));
         };
+        self.call_value(callable, args, ctx)
+    }
+
+    fn call_value(
+        &self,
+        callable: Value,
+        args: Vec<Value>,
+        ctx: &Arc<RenderCtx>,
+    ) -> Result<Rendered, String> {
         let template = self.env.template_from_str("").map_err(|e| e.to_string())?;
         let mut captured = template
             .render_captured(base_context(ctx))

@@ -12,10 +12,10 @@ use serde_saphyr::Spanned;
 
 use super::config::{config_from_json, config_from_yaml, folder_config};
 use super::resolved::{self, Materialization};
-use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PropertiesYaml};
+use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PackageProjectYaml, PropertiesYaml};
 use super::{
-    ColumnDoc, Config, GenericTest, NamedDep, Node, NodeKind, Project, SourceLoad, SourceTable,
-    Target,
+    ColumnDoc, Config, GenericTest, NamedDep, Node, NodeKind, Package, Project, SourceLoad,
+    SourceTable, Target,
 };
 use crate::data::loads::parse_load_path;
 use crate::diagnostic::{Code, Diagnostic, Location, line_col};
@@ -83,7 +83,17 @@ pub fn load_project(
     vars.extend(options.vars.clone());
 
     let macro_files = collect_macros(&files, &paths);
-    let templates = match Templates::new(&macro_files) {
+    let packages = installed_packages(&files)?;
+    let dispatch: Vec<(String, Vec<String>)> = dbt
+        .dispatch
+        .iter()
+        .map(|d| (d.macro_namespace.clone(), d.search_order.clone()))
+        .collect();
+    let package_macros: Vec<(String, Vec<(String, String)>)> = packages
+        .iter()
+        .map(|p| (p.name.clone(), p.macro_files.clone()))
+        .collect();
+    let templates = match Templates::new(&name, &macro_files, &package_macros, &dispatch) {
         Ok(t) => Arc::new(t),
         Err(errors) => return Err(errors),
     };
@@ -121,6 +131,7 @@ pub fn load_project(
         nodes: IndexMap::new(),
         sources: IndexMap::new(),
         macro_files,
+        packages,
         warnings: Vec::new(),
         unused_files: Vec::new(),
     };
@@ -256,6 +267,59 @@ fn files_with<'a>(
             .filter(move |(p, _)| exts.iter().any(|e| p.ends_with(e)))
             .map(move |(p, c)| (root.as_str(), p, c))
     })
+}
+
+/// The folder `dbt deps` installs packages into.
+const PACKAGES_FOLDER: &str = "dbt_packages";
+
+/// The packages in `dbt_packages/`, each named by its own `dbt_project.yml`.
+fn installed_packages(files: &ProjectFiles) -> Result<Vec<Package>, Vec<Diagnostic>> {
+    let mut folders: Vec<String> = files
+        .under(PACKAGES_FOLDER)
+        .filter_map(|(p, _)| {
+            let rest = p.strip_prefix(PACKAGES_FOLDER)?.trim_start_matches('/');
+            let (folder, file) = rest.split_once('/')?;
+            (file == "dbt_project.yml").then(|| format!("{PACKAGES_FOLDER}/{folder}"))
+        })
+        .collect();
+    folders.sort();
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for folder in folders {
+        let path = format!("{folder}/dbt_project.yml");
+        let text = files.text(&path).unwrap_or_default();
+        let yml: PackageProjectYaml = match yaml::parse(&path, &text) {
+            Ok(y) => y,
+            Err(d) => {
+                errors.push(d);
+                continue;
+            }
+        };
+        let roots: Vec<String> = yml
+            .macro_paths
+            .unwrap_or_else(|| vec!["macros".into()])
+            .iter()
+            .map(|m| format!("{folder}/{}", m.trim_matches('/')))
+            .collect();
+        let macro_files = files_with(files, &roots, &[".sql"])
+            .map(|(_, p, c)| {
+                (
+                    p.to_string(),
+                    jinja::preprocess(&String::from_utf8_lossy(c)),
+                )
+            })
+            .collect();
+        out.push(Package {
+            name: yml.name,
+            folder,
+            macro_files,
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 fn collect_macros(files: &ProjectFiles, paths: &Paths) -> Vec<(String, String)> {
@@ -531,7 +595,10 @@ impl Loader<'_> {
     fn parse_render(&mut self, node: &mut Node, base_config: Config) {
         let ctx = self.parse_ctx(&node.name);
         let padded = pad_to(&node.raw_sql, node.raw_start);
-        match self.templates.render(&node.path, &padded, &ctx) {
+        match self
+            .templates
+            .render(&node.path, &jinja::mutable_source(&padded), &ctx)
+        {
             Ok(_) => {}
             // The node fails with it; the rest of the project still loads, checks and builds.
             Err(d) => {
@@ -1097,6 +1164,12 @@ impl Loader<'_> {
             .chain(self.project.macro_files.iter().map(|(p, _)| p.as_str()))
             .chain(
                 self.project
+                    .packages
+                    .iter()
+                    .flat_map(|p| p.macro_files.iter().map(|(f, _)| f.as_str())),
+            )
+            .chain(
+                self.project
                     .sources
                     .values()
                     .flat_map(|s| s.loads.iter().map(|l| l.path.as_str())),
@@ -1108,6 +1181,7 @@ impl Loader<'_> {
             .paths()
             .filter(|p| {
                 !used.contains(p)
+                    && !p.starts_with(&format!("{PACKAGES_FOLDER}/"))
                     && *p != "dbt_project.yml"
                     && !p.ends_with(".yml")
                     && !p.ends_with(".yaml")

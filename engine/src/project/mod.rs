@@ -18,6 +18,15 @@ use crate::diagnostic::{Diagnostic, Location};
 use crate::files::ProjectFiles;
 use crate::relation::Relation;
 
+/// A package installed in `dbt_packages/`: its name (what its macros are called by, as in
+/// `dbt_utils.star`), its folder, and its macro files.
+#[derive(Debug, Clone)]
+pub struct Package {
+    pub name: String,
+    pub folder: String,
+    pub macro_files: Vec<(String, String)>,
+}
+
 /// What a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -175,6 +184,8 @@ pub struct Project {
     pub sources: IndexMap<String, SourceTable>,
     /// Macro files: path and source text (`{% test %}` blocks already turned into macros).
     pub macro_files: Vec<(String, String)>,
+    /// The packages `dbt deps` installed in `dbt_packages/`, by name.
+    pub packages: Vec<Package>,
     /// Problems that do not stop a build (e.g. a stray byte in a CSV file).
     pub warnings: Vec<crate::diagnostic::Diagnostic>,
     /// Paths that are part of no resource, kept so that nothing a user brought is lost.

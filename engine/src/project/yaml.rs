@@ -33,11 +33,29 @@ pub struct DbtProjectYaml {
     pub tests: YamlTree,
     #[serde(default)]
     pub sources: Json,
+    /// Where `adapter.dispatch` looks for each macro namespace, in order.
+    #[serde(default)]
+    pub dispatch: Vec<DispatchYaml>,
     /// SQL for the warehouse before and after a run: read only to say that it is not run.
     #[serde(default, rename = "on-run-start")]
     pub on_run_start: Option<Spanned<Json>>,
     #[serde(default, rename = "on-run-end")]
     pub on_run_end: Option<Spanned<Json>>,
+}
+
+/// One `dispatch:` entry of `dbt_project.yml`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DispatchYaml {
+    pub macro_namespace: String,
+    pub search_order: Vec<String>,
+}
+
+/// An installed package's own `dbt_project.yml`: what the loader needs of it.
+#[derive(Debug, Deserialize)]
+pub struct PackageProjectYaml {
+    pub name: String,
+    #[serde(default, rename = "macro-paths")]
+    pub macro_paths: Option<Vec<String>>,
 }
 
 /// A properties file (`schema.yml`, `_sources.yml`, ...), version 2.

@@ -110,7 +110,9 @@ impl Engine {
     pub async fn check(&self) -> CheckReport {
         let ctx = super::session(&self.loaded.project.target, self.run_time);
         let schemas: Schemas = Arc::new(RwLock::new(HashMap::new()));
-        let resolver = Arc::new(CompileResolver::new(&self.loaded.project, schemas.clone()));
+        let resolver = Arc::new(
+            CompileResolver::new(&self.loaded.project, schemas.clone()).with_session(ctx.clone()),
+        );
         let mut report = CheckReport::default();
         let register = |relation: &Relation, schema: SchemaRef| {
             let empty = vec![RecordBatch::new_empty(schema.clone())];
@@ -167,7 +169,21 @@ impl Engine {
                 .extend(node.materialization.problems().iter().cloned());
             let outcome = match node.kind {
                 _ if node.parse_error.is_some() => Err(node.parse_error.iter().cloned().collect()),
-                NodeKind::Seed => self.check_seed(&node).map(|s| (s, None)),
+                // A seed's rows are at hand: they are registered whole, so that a template's
+                // query over a seed (`run_query`, `dbt_utils.get_column_values`) sees them.
+                NodeKind::Seed => match self.read_seed(&node) {
+                    Ok((batch, _)) => {
+                        let _ = super::register_table(
+                            &ctx,
+                            &schemas,
+                            &node.relation,
+                            batch.schema(),
+                            vec![batch.clone()],
+                        );
+                        Ok((batch.schema(), None))
+                    }
+                    Err(d) => Err(vec![d]),
+                },
                 NodeKind::Model | NodeKind::Snapshot => self
                     .check_model(&node, &ctx, resolver.clone(), &extra_functions)
                     .await
@@ -189,7 +205,9 @@ impl Engine {
             match outcome {
                 Ok((schema, lineage)) => {
                     if !node.materialization.is_ephemeral() {
-                        let _ = register(&node.relation, schema.clone());
+                        if node.kind != NodeKind::Seed {
+                            let _ = register(&node.relation, schema.clone());
+                        }
                     } else {
                         schemas
                             .write()
@@ -278,12 +296,6 @@ impl Engine {
         report.diagnostics.extend(notes);
         report.schemas = schemas;
         report
-    }
-
-    fn check_seed(&self, node: &Node) -> Result<SchemaRef, Vec<Diagnostic>> {
-        self.read_seed(node)
-            .map(|(b, _)| b.schema())
-            .map_err(|d| vec![d])
     }
 
     async fn check_model(

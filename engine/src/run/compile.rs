@@ -19,11 +19,21 @@ use crate::relation::{Relation, RelationValue};
 pub type Schemas = Arc<RwLock<HashMap<Relation, SchemaRef>>>;
 
 /// Answers `ref` and `source` with the names the project builds into.
-#[derive(Debug)]
 pub struct CompileResolver {
     refs: HashMap<String, RelationValue>,
     sources: HashMap<(String, String), RelationValue>,
     schemas: Schemas,
+    /// The session `run_query` runs in: the build's, or the check's (whose tables are empty).
+    session: Option<datafusion::prelude::SessionContext>,
+}
+
+impl std::fmt::Debug for CompileResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompileResolver")
+            .field("refs", &self.refs.len())
+            .field("can_run_queries", &self.session.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl CompileResolver {
@@ -58,7 +68,14 @@ impl CompileResolver {
             refs,
             sources,
             schemas,
+            session: None,
         }
+    }
+
+    /// Lets templates run queries (`run_query`, `statement`) in `session`.
+    pub fn with_session(mut self, session: datafusion::prelude::SessionContext) -> Self {
+        self.session = Some(session);
+        self
     }
 }
 
@@ -85,6 +102,14 @@ impl Resolve for CompileResolver {
                 .map(|f| (f.name().clone(), redshift_type(f.data_type())))
                 .collect()
         })
+    }
+
+    fn run_query(&self, sql: &str) -> Result<crate::jinja::QueryTable, String> {
+        let session = self
+            .session
+            .as_ref()
+            .ok_or("run_query() has no session to run in here")?;
+        super::template_query::run(session, sql)
     }
 }
 
@@ -133,7 +158,11 @@ pub fn compile_node(
             String::new(),
         ),
         None => {
-            let source = crate::project::load::pad_to(&node.raw_sql, node.raw_start);
+            // The source as rendered: set literals become mutable, on the same lines.
+            let source = crate::jinja::mutable_source(&crate::project::load::pad_to(
+                &node.raw_sql,
+                node.raw_start,
+            ));
             let rendered = loaded
                 .templates
                 .render(&node.path, &source, &ctx)
@@ -234,7 +263,7 @@ fn compile_generic_test(
     let macro_name = format!("test_{}", test.test_name);
     loaded
         .templates
-        .call_macro(&macro_name, kwargs, ctx)
+        .call_package_macro(test.namespace.as_deref(), &macro_name, kwargs, ctx)
         .map_err(|m| {
             let hint = if m.starts_with("no macro named") {
                 Some(format!(

@@ -287,6 +287,23 @@ fn site(origin: &Origin, construct: &Construct) -> Option<Site> {
     Some(origin.locate(line, column))
 }
 
+/// An engine error's message in the words Redshift uses, for errors no file location goes
+/// with (a query a template runs).
+pub(crate) fn user_message(e: &DataFusionError) -> String {
+    let mut message = e.find_root().to_string();
+    for prefix in [
+        "Error during planning: ",
+        "Schema error: ",
+        "SQL error: ",
+        "This feature is not implemented: ",
+        "Execution error: ",
+        "Arrow error: ",
+    ] {
+        message = message.trim_start_matches(prefix).to_string();
+    }
+    user_wording(&redshift_type_names(&message))
+}
+
 /// A planning error, worded for the user and placed in their file.
 fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
     let root = e.find_root();
@@ -396,6 +413,7 @@ static WORDING: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         ),
         (r"^(\w+)\(\) takes (\d+) to (\d+) arguments, got (\d+)$", "$1 takes $2 to $3 arguments, got $4"),
         (r"^(?:Arrow error: )?Divide by zero error$", "division by zero"),
+        (r"^table '([^']+)' not found$", r#"relation "$1" does not exist"#),
         (
             r"^(?:Arrow error: )?Cast error: Cannot cast string '(.*)' to value of (.+) type$",
             r#"invalid input syntax for type $2: "$1""#,

@@ -15,6 +15,7 @@ mod snapshot;
 mod sources;
 mod sql_sites;
 pub mod tables;
+mod template_query;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -513,10 +514,10 @@ impl Engine {
     }
 
     fn resolver(&self) -> Arc<CompileResolver> {
-        Arc::new(CompileResolver::new(
-            &self.loaded.project,
-            self.schemas.clone(),
-        ))
+        Arc::new(
+            CompileResolver::new(&self.loaded.project, self.schemas.clone())
+                .with_session(self.ctx.clone()),
+        )
     }
 
     fn compile(&self, node: &Node) -> Result<Compiled, Diagnostic> {

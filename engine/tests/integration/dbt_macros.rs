@@ -81,24 +81,43 @@ fn cross_database_macros_render_and_run_as_on_redshift() {
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
 
+const OVERRIDES: &str = "{% macro redshift__dateadd(datepart, interval, from_date_or_timestamp) %}\
+     dateadd({{ datepart }}, {{ interval }} * 2, {{ from_date_or_timestamp }})\
+     {% endmacro %}\n\
+     {% macro greeting() %}{{ return(adapter.dispatch('greeting', 'disp')()) }}{% endmacro %}\n\
+     {% macro default__greeting() %}'hello'{% endmacro %}\n\
+     {% macro postgres__greeting() %}'hi from postgres'{% endmacro %}\n\
+     {% macro redshift__length(expression) %}octet_length({{ expression }}){% endmacro %}";
+
+const SHIFTED: &str = "select {{ dbt.dateadd('day', 1, \"'2024-05-01'::date\") }} as d, {{ greeting() }} as g, {{ dbt.length(\"'abc'\") }} as n";
+
 #[test]
-fn dispatch_prefers_the_projects_own_implementation() {
+fn dispatch_follows_dbts_search_order() {
+    // Without a `dispatch:` config, dbt's own namespace is searched alone: the project's
+    // `redshift__dateadd` does not replace dbt's.
     let e = engine(inline(&[
         ("dbt_project.yml", "name: disp\n"),
+        ("macros/overrides.sql", OVERRIDES),
+        ("models/shifted.sql", SHIFTED),
+    ]))
+    .unwrap();
+    let compiled = e.compile_sql("model.disp.shifted", false).unwrap();
+    assert!(
+        compiled.contains("dateadd(day, 1, '2024-05-01'::date) as d"),
+        "{compiled}"
+    );
+    assert!(compiled.contains("len('abc') as n"), "{compiled}");
+    // Within its own namespace the most specific adapter prefix wins.
+    assert!(compiled.contains("'hi from postgres' as g"), "{compiled}");
+
+    // With `search_order: [disp, dbt]` the project's implementations come first.
+    let e = engine(inline(&[
         (
-            "macros/overrides.sql",
-            "{% macro redshift__dateadd(datepart, interval, from_date_or_timestamp) %}\
-             dateadd({{ datepart }}, {{ interval }} * 2, {{ from_date_or_timestamp }})\
-             {% endmacro %}\n\
-             {% macro greeting() %}{{ return(adapter.dispatch('greeting', 'disp')()) }}{% endmacro %}\n\
-             {% macro default__greeting() %}'hello'{% endmacro %}\n\
-             {% macro postgres__greeting() %}'hi from postgres'{% endmacro %}\n\
-             {% macro redshift__length(expression) %}octet_length({{ expression }}){% endmacro %}",
+            "dbt_project.yml",
+            "name: disp\ndispatch:\n  - macro_namespace: dbt\n    search_order: ['disp', 'dbt']\n",
         ),
-        (
-            "models/shifted.sql",
-            "select {{ dbt.dateadd('day', 1, \"'2024-05-01'::date\") }} as d, {{ greeting() }} as g, {{ dbt.length(\"'abc'\") }} as n",
-        ),
+        ("macros/overrides.sql", OVERRIDES),
+        ("models/shifted.sql", SHIFTED),
     ]))
     .unwrap();
     let compiled = e.compile_sql("model.disp.shifted", false).unwrap();
@@ -106,9 +125,8 @@ fn dispatch_prefers_the_projects_own_implementation() {
         compiled.contains("dateadd(day, 1 * 2, '2024-05-01'::date)"),
         "{compiled}"
     );
-    assert!(compiled.contains("'hi from postgres' as g"), "{compiled}");
-    // dbt-redshift's own `redshift__length` gives way to the project's.
     assert!(compiled.contains("octet_length('abc') as n"), "{compiled}");
+
     // The node that calls it fails, where it calls it; the project still loads.
     let e = engine(inline(&[
         ("dbt_project.yml", "name: disp\n"),
@@ -231,5 +249,118 @@ fn jinja_in_dbt_project_yml_configs_is_rendered_before_it_applies() {
         (broken[0].location.file.as_str(), broken[0].location.line),
         ("dbt_project.yml", 4),
         "{broken:#?}"
+    );
+}
+
+/// A package as `dbt deps` leaves it in `dbt_packages/`: its own `dbt_project.yml` and macros,
+/// one of them dispatched, one a generic test, one a helper its macros call unqualified.
+fn with_package(extra: &[(&str, &str)]) -> modelplay_engine::ProjectFiles {
+    let mut files = vec![
+        (
+            "dbt_packages/shop_utils/dbt_project.yml",
+            "name: shop_utils\nversion: '1.0.0'\n",
+        ),
+        (
+            "dbt_packages/shop_utils/macros/money.sql",
+            "{% macro money(column) %}{{ return(adapter.dispatch('money', 'shop_utils')(column)) }}{% endmacro %}\n\
+             {% macro default__money(column) %}round({{ _cents(column) }}, 2){% endmacro %}\n\
+             {% macro _cents(column) %}{{ column }} / 100.0{% endmacro %}",
+        ),
+        (
+            "dbt_packages/shop_utils/macros/tests.sql",
+            "{% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}",
+        ),
+        ("dbt_packages/shop_utils/README.md", "not a project file"),
+        ("seeds/payments.csv", "id,amount_cents\n1,250\n2,-5\n"),
+        (
+            "models/payments.sql",
+            "select id, {{ shop_utils.money('amount_cents') }} as amount from {{ ref('payments') }}",
+        ),
+        (
+            "models/schema.yml",
+            "version: 2\nmodels:\n  - name: payments\n    columns:\n      - name: amount\n        tests:\n          - shop_utils.positive\n",
+        ),
+    ];
+    files.extend_from_slice(extra);
+    inline(&files)
+}
+
+#[test]
+fn installed_packages_are_namespaced_and_dispatch_to_the_project_first() {
+    let mut files = with_package(&[]);
+    files.insert("dbt_project.yml", "name: shop\n");
+    let mut e = engine(files.clone()).unwrap_or_else(|d| panic!("{d:#?}"));
+    let compiled = e.compile_sql("model.shop.payments", false).unwrap();
+    assert!(
+        compiled.contains("round(amount_cents / 100.0, 2) as amount"),
+        "{compiled}"
+    );
+    assert!(
+        e.project().unused_files.is_empty(),
+        "{:?}",
+        e.project().unused_files
+    );
+    let results = build(&mut e);
+    let test = results
+        .results
+        .iter()
+        .find(|r| r.name.starts_with("shop_utils_positive"))
+        .unwrap_or_else(|| panic!("{:#?}", results.results));
+    assert_eq!(test.failures, Some(1), "{test:#?}");
+
+    // For an installed package's namespace dbt looks in the root project first.
+    files.insert(
+        "macros/money.sql",
+        "{% macro redshift__money(column) %}({{ column }})::decimal(12,2) / 100{% endmacro %}",
+    );
+    let e = engine(files).unwrap();
+    let compiled = e.compile_sql("model.shop.payments", false).unwrap();
+    assert!(
+        compiled.contains("(amount_cents)::decimal(12,2) / 100 as amount"),
+        "{compiled}"
+    );
+}
+
+#[test]
+fn templates_run_queries_on_the_engine_and_change_lists_and_dicts_in_place() {
+    let mut e = engine(inline(&[
+        ("dbt_project.yml", "name: pivot\n"),
+        ("seeds/orders.csv", "id,status\n1,placed\n2,shipped\n3,placed\n"),
+        (
+            "macros/pivot.sql",
+            "{% macro status_counts() %}\n\
+               {% set statuses %}select distinct status from {{ ref('orders') }} order by status{% endset %}\n\
+               {% set results = run_query(statuses) %}\n\
+               {% set cols = [] %}\n\
+               {% if execute %}{% for s in results.columns[0].values() %}\n\
+                 {% do cols.append(\"count(case when status = '\" ~ s ~ \"' then 1 end) as \" ~ s) %}\n\
+               {% endfor %}{% endif %}\n\
+               {{ return(cols | join(', ')) }}\n\
+             {% endmacro %}\n\
+             {% macro first_id() %}\n\
+               {% call statement('first', fetch_result=True) %}select min(id) from {{ ref('orders') }}{% endcall %}\n\
+               {% set r = load_result('first') %}\n\
+               {{ return(r['data'][0][0] if r else -1) }}\n\
+             {% endmacro %}\n\
+             {% macro labels() %}\n\
+               {% set d = {} %}{% do d.update({'a': 'x'}) %}{% do d.setdefault('b', 'y') %}\n\
+               {% set l = ['p'] %}{% do l.extend(['q', 'r']) %}{% do l.insert(0, 'o') %}{% do l.remove('q') %}\n\
+               {{ return(d['a'] ~ d['b'] ~ (l | join(''))) }}\n\
+             {% endmacro %}",
+        ),
+        (
+            "models/order_status.sql",
+            "select {{ status_counts() }}, {{ first_id() }} as first_id, '{{ labels() }}' as labels from {{ ref('orders') }}",
+        ),
+    ]))
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    let results = build(&mut e);
+    assert!(results.success(), "{:#?}", results.results);
+    assert_eq!(
+        rows(
+            &mut e,
+            "select placed, shipped, first_id, labels from order_status"
+        ),
+        vec![vec!["2", "1", "1", "xyopr"]]
     );
 }
