@@ -41,11 +41,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         "should_store_failures",
         |state: &State| -> Result<bool, Error> {
             let ctx = ctx(state)?;
-            Ok(ctx
-                .config
-                .get("store_failures")
-                .and_then(Json::as_bool)
-                .unwrap_or(false))
+            Ok(ctx.config.store_failures())
         },
     );
     env.add_function("log", log_fn);
@@ -96,11 +92,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         "should_full_refresh",
         |state: &State| -> Result<bool, Error> {
             let ctx = ctx(state)?;
-            Ok(ctx
-                .config
-                .get("full_refresh")
-                .and_then(Json::as_bool)
-                .unwrap_or(false))
+            Ok(ctx.config.full_refresh())
         },
     );
     env.add_function(super::mutable::MUTABLE_FN, super::mutable::mutable);

@@ -159,6 +159,16 @@ impl Config {
         }
     }
 
+    /// `full_refresh: true`, which `should_full_refresh()` reports.
+    pub fn full_refresh(&self) -> bool {
+        self.bool("full_refresh").unwrap_or(false)
+    }
+
+    /// `store_failures: true`, which `should_store_failures()` reports.
+    pub fn store_failures(&self) -> bool {
+        self.bool("store_failures").unwrap_or(false)
+    }
+
     pub fn tags(&self) -> Vec<String> {
         self.get("tags").map(tags_of).unwrap_or_default()
     }
