@@ -386,7 +386,26 @@ impl Loader<'_> {
         Arc::new(ctx)
     }
 
+    /// A properties value with Jinja in it (`schema: "{{ env_var('RAW_SCHEMA', 'raw') }}"`),
+    /// rendered as dbt renders it; a failure is reported at `at` and leaves the text as it is.
+    fn render_property(&mut self, value: &str, file: &str, at: &Location) -> String {
+        if !value.contains("{{") && !value.contains("{%") {
+            return value.to_string();
+        }
+        let ctx = self.parse_ctx(file);
+        match self.templates.render(file, value, &ctx) {
+            Ok(r) => r.sql.trim().to_string(),
+            Err(d) => {
+                let d = Diagnostic::error(Code::Jinja, at.clone(), d.message)
+                    .with_source(&self.text(file));
+                self.diags.push(d);
+                value.to_string()
+            }
+        }
+    }
+
     fn read_properties(&mut self) {
+        // dbt reads properties from every source path, the test paths included.
         let roots: Vec<String> = self
             .paths
             .models
@@ -394,6 +413,7 @@ impl Loader<'_> {
             .chain(&self.paths.seeds)
             .chain(&self.paths.snapshots)
             .chain(&self.paths.macros)
+            .chain(&self.paths.tests)
             .cloned()
             .collect();
         let mut seen = std::collections::HashSet::new();
@@ -439,22 +459,26 @@ impl Loader<'_> {
         }
         for source in props.sources {
             let source_name = source.name.value.clone();
-            let schema = source.schema.clone().unwrap_or_else(|| source_name.clone());
-            let database = source
-                .database
-                .clone()
-                .unwrap_or_else(|| self.project.target.database.clone());
+            let location = yaml::location_of(file, &source.name);
+            let schema = match &source.schema {
+                Some(s) => self.render_property(s, file, &location),
+                None => source_name.clone(),
+            };
+            let database = match &source.database {
+                Some(d) => self.render_property(d, file, &location),
+                None => self.project.target.database.clone(),
+            };
             for table in source.tables {
                 let table_name = table.name.value.clone();
                 let unique_id = format!(
                     "source.{}.{}.{}",
                     self.project.name, source_name, table_name
                 );
-                let identifier = table
-                    .identifier
-                    .clone()
-                    .unwrap_or_else(|| table_name.clone());
                 let location = yaml::location_of(file, &table.name);
+                let identifier = match &table.identifier {
+                    Some(i) => self.render_property(i, file, &location),
+                    None => table_name.clone(),
+                };
                 let mut freshness = source.freshness.clone();
                 if !table.freshness.is_null() {
                     freshness = table.freshness.clone();

@@ -44,3 +44,24 @@ fn a_source_pointing_at_a_seeds_table_reads_the_seed() {
         vec![vec!["1", "ADA"], vec!["2", "GRACE"]]
     );
 }
+
+#[test]
+fn jinja_in_a_sources_schema_is_rendered() {
+    let mut options = modelplay_engine::LoadOptions::default();
+    options.env.insert("RAW_SCHEMA".into(), "landing".into());
+    let loaded = modelplay_engine::load_project(
+        inline(&[
+            ("dbt_project.yml", "name: raw\n"),
+            (
+                "models/sources.yml",
+                "version: 2\nsources:\n  - name: raw\n    schema: \"{{ env_var('RAW_SCHEMA', 'raw') }}\"\n    tables:\n      - name: fares\n        identifier: \"{{ 'fares_' ~ target.name }}\"\n",
+            ),
+            ("models/a.sql", "select * from {{ source('raw', 'fares') }}"),
+        ]),
+        &options,
+    )
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    let source = &loaded.project.sources["source.raw.raw.fares"];
+    assert_eq!(source.relation.schema, "landing");
+    assert_eq!(source.relation.identifier, "fares_dev");
+}
