@@ -85,6 +85,9 @@ pub struct Recorded {
     /// What each named `{% call statement(name, fetch_result=True) %}` returned, for
     /// `load_result(name)`.
     pub statements: Vec<(String, QueryTable)>,
+    /// Whether the render ran a query (`run_query`, `statement`): its SQL then depends on
+    /// what the tables held.
+    pub queried: bool,
 }
 
 /// The per-render context object, reachable from every function through the template state.

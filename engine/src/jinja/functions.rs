@@ -179,14 +179,14 @@ fn env_var_fn(state: &State, name: String, default: Option<String>) -> Result<St
 /// tables built so far. At parse time dbt runs nothing (`execute` is false) and returns none.
 fn run_query_fn(state: &State, sql: Value) -> Result<Value, Error> {
     let ctx = ctx(state)?;
-    match ctx.phase {
-        Phase::Parse => Ok(Value::from(())),
-        Phase::Compile => ctx
-            .resolver
-            .run_query(&sql.to_string())
-            .map(|t| Value::from_object(Table(t)))
-            .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("run_query(): {e}"))),
+    if ctx.phase == Phase::Parse {
+        return Ok(Value::from(()));
     }
+    ctx.record().queried = true;
+    ctx.resolver
+        .run_query(&sql.to_string())
+        .map(|t| Value::from_object(Table(t)))
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("run_query(): {e}")))
 }
 
 /// `{% call statement('name', fetch_result=True) %}SQL{% endcall %}`: runs the body on the
@@ -211,6 +211,7 @@ impl Object for StatementFn {
         if ctx.phase == Phase::Parse {
             return Ok(Value::from(""));
         }
+        ctx.record().queried = true;
         let table = ctx
             .resolver
             .run_query(&sql)

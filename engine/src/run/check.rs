@@ -261,7 +261,8 @@ impl Engine {
                 }
                 Err(diags) => {
                     walk.fail(&id);
-                    if let Some(first) = diags.first() {
+                    // Only errors fail the node in the build that follows.
+                    if let Some(first) = diags.iter().find(|d| d.severity == Severity::Error) {
                         report.failed.insert(id.clone(), first.clone());
                     }
                     report.diagnostics.extend(diags);
@@ -327,9 +328,25 @@ impl Engine {
             compiled: &compiled,
             templates: &self.loaded.templates,
         };
+        // SQL made from queries over tables that are empty until the build may well parse
+        // and plan once they hold rows: what fails here is a warning, and the build tries.
+        let queried = compiled.queried;
+        let before_the_build = |d: Diagnostic| {
+            if !queried {
+                return d;
+            }
+            Diagnostic {
+                severity: Severity::Warning,
+                message: format!(
+                    "{} (checked before the build, where the tables its template queries are still empty)",
+                    d.message
+                ),
+                ..d
+            }
+        };
         let (query, _) = self
             .query_with_ephemerals_using(&compiled, &origin, resolver)
-            .map_err(|d| vec![d])?;
+            .map_err(|d| vec![before_the_build(d)])?;
         let mut problems = redshift_functions(&query, &origin, extra_functions);
         let planned = match execute::plan(ctx, query, &origin).await {
             Ok(plan) => execute::physical_check(ctx, &plan, &origin)
@@ -354,7 +371,7 @@ impl Engine {
                 Ok((Arc::new(Schema::new(fields)), lineage, problems))
             }
             Err(d) => {
-                problems.push(d);
+                problems.push(before_the_build(d));
                 Err(problems)
             }
         }

@@ -121,6 +121,8 @@ pub struct Compiled {
     pub template_source: String,
     pub ephemerals: Vec<String>,
     pub logs: Vec<String>,
+    /// Whether its templates ran queries, so that its SQL depends on what tables held.
+    pub queried: bool,
 }
 
 pub fn render_ctx(
@@ -188,6 +190,7 @@ pub fn compile_node(
         template_source,
         ephemerals,
         logs: rec.logs,
+        queried: rec.queried,
     })
 }
 

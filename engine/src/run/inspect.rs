@@ -17,6 +17,7 @@ impl Engine {
             template_source: sql.to_string(),
             ephemerals: Vec::new(),
             logs: Vec::new(),
+            queried: false,
         };
         let origin = Origin {
             file: "<query>",

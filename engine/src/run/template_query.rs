@@ -30,20 +30,18 @@ pub fn run(session: &SessionContext, sql: &str) -> Result<QueryTable, String> {
             .state()
             .statement_to_plan(DfStatement::Statement(Box::new(statement)))
             .await?;
-        session.execute_logical_plan(plan).await?.collect().await
+        // The names come from the plan, so that an empty result still has its columns.
+        let names: Vec<String> = plan
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let batches = session.execute_logical_plan(plan).await?.collect().await?;
+        Ok::<_, datafusion::error::DataFusionError>((names, batches))
     };
-    let batches = futures::executor::block_on(tokio::task::unconstrained(query))
+    let (column_names, batches) = futures::executor::block_on(tokio::task::unconstrained(query))
         .map_err(|e| format!("the query failed: {}", super::execute::user_message(&e)))?;
-    let column_names = batches
-        .first()
-        .map(|b| {
-            b.schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect()
-        })
-        .unwrap_or_default();
     let mut rows = Vec::new();
     for batch in &batches {
         for row in 0..batch.num_rows() {

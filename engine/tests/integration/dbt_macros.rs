@@ -364,3 +364,35 @@ fn templates_run_queries_on_the_engine_and_change_lists_and_dicts_in_place() {
         vec![vec!["2", "1", "1", "xyopr"]]
     );
 }
+
+#[test]
+fn sql_made_from_a_query_over_a_model_waits_for_the_build() {
+    // Before the build `statuses` is empty, so the pivot's select list is too: the check
+    // says so as a warning, and the build, with `statuses` built, runs it.
+    let mut e = engine(inline(&[
+        ("dbt_project.yml", "name: late\n"),
+        ("models/statuses.sql", "select 'placed' as s union all select 'shipped' as s"),
+        (
+            "models/pivot.sql",
+            "{% set r = run_query('select s from ' ~ ref('statuses') ~ ' order by s') %}\n\
+             {% set names = r.columns[0].values() if execute else [] %}\n\
+             select {% for s in names %}'{{ s }}' as {{ s }}{% if not loop.last %}, {% endif %}{% endfor %}",
+        ),
+    ]))
+    .unwrap();
+    let report = block_on(e.check());
+    assert_eq!(report.errors(), 0, "{:#?}", report.diagnostics);
+    assert!(
+        report.diagnostics.iter().any(|d| d
+            .message
+            .contains("the tables its template queries are still empty")),
+        "{:#?}",
+        report.diagnostics
+    );
+    let results = build(&mut e);
+    assert!(results.success(), "{:#?}", results.results);
+    assert_eq!(
+        rows(&mut e, "select placed, shipped from pivot"),
+        vec![vec!["placed", "shipped"]]
+    );
+}
