@@ -84,6 +84,9 @@ pub fn load_project(
 
     let macro_files = collect_macros(&files, &paths);
     let packages = installed_packages(&files)?;
+    if let Some(d) = missing_packages(&files, &packages) {
+        diags.push(d);
+    }
     let dispatch: Vec<(String, Vec<String>)> = dbt
         .dispatch
         .iter()
@@ -271,6 +274,31 @@ fn files_with<'a>(
 
 /// The folder `dbt deps` installs packages into.
 const PACKAGES_FOLDER: &str = "dbt_packages";
+
+/// A `packages.yml` (or `dependencies.yml`) that lists packages none of which is installed:
+/// their macros would be missing, so this is said once, at the file.
+fn missing_packages(files: &ProjectFiles, installed: &[Package]) -> Option<Diagnostic> {
+    if !installed.is_empty() {
+        return None;
+    }
+    ["packages.yml", "dependencies.yml"].iter().find_map(|file| {
+        let text = files.text(file)?;
+        let listed: Json = serde_saphyr::from_str(&text).ok()?;
+        let count = listed.get("packages")?.as_array()?.len();
+        (count > 0).then(|| {
+            Diagnostic::warning(
+                Code::Unsupported,
+                Location::file(*file),
+                format!(
+                    "{file} lists {count} package(s), and none is installed in {PACKAGES_FOLDER}/: their macros and tests are missing"
+                ),
+            )
+            .with_hint(format!(
+                "run `dbt deps`, then open the project with its {PACKAGES_FOLDER}/ folder (modelplay has no deps command yet)"
+            ))
+        })
+    })
+}
 
 /// The packages in `dbt_packages/`, each named by its own `dbt_project.yml`.
 fn installed_packages(files: &ProjectFiles) -> Result<Vec<Package>, Vec<Diagnostic>> {

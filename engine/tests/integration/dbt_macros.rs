@@ -396,3 +396,32 @@ fn sql_made_from_a_query_over_a_model_waits_for_the_build() {
         vec![vec!["placed", "shipped"]]
     );
 }
+
+#[test]
+fn packages_listed_but_not_installed_are_named() {
+    let e = engine(inline(&[
+        ("dbt_project.yml", "name: deps\n"),
+        (
+            "packages.yml",
+            "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n",
+        ),
+        ("models/a.sql", "select 1 as id"),
+    ]))
+    .unwrap();
+    let said: Vec<String> = e.warnings().iter().map(|d| format!("{d}")).collect();
+    assert!(
+        said.iter().any(|w| w
+            .starts_with("packages.yml: warning[unsupported]: packages.yml lists 1 package(s)")),
+        "{said:#?}"
+    );
+    // Installed, they are not mentioned.
+    let mut files = with_package(&[]);
+    files.insert("dbt_project.yml", "name: shop\n");
+    files.insert("packages.yml", "packages:\n  - local: ../shop_utils\n");
+    let e = engine(files).unwrap();
+    assert!(
+        !e.warnings()
+            .iter()
+            .any(|d| d.location.file == "packages.yml")
+    );
+}
