@@ -108,6 +108,8 @@ enum Command {
     },
     /// Plan every model against its inputs' schemas without running anything.
     Check(ProjectArgs),
+    /// Install the packages packages.yml lists (local: and git:) into dbt_packages/.
+    Deps(ProjectArgs),
     /// Where a column comes from and what reads it: `modelplay lineage model.column`.
     Lineage {
         #[command(flatten)]
@@ -202,6 +204,7 @@ fn main() -> ExitCode {
             Command::Export { args, out, .. } => commands::export(args, out).await,
             Command::Advise { args, json } => commands::advise(args, json).await,
             Command::Check(args) => commands::check(args).await,
+            Command::Deps(args) => commands::deps(&args),
             Command::Lineage {
                 args,
                 column,

@@ -32,19 +32,35 @@ pub fn select(
         union(project, dag, select)?
     };
     if !exclude.is_empty() {
-        let dropped = union(project, dag, exclude)?;
+        // Leaving out what is not there is no mistake: `--exclude resource_type:test` on a
+        // project without tests excludes nothing, as in dbt.
+        let dropped = union_of(project, dag, exclude, true)?;
         chosen.retain(|id| !dropped.contains(id));
     }
     Ok(chosen)
 }
 
 fn union(project: &Project, dag: &Dag, args: &[String]) -> Result<IndexSet<String>, String> {
+    union_of(project, dag, args, false)
+}
+
+fn union_of(
+    project: &Project,
+    dag: &Dag,
+    args: &[String],
+    nothing_is_fine: bool,
+) -> Result<IndexSet<String>, String> {
     let mut out = IndexSet::new();
     for arg in args {
         for term in arg.split_whitespace() {
             let mut acc: Option<IndexSet<String>> = None;
             for spec in term.split(',') {
                 let set = one(project, dag, spec)?;
+                if set.is_empty() && !nothing_is_fine {
+                    return Err(format!(
+                        "the selector `{spec}` matches nothing in this project"
+                    ));
+                }
                 acc = Some(match acc {
                     None => set,
                     Some(prev) => prev.intersection(&set).cloned().collect(),
@@ -68,11 +84,6 @@ fn one(project: &Project, dag: &Dag, spec: &str) -> Result<IndexSet<String>, Str
     let body = caps.get(3).map_or("", |m| m.as_str());
     let children = caps.get(4).map(|m| m.as_str().parse::<usize>().ok());
     let base = matches(project, body)?;
-    if base.is_empty() {
-        return Err(format!(
-            "the selector `{spec}` matches nothing in this project"
-        ));
-    }
     let mut out: IndexSet<String> = base.iter().cloned().collect();
     for id in &base {
         if let Some(depth) = parents {

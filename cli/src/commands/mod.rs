@@ -1,8 +1,10 @@
 //! What each subcommand does: load the project, run the engine, print, write artifacts.
 
+mod deps;
 mod inspect;
 mod projects;
 
+pub use deps::deps;
 pub use inspect::{advise, check, export, impact, lineage, ls, show};
 pub use projects::{open_link, sample, share, zip};
 
