@@ -204,7 +204,13 @@ fn node_sql(
         Materialization::Table(keys) | Materialization::Incremental { keys, .. } => {
             let sql = compile(false)?;
             let create = if keys.contract_enforced {
-                ddl::create_table_with_columns(&relation, keys, &columns, &sql)
+                // dbt creates a contracted table with the types its contract declares.
+                let declared: Vec<(String, String)> = node
+                    .columns
+                    .iter()
+                    .filter_map(|c| Some((c.name.clone(), c.data_type.clone()?)))
+                    .collect();
+                ddl::create_table_with_columns(&relation, keys, &declared, &sql)
             } else {
                 ddl::create_table_as(&relation, keys, &sql, false)
             };

@@ -522,7 +522,7 @@ impl Loader<'_> {
                         .or_else(|| source.loaded_at_field.clone()),
                     freshness,
                     description: table.description.clone().unwrap_or_default(),
-                    columns: column_docs(&table.columns),
+                    columns: column_docs(file, &table.columns),
                     loads: Vec::new(),
                     location,
                 };
@@ -826,7 +826,7 @@ impl Loader<'_> {
                 continue;
             };
             node.description = entry.description.clone().unwrap_or_default();
-            node.columns = column_docs(&entry.columns);
+            node.columns = column_docs(file, &entry.columns);
             // YAML config sits between the folder level and the file's own config() call.
             let file_config = node.config.clone();
             let mut yaml_config = config_from_yaml(&entry.config, file);
@@ -1244,12 +1244,13 @@ impl Loader<'_> {
     }
 }
 
-fn column_docs(cols: &[ColumnYaml]) -> Vec<ColumnDoc> {
+fn column_docs(file: &str, cols: &[ColumnYaml]) -> Vec<ColumnDoc> {
     cols.iter()
         .map(|c| ColumnDoc {
             name: c.name.value.clone(),
             description: c.description.clone().unwrap_or_default(),
             data_type: c.data_type.clone(),
+            at: yaml::location_of(file, &c.name),
         })
         .collect()
 }

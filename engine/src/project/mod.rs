@@ -56,6 +56,8 @@ pub struct ColumnDoc {
     pub name: String,
     pub description: String,
     pub data_type: Option<String>,
+    /// Where the column's `name:` is written.
+    pub at: Location,
 }
 
 /// A generic test applied from YAML (`unique`, `dbt_utils.accepted_range`, ...).

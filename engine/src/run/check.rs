@@ -216,6 +216,21 @@ impl Engine {
                     }
                     let columns = typed(&schema);
                     let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+                    if node
+                        .materialization
+                        .table_keys()
+                        .is_some_and(|k| k.contract_enforced)
+                    {
+                        let files = &self.loaded.project.files;
+                        let problems = super::contract::check(&node, &columns, &|f| {
+                            files.text(f).unwrap_or_default()
+                        });
+                        if let Some(first) = problems.first() {
+                            walk.fail(&id);
+                            report.failed.insert(id.clone(), first.clone());
+                        }
+                        report.diagnostics.extend(problems);
+                    }
                     if let Some(keys) = node.materialization.table_keys()
                         && node.kind != NodeKind::Seed
                     {

@@ -3,6 +3,7 @@
 
 mod check;
 mod compile;
+mod contract;
 mod execute;
 pub mod freshness;
 mod incremental;

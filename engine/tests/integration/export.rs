@@ -349,3 +349,42 @@ fn the_run_and_the_export_agree_on_snapshot_and_incremental_configs() {
         latest.contents
     );
 }
+
+#[test]
+fn an_enforced_contract_is_checked_before_the_build() {
+    let schema = "version: 2\nmodels:\n  - name: orders\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: id\n        data_type: integer\n      - name: amount\n        data_type: varchar(10)\n      - name: placed_at\n        data_type: timestamp\n";
+    let mut e = engine(inline(&[
+        (
+            "dbt_project.yml",
+            "name: contracts\nmodels:\n  contracts:\n    +materialized: table\n",
+        ),
+        (
+            "models/orders.sql",
+            "select 1 as id, 2.5 as amount, 'x' as note",
+        ),
+        ("models/schema.yml", schema),
+    ]))
+    .unwrap();
+    let report = block_on(e.check());
+    let said: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        said.iter().any(|d| d.starts_with("models/schema.yml:9:")
+            && d.contains(
+                "declares `amount` as varchar(10), and the model outputs double precision"
+            )),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter().any(|d| d.starts_with("models/schema.yml:11:")
+            && d.contains("declares column `placed_at`, which the model does not output")),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter()
+            .any(|d| d.contains("outputs column `note` (varchar)")),
+        "{said:#?}"
+    );
+    let results = build(&mut e);
+    let orders = results.results.iter().find(|r| r.name == "orders").unwrap();
+    assert_eq!(orders.status, modelplay_engine::Status::Error);
+}
