@@ -104,6 +104,8 @@ pub struct RenderCtx {
     pub resolver: Arc<dyn Resolve>,
     pub is_incremental: bool,
     pub run_started_at: String,
+    /// dbt's `graph` (empty while the project is parsed, as in dbt before `execute`).
+    pub graph: Value,
     pub recorded: Mutex<Recorded>,
     pub(crate) returned: Mutex<Option<Value>>,
 }
@@ -121,6 +123,7 @@ impl RenderCtx {
             resolver,
             is_incremental: false,
             run_started_at: String::new(),
+            graph: crate::jinja::to_value(&serde_json::json!({"nodes": {}, "sources": {}})),
             recorded: Mutex::new(Recorded::default()),
             returned: Mutex::new(None),
         }

@@ -47,6 +47,7 @@ pub(crate) fn base_context(ctx: &Arc<RenderCtx>) -> Value {
         execute => ctx.phase == Phase::Compile,
         model => model,
         run_started_at => ctx.run_started_at.clone(),
+        graph => ctx.graph.clone(),
         invocation_id => "00000000-0000-0000-0000-000000000000",
         flags => context! { FULL_REFRESH => false, WHICH => "build" },
     }

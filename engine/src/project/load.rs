@@ -38,6 +38,8 @@ pub struct LoadOptions {
 pub struct LoadedProject {
     pub project: Project,
     pub templates: Arc<Templates>,
+    /// dbt's `graph` variable, built once for every render.
+    pub graph: minijinja::Value,
 }
 
 static SNAPSHOT_BLOCK: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
@@ -163,7 +165,12 @@ pub fn load_project(
         return Err(diags);
     }
     project.warnings.extend(diags);
-    Ok(LoadedProject { project, templates })
+    let graph = jinja::to_value(&super::graph::graph(&project));
+    Ok(LoadedProject {
+        project,
+        templates,
+        graph,
+    })
 }
 
 /// dbt's node as macros such as `generate_schema_name` see it.

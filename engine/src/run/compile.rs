@@ -141,6 +141,7 @@ pub fn render_ctx(
     ctx.target = Arc::new(project.target.clone());
     ctx.run_started_at = run_started_at.to_string();
     ctx.is_incremental = is_incremental;
+    ctx.graph = loaded.graph.clone();
     Arc::new(ctx)
 }
 
