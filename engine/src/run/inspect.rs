@@ -87,22 +87,7 @@ impl Engine {
     /// A node's SQL as it compiles now (ephemeral models injected), optionally as an
     /// incremental run (`is_incremental()` true) would compile it.
     pub fn compile_sql(&self, unique_id: &str, is_incremental: bool) -> Result<String, Diagnostic> {
-        let node = self
-            .loaded
-            .project
-            .nodes
-            .get(unique_id)
-            .cloned()
-            .ok_or_else(|| selector_error(format!("no node {unique_id}")))?;
-        let compiled = self.compile_as(&node, is_incremental)?;
-        let file_text = self.file_text(&node.path);
-        let origin = Origin {
-            file: &node.path,
-            file_text: &file_text,
-            compiled: &compiled,
-            templates: &self.loaded.templates,
-        };
-        Ok(self.query_with_ephemerals(&compiled, &origin)?.1)
+        self.compile_sql_using(unique_id, is_incremental, self.resolver())
     }
 
     /// A node's SQL as it compiles against the schemas a check planned (`report`), for
@@ -113,6 +98,19 @@ impl Engine {
         is_incremental: bool,
         report: &CheckReport,
     ) -> Result<String, Diagnostic> {
+        let resolver = Arc::new(CompileResolver::new(
+            &self.loaded.project,
+            report.schemas.clone(),
+        ));
+        self.compile_sql_using(unique_id, is_incremental, resolver)
+    }
+
+    fn compile_sql_using(
+        &self,
+        unique_id: &str,
+        is_incremental: bool,
+        resolver: Arc<CompileResolver>,
+    ) -> Result<String, Diagnostic> {
         let node = self
             .loaded
             .project
@@ -120,10 +118,6 @@ impl Engine {
             .get(unique_id)
             .cloned()
             .ok_or_else(|| selector_error(format!("no node {unique_id}")))?;
-        let resolver = Arc::new(CompileResolver::new(
-            &self.loaded.project,
-            report.schemas.clone(),
-        ));
         let compiled = self.compile_with(&node, resolver.clone(), is_incremental)?;
         let file_text = self.file_text(&node.path);
         let origin = Origin {
