@@ -54,6 +54,20 @@ pub struct CheckReport {
     /// check found (`adapter.get_columns_in_relation`, `dbt_utils.star`) without a build.
     #[serde(skip)]
     pub schemas: Schemas,
+    /// The session the check planned in (seeds with their rows, other tables empty), for
+    /// compiling templates that run queries as the check compiled them.
+    #[serde(skip)]
+    pub session: CheckSession,
+}
+
+/// A check's DataFusion session, kept with its report.
+#[derive(Clone, Default)]
+pub struct CheckSession(pub Option<SessionContext>);
+
+impl std::fmt::Debug for CheckSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CheckSession")
+    }
 }
 
 impl CheckReport {
@@ -311,6 +325,7 @@ impl Engine {
         }
         report.diagnostics.extend(notes);
         report.schemas = schemas;
+        report.session = CheckSession(Some(ctx));
         report
     }
 

@@ -98,11 +98,11 @@ impl Engine {
         is_incremental: bool,
         report: &CheckReport,
     ) -> Result<String, Diagnostic> {
-        let resolver = Arc::new(CompileResolver::new(
-            &self.loaded.project,
-            report.schemas.clone(),
-        ));
-        self.compile_sql_using(unique_id, is_incremental, resolver)
+        let mut resolver = CompileResolver::new(&self.loaded.project, report.schemas.clone());
+        if let Some(session) = &report.session.0 {
+            resolver = resolver.with_session(session.clone());
+        }
+        self.compile_sql_using(unique_id, is_incremental, Arc::new(resolver))
     }
 
     fn compile_sql_using(

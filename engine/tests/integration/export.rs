@@ -388,3 +388,28 @@ fn an_enforced_contract_is_checked_before_the_build() {
     let orders = results.results.iter().find(|r| r.name == "orders").unwrap();
     assert_eq!(orders.status, modelplay_engine::Status::Error);
 }
+
+#[test]
+fn a_model_whose_template_runs_a_query_exports_as_the_check_compiled_it() {
+    let e = engine(inline(&[
+        ("dbt_project.yml", "name: queried\n"),
+        ("seeds/codes.csv", "code\nNV\nCA\n"),
+        (
+            "models/code_flags.sql",
+            "{% set r = run_query('select code from ' ~ ref('codes') ~ ' order by code') %}\n\
+             {% set codes = r.columns[0].values() if execute else [] %}\n\
+             select {% for c in codes %}'{{ c }}' as {{ c | lower }}{% if not loop.last %}, {% endif %}{% endfor %}",
+        ),
+    ]))
+    .unwrap();
+    let exported = block_on(export(&e, &[], &[])).unwrap_or_else(|d| panic!("{d:#?}"));
+    let model = exported
+        .iter()
+        .find(|f| f.path.ends_with("/code_flags.sql"))
+        .unwrap();
+    assert!(
+        model.contents.contains("'CA' as ca, 'NV' as nv"),
+        "{}",
+        model.contents
+    );
+}
