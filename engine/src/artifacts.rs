@@ -4,7 +4,7 @@
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
 
-use crate::project::{Materialized, Node, NodeKind, Project};
+use crate::project::{Materialized, Node, NodeKind, Project, SourceTable};
 use crate::run::{Engine, RunResults, Status};
 
 const DBT_VERSION: &str = "1.9.0";
@@ -138,6 +138,58 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
     out
 }
 
+/// A source as `manifest.json` (and dbt's `graph`) show it.
+pub(crate) fn source_json(project: &Project, s: &SourceTable) -> Json {
+    let columns: Map<String, Json> = s
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                json!({"name": c.name, "description": c.description, "data_type": c.data_type, "meta": {}, "tags": []}),
+            )
+        })
+        .collect();
+    json!({
+        "database": s.relation.database,
+        "schema": s.relation.schema,
+        "name": s.name,
+        "resource_type": "source",
+        "package_name": project.name,
+        "path": s.location.file,
+        "original_file_path": s.location.file,
+        "unique_id": s.unique_id,
+        "fqn": [project.name, s.source_name, s.name],
+        "source_name": s.source_name,
+        "source_description": "",
+        "loader": "",
+        "identifier": s.relation.identifier,
+        "loaded_at_field": s.loaded_at_field,
+        "freshness": s.freshness,
+        "description": s.description,
+        "columns": columns,
+        "meta": {}, "source_meta": {}, "tags": [],
+        "config": {"enabled": true},
+        "relation_name": s.relation.to_string(),
+    })
+}
+
+/// dbt's `graph` context variable: the manifest's nodes and sources, as macros that walk the
+/// project read them (`graph.nodes.values() | selectattr('resource_type', ...)`).
+pub(crate) fn graph(project: &Project) -> Json {
+    let nodes: Map<String, Json> = project
+        .nodes
+        .values()
+        .map(|n| (n.unique_id.clone(), node_json(project, n, None)))
+        .collect();
+    let sources: Map<String, Json> = project
+        .sources
+        .values()
+        .map(|s| (s.unique_id.clone(), source_json(project, s)))
+        .collect();
+    json!({"nodes": nodes, "sources": sources})
+}
+
 /// `manifest.json`.
 pub fn manifest(engine: &Engine, generated_at: &str) -> Json {
     let project = engine.project();
@@ -160,43 +212,7 @@ pub fn manifest(engine: &Engine, generated_at: &str) -> Json {
     let sources: Map<String, Json> = project
         .sources
         .values()
-        .map(|s| {
-            let columns: Map<String, Json> = s
-                .columns
-                .iter()
-                .map(|c| {
-                    (
-                        c.name.clone(),
-                        json!({"name": c.name, "description": c.description, "data_type": c.data_type, "meta": {}, "tags": []}),
-                    )
-                })
-                .collect();
-            (
-                s.unique_id.clone(),
-                json!({
-                    "database": s.relation.database,
-                    "schema": s.relation.schema,
-                    "name": s.name,
-                    "resource_type": "source",
-                    "package_name": project.name,
-                    "path": s.location.file,
-                    "original_file_path": s.location.file,
-                    "unique_id": s.unique_id,
-                    "fqn": [project.name, s.source_name, s.name],
-                    "source_name": s.source_name,
-                    "source_description": "",
-                    "loader": "",
-                    "identifier": s.relation.identifier,
-                    "loaded_at_field": s.loaded_at_field,
-                    "freshness": s.freshness,
-                    "description": s.description,
-                    "columns": columns,
-                    "meta": {}, "source_meta": {}, "tags": [],
-                    "config": {"enabled": true},
-                    "relation_name": s.relation.to_string(),
-                }),
-            )
-        })
+        .map(|s| (s.unique_id.clone(), source_json(project, s)))
         .collect();
     let mut parent_map = Map::new();
     let mut child_map = Map::new();

@@ -165,7 +165,7 @@ pub fn load_project(
         return Err(diags);
     }
     project.warnings.extend(diags);
-    let graph = jinja::to_value(&super::graph::graph(&project));
+    let graph = jinja::to_value(&crate::artifacts::graph(&project));
     Ok(LoadedProject {
         project,
         templates,

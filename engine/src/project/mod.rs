@@ -1,7 +1,6 @@
 //! A dbt project loaded from an in-memory file map: its nodes, sources, macros and configs.
 
 mod config;
-pub mod graph;
 pub mod load;
 pub mod resolved;
 pub mod yaml;
