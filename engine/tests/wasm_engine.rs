@@ -96,6 +96,22 @@ async fn diagnostics_point_into_the_users_file() {
 /// A union of several inputs reads as several partitions, which DataFusion merges with
 /// spawned tasks: in the browser that needs the same single-threaded tokio runtime the
 /// page's worker and the CLI run the engine in.
+/// Builds `files` inside a current-thread tokio runtime, as the page's worker does, and
+/// counts the rows `sql` returns.
+fn build_and_count(files: ProjectFiles, sql: &str) -> usize {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let loaded = load_project(files, &LoadOptions::default()).unwrap();
+    let mut engine = Engine::new(loaded, run_time()).unwrap();
+    let r = runtime
+        .block_on(engine.run(&RunRequest::new(Verb::Build), &mut |_| {}))
+        .unwrap();
+    assert!(r.success(), "{:#?}", r.results);
+    let batches = runtime.block_on(engine.query(sql)).unwrap();
+    batches[0].num_rows()
+}
+
 #[wasm_bindgen_test]
 fn unions_run_inside_a_current_thread_runtime() {
     let mut files = project();
@@ -107,19 +123,7 @@ fn unions_run_inside_a_current_thread_runtime() {
         "models/lead_count.sql",
         "select count(*) as n, max(lead_id) as top from {{ ref('all_leads') }}",
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let loaded = load_project(files, &LoadOptions::default()).unwrap();
-    let mut engine = Engine::new(loaded, run_time()).unwrap();
-    let r = runtime
-        .block_on(engine.run(&RunRequest::new(Verb::Build), &mut |_| {}))
-        .unwrap();
-    assert!(r.success(), "{:#?}", r.results);
-    let batches = runtime
-        .block_on(engine.query("select n from lead_count"))
-        .unwrap();
-    assert_eq!(batches[0].num_rows(), 1);
+    assert_eq!(build_and_count(files, "select n from lead_count"), 1);
 }
 
 #[wasm_bindgen_test]
@@ -132,19 +136,7 @@ fn templates_run_queries_inside_the_workers_runtime() {
          {% if execute %}{% for c in codes.columns[0].values() %}{% do cols.append(\"'\" ~ c ~ \"' as code_\" ~ loop.index) %}{% endfor %}{% endif %}\n\
          select {{ cols | join(', ') }}",
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let loaded = load_project(files, &LoadOptions::default()).unwrap();
-    let mut engine = Engine::new(loaded, run_time()).unwrap();
-    let r = runtime
-        .block_on(engine.run(&RunRequest::new(Verb::Build), &mut |_| {}))
-        .unwrap();
-    assert!(r.success(), "{:#?}", r.results);
-    let batches = runtime
-        .block_on(engine.query("select code_1 from code_columns"))
-        .unwrap();
-    assert_eq!(batches[0].num_rows(), 1);
+    assert_eq!(build_and_count(files, "select code_1 from code_columns"), 1);
 }
 
 #[wasm_bindgen_test]
