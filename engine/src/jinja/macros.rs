@@ -1,6 +1,7 @@
 //! Macros: the project's `macros/` files, dbt's built-in tests, and the way a macro is
 //! called by name from any template and leaves with `return(...)`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use minijinja::value::{Object, Value};
@@ -25,7 +26,8 @@ pub(crate) const REGISTRY: &str = "__modelplay_macros";
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     root: String,
-    packages: Vec<(String, Vec<(String, Value)>)>,
+    /// In the order their layers were added; a macro added again replaces the earlier one.
+    packages: Vec<(String, HashMap<String, Value>)>,
     dispatch: Vec<(String, Vec<String>)>,
 }
 
@@ -40,10 +42,13 @@ impl Registry {
 
     pub(crate) fn add(&mut self, package: &str, name: &str, callable: Value) {
         match self.packages.iter_mut().find(|(p, _)| p == package) {
-            Some((_, macros)) => macros.push((name.to_string(), callable)),
-            None => self
-                .packages
-                .push((package.to_string(), vec![(name.to_string(), callable)])),
+            Some((_, macros)) => {
+                macros.insert(name.to_string(), callable);
+            }
+            None => self.packages.push((
+                package.to_string(),
+                HashMap::from([(name.to_string(), callable)]),
+            )),
         }
     }
 
@@ -53,10 +58,8 @@ impl Registry {
             .iter()
             .find(|(p, _)| p == package)?
             .1
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
+            .get(name)
+            .cloned()
     }
 
     /// Where dbt's `adapter.dispatch` looks for a macro of `namespace`: the project's
