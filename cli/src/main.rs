@@ -108,7 +108,7 @@ enum Command {
     },
     /// Plan every model against its inputs' schemas without running anything.
     Check(ProjectArgs),
-    /// Install the packages packages.yml lists (local: and git:) into dbt_packages/.
+    /// Install the packages packages.yml lists (local:, git: and the dbt Hub) into dbt_packages/.
     Deps(ProjectArgs),
     /// Where a column comes from and what reads it: `modelplay lineage model.column`.
     Lineage {

@@ -1,151 +1,234 @@
 //! `modelplay deps`: installs the packages `packages.yml` (or `dependencies.yml`) lists into
-//! `dbt_packages/`, as `dbt deps` does, for `local:` and `git:` packages. Packages from the
-//! dbt Hub are reported, not installed: that needs the Hub's index.
+//! `dbt_packages/`, as `dbt deps` does: `local:` folders, `git:` repositories and `package:`
+//! releases from the dbt Hub, with the packages those need in turn.
 
+mod copy;
+mod hub;
+
+use std::collections::{BTreeMap, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value as Json;
 
 use crate::ProjectArgs;
+use copy::{PACKAGES_FOLDER, copy_dir, git_checkout, package_name, sanitize};
 
-const PACKAGES_FOLDER: &str = "dbt_packages";
+const PACKAGE_FILES: [&str; 2] = ["packages.yml", "dependencies.yml"];
 
 pub fn deps(args: &ProjectArgs) -> u8 {
     let root = &args.project_dir;
-    let Some((file, listed)) = ["packages.yml", "dependencies.yml"]
-        .iter()
-        .find_map(|f| fs::read_to_string(root.join(f)).ok().map(|t| (*f, t)))
-    else {
-        println!("No packages.yml or dependencies.yml: nothing to install");
-        return 0;
-    };
-    let listed: Json = match serde_saphyr::from_str(&listed) {
-        Ok(v) => v,
+    let (file, entries) = match listed_packages(root) {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            println!("No packages.yml or dependencies.yml: nothing to install");
+            return 0;
+        }
         Err(e) => {
-            eprintln!("error: {file} is not valid YAML: {e}");
+            eprintln!("error: {e}");
             return 2;
         }
     };
+    let mut install = Install::new(root);
+    install
+        .queue
+        .extend(entries.into_iter().map(|e| (e, file.to_string())));
+    install.run();
+    println!(
+        "Installed {} package(s) into {PACKAGES_FOLDER}/{}",
+        install.installed.len(),
+        if install.failed > 0 {
+            format!("; {} could not be installed", install.failed)
+        } else {
+            String::new()
+        }
+    );
+    if install.failed > 0 { 1 } else { 0 }
+}
+
+/// The `packages:` a folder's `packages.yml` or `dependencies.yml` lists, and which file.
+fn listed_packages(dir: &Path) -> Result<Option<(&'static str, Vec<Json>)>, String> {
+    let Some((file, text)) = PACKAGE_FILES
+        .iter()
+        .find_map(|f| fs::read_to_string(dir.join(f)).ok().map(|t| (*f, t)))
+    else {
+        return Ok(None);
+    };
+    let listed: Json = serde_saphyr::from_str(&text)
+        .map_err(|e| format!("{} is not valid YAML: {e}", dir.join(file).display()))?;
     let entries = listed
         .get("packages")
         .and_then(Json::as_array)
         .cloned()
         .unwrap_or_default();
-    let mut failed = 0;
-    for entry in &entries {
-        match install(root, entry) {
-            Ok((name, from)) => println!("Installed {name} from {from}"),
-            Err(e) => {
-                eprintln!("error: {file}: {e}");
-                failed += 1;
+    Ok(Some((file, entries)))
+}
+
+/// What a Hub package is wanted at: every range asked for, and by whom.
+#[derive(Default)]
+struct Wanted {
+    ranges: Vec<String>,
+    asked_by: Vec<String>,
+    prerelease: bool,
+    /// How many ranges the last resolution saw: a new range means resolving again.
+    resolved_with: Option<usize>,
+    release: Option<hub::Release>,
+}
+
+struct Install<'a> {
+    root: &'a Path,
+    /// Entries still to look at, each with the file or package that listed it.
+    queue: VecDeque<(Json, String)>,
+    hub: Option<hub::Hub>,
+    wanted: BTreeMap<String, Wanted>,
+    /// Installed package names, and where each came from.
+    installed: BTreeMap<String, String>,
+    failed: usize,
+}
+
+impl<'a> Install<'a> {
+    fn new(root: &'a Path) -> Self {
+        Install {
+            root,
+            queue: VecDeque::new(),
+            hub: None,
+            wanted: BTreeMap::new(),
+            installed: BTreeMap::new(),
+            failed: 0,
+        }
+    }
+
+    fn fail(&mut self, message: String) {
+        eprintln!("error: {message}");
+        self.failed += 1;
+    }
+
+    /// Folders and git packages go in as they are met; Hub packages are gathered first, so that
+    /// each is resolved once against every range asked for, and then go in.
+    fn run(&mut self) {
+        loop {
+            while let Some((entry, listed_in)) = self.queue.pop_front() {
+                self.take(&entry, &listed_in);
+            }
+            self.resolve_hub();
+            if self.queue.is_empty() {
+                break;
+            }
+        }
+        let releases: Vec<(String, hub::Release)> = std::mem::take(&mut self.wanted)
+            .into_iter()
+            .filter_map(|(package, w)| Some((package, w.release?)))
+            .collect();
+        for (package, release) in releases {
+            let from = format!("{package} {} (dbt Hub)", release.version);
+            let into = self.root.join("target/deps/hub").join(sanitize(&package));
+            let unpacked = match &self.hub {
+                Some(hub) => hub.unpack(&release, &into),
+                None => continue,
+            };
+            match unpacked.and_then(|dir| self.place(&dir, &from)) {
+                Ok(_) => {}
+                Err(e) => self.fail(format!("{package}: {e}")),
             }
         }
     }
-    println!(
-        "Installed {} of {} package(s) into {PACKAGES_FOLDER}/",
-        entries.len() - failed,
-        entries.len()
-    );
-    if failed > 0 { 1 } else { 0 }
-}
 
-/// Installs one entry; gives the package's name and where it came from.
-fn install(root: &Path, entry: &Json) -> Result<(String, String), String> {
-    let text = |key: &str| entry.get(key).and_then(Json::as_str).map(str::to_string);
-    let (source, from) = if let Some(local) = text("local") {
-        (root.join(&local), local)
-    } else if let Some(url) = text("git") {
-        let checkout = root.join("target").join("deps").join(sanitize(&url));
-        let _ = fs::remove_dir_all(&checkout);
-        git(
-            &["clone", "--quiet", &url, &checkout.to_string_lossy()],
-            None,
-        )?;
-        if let Some(revision) = text("revision") {
-            git(&["checkout", "--quiet", &revision], Some(&checkout))?;
-        }
-        let source = match text("subdirectory") {
-            Some(sub) => checkout.join(sub),
-            None => checkout,
-        };
-        (source, url)
-    } else if let Some(hub) = text("package") {
-        return Err(format!(
-            "`{hub}` comes from the dbt Hub, which modelplay does not install from yet: run `dbt deps`"
-        ));
-    } else {
-        return Err(format!(
-            "an entry with no local:, git: or package: ({entry})"
-        ));
-    };
-    let name = package_name(&source)?;
-    let dest = root.join(PACKAGES_FOLDER).join(&name);
-    let _ = fs::remove_dir_all(&dest);
-    copy_dir(&source, &dest)?;
-    Ok((name, from))
-}
-
-/// The name a package's own `dbt_project.yml` gives it: what its macros are called by.
-fn package_name(dir: &Path) -> Result<String, String> {
-    let path = dir.join("dbt_project.yml");
-    let text = fs::read_to_string(&path)
-        .map_err(|e| format!("{} has no dbt_project.yml: {e}", dir.display()))?;
-    let yml: Json = serde_saphyr::from_str(&text)
-        .map_err(|e| format!("{} is not valid YAML: {e}", path.display()))?;
-    yml.get("name")
-        .and_then(Json::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| format!("{} has no name:", path.display()))
-}
-
-fn git(args: &[&str], dir: Option<&Path>) -> Result<(), String> {
-    let mut command = Command::new("git");
-    if let Some(dir) = dir {
-        command.current_dir(dir);
-    }
-    let out = command
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
-fn sanitize(url: &str) -> String {
-    url.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
-}
-
-/// Copies a package folder, leaving out git's own folder and what dbt would not read.
-fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
-    let mut stack: Vec<(PathBuf, PathBuf)> = vec![(from.to_path_buf(), to.to_path_buf())];
-    while let Some((src, dst)) = stack.pop() {
-        fs::create_dir_all(&dst).map_err(|e| format!("cannot create {}: {e}", dst.display()))?;
-        let entries =
-            fs::read_dir(&src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| format!("cannot read {}: {e}", src.display()))?;
-            let name = entry.file_name();
-            let path = entry.path();
-            if path.is_dir() {
-                if name != ".git" && name != "target" && name != PACKAGES_FOLDER {
-                    stack.push((path, dst.join(&name)));
+    fn take(&mut self, entry: &Json, listed_in: &str) {
+        let text = |key: &str| entry.get(key).and_then(Json::as_str).map(str::to_string);
+        if let Some(package) = text("package") {
+            let ranges = match entry.get("version") {
+                Some(Json::String(v)) => vec![v.clone()],
+                Some(Json::Array(vs)) => vs
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    .collect(),
+                Some(v) => vec![v.to_string()],
+                None => {
+                    eprintln!(
+                        "warning: {listed_in}: `{package}` has no version: installing its newest release; pin it with `version:`"
+                    );
+                    Vec::new()
                 }
-            } else {
-                fs::copy(&path, dst.join(&name))
-                    .map_err(|e| format!("cannot copy {}: {e}", path.display()))?;
+            };
+            let prerelease = entry
+                .get("install-prerelease")
+                .and_then(Json::as_bool)
+                .unwrap_or(false);
+            let wanted = self.wanted.entry(package).or_default();
+            wanted.ranges.extend(ranges);
+            wanted.asked_by.push(listed_in.to_string());
+            wanted.prerelease |= prerelease;
+            return;
+        }
+        let placed = if let Some(local) = text("local") {
+            self.place(&self.root.join(&local), &local)
+        } else if let Some(url) = text("git") {
+            let checkout = self.root.join("target/deps/git").join(sanitize(&url));
+            git_checkout(&url, text("revision").as_deref(), &checkout).and_then(|()| {
+                let source = match text("subdirectory") {
+                    Some(sub) => checkout.join(sub),
+                    None => checkout,
+                };
+                self.place(&source, &url)
+            })
+        } else {
+            Err(format!(
+                "an entry with no local:, git: or package: ({entry})"
+            ))
+        };
+        if let Err(e) = placed {
+            self.fail(format!("{listed_in}: {e}"));
+        }
+    }
+
+    /// Copies a package into `dbt_packages/<its name>` and queues what it needs in turn.
+    fn place(&mut self, source: &Path, from: &str) -> Result<PathBuf, String> {
+        let name = package_name(source)?;
+        let dest = self.root.join(PACKAGES_FOLDER).join(&name);
+        if self.installed.contains_key(&name) {
+            return Ok(dest);
+        }
+        copy_dir(source, &dest)?;
+        println!("Installed {name} from {from}");
+        self.installed.insert(name.clone(), from.to_string());
+        if let Some((_, needs)) = listed_packages(&dest)? {
+            // A Hub release's needs come from the Hub's index, which dbt resolves against.
+            let from_hub = from.ends_with("(dbt Hub)");
+            for need in needs {
+                if !(from_hub && need.get("package").is_some()) {
+                    self.queue.push_back((need, name.clone()));
+                }
+            }
+        }
+        Ok(dest)
+    }
+
+    fn resolve_hub(&mut self) {
+        let stale: Vec<String> = self
+            .wanted
+            .iter()
+            .filter(|(_, w)| w.resolved_with != Some(w.ranges.len()))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for package in stale {
+            let hub = self.hub.get_or_insert_with(hub::Hub::from_env);
+            let Some(wanted) = self.wanted.get_mut(&package) else {
+                continue;
+            };
+            wanted.resolved_with = Some(wanted.ranges.len());
+            match hub.resolve(&package, &wanted.ranges, wanted.prerelease) {
+                Ok(release) => {
+                    for need in &release.needs {
+                        self.queue.push_back((need.clone(), package.clone()));
+                    }
+                    wanted.release = Some(release);
+                }
+                Err(e) => {
+                    let asked_by = wanted.asked_by.join(", ");
+                    wanted.release = None;
+                    self.fail(format!("{e} (asked for by {asked_by})"));
+                }
             }
         }
     }
-    Ok(())
 }

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod deps;
+
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
 }
@@ -40,8 +42,13 @@ fn copy_project(rel: &str) -> PathBuf {
 }
 
 fn modelplay(args: &[&str]) -> (i32, String, String) {
+    modelplay_with_env(args, &[])
+}
+
+fn modelplay_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_modelplay"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     (
@@ -448,93 +455,4 @@ fn share_open_and_zip_move_projects_between_folders() {
         let _ = std::fs::remove_dir_all(p);
     }
     let _ = std::fs::remove_file(zip);
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=modelplay",
-            "-c",
-            "user.email=tests@modelplay.invalid",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-#[test]
-fn deps_installs_local_and_git_packages_that_the_build_then_uses() {
-    let base = std::env::temp_dir().join(format!("modelplay-cli-deps-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    // A local package beside the project, and a git repository with a package in a folder.
-    write(&base, "local_utils/dbt_project.yml", "name: local_utils\n");
-    write(
-        &base,
-        "local_utils/macros/cents.sql",
-        "{% macro cents(x) %}{{ x }} * 100{% endmacro %}",
-    );
-    let repo_dir = base.join("remote");
-    write(&repo_dir, "pkg/dbt_project.yml", "name: remote_utils\n");
-    write(
-        &repo_dir,
-        "pkg/macros/double.sql",
-        "{% macro double(x) %}{{ x }} * 2{% endmacro %}",
-    );
-    git(&repo_dir, &["init", "--quiet"]);
-    git(&repo_dir, &["add", "."]);
-    git(&repo_dir, &["commit", "--quiet", "-m", "package"]);
-    git(&repo_dir, &["tag", "v1"]);
-    let project = base.join("project");
-    write(&project, "dbt_project.yml", "name: uses_packages\n");
-    write(
-        &project,
-        "packages.yml",
-        &format!(
-            "packages:\n  - local: ../local_utils\n  - git: \"{}\"\n    revision: v1\n    subdirectory: pkg\n",
-            repo_dir.display()
-        ),
-    );
-    write(
-        &project,
-        "models/amounts.sql",
-        "select {{ local_utils.cents(3) }} as cents, {{ remote_utils.double(4) }} as doubled",
-    );
-    let dir = project.to_string_lossy().to_string();
-    let (code, out, err) = modelplay(&["deps", "--project-dir", &dir]);
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(
-        out.contains("Installed 2 of 2 package(s) into dbt_packages/"),
-        "{out}"
-    );
-    assert!(
-        project
-            .join("dbt_packages/remote_utils/macros/double.sql")
-            .is_file()
-    );
-    let (code, out, err) = modelplay(&["show", "--project-dir", &dir, "-s", "amounts"]);
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("| 300   | 8       |"), "{out}");
-
-    write(
-        &project,
-        "packages.yml",
-        "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n",
-    );
-    let (code, _, err) = modelplay(&["deps", "--project-dir", &dir]);
-    assert_eq!(code, 1);
-    assert!(err.contains("comes from the dbt Hub"), "{err}");
-    let _ = std::fs::remove_dir_all(&base);
 }
