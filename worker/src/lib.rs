@@ -191,6 +191,7 @@ impl Worker {
             load_problems.extend(report.diagnostics.iter().map(problem));
         }
         load_problems.extend(engine.warnings().iter().map(problem));
+        load_problems.extend(results.hook_errors.iter().map(problem));
         load_problems.dedup();
         post(Response::BuildDone(Box::new(BuildSummary {
             pass: summary.pass,

@@ -282,6 +282,9 @@ pub async fn run(verb: Verb, args: ProjectArgs) -> u8 {
             eprintln!("{w:#}");
         }
     }
+    for e in &results.hook_errors {
+        eprintln!("{e:#}");
+    }
     // What the pre-run check found that did not stop a node (a function Redshift lacks, a
     // key the deploy would reject); failures are reported with their nodes.
     if let Some(report) = engine.last_check() {

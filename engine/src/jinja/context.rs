@@ -106,6 +106,8 @@ pub struct RenderCtx {
     pub run_started_at: String,
     /// dbt's `graph` (empty while the project is parsed, as in dbt before `execute`).
     pub graph: Value,
+    /// Variables only some renders have: `results` and `schemas` in `on-run-end`.
+    pub extra: Option<Value>,
     pub recorded: Mutex<Recorded>,
     pub(crate) returned: Mutex<Option<Value>>,
 }
@@ -124,6 +126,7 @@ impl RenderCtx {
             is_incremental: false,
             run_started_at: String::new(),
             graph: crate::jinja::to_value(&serde_json::json!({"nodes": {}, "sources": {}})),
+            extra: None,
             recorded: Mutex::new(Recorded::default()),
             returned: Mutex::new(None),
         }

@@ -40,6 +40,7 @@ pub(crate) fn base_context(ctx: &Arc<RenderCtx>) -> Value {
         name => ctx.node_name.clone(),
         config => crate::jinja::to_value(&ctx.config),
     };
+    let extra = ctx.extra.clone().unwrap_or_else(|| context! {});
     context! {
         __modelplay => Value::from_dyn_object(ctx.clone()),
         this => ctx.this.clone().map(|r| r.into_value()),
@@ -50,6 +51,7 @@ pub(crate) fn base_context(ctx: &Arc<RenderCtx>) -> Value {
         graph => ctx.graph.clone(),
         invocation_id => "00000000-0000-0000-0000-000000000000",
         flags => context! { FULL_REFRESH => false, WHICH => "build" },
+        ..extra
     }
 }
 

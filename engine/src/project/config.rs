@@ -99,10 +99,31 @@ impl Config {
                         at: setting.at.clone(),
                     },
                 );
+            } else if key == "pre-hook" || key == "post-hook" {
+                // dbt runs the hooks of every level, the project's before the model's own.
+                let mut hooks = self.get(key).map(hooks_of).unwrap_or_default();
+                hooks.extend(hooks_of(&setting.value));
+                self.0.insert(
+                    key.clone(),
+                    Setting {
+                        value: Json::Array(hooks),
+                        at: setting.at.clone(),
+                    },
+                );
             } else {
                 self.0.insert(key.clone(), setting.clone());
             }
         }
+    }
+
+    /// A node's `pre-hook` or `post-hook` statements, in the order dbt runs them.
+    pub fn hooks(&self, key: &str) -> Vec<String> {
+        self.get(key)
+            .map(hooks_of)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|h| h.as_str().map(str::to_string))
+            .collect()
     }
 
     pub fn set(&mut self, key: &str, value: Json, at: Location) {
@@ -213,6 +234,22 @@ fn tags_of(value: &Json) -> Vec<String> {
 }
 
 /// dbt accepts `pre_hook` and `pre-hook` alike.
+/// A hook config as a list: dbt takes one string, a list, or `{sql: ..., transaction: ...}`
+/// for each.
+pub fn hooks_of(value: &Json) -> Vec<Json> {
+    let one = |v: &Json| match v {
+        Json::String(s) if s.trim().is_empty() => None,
+        Json::String(_) => Some(v.clone()),
+        Json::Object(o) => o.get("sql").filter(|s| s.is_string()).cloned(),
+        Json::Null => None,
+        other => Some(Json::String(other.to_string())),
+    };
+    match value {
+        Json::Array(items) => items.iter().filter_map(one).collect(),
+        v => one(v).into_iter().collect(),
+    }
+}
+
 fn normalize_key(key: &str) -> String {
     match key {
         "pre_hook" => "pre-hook".into(),

@@ -10,12 +10,12 @@ use regex::Regex;
 use serde_json::Value as Json;
 use serde_saphyr::Spanned;
 
-use super::config::{config_from_json, config_from_yaml, folder_config};
+use super::config::{self, config_from_json, config_from_yaml, folder_config};
 use super::resolved::{self, Materialization};
 use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PackageProjectYaml, PropertiesYaml};
 use super::{
-    ColumnDoc, Config, GenericTest, NamedDep, Node, NodeKind, Package, Project, SourceLoad,
-    SourceTable, Target,
+    ColumnDoc, Config, GenericTest, NamedDep, Node, NodeKind, Package, Project, ProjectHook,
+    SourceLoad, SourceTable, Target,
 };
 use crate::data::loads::parse_load_path;
 use crate::diagnostic::{Code, Diagnostic, Location, line_col};
@@ -102,23 +102,24 @@ pub fn load_project(
         Ok(t) => Arc::new(t),
         Err(errors) => return Err(errors),
     };
-    for (key, hooks) in [
-        ("on-run-start", &dbt.on_run_start),
-        ("on-run-end", &dbt.on_run_end),
-    ] {
-        if let Some(hooks) = hooks.as_ref().filter(|h| !matches!(h.value, Json::Null)) {
-            diags.push(
-                Diagnostic::warning(
-                    Code::Unsupported,
-                    yaml::location_of("dbt_project.yml", hooks),
-                    format!(
-                        "modelplay does not run `{key}`: its SQL is for the warehouse (grants, audits) and there is none here"
-                    ),
-                )
-                .with_source(&text),
-            );
-        }
-    }
+    let project_hooks = |hooks: &Option<Spanned<Json>>| -> Vec<ProjectHook> {
+        let Some(hooks) = hooks else {
+            return Vec::new();
+        };
+        let at = yaml::location_of("dbt_project.yml", hooks);
+        config::hooks_of(&hooks.value)
+            .into_iter()
+            .filter_map(|h| h.as_str().map(str::to_string))
+            .map(|sql| ProjectHook {
+                sql,
+                at: at.clone(),
+            })
+            .collect()
+    };
+    let (on_run_start, on_run_end) = (
+        project_hooks(&dbt.on_run_start),
+        project_hooks(&dbt.on_run_end),
+    );
     diags.extend(render_project_configs(
         &mut dbt,
         &templates,
@@ -139,6 +140,8 @@ pub fn load_project(
         packages,
         warnings: Vec::new(),
         unused_files: Vec::new(),
+        on_run_start,
+        on_run_end,
     };
     let mut loader = Loader {
         files: &files,
@@ -676,7 +679,11 @@ impl Loader<'_> {
         let keys = crate::jinja::config_calls::config_keys(&padded);
         let full_text = self.text(&node.path);
         from_call.relocate(|key| {
-            let found = keys.iter().rev().find(|(k, _)| k == key);
+            // `post_hook=` in a call is the config `post-hook`.
+            let found = keys
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key || k.replace('_', "-") == key);
             Some(match found {
                 Some((_, offset)) => {
                     let (line, column) = line_col(&full_text, *offset);
@@ -850,31 +857,6 @@ impl Loader<'_> {
             }
         }
         self.properties = entries;
-        let mut problems = Vec::new();
-        for node in self.project.nodes.values() {
-            if node.kind != NodeKind::Model {
-                continue;
-            }
-            let hooks: Vec<&str> = ["pre-hook", "post-hook"]
-                .into_iter()
-                .filter(|h| {
-                    node.config.get(h).is_some_and(|v| {
-                        v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty())
-                    })
-                })
-                .collect();
-            if !hooks.is_empty() {
-                problems.push(Diagnostic::warning(Code::Unsupported,
-                    Location::file(&node.path),
-                    format!(
-                        "modelplay does not run {} of `{}`: hooks are SQL for the warehouse (grants, vacuum) and there is none here",
-                        hooks.join(" and "),
-                        node.name
-                    ),
-                ));
-            }
-        }
-        self.diags.extend(problems);
         self.name_relations();
         // Every config, typed once; a bad value fails its node, not the project.
         let files = self.files;

@@ -192,6 +192,16 @@ pub struct Project {
     pub warnings: Vec<crate::diagnostic::Diagnostic>,
     /// Paths that are part of no resource, kept so that nothing a user brought is lost.
     pub unused_files: Vec<String>,
+    /// `on-run-start` and `on-run-end`, in `dbt_project.yml`'s order.
+    pub on_run_start: Vec<ProjectHook>,
+    pub on_run_end: Vec<ProjectHook>,
+}
+
+/// One statement template of `on-run-start` or `on-run-end`, rendered when it runs.
+#[derive(Debug, Clone)]
+pub struct ProjectHook {
+    pub sql: String,
+    pub at: crate::diagnostic::Location,
 }
 
 impl Project {

@@ -79,6 +79,11 @@ impl YamlTree {
         let mut errors = Vec::new();
         if let YamlTree::Map(entries) = self {
             for e in entries.iter_mut() {
+                // Hooks are rendered when they run, in their node's context (`this`), as dbt does.
+                let key = e.key.trim_start_matches('+');
+                if matches!(key, "pre-hook" | "post-hook" | "pre_hook" | "post_hook") {
+                    continue;
+                }
                 match &mut e.value {
                     YamlTree::Value(v) => render_json(v, e.value_at, render, &mut errors),
                     nested => errors.extend(nested.render_jinja(render)),

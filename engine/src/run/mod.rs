@@ -6,6 +6,7 @@ mod compile;
 mod contract;
 mod execute;
 pub mod freshness;
+mod hooks;
 mod incremental;
 mod inspect;
 mod reload;
@@ -283,6 +284,12 @@ impl Engine {
                 HashMap::new()
             };
         let mut results = RunResults::default();
+        let runs_hooks = request.verb != Verb::Compile;
+        if runs_hooks {
+            self.run_project_hooks("on-run-start", None)
+                .await
+                .map_err(|d| vec![d])?;
+        }
         // Upstream nodes outside the selection are built first, quietly, so that the
         // selection can read them: there is no warehouse holding an earlier build.
         if request.verb != Verb::Compile {
@@ -360,6 +367,13 @@ impl Engine {
             });
             results.results.push(result);
         }
+        if runs_hooks
+            && let Err(d) = self
+                .run_project_hooks("on-run-end", Some(&results.results))
+                .await
+        {
+            results.hook_errors.push(d);
+        }
         results.elapsed_time = self.clock.seconds() - started;
         Ok(results)
     }
@@ -416,7 +430,10 @@ impl Engine {
         }
         let start = self.clock.seconds();
         let outcome = match node.kind {
-            NodeKind::Seed => self.run_seed(&node).map(|rows| (rows, None, Vec::new())),
+            NodeKind::Seed => self
+                .run_seed_with_hooks(&node)
+                .await
+                .map(|rows| (rows, None, Vec::new())),
             _ if request.verb == Verb::Compile => {
                 self.compile_only(&node).map(|_| (0, None, Vec::new()))
             }
@@ -498,6 +515,13 @@ impl Engine {
             true,
             None,
         )
+    }
+
+    async fn run_seed_with_hooks(&mut self, node: &Node) -> Result<u64, Diagnostic> {
+        self.run_node_hooks(node, "pre-hook", false).await?;
+        let rows = self.run_seed(node)?;
+        self.run_node_hooks(node, "post-hook", false).await?;
+        Ok(rows)
     }
 
     fn run_seed(&mut self, node: &Node) -> Result<u64, Diagnostic> {
@@ -610,7 +634,10 @@ impl Engine {
     }
 
     async fn run_model(&mut self, node: &Node, request: &RunRequest) -> Result<u64, Diagnostic> {
-        let compiled = self.compile_as(node, self.is_incremental(node, request))?;
+        let is_incremental = self.is_incremental(node, request);
+        let compiled = self.compile_as(node, is_incremental)?;
+        self.run_node_hooks(node, "pre-hook", is_incremental)
+            .await?;
         let file_text = self.file_text(&node.path);
         let origin = Origin {
             file: &node.path,
@@ -667,6 +694,8 @@ impl Engine {
         let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
         self.register(&node.relation, schema, batches).map_err(at)?;
         self.built.insert(node.unique_id.clone());
+        self.run_node_hooks(node, "post-hook", is_incremental)
+            .await?;
         Ok(rows)
     }
 

@@ -69,6 +69,9 @@ pub struct RunResults {
     pub elapsed_time: f64,
     /// Nodes outside the selection that were built first so the selection could read them.
     pub deferred: Vec<String>,
+    /// An `on-run-end` hook that failed after every node had run.
+    #[serde(skip)]
+    pub hook_errors: Vec<Diagnostic>,
 }
 
 /// The counts in dbt's summary line.
@@ -97,9 +100,10 @@ impl RunResults {
     }
 
     pub fn success(&self) -> bool {
-        !self
-            .results
-            .iter()
-            .any(|r| matches!(r.status, Status::Error | Status::Fail | Status::Skipped))
+        self.hook_errors.is_empty()
+            && !self
+                .results
+                .iter()
+                .any(|r| matches!(r.status, Status::Error | Status::Fail | Status::Skipped))
     }
 }

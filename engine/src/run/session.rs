@@ -27,6 +27,28 @@ pub(crate) fn table_reference(relation: &Relation) -> TableReference {
     )
 }
 
+/// Makes the catalog `database` and its schema `schema` if they are new.
+pub(crate) fn ensure_schema(
+    ctx: &SessionContext,
+    database: &str,
+    schema: &str,
+) -> Result<(), String> {
+    let catalog = match ctx.catalog(database) {
+        Some(c) => c,
+        None => {
+            let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
+            ctx.register_catalog(database.to_string(), c.clone());
+            c
+        }
+    };
+    if catalog.schema(schema).is_none() {
+        catalog
+            .register_schema(schema, Arc::new(MemorySchemaProvider::new()))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Registers `batches` as the table `relation` in `ctx` (creating its catalog and schema on
 /// first use, replacing an earlier table) and records its schema for templates.
 pub(crate) fn register_table(
@@ -36,19 +58,7 @@ pub(crate) fn register_table(
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
 ) -> Result<(), String> {
-    let catalog = match ctx.catalog(&relation.database) {
-        Some(c) => c,
-        None => {
-            let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
-            ctx.register_catalog(relation.database.clone(), c.clone());
-            c
-        }
-    };
-    if catalog.schema(&relation.schema).is_none() {
-        catalog
-            .register_schema(&relation.schema, Arc::new(MemorySchemaProvider::new()))
-            .map_err(|e| e.to_string())?;
-    }
+    ensure_schema(ctx, &relation.database, &relation.schema)?;
     let reference = table_reference(relation);
     let _ = ctx.deregister_table(reference.clone());
     let table = MemTable::try_new(schema.clone(), vec![batches]).map_err(|e| e.to_string())?;

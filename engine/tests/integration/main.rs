@@ -11,6 +11,7 @@ mod dbt_macros;
 mod diagnostics;
 mod export;
 mod fuzz;
+mod hooks;
 mod incremental;
 mod jinja_context;
 mod lineage;
