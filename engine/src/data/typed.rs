@@ -54,11 +54,11 @@ fn infer(values: &StringArray) -> DataType {
     if present.is_empty() {
         return DataType::Utf8;
     }
-    let leading_zero = |s: &&str| s.len() > 1 && s.starts_with('0') && !s.starts_with("0.");
-    if present.iter().all(|s| s.parse::<i64>().is_ok()) && !present.iter().any(leading_zero) {
+    // agate reads `001` as the number 1, so dbt seeds a column of them as integers; a seed
+    // that must keep its zeros declares the column's type in `column_types`.
+    if present.iter().all(|s| s.parse::<i64>().is_ok()) {
         DataType::Int64
-    } else if present.iter().all(|s| s.parse::<f64>().is_ok()) && !present.iter().any(leading_zero)
-    {
+    } else if present.iter().all(|s| s.parse::<f64>().is_ok()) {
         DataType::Float64
     } else if present
         .iter()

@@ -65,3 +65,32 @@ fn jinja_in_a_sources_schema_is_rendered() {
     assert_eq!(source.relation.schema, "landing");
     assert_eq!(source.relation.identifier, "fares_dev");
 }
+
+#[test]
+fn seed_types_are_inferred_as_dbts_agate_infers_them() {
+    let mut e = engine(inline(&[
+        (
+            "dbt_project.yml",
+            "name: shop\nseeds:\n  shop:\n    kept:\n      +column_types: {code: varchar(3)}\n",
+        ),
+        // `001` is the number 1 to agate; only a declared type keeps the zeros.
+        (
+            "seeds/users.csv",
+            "id,ratio,active,joined\n001,0.5,true,2023-02-02\n002,1,false,2023-02-03\n",
+        ),
+        ("seeds/kept.csv", "code\n001\n"),
+    ]))
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(build(&mut e).success());
+    assert_eq!(
+        rows(
+            &mut e,
+            "select id + 1, cast(ratio * 4 as int), not active, dateadd(day, 1, joined) from users order by id"
+        ),
+        vec![
+            vec!["2", "2", "false", "2023-02-03 00:00:00"],
+            vec!["3", "4", "true", "2023-02-04 00:00:00"],
+        ]
+    );
+    assert_eq!(rows(&mut e, "select code from kept"), vec![vec!["001"]]);
+}
