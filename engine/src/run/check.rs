@@ -318,7 +318,7 @@ impl Engine {
                     format!(
                         "not checked because `{}` has errors: {}",
                         node.name,
-                        below.join(", ")
+                        named_briefly(&below)
                     ),
                 ));
             }
@@ -522,4 +522,30 @@ fn relation_key(r: &Relation) -> String {
 /// A table name as the plan prints it (`dev.schema.table`, quotes dropped).
 fn normalize(name: &str) -> String {
     name.replace('"', "").to_lowercase()
+}
+
+/// Up to eight names, then how many more: a broken staging model can sit above a hundred nodes.
+fn named_briefly(names: &[String]) -> String {
+    const SHOWN: usize = 8;
+    if names.len() <= SHOWN {
+        return names.join(", ");
+    }
+    format!(
+        "{} and {} more",
+        names[..SHOWN].join(", "),
+        names.len() - SHOWN
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_list_of_names_is_cut_after_eight() {
+        let names: Vec<String> = (1..=11).map(|i| format!("m{i}")).collect();
+        assert_eq!(
+            super::named_briefly(&names),
+            "m1, m2, m3, m4, m5, m6, m7, m8 and 3 more"
+        );
+        assert_eq!(super::named_briefly(&names[..2]), "m1, m2");
+    }
 }
