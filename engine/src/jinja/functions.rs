@@ -101,6 +101,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_global("adapter", Value::from_object(Adapter));
     env.add_global("dbt_utils", Value::from_object(Namespace::DbtUtils));
     env.add_global("dbt", Value::from_object(Namespace::Dbt));
+    env.add_global("modules", Value::from_object(super::modules::Modules));
 }
 
 fn ref_fn(state: &State, args: Rest<String>, kwargs: Kwargs) -> Result<Value, Error> {

@@ -6,6 +6,7 @@ mod context;
 mod dbt_utils;
 mod functions;
 mod macros;
+mod modules;
 mod mutable;
 mod source_map;
 

@@ -13,8 +13,8 @@ struct Case {
     value: Option<String>,
 }
 
-fn cases() -> Vec<Case> {
-    let text = std::fs::read_to_string(repo_path("engine/tests/jinja/dbt_macros.txt")).unwrap();
+fn cases(file: &str) -> Vec<Case> {
+    let text = std::fs::read_to_string(repo_path(file)).unwrap();
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
@@ -37,7 +37,17 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn cross_database_macros_render_and_run_as_on_redshift() {
-    let cases = cases();
+    check_cases("engine/tests/jinja/dbt_macros.txt");
+}
+
+#[test]
+fn pythons_re_and_datetime_work_as_dbts_modules() {
+    check_cases("engine/tests/jinja/modules.txt");
+}
+
+/// Compiles, builds and reads back every case of a case file.
+fn check_cases(file: &str) {
+    let cases = cases(file);
     let mut files = vec![("dbt_project.yml".to_string(), "name: macros\n".to_string())];
     for c in &cases {
         files.push((
@@ -54,11 +64,11 @@ fn cross_database_macros_render_and_run_as_on_redshift() {
     for c in &cases {
         let compiled = e
             .compile_sql(&format!("model.macros.case_{}", c.line), false)
-            .unwrap_or_else(|d| panic!("line {}: {d:#}", c.line));
+            .unwrap_or_else(|d| panic!("{file}:{}: {d:#}", c.line));
         let expected = format!("select {} as v", c.sql);
         if compiled.trim() != expected {
             wrong.push(format!(
-                "line {}: {compiled:?}\n   expected {expected:?}",
+                "{file}:{}: {compiled:?}\n   expected {expected:?}",
                 c.line
             ));
         }
@@ -75,7 +85,10 @@ fn cross_database_macros_render_and_run_as_on_redshift() {
         let got = rows(&mut e, &format!("select v from case_{}", c.line));
         let want = c.value.clone().unwrap();
         if got != vec![vec![want.clone()]] {
-            wrong.push(format!("line {}: {got:?}, Redshift gives {want:?}", c.line));
+            wrong.push(format!(
+                "{file}:{}: {got:?}, Redshift gives {want:?}",
+                c.line
+            ));
         }
     }
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
