@@ -27,6 +27,11 @@ pub trait Resolve: Send + Sync + fmt::Debug {
     fn run_query(&self, _sql: &str) -> Result<QueryTable, String> {
         Err("there is nothing to run queries on while the project is parsed".into())
     }
+    /// dbt's `selected_resources`: the unique ids the invocation selected (none while the
+    /// project is parsed, as in dbt).
+    fn selected_resources(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What a query run from a template returned: dbt's `agate` table, as plain values.

@@ -50,6 +50,7 @@ pub(crate) fn base_context(ctx: &Arc<RenderCtx>) -> Value {
         model => model,
         run_started_at => ctx.run_started_at.clone(),
         graph => ctx.graph.clone(),
+        selected_resources => ctx.resolver.selected_resources(),
         invocation_id => "00000000-0000-0000-0000-000000000000",
         flags => context! { FULL_REFRESH => false, WHICH => "build" },
         ..extra

@@ -125,7 +125,9 @@ impl Engine {
         let ctx = super::session(&self.loaded.project.target, self.run_time);
         let schemas: Schemas = Arc::new(RwLock::new(HashMap::new()));
         let resolver = Arc::new(
-            CompileResolver::new(&self.loaded.project, schemas.clone()).with_session(ctx.clone()),
+            CompileResolver::new(&self.loaded.project, schemas.clone())
+                .with_session(ctx.clone())
+                .with_selection(self.selected.clone()),
         );
         let mut report = CheckReport::default();
         let register = |relation: &Relation, schema: SchemaRef| {

@@ -25,6 +25,7 @@ pub struct CompileResolver {
     schemas: Schemas,
     /// The session `run_query` runs in: the build's, or the check's (whose tables are empty).
     session: Option<datafusion::prelude::SessionContext>,
+    selected: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for CompileResolver {
@@ -69,7 +70,14 @@ impl CompileResolver {
             sources,
             schemas,
             session: None,
+            selected: Arc::default(),
         }
+    }
+
+    /// What the run selected, for `selected_resources`.
+    pub fn with_selection(mut self, selected: Arc<Vec<String>>) -> Self {
+        self.selected = selected;
+        self
     }
 
     /// Lets templates run queries (`run_query`, `statement`) in `session`.
@@ -110,6 +118,10 @@ impl Resolve for CompileResolver {
             .as_ref()
             .ok_or("run_query() has no session to run in here")?;
         super::template_query::run(session, sql)
+    }
+
+    fn selected_resources(&self) -> Vec<String> {
+        self.selected.to_vec()
     }
 }
 

@@ -152,6 +152,8 @@ pub struct Engine {
     last_check: Option<CheckReport>,
     /// Problems that did not stop the run (CSV oddities, sources without sample data).
     warnings: Vec<Diagnostic>,
+    /// What the current run selected, for templates' `selected_resources`.
+    selected: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -192,6 +194,7 @@ impl Engine {
             check_before_run: true,
             last_check: None,
             warnings,
+            selected: Arc::default(),
         })
     }
 
@@ -272,6 +275,7 @@ impl Engine {
         let started = self.clock.seconds();
         self.ensure_sources()?;
         let planned = self.plan(request).map_err(|d| vec![d])?;
+        self.selected = Arc::new(planned.clone());
         // Nodes whose SQL does not plan fail here, with the check's diagnostic, and their
         // descendants are skipped, without executing anything broken.
         let prechecked: HashMap<String, Diagnostic> =
@@ -541,7 +545,8 @@ impl Engine {
     fn resolver(&self) -> Arc<CompileResolver> {
         Arc::new(
             CompileResolver::new(&self.loaded.project, self.schemas.clone())
-                .with_session(self.ctx.clone()),
+                .with_session(self.ctx.clone())
+                .with_selection(self.selected.clone()),
         )
     }
 

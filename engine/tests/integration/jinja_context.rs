@@ -233,3 +233,23 @@ fn what_modelplay_does_not_run_is_named_at_its_line() {
         "{said:#?}"
     );
 }
+
+#[test]
+fn selected_resources_lists_what_the_run_selected() {
+    let mut e = engine(inline(&[
+        ("dbt_project.yml", "name: sel\n"),
+        (
+            "models/a.sql",
+            "select {{ selected_resources | length }} as n, {{ 1 if 'model.sel.a' in selected_resources else 0 }} as me",
+        ),
+        ("models/b.sql", "select 1 as id"),
+    ]))
+    .unwrap();
+    let mut request = modelplay_engine::RunRequest::new(modelplay_engine::Verb::Run);
+    request.select = vec!["a".into()];
+    let results = block_on(e.run(&request, &mut |_| {})).unwrap();
+    assert!(results.success(), "{:#?}", results.results);
+    assert_eq!(rows(&mut e, "select n, me from a"), vec![vec!["1", "1"]]);
+    // `b` was not selected, so it was not built.
+    assert!(block_on(e.query("select * from b")).is_err());
+}
