@@ -336,6 +336,11 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
         .or_else(|| operator_site(&message, origin))
         .unwrap_or_else(|| Location::file(origin.file).into());
     let mut d = origin.error(code, location, user_wording(&redshift_type_names(&message)));
+    if d.message.starts_with("operator does not exist: varchar") {
+        d = d.with_hint(
+            "text does not take arithmetic: cast it (`amount::numeric(12,2)`), or give the source's columns a `data_type` in its YAML, since sample files are read as text otherwise",
+        );
+    }
     if let DataFusionError::SchemaError(err, _) = root
         && let SchemaError::FieldNotFound {
             field,
@@ -420,6 +425,10 @@ static WORDING: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         ),
         (
             r"^Cannot get result type for temporal operation (\S+ \S+ \S+):.*$",
+            "operator does not exist: $1",
+        ),
+        (
+            r"^Cannot coerce arithmetic expression (\S+ \S+ \S+) to valid types$",
             "operator does not exist: $1",
         ),
     ]

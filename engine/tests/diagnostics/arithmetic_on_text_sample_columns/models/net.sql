@@ -1,0 +1,4 @@
+select
+    id,
+    price - commission as net
+from {{ source('shop', 'orders') }}
