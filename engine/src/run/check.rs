@@ -383,14 +383,13 @@ impl Engine {
         let planned = match execute::plan(ctx, query, &origin).await {
             Ok(plan) => execute::physical_check(ctx, &plan, &origin)
                 .await
-                .map(|()| plan),
+                .map(|schema| (plan, schema)),
             Err(d) => Err(d),
         };
         match planned {
-            Ok(plan) => {
+            Ok((plan, schema)) => {
                 let lineage = column_lineage(&plan);
-                let mut fields: Vec<Field> = plan
-                    .schema()
+                let mut fields: Vec<Field> = schema
                     .fields()
                     .iter()
                     .map(|f| Field::new(f.name().to_lowercase(), f.data_type().clone(), true))

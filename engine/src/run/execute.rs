@@ -477,19 +477,21 @@ static OPERATOR_IN_MESSAGE: LazyLock<Result<Regex, regex::Error>> =
     LazyLock::new(|| Regex::new(r"(?:operation|operator)\s+\w+(?:\([^)]*\))?\s+(\S+)\s+\w+"));
 
 /// Builds the physical plan (nothing runs): catches what only shows then, such as union
-/// branches whose types cannot be reconciled.
+/// branches whose types cannot be reconciled. Gives the output columns' types as they will
+/// run: the SQL planner's own schema comes before type coercion, and gives `case when ..
+/// then 0 else <numeric> end` the type of its first branch.
 pub async fn physical_check(
     ctx: &SessionContext,
     plan: &LogicalPlan,
     origin: &Origin<'_>,
-) -> Result<(), Diagnostic> {
+) -> Result<datafusion::common::DFSchemaRef, Diagnostic> {
     let state = ctx.state();
     let optimized = state.optimize(plan).map_err(|e| plan_error(&e, origin))?;
     state
         .create_physical_plan(&optimized)
         .await
-        .map(|_| ())
-        .map_err(|e| plan_error(&e, origin))
+        .map_err(|e| plan_error(&e, origin))?;
+    Ok(optimized.schema().clone())
 }
 
 static ARROW_TYPE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {

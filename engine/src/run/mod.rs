@@ -726,9 +726,18 @@ impl Engine {
         origin: &Origin<'_>,
     ) -> Result<(SchemaRef, Vec<RecordBatch>), Diagnostic> {
         let plan = execute::plan(&self.ctx, query, origin).await?;
-        let planned: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
-        let batches = execute::collect(&self.ctx, plan, origin).await?;
-        let schema = unqualified(batches.first().map_or(planned, |b| b.schema()));
+        let batches = execute::collect(&self.ctx, plan.clone(), origin).await?;
+        let schema = match batches.first() {
+            Some(b) => b.schema(),
+            // No rows: the types the query runs with, which come from type coercion; the
+            // planner's own schema comes before it.
+            None => {
+                let coerced = self.ctx.state().optimize(&plan);
+                let schema = coerced.as_ref().map_or(plan.schema(), |p| p.schema());
+                Arc::new(schema.as_arrow().clone())
+            }
+        };
+        let schema = unqualified(schema);
         let batches = batches
             .into_iter()
             .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))

@@ -390,6 +390,28 @@ fn an_enforced_contract_is_checked_before_the_build() {
 }
 
 #[test]
+fn a_contract_sees_the_type_a_case_runs_with_not_its_first_branchs() {
+    // `then 0` is an integer, the `else` a double: the column is a double, as the build makes it.
+    let schema = "version: 2\nmodels:\n  - name: rates\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: rate\n        data_type: float8\n";
+    let mut e = engine(inline(&[
+        (
+            "dbt_project.yml",
+            "name: contracts\nmodels:\n  contracts:\n    +materialized: table\n",
+        ),
+        ("seeds/sales.csv", "paid,commission\n436.5,65.4\n0,0\n"),
+        (
+            "models/rates.sql",
+            "select case when paid = 0 then 0 else commission / paid end as rate from {{ ref('sales') }}",
+        ),
+        ("models/schema.yml", schema),
+    ]))
+    .unwrap();
+    let report = block_on(e.check());
+    assert!(report.failed.is_empty(), "{:#?}", report.diagnostics);
+    assert!(build(&mut e).success());
+}
+
+#[test]
 fn a_model_whose_template_runs_a_query_exports_as_the_check_compiled_it() {
     let e = engine(inline(&[
         ("dbt_project.yml", "name: queried\n"),
