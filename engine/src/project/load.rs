@@ -1075,21 +1075,25 @@ impl Loader<'_> {
             }
         };
         let (namespace, test_name, mut kwargs, config) = parsed;
-        let display_target = if on_source {
+        // dbt names a source's test `source_<test>_<source>_<table>_...`.
+        let (test_type, display_target) = if on_source {
             let st = self.project.sources.get(attached_to);
-            format!(
-                "source_{}_{}",
-                st.map_or("", |s| s.source_name.as_str()),
-                target_name
+            (
+                format!("source_{test_name}"),
+                format!(
+                    "{}_{}",
+                    st.map_or("", |s| s.source_name.as_str()),
+                    target_name
+                ),
             )
         } else {
-            target_name.to_string()
+            (test_name.clone(), target_name.to_string())
         };
         let name = match config.str("name") {
             Some(custom) => custom.to_string(),
             None => test_node_name(
                 namespace.as_deref(),
-                &test_name,
+                &test_type,
                 &display_target,
                 column,
                 &kwargs,
@@ -1321,7 +1325,10 @@ fn parse_test_spec(spec: &Json, at: &Location) -> Result<TestSpec, String> {
     Ok((namespace, test_name, kwargs, config))
 }
 
-/// dbt's generated test name: `not_null_orders_id`, `accepted_values_orders_status__a__b`.
+/// dbt's generated test name: `not_null_orders_id`, `accepted_values_orders_status__a__b`,
+/// `relationships_orders_customer_id__id__ref_customers_`. The arguments (the column among
+/// them) go in by name, sorted, each run of other characters becoming one `_`. The full name
+/// is the test's name however long; dbt's shortened form names only its compiled file.
 fn test_node_name(
     namespace: Option<&str>,
     test: &str,
@@ -1329,44 +1336,66 @@ fn test_node_name(
     column: Option<&str>,
     kwargs: &IndexMap<String, Json>,
 ) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(ns) = namespace {
-        parts.push(ns.to_string());
-    }
-    parts.push(test.to_string());
-    parts.push(target.to_string());
-    let identifier = parts.join("_");
-    if let Some(c) = column {
-        parts.push(c.to_string());
-    }
-    let mut name = parts.join("_");
-    for value in kwargs.values() {
-        let flat = match value {
-            Json::Array(items) => items
-                .iter()
-                .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
-                .collect::<Vec<_>>()
-                .join("__"),
-            Json::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        name.push_str("__");
-        name.push_str(&flat);
-    }
-    let clean: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+    let test_type = match namespace {
+        Some(ns) => format!("{ns}_{test}"),
+        None => test.to_string(),
+    };
+    let mut args: Vec<(&str, Json)> = kwargs
+        .iter()
+        .filter(|(k, _)| k.as_str() != "model")
+        .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
-    // dbt shortens long names to the first 30 characters of `<test>_<model>` and an md5.
-    if clean.len() >= 64 {
-        let ident: String = identifier
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .take(30)
-            .collect();
-        format!("{ident}_{}", hex_md5(&clean))
-    } else {
-        clean
+    if let Some(c) = column {
+        args.push(("column_name", Json::String(c.to_string())));
+    }
+    args.sort_by(|a, b| a.0.cmp(b.0));
+    let mut flat: Vec<String> = Vec::new();
+    for (_, value) in &args {
+        match value {
+            Json::Array(items) => flat.extend(items.iter().map(python_str)),
+            Json::Object(map) => flat.extend(map.values().map(python_str)),
+            other => flat.push(python_str(other)),
+        }
+    }
+    let clean: Vec<String> = flat
+        .iter()
+        .map(|arg| {
+            NON_WORD_RUN
+                .as_ref()
+                .map_or_else(|_| arg.clone(), |re| re.replace_all(arg, "_").into_owned())
+        })
+        .collect();
+    format!("{test_type}_{target}_{}", clean.join("__"))
+}
+
+static NON_WORD_RUN: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new("[^0-9a-zA-Z_]+"));
+
+/// A value as Python's `str()` prints it, which is what dbt puts in a test's name.
+fn python_str(value: &Json) -> String {
+    fn repr(value: &Json) -> String {
+        match value {
+            Json::String(s) => format!("'{s}'"),
+            other => python_str(other),
+        }
+    }
+    match value {
+        Json::String(s) => s.clone(),
+        Json::Bool(true) => "True".into(),
+        Json::Bool(false) => "False".into(),
+        Json::Null => "None".into(),
+        Json::Number(n) => n.to_string(),
+        Json::Array(items) => format!(
+            "[{}]",
+            items.iter().map(repr).collect::<Vec<_>>().join(", ")
+        ),
+        Json::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("'{k}': {}", repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

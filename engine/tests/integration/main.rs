@@ -22,3 +22,4 @@ mod sample_project;
 mod seed_sources;
 mod share;
 mod snapshots;
+mod test_names;
