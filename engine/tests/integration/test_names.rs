@@ -40,7 +40,10 @@ fn generic_tests_have_dbts_names() {
     let e = engine(inline(&[
         ("dbt_project.yml", "name: shop\n"),
         ("models/customers.sql", "select 1 as id"),
-        ("models/orders.sql", "select 1 as customer_id, 'placed' as status"),
+        (
+            "models/orders.sql",
+            "select 1 as customer_id, 'placed' as status",
+        ),
         ("models/properties.yml", PROPERTIES),
     ]))
     .unwrap_or_else(|d| panic!("{d:#?}"));
