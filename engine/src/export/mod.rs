@@ -181,7 +181,7 @@ fn node_sql(
         Materialization::Ephemeral | Materialization::Test(_) | Materialization::Invalid(_) => {
             return Ok(None);
         }
-        Materialization::View { bind } => {
+        Materialization::View { bind, .. } => {
             let sql = compile(false)?;
             (
                 format!(

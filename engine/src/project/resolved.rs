@@ -20,6 +20,8 @@ pub enum Materialization {
     View {
         /// `bind: false` makes a late-binding view (`with no schema binding`).
         bind: bool,
+        /// dbt checks a view's contract too (names and types; a view has no constraints).
+        contract_enforced: bool,
     },
     Table(TableKeys),
     Incremental {
@@ -112,6 +114,16 @@ impl Materialization {
 
     pub fn is_ephemeral(&self) -> bool {
         matches!(self, Materialization::Ephemeral)
+    }
+
+    /// Whether dbt checks the node's output against its declared columns before the build.
+    pub fn contract_enforced(&self) -> bool {
+        match self {
+            Materialization::View {
+                contract_enforced, ..
+            } => *contract_enforced,
+            other => other.table_keys().is_some_and(|k| k.contract_enforced),
+        }
     }
 
     /// The physical table's keys, for what builds a table (not a view, test or CTE).
@@ -552,6 +564,7 @@ impl Resolver<'_> {
                 match name.as_deref().map(str::trim) {
                     None | Some("view") => Materialization::View {
                         bind: self.boolean("bind", true),
+                        contract_enforced: self.contract_enforced(),
                     },
                     Some("table") => Materialization::Table(self.table_keys()),
                     Some("incremental") => {
@@ -605,7 +618,21 @@ impl Resolver<'_> {
             ],
             SortType::Compound,
         );
-        let contract_enforced = match self.config.get("contract") {
+        let contract_enforced = self.contract_enforced();
+        TableKeys {
+            dist,
+            sort,
+            sort_type,
+            backup: self.boolean("backup", true),
+            contract_enforced,
+            dist_at: self.config.at("dist").cloned(),
+            sort_at: self.config.at("sort").cloned(),
+        }
+    }
+
+    /// `contract: {enforced: true}`.
+    fn contract_enforced(&mut self) -> bool {
+        match self.config.get("contract") {
             None => false,
             Some(Json::Object(c)) => match c.get("enforced") {
                 None | Some(Json::Bool(false)) => false,
@@ -624,15 +651,6 @@ impl Resolver<'_> {
                 self.fail("contract", message, None);
                 false
             }
-        };
-        TableKeys {
-            dist,
-            sort,
-            sort_type,
-            backup: self.boolean("backup", true),
-            contract_enforced,
-            dist_at: self.config.at("dist").cloned(),
-            sort_at: self.config.at("sort").cloned(),
         }
     }
 
@@ -920,7 +938,13 @@ mod tests {
     #[test]
     fn materializations_and_their_fields() {
         use serde_json::json;
-        assert_eq!(model_with(json!({})), Materialization::View { bind: true });
+        assert_eq!(
+            model_with(json!({})),
+            Materialization::View {
+                bind: true,
+                contract_enforced: false
+            }
+        );
         let m = model_with(json!({"materialized": "incremental", "unique_key": "ID"}));
         let inc = m.incremental().unwrap();
         assert_eq!(inc.strategy, IncrementalStrategy::DeleteInsert);

@@ -232,11 +232,7 @@ impl Engine {
                     }
                     let columns = typed(&schema);
                     let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
-                    if node
-                        .materialization
-                        .table_keys()
-                        .is_some_and(|k| k.contract_enforced)
-                    {
+                    if node.materialization.contract_enforced() {
                         let files = &self.loaded.project.files;
                         let problems = super::contract::check(&node, &columns, &|f| {
                             files.text(f).unwrap_or_default()

@@ -390,6 +390,24 @@ fn an_enforced_contract_is_checked_before_the_build() {
 }
 
 #[test]
+fn a_views_contract_is_checked_too() {
+    let schema = "version: 2\nmodels:\n  - name: v\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: id\n        data_type: integer\n      - name: name\n        data_type: varchar\n";
+    let e = engine(inline(&[
+        ("dbt_project.yml", "name: contracts\n"),
+        ("models/v.sql", "select 1 as id"),
+        ("models/schema.yml", schema),
+    ]))
+    .unwrap();
+    let report = block_on(e.check());
+    let said: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        said.iter().any(|d| d.starts_with("models/schema.yml:9:")
+            && d.contains("declares column `name`, which the model does not output")),
+        "{said:#?}"
+    );
+}
+
+#[test]
 fn a_contract_sees_the_type_a_case_runs_with_not_its_first_branchs() {
     // `then 0` is an integer, the `else` a double: the column is a double, as the build makes it.
     let schema = "version: 2\nmodels:\n  - name: rates\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: rate\n        data_type: float8\n";
