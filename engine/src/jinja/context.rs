@@ -29,8 +29,8 @@ pub trait Resolve: Send + Sync + fmt::Debug {
     }
     /// dbt's `selected_resources`: the unique ids the invocation selected (none while the
     /// project is parsed, as in dbt).
-    fn selected_resources(&self) -> Vec<String> {
-        Vec::new()
+    fn selected_resources(&self) -> Arc<Vec<String>> {
+        Arc::default()
     }
 }
 

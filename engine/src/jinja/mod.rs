@@ -50,7 +50,8 @@ pub(crate) fn base_context(ctx: &Arc<RenderCtx>) -> Value {
         model => model,
         run_started_at => ctx.run_started_at.clone(),
         graph => ctx.graph.clone(),
-        selected_resources => ctx.resolver.selected_resources(),
+        // Shared, not copied: every render of a large selection sees the same list.
+        selected_resources => Value::from_dyn_object(ctx.resolver.selected_resources()),
         invocation_id => "00000000-0000-0000-0000-000000000000",
         flags => context! { FULL_REFRESH => false, WHICH => "build" },
         ..extra

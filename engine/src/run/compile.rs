@@ -120,8 +120,8 @@ impl Resolve for CompileResolver {
         super::template_query::run(session, sql)
     }
 
-    fn selected_resources(&self) -> Vec<String> {
-        self.selected.to_vec()
+    fn selected_resources(&self) -> Arc<Vec<String>> {
+        self.selected.clone()
     }
 }
 
