@@ -137,6 +137,24 @@ pub struct Compiled {
     pub queried: bool,
 }
 
+/// The compile phase's context for a render that belongs to no node (`on-run-start`,
+/// `on-run-end`): the project's vars, environment, target, run time and graph.
+pub fn project_render_ctx(
+    loaded: &LoadedProject,
+    name: &str,
+    resolver: Arc<dyn Resolve>,
+    run_started_at: &str,
+) -> RenderCtx {
+    let project = &loaded.project;
+    let mut ctx = RenderCtx::new(Phase::Compile, name, resolver);
+    ctx.vars = Arc::new(project.vars.clone());
+    ctx.env_vars = Arc::new(project.env.clone());
+    ctx.target = Arc::new(project.target.clone());
+    ctx.run_started_at = run_started_at.to_string();
+    ctx.graph = loaded.graph.clone();
+    ctx
+}
+
 pub fn render_ctx(
     loaded: &LoadedProject,
     node: &Node,
@@ -144,16 +162,10 @@ pub fn render_ctx(
     run_started_at: &str,
     is_incremental: bool,
 ) -> Arc<RenderCtx> {
-    let project = &loaded.project;
-    let mut ctx = RenderCtx::new(Phase::Compile, &node.name, resolver);
+    let mut ctx = project_render_ctx(loaded, &node.name, resolver, run_started_at);
     ctx.this = Some(RelationValue::plain(node.relation.clone()));
     ctx.config = node.config.clone();
-    ctx.vars = Arc::new(project.vars.clone());
-    ctx.env_vars = Arc::new(project.env.clone());
-    ctx.target = Arc::new(project.target.clone());
-    ctx.run_started_at = run_started_at.to_string();
     ctx.is_incremental = is_incremental;
-    ctx.graph = loaded.graph.clone();
     Arc::new(ctx)
 }
 

@@ -39,11 +39,10 @@ pub(crate) fn steps(sql: &str) -> Vec<Step> {
             .into_iter()
             .map(
                 |text| match Parser::parse_sql(&RedshiftSqlDialect {}, &text) {
-                    Ok(mut parsed) if parsed.len() == 1 => match parsed.pop() {
-                        Some(s) => step_of(s),
-                        None => unreadable(&text, None),
+                    Ok(parsed) => match <[Statement; 1]>::try_from(parsed) {
+                        Ok([statement]) => step_of(statement),
+                        Err(_) => unreadable(&text, None),
                     },
-                    Ok(_) => unreadable(&text, None),
                     Err(e) => unreadable(&text, Some(e.to_string())),
                 },
             )
@@ -238,14 +237,12 @@ impl Engine {
         if hooks.is_empty() {
             return Ok(());
         }
-        let mut ctx =
-            crate::jinja::RenderCtx::new(crate::jinja::Phase::Compile, key, self.resolver());
-        let project = &self.loaded.project;
-        ctx.vars = Arc::new(project.vars.clone());
-        ctx.env_vars = Arc::new(project.env.clone());
-        ctx.target = Arc::new(project.target.clone());
-        ctx.run_started_at = format_timestamp(&self.run_time);
-        ctx.graph = self.loaded.graph.clone();
+        let mut ctx = compile::project_render_ctx(
+            &self.loaded,
+            key,
+            self.resolver(),
+            &format_timestamp(&self.run_time),
+        );
         if let Some(results) = results {
             ctx.extra = Some(end_of_run_context(&self.loaded.project, results));
         }
