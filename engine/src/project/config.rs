@@ -101,12 +101,12 @@ impl Config {
                 );
             } else if key == "pre-hook" || key == "post-hook" {
                 // dbt runs the hooks of every level, the project's before the model's own.
-                let mut hooks = self.get(key).map(hooks_of).unwrap_or_default();
+                let mut hooks = self.hooks(key);
                 hooks.extend(hooks_of(&setting.value));
                 self.0.insert(
                     key.clone(),
                     Setting {
-                        value: Json::Array(hooks),
+                        value: Json::Array(hooks.into_iter().map(Json::String).collect()),
                         at: setting.at.clone(),
                     },
                 );
@@ -118,12 +118,7 @@ impl Config {
 
     /// A node's `pre-hook` or `post-hook` statements, in the order dbt runs them.
     pub fn hooks(&self, key: &str) -> Vec<String> {
-        self.get(key)
-            .map(hooks_of)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|h| h.as_str().map(str::to_string))
-            .collect()
+        self.get(key).map(hooks_of).unwrap_or_default()
     }
 
     pub fn set(&mut self, key: &str, value: Json, at: Location) {
@@ -233,16 +228,15 @@ fn tags_of(value: &Json) -> Vec<String> {
     }
 }
 
-/// dbt accepts `pre_hook` and `pre-hook` alike.
-/// A hook config as a list: dbt takes one string, a list, or `{sql: ..., transaction: ...}`
-/// for each.
-pub fn hooks_of(value: &Json) -> Vec<Json> {
+/// A hook config as its statements: dbt takes one string, a list, or `{sql: ...,
+/// transaction: ...}` for each.
+pub fn hooks_of(value: &Json) -> Vec<String> {
     let one = |v: &Json| match v {
         Json::String(s) if s.trim().is_empty() => None,
-        Json::String(_) => Some(v.clone()),
-        Json::Object(o) => o.get("sql").filter(|s| s.is_string()).cloned(),
+        Json::String(s) => Some(s.clone()),
+        Json::Object(o) => o.get("sql").and_then(Json::as_str).map(str::to_string),
         Json::Null => None,
-        other => Some(Json::String(other.to_string())),
+        other => Some(other.to_string()),
     };
     match value {
         Json::Array(items) => items.iter().filter_map(one).collect(),
@@ -250,6 +244,7 @@ pub fn hooks_of(value: &Json) -> Vec<Json> {
     }
 }
 
+/// dbt accepts `pre_hook` and `pre-hook` alike.
 fn normalize_key(key: &str) -> String {
     match key {
         "pre_hook" => "pre-hook".into(),

@@ -109,7 +109,6 @@ pub fn load_project(
         let at = yaml::location_of("dbt_project.yml", hooks);
         config::hooks_of(&hooks.value)
             .into_iter()
-            .filter_map(|h| h.as_str().map(str::to_string))
             .map(|sql| ProjectHook {
                 sql,
                 at: at.clone(),
