@@ -5,7 +5,7 @@
 mod copy;
 mod hub;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -75,14 +75,23 @@ struct Wanted {
     release: Option<hub::Release>,
 }
 
+/// Where an installed package's own needs are read from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// Its `packages.yml`: a `local:` folder or a `git:` checkout.
+    FromItsFile,
+    /// The Hub's index, which lists each release's packages and was resolved against.
+    FromIndex,
+}
+
 struct Install<'a> {
     root: &'a Path,
     /// Entries still to look at, each with the file or package that listed it.
     queue: VecDeque<(Json, String)>,
     hub: Option<hub::Hub>,
     wanted: BTreeMap<String, Wanted>,
-    /// Installed package names, and where each came from.
-    installed: BTreeMap<String, String>,
+    /// The names of the packages installed so far.
+    installed: BTreeSet<String>,
     failed: usize,
 }
 
@@ -93,7 +102,7 @@ impl<'a> Install<'a> {
             queue: VecDeque::new(),
             hub: None,
             wanted: BTreeMap::new(),
-            installed: BTreeMap::new(),
+            installed: BTreeSet::new(),
             failed: 0,
         }
     }
@@ -126,7 +135,8 @@ impl<'a> Install<'a> {
                 Some(hub) => hub.unpack(&release, &into),
                 None => continue,
             };
-            match unpacked.and_then(|dir| self.place(&dir, &from)) {
+            // A Hub release's needs come from the Hub's index, already resolved above.
+            match unpacked.and_then(|dir| self.place(&dir, &from, Needs::FromIndex)) {
                 Ok(_) => {}
                 Err(e) => self.fail(format!("{package}: {e}")),
             }
@@ -161,7 +171,7 @@ impl<'a> Install<'a> {
             return;
         }
         let placed = if let Some(local) = text("local") {
-            self.place(&self.root.join(&local), &local)
+            self.place(&self.root.join(&local), &local, Needs::FromItsFile)
         } else if let Some(url) = text("git") {
             let checkout = self.root.join("target/deps/git").join(sanitize(&url));
             git_checkout(&url, text("revision").as_deref(), &checkout).and_then(|()| {
@@ -169,7 +179,7 @@ impl<'a> Install<'a> {
                     Some(sub) => checkout.join(sub),
                     None => checkout,
                 };
-                self.place(&source, &url)
+                self.place(&source, &url, Needs::FromItsFile)
             })
         } else {
             Err(format!(
@@ -181,24 +191,22 @@ impl<'a> Install<'a> {
         }
     }
 
-    /// Copies a package into `dbt_packages/<its name>` and queues what it needs in turn.
-    fn place(&mut self, source: &Path, from: &str) -> Result<PathBuf, String> {
+    /// Copies a package into `dbt_packages/<its name>`; a folder or git package's own
+    /// `packages.yml` is queued, for what it needs in turn.
+    fn place(&mut self, source: &Path, from: &str, needs: Needs) -> Result<PathBuf, String> {
         let name = package_name(source)?;
         let dest = self.root.join(PACKAGES_FOLDER).join(&name);
-        if self.installed.contains_key(&name) {
+        if self.installed.contains(&name) {
             return Ok(dest);
         }
         copy_dir(source, &dest)?;
         println!("Installed {name} from {from}");
-        self.installed.insert(name.clone(), from.to_string());
-        if let Some((_, needs)) = listed_packages(&dest)? {
-            // A Hub release's needs come from the Hub's index, which dbt resolves against.
-            let from_hub = from.ends_with("(dbt Hub)");
-            for need in needs {
-                if !(from_hub && need.get("package").is_some()) {
-                    self.queue.push_back((need, name.clone()));
-                }
-            }
+        self.installed.insert(name.clone());
+        if needs == Needs::FromItsFile
+            && let Some((_, listed)) = listed_packages(&dest)?
+        {
+            self.queue
+                .extend(listed.into_iter().map(|need| (need, name.clone())));
         }
         Ok(dest)
     }
