@@ -36,6 +36,13 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, message.into())
 }
 
+/// Argument `i` of `call` as text, as Python's `str()` of it would read.
+fn text_arg(args: &[Value], i: usize, call: &str) -> Result<String, Error> {
+    args.get(i)
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        .ok_or_else(|| invalid(format!("{call} is missing an argument")))
+}
+
 #[derive(Debug)]
 struct Re;
 
@@ -59,12 +66,7 @@ impl Object for Re {
         args: &[Value],
     ) -> Result<Value, Error> {
         let (positional, kwargs): (&[Value], Kwargs) = from_args(args)?;
-        let text = |i: usize| -> Result<String, Error> {
-            positional
-                .get(i)
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                .ok_or_else(|| invalid(format!("re.{method}() is missing an argument")))
-        };
+        let text = |i: usize| text_arg(positional, i, &format!("re.{method}()"));
         let flag_at = match method {
             "compile" => 1,
             "sub" | "subn" => 4,
@@ -147,11 +149,7 @@ impl Pattern {
     /// `match`, `search`, `fullmatch`, `findall`, `sub` and `split` on `args` (the string, and
     /// for `sub` the replacement first).
     fn apply(&self, method: &str, args: &[Value], limit: Option<usize>) -> Result<Value, Error> {
-        let arg = |i: usize| -> Result<String, Error> {
-            args.get(i)
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                .ok_or_else(|| invalid(format!("{method}() is missing an argument")))
-        };
+        let arg = |i: usize| text_arg(args, i, &format!("{method}()"));
         let limit = limit.filter(|n| *n > 0);
         match method {
             "match" | "search" | "fullmatch" => {
@@ -482,13 +480,7 @@ impl Object for Moment {
                     .map_err(|_| invalid(format!("`{format}` is not a strftime format")))?;
                 Ok(Value::from(out))
             }
-            "isoformat" => Ok(Value::from(if self.date_only {
-                self.at.format("%Y-%m-%d").to_string()
-            } else if self.at.nanosecond() == 0 {
-                self.at.format("%Y-%m-%dT%H:%M:%S").to_string()
-            } else {
-                self.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
-            })),
+            "isoformat" => Ok(Value::from(self.text('T'))),
             "date" => Ok(Value::from_object(Moment {
                 at: self.at.date().and_hms_opt(0, 0, 0).unwrap_or_default(),
                 date_only: true,
@@ -505,13 +497,22 @@ impl Object for Moment {
     where
         Self: Sized + 'static,
     {
-        if self.date_only {
-            write!(f, "{}", self.at.format("%Y-%m-%d"))
+        f.write_str(&self.text(' '))
+    }
+}
+
+impl Moment {
+    /// As Python prints it: `isoformat()` puts `T` between date and time, `str()` a space;
+    /// microseconds only when there are any.
+    fn text(&self, between: char) -> String {
+        let format = if self.date_only {
+            "%Y-%m-%d".to_string()
         } else if self.at.nanosecond() == 0 {
-            write!(f, "{}", self.at.format("%Y-%m-%d %H:%M:%S"))
+            format!("%Y-%m-%d{between}%H:%M:%S")
         } else {
-            write!(f, "{}", self.at.format("%Y-%m-%d %H:%M:%S%.6f"))
-        }
+            format!("%Y-%m-%d{between}%H:%M:%S%.6f")
+        };
+        self.at.format(&format).to_string()
     }
 }
 
