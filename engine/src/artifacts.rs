@@ -30,22 +30,6 @@ fn sha256(text: &str) -> String {
         .collect()
 }
 
-/// The node's path below its resource folder, as dbt's `path` field has it.
-fn resource_path(path: &str) -> &str {
-    path.split_once('/').map_or(path, |(_, rest)| rest)
-}
-
-/// dbt's fully qualified name for a node.
-pub fn fqn(project: &Project, node: &Node) -> Vec<String> {
-    let mut parts = vec![project.name.clone()];
-    let folders: Vec<&str> = resource_path(&node.path).split('/').collect();
-    if node.generic_test.is_none() && folders.len() > 1 {
-        parts.extend(folders[..folders.len() - 1].iter().map(|s| s.to_string()));
-    }
-    parts.push(node.name.clone());
-    parts
-}
-
 fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
     let columns: Map<String, Json> = node
         .columns
@@ -65,6 +49,7 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
         if let Some(s) = project.sources.get(dep) {
             sources.push(json!([s.source_name, s.name]));
         } else if let Some(n) = project.nodes.get(dep) {
+            // dbt records the package only where the call named one; the name is what counts.
             refs.push(json!({"name": n.name, "package": null, "version": null}));
         }
         nodes.push(json!(dep));
@@ -81,11 +66,11 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
         "schema": node.relation.schema,
         "name": node.name,
         "resource_type": node.kind.as_str(),
-        "package_name": project.name,
-        "path": resource_path(&node.path),
-        "original_file_path": node.path,
+        "package_name": node.package_name,
+        "path": node.resource_path(),
+        "original_file_path": node.original_file_path,
         "unique_id": node.unique_id,
-        "fqn": fqn(project, node),
+        "fqn": node.fqn,
         "alias": node.relation.identifier,
         "checksum": {"name": "sha256", "checksum": sha256(&node.raw_sql)},
         "config": config,
@@ -139,7 +124,7 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
 }
 
 /// A source as `manifest.json` (and dbt's `graph`) show it.
-pub(crate) fn source_json(project: &Project, s: &SourceTable) -> Json {
+pub(crate) fn source_json(s: &SourceTable) -> Json {
     let columns: Map<String, Json> = s
         .columns
         .iter()
@@ -155,11 +140,11 @@ pub(crate) fn source_json(project: &Project, s: &SourceTable) -> Json {
         "schema": s.relation.schema,
         "name": s.name,
         "resource_type": "source",
-        "package_name": project.name,
+        "package_name": s.package_name,
         "path": s.location.file,
         "original_file_path": s.location.file,
         "unique_id": s.unique_id,
-        "fqn": [project.name, s.source_name, s.name],
+        "fqn": [s.package_name, s.source_name, s.name],
         "source_name": s.source_name,
         "source_description": "",
         "loader": "",
@@ -185,7 +170,7 @@ pub(crate) fn graph(project: &Project) -> Json {
     let sources: Map<String, Json> = project
         .sources
         .values()
-        .map(|s| (s.unique_id.clone(), source_json(project, s)))
+        .map(|s| (s.unique_id.clone(), source_json(s)))
         .collect();
     json!({"nodes": nodes, "sources": sources})
 }
@@ -212,7 +197,7 @@ pub fn manifest(engine: &Engine, generated_at: &str) -> Json {
     let sources: Map<String, Json> = project
         .sources
         .values()
-        .map(|s| (s.unique_id.clone(), source_json(project, s)))
+        .map(|s| (s.unique_id.clone(), source_json(s)))
         .collect();
     let mut parent_map = Map::new();
     let mut child_map = Map::new();

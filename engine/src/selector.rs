@@ -129,8 +129,10 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
             let parts: Vec<&str> = value.split('.').collect();
             nodes
                 .filter(|n| {
-                    let fqn = fqn(&project.name, &n.path, &n.name);
+                    let fqn = &n.fqn;
                     glob(value, &n.name)
+                        // A project's or package's name selects all of it, as in dbt.
+                        || (parts.len() == 1 && fqn.first().is_some_and(|p| p == value))
                         || (parts.len() > 1
                             && fqn.len() >= parts.len()
                             && (0..=fqn.len() - parts.len()).any(|s| {
@@ -140,6 +142,17 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
                 .map(|n| n.unique_id.clone())
                 .collect()
         }
+        "package" => nodes
+            .filter(|n| glob(value, &n.package_name))
+            .map(|n| n.unique_id.clone())
+            .chain(
+                project
+                    .sources
+                    .values()
+                    .filter(|s| glob(value, &s.package_name))
+                    .map(|s| s.unique_id.clone()),
+            )
+            .collect(),
         "tag" => nodes
             .filter(|n| n.config.tags().iter().any(|t| glob(value, t)))
             .map(|n| n.unique_id.clone())
@@ -208,26 +221,11 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
         }
         other => {
             return Err(format!(
-                "`{other}` is not a selector method modelplay knows (try tag:, path:, source:, resource_type:, config.*:)"
+                "`{other}` is not a selector method modelplay knows (try tag:, path:, package:, source:, resource_type:, config.*:)"
             ));
         }
     };
     Ok(out)
-}
-
-/// dbt's fully qualified name: project, folders below the resource root, name.
-fn fqn(project: &str, path: &str, name: &str) -> Vec<String> {
-    let mut parts: Vec<String> = vec![project.to_string()];
-    let segments: Vec<&str> = path.split('/').collect();
-    if segments.len() > 2 {
-        parts.extend(
-            segments[1..segments.len() - 1]
-                .iter()
-                .map(|s| s.to_string()),
-        );
-    }
-    parts.push(name.to_string());
-    parts
 }
 
 /// Tests whose every tested node is selected (dbt's "eager" indirect selection picks a test

@@ -31,7 +31,7 @@ pub fn ls(args: ProjectArgs, format: &str, resource_type: Option<&str>) -> u8 {
                 "name" => format!("{}.{}", s.source_name, s.name),
                 "path" => s.location.file.clone(),
                 "json" => serde_json::json!({"name": s.name, "resource_type": "source", "unique_id": s.unique_id}).to_string(),
-                _ => format!("source:{}.{}.{}", project.name, s.source_name, s.name),
+                _ => format!("source:{}.{}.{}", s.package_name, s.source_name, s.name),
             });
         } else if let Some(n) = project.nodes.get(&id) {
             if resource_type.is_some_and(|t| t != n.kind.as_str()) {
@@ -41,7 +41,7 @@ pub fn ls(args: ProjectArgs, format: &str, resource_type: Option<&str>) -> u8 {
                 "name" => n.name.clone(),
                 "path" => n.path.clone(),
                 "json" => serde_json::json!({"name": n.name, "resource_type": n.kind.as_str(), "unique_id": n.unique_id, "original_file_path": n.path, "config": n.config}).to_string(),
-                _ => artifacts::fqn(project, n).join("."),
+                _ => n.fqn.join("."),
             });
         }
     }

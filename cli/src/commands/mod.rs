@@ -138,13 +138,14 @@ pub(crate) fn write_artifacts(
     let project = engine.project();
     for node in project.nodes.values() {
         if let Some(sql) = engine.compiled_sql(&node.unique_id) {
+            // dbt's layout: the package, then the file within it.
             let rel = if node.generic_test.is_some() {
-                format!("{}/{}.sql", node.path, node.name)
+                format!("{}/{}.sql", node.original_file_path, node.name)
             } else {
-                node.path.clone()
+                node.original_file_path.clone()
             };
             written.push(disk::write(
-                &target.join("compiled").join(&project.name).join(rel),
+                &target.join("compiled").join(&node.package_name).join(rel),
                 sql,
             ));
         }

@@ -19,8 +19,20 @@ pub enum Phase {
 
 /// How `ref`, `source` and `adapter.get_columns_in_relation` are answered.
 pub trait Resolve: Send + Sync + fmt::Debug {
-    fn resolve_ref(&self, package: Option<&str>, name: &str) -> Result<RelationValue, String>;
-    fn resolve_source(&self, source: &str, table: &str) -> Result<RelationValue, String>;
+    /// `ref(name)` or `ref(package, name)` as a node of package `from` means it.
+    fn resolve_ref(
+        &self,
+        from: &str,
+        package: Option<&str>,
+        name: &str,
+    ) -> Result<RelationValue, String>;
+    /// `source(source, table)` as a node of package `from` means it.
+    fn resolve_source(
+        &self,
+        from: &str,
+        source: &str,
+        table: &str,
+    ) -> Result<RelationValue, String>;
     /// Column names and Redshift type names of a relation that has been built.
     fn columns(&self, relation: &Relation) -> Option<Vec<(String, String)>>;
     /// Runs `sql` on the engine, which here is the warehouse (`run_query`, `statement`).
@@ -48,7 +60,12 @@ pub struct ParseResolver {
 }
 
 impl Resolve for ParseResolver {
-    fn resolve_ref(&self, _package: Option<&str>, name: &str) -> Result<RelationValue, String> {
+    fn resolve_ref(
+        &self,
+        _from: &str,
+        _package: Option<&str>,
+        name: &str,
+    ) -> Result<RelationValue, String> {
         Ok(RelationValue::plain(Relation::new(
             &self.target.database,
             &self.target.schema,
@@ -56,7 +73,12 @@ impl Resolve for ParseResolver {
         )))
     }
 
-    fn resolve_source(&self, source: &str, table: &str) -> Result<RelationValue, String> {
+    fn resolve_source(
+        &self,
+        _from: &str,
+        source: &str,
+        table: &str,
+    ) -> Result<RelationValue, String> {
         Ok(RelationValue::plain(Relation::new(
             &self.target.database,
             source,
@@ -100,6 +122,9 @@ pub struct Recorded {
 pub struct RenderCtx {
     pub phase: Phase,
     pub node_name: String,
+    /// The project or package the render belongs to: where `ref` looks first after the
+    /// root project. Empty for the root project.
+    pub package: String,
     pub this: Option<RelationValue>,
     /// The node's merged config (at compile time), for `config.get`.
     pub config: Config,
@@ -122,6 +147,7 @@ impl RenderCtx {
         RenderCtx {
             phase,
             node_name: node_name.to_string(),
+            package: String::new(),
             this: None,
             config: Config::default(),
             vars: Arc::default(),

@@ -120,7 +120,7 @@ fn ref_fn(state: &State, args: Rest<String>, kwargs: Kwargs) -> Result<Value, Er
     let ctx = ctx(state)?;
     let resolved = ctx
         .resolver
-        .resolve_ref(package.as_deref(), &name)
+        .resolve_ref(&ctx.package, package.as_deref(), &name)
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, e))?;
     let mut rec = ctx.record();
     let call = RefCall { package, name };
@@ -138,7 +138,7 @@ fn source_fn(state: &State, source: String, table: String) -> Result<Value, Erro
     let ctx = ctx(state)?;
     let resolved = ctx
         .resolver
-        .resolve_source(&source, &table)
+        .resolve_source(&ctx.package, &source, &table)
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, e))?;
     let mut rec = ctx.record();
     let pair = (source, table);
@@ -152,6 +152,11 @@ fn source_fn(state: &State, source: String, table: String) -> Result<Value, Erro
 fn var_fn(state: &State, name: String, default: Option<Value>) -> Result<Value, Error> {
     let ctx = ctx(state)?;
     match (ctx.vars.get(&name), default) {
+        // dbt renders a var's text when it is read: `"{{ 5 if target.type == 'x' else 4 }}"`.
+        (Some(Json::String(text)), _) if text.contains("{{") || text.contains("{%") => state
+            .env()
+            .render_str(text, crate::jinja::base_context(&ctx))
+            .map(Value::from),
         (Some(v), _) => Ok(crate::jinja::to_value(v)),
         (None, Some(d)) => Ok(d),
         (None, None) if ctx.phase == Phase::Parse => Ok(Value::from(())),

@@ -189,6 +189,23 @@ impl Templates {
         kwargs: Vec<(String, Value)>,
         ctx: &Arc<RenderCtx>,
     ) -> Result<Rendered, String> {
+        self.call_macro_of(
+            package,
+            name,
+            vec![Value::from(Kwargs::from_iter(kwargs))],
+            ctx,
+        )
+    }
+
+    /// Calls the macro `name` with these arguments: `package`'s own when that package
+    /// defines it, else the global of that name.
+    pub fn call_macro_of(
+        &self,
+        package: Option<&str>,
+        name: &str,
+        args: Vec<Value>,
+        ctx: &Arc<RenderCtx>,
+    ) -> Result<Rendered, String> {
         let from_package = package.and_then(|p| {
             let registry = self
                 .env
@@ -197,7 +214,6 @@ impl Templates {
                 .and_then(|(_, v)| v.downcast_object::<macros::Registry>())?;
             registry.get(p, name)
         });
-        let args = vec![Value::from(Kwargs::from_iter(kwargs))];
         match from_package {
             Some(callable) => self.call_value(callable, args, ctx),
             None => self.call_macro_with(name, args, ctx),

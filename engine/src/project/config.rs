@@ -280,17 +280,27 @@ pub fn config_from_yaml(tree: &YamlTree, file: &str) -> Config {
 /// The folder-level configs of `dbt_project.yml` (`models:`, `seeds:`, ...) that apply to a
 /// node of `project` whose file sits in `folders` (relative to its resource path) with file
 /// stem `name`.
-pub fn folder_config(tree: &YamlTree, project: &str, folders: &[&str], name: &str) -> Config {
+/// The config `dbt_project.yml` (the file `file`) gives a node: the tree's top level, which
+/// applies to every project and package, then each level down the node's path below
+/// `project`, as dbt searches a node's fully qualified name.
+pub fn folder_config(
+    tree: &YamlTree,
+    file: &str,
+    project: &str,
+    folders: &[&str],
+    name: &str,
+) -> Config {
     let mut config = Config::default();
+    apply_level(&mut config, tree, file);
     let Some(mut level) = tree.get(project).map(|e| &e.value) else {
         return config;
     };
-    apply_level(&mut config, level);
+    apply_level(&mut config, level, file);
     for part in folders.iter().copied().chain(std::iter::once(name)) {
         match level.get(part) {
             Some(next) if next.value.is_map() => {
                 level = &next.value;
-                apply_level(&mut config, level);
+                apply_level(&mut config, level, file);
             }
             _ => break,
         }
@@ -298,9 +308,9 @@ pub fn folder_config(tree: &YamlTree, project: &str, folders: &[&str], name: &st
     config
 }
 
-fn apply_level(config: &mut Config, level: &YamlTree) {
+fn apply_level(config: &mut Config, level: &YamlTree, file: &str) {
     for e in level.entries() {
-        let at = Location::new("dbt_project.yml", e.key_at.0, e.key_at.1);
+        let at = Location::new(file, e.key_at.0, e.key_at.1);
         if let Some(plain) = e.key.strip_prefix('+') {
             config.set(plain, e.value.to_json(), at);
         } else if KNOWN_KEYS.contains(&e.key.as_str()) && !e.value.is_map() {
@@ -318,7 +328,7 @@ mod tests {
     fn folder_levels_override_and_tags_accumulate() {
         let text = "shop:\n  +materialized: view\n  +tags: [nightly]\n  staging:\n    +schema: staging\n    +tags: raw\n    materialized: table\n";
         let tree: YamlTree = serde_saphyr::from_str(text).unwrap();
-        let c = folder_config(&tree, "shop", &["staging"], "stg_orders");
+        let c = folder_config(&tree, "dbt_project.yml", "shop", &["staging"], "stg_orders");
         assert_eq!(c.str("materialized"), Some("table"));
         assert_eq!(
             c.at("materialized"),
@@ -326,7 +336,7 @@ mod tests {
         );
         assert_eq!(c.str("schema"), Some("staging"));
         assert_eq!(c.tags(), vec!["nightly", "raw"]);
-        let other = folder_config(&tree, "shop", &["marts"], "m");
+        let other = folder_config(&tree, "dbt_project.yml", "shop", &["marts"], "m");
         assert_eq!(other.str("materialized"), Some("view"));
         assert_eq!(other.str("schema"), None);
     }

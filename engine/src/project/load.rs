@@ -1,6 +1,7 @@
 //! Reads a project from its file map: `dbt_project.yml`, properties YAML, models, seeds,
-//! snapshots, macros, singular tests and sample data; renders every file once in dbt's
-//! parse phase to learn its refs, sources and config.
+//! snapshots, macros, singular tests and sample data, for the root project and each package
+//! installed in `dbt_packages/`; renders every file once in dbt's parse phase to learn its
+//! refs, sources and config.
 
 use std::sync::{Arc, LazyLock};
 
@@ -11,8 +12,10 @@ use serde_json::Value as Json;
 use serde_saphyr::Spanned;
 
 use super::config::{self, config_from_json, config_from_yaml, folder_config};
+use super::lookup::ByPackage;
 use super::resolved::{self, Materialization};
-use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PackageProjectYaml, PropertiesYaml};
+use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PropertiesYaml};
+use super::yaml_tree::YamlTree;
 use super::{
     ColumnDoc, Config, GenericTest, NamedDep, Node, NodeKind, Package, Project, ProjectHook,
     SourceLoad, SourceTable, Target,
@@ -66,26 +69,26 @@ pub fn load_project(
     };
     let mut dbt: DbtProjectYaml = yaml::parse("dbt_project.yml", &text).map_err(|d| vec![d])?;
     let name = dbt.name.value.clone();
-    let paths = Paths::of(&dbt);
+    let paths = Paths::of(&dbt, "");
 
-    let mut vars: IndexMap<String, Json> = IndexMap::new();
-    if let Json::Object(map) = &dbt.vars {
-        for (k, v) in map {
-            match v {
-                // `vars: {my_project: {...}}` scopes vars to a package; ours is the only one.
-                Json::Object(scoped) if *k == name => {
-                    vars.extend(scoped.iter().map(|(k, v)| (k.clone(), v.clone())));
-                }
-                _ => {
-                    vars.insert(k.clone(), v.clone());
-                }
-            }
-        }
-    }
+    let installed = installed_packages(&files)?;
+    let projects: Vec<String> = std::iter::once(name.clone())
+        .chain(installed.iter().map(|(p, _)| p.name.clone()))
+        .collect();
+    let mut vars = vars_from(&dbt.vars, &name, &projects);
     vars.extend(options.vars.clone());
+    let package_vars: IndexMap<String, IndexMap<String, Json>> = installed
+        .iter()
+        .map(|(package, own)| {
+            let mut v = vars_from(&own.vars, &package.name, &projects);
+            v.extend(vars_from(&dbt.vars, &package.name, &projects));
+            v.extend(options.vars.clone());
+            (package.name.clone(), v)
+        })
+        .collect();
 
     let macro_files = collect_macros(&files, &paths);
-    let packages = installed_packages(&files)?;
+    let packages: Vec<Package> = installed.iter().map(|(p, _)| p.clone()).collect();
     if let Some(d) = missing_packages(&files, &packages) {
         diags.push(d);
     }
@@ -102,29 +105,49 @@ pub fn load_project(
         Ok(t) => Arc::new(t),
         Err(errors) => return Err(errors),
     };
-    let project_hooks = |hooks: &Option<Spanned<Json>>| -> Vec<ProjectHook> {
-        let Some(hooks) = hooks else {
-            return Vec::new();
-        };
-        let at = yaml::location_of("dbt_project.yml", hooks);
-        config::hooks_of(&hooks.value)
-            .into_iter()
-            .map(|sql| ProjectHook {
-                sql,
-                at: at.clone(),
-            })
-            .collect()
-    };
-    let (on_run_start, on_run_end) = (
-        project_hooks(&dbt.on_run_start),
-        project_hooks(&dbt.on_run_end),
-    );
+    // dbt runs the packages' hooks first, by package name, and the root project's last.
+    let mut by_package: Vec<(&String, &DbtProjectYaml, String)> = installed
+        .iter()
+        .map(|(p, own)| (&p.name, own, format!("{}/dbt_project.yml", p.folder)))
+        .collect();
+    by_package.sort_by(|a, b| a.0.cmp(b.0));
+    by_package.push((&name, &dbt, "dbt_project.yml".to_string()));
+    let (mut on_run_start, mut on_run_end) = (Vec::new(), Vec::new());
+    for (package, yml, file) in &by_package {
+        on_run_start.extend(project_hooks(package, file, &yml.on_run_start));
+        on_run_end.extend(project_hooks(package, file, &yml.on_run_end));
+    }
     diags.extend(render_project_configs(
         &mut dbt,
+        "dbt_project.yml",
         &templates,
         &text,
         project_ctx(&options.target, &vars, &options.env),
     ));
+    let mut scopes = vec![Scope {
+        package: name.clone(),
+        folder: String::new(),
+        paths,
+        own: None,
+    }];
+    for (package, mut own) in installed {
+        let file = format!("{}/dbt_project.yml", package.folder);
+        let own_text = files.text(&file).unwrap_or_default();
+        let own_vars = package_vars.get(&package.name).unwrap_or(&vars);
+        diags.extend(render_project_configs(
+            &mut own,
+            &file,
+            &templates,
+            &own_text,
+            project_ctx(&options.target, own_vars, &options.env),
+        ));
+        scopes.push(Scope {
+            package: package.name.clone(),
+            paths: Paths::of(&own, &package.folder),
+            folder: package.folder.clone(),
+            own: Some((file, own)),
+        });
+    }
 
     let mut project = Project {
         name: name.clone(),
@@ -132,6 +155,7 @@ pub fn load_project(
         files: files.clone(),
         target: options.target.clone(),
         vars,
+        package_vars,
         env: options.env.clone(),
         nodes: IndexMap::new(),
         sources: IndexMap::new(),
@@ -145,19 +169,25 @@ pub fn load_project(
     let mut loader = Loader {
         files: &files,
         dbt: &dbt,
-        paths: &paths,
+        scope: Scope::default(),
         templates: &templates,
         project: &mut project,
         diags: &mut diags,
         properties: Vec::new(),
+        applied: 0,
     };
-    loader.read_properties();
+    for scope in scopes {
+        loader.scope = scope;
+        loader.read_properties();
+        loader.read_models();
+        loader.read_seeds();
+        loader.read_snapshots();
+        loader.read_singular_tests();
+        loader.apply_properties();
+    }
     loader.read_sources();
-    loader.read_models();
-    loader.read_seeds();
-    loader.read_snapshots();
-    loader.read_singular_tests();
-    loader.apply_properties();
+    loader.name_relations();
+    loader.type_configs();
     loader.resolve_dependencies();
     loader.note_unused_files();
     if diags
@@ -175,6 +205,41 @@ pub fn load_project(
     })
 }
 
+/// The vars a `dbt_project.yml` gives the nodes of `package`: its top-level vars, then those
+/// it scopes to `package` (`vars: {package: {...}}`). A map under the name of another
+/// project or package is that one's, not a var.
+fn vars_from(vars: &Json, package: &str, projects: &[String]) -> IndexMap<String, Json> {
+    let mut out = IndexMap::new();
+    let Json::Object(map) = vars else {
+        return out;
+    };
+    for (k, v) in map {
+        if !(v.is_object() && projects.contains(k)) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(Json::Object(scoped)) = map.get(package) {
+        out.extend(scoped.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    out
+}
+
+/// The statements of an `on-run-start` or `on-run-end` in `file`, declared by `package`.
+fn project_hooks(package: &str, file: &str, hooks: &Option<Spanned<Json>>) -> Vec<ProjectHook> {
+    let Some(hooks) = hooks else {
+        return Vec::new();
+    };
+    let at = yaml::location_of(file, hooks);
+    config::hooks_of(&hooks.value)
+        .into_iter()
+        .map(|sql| ProjectHook {
+            sql,
+            at: at.clone(),
+            package: package.to_string(),
+        })
+        .collect()
+}
+
 /// dbt's node as macros such as `generate_schema_name` see it.
 #[derive(serde::Serialize)]
 struct NodeForMacros {
@@ -187,6 +252,39 @@ struct NodeForMacros {
     fqn: Vec<String>,
     tags: Vec<String>,
     config: Config,
+}
+
+/// The `node` a naming macro receives: the fields of dbt's node that such macros read.
+fn node_for_macros(node: &Node) -> NodeForMacros {
+    NodeForMacros {
+        name: node.name.clone(),
+        resource_type: node.kind.as_str().to_string(),
+        unique_id: node.unique_id.clone(),
+        package_name: node.package_name.clone(),
+        path: node.resource_path(),
+        original_file_path: node.original_file_path.clone(),
+        fqn: node.fqn.clone(),
+        tags: node.config.tags(),
+        config: node.config.clone(),
+    }
+}
+
+/// Where a naming macro (`generate_schema_name`, ...) is defined: in the root project (or
+/// dispatched from it), and in packages that define their own.
+struct NamingMacros {
+    root: Option<String>,
+    packages: Vec<(String, String)>,
+}
+
+impl NamingMacros {
+    /// The macro that names a node of `package`: the package's own, else the root
+    /// project's; with the package to call it from (none for the root's global).
+    fn for_package(&self, package: &str) -> Option<(Option<&str>, &str)> {
+        match self.packages.iter().find(|(p, _)| p == package) {
+            Some((p, file)) => Some((Some(p.as_str()), file.as_str())),
+            None => self.root.as_deref().map(|file| (None, file)),
+        }
+    }
 }
 
 /// The render context of `dbt_project.yml`'s own Jinja: `target`, `var`, `env_var`.
@@ -213,14 +311,15 @@ fn project_ctx(
 /// `true` or `false` is a boolean, as dbt's native rendering makes it.
 fn render_project_configs(
     dbt: &mut DbtProjectYaml,
+    file: &str,
     templates: &Templates,
     text: &str,
     ctx: Arc<RenderCtx>,
 ) -> Vec<Diagnostic> {
     let mut render = |value: &str, (line, column): (usize, usize)| -> Result<Json, Diagnostic> {
-        let at = Location::new("dbt_project.yml", line, column);
+        let at = Location::new(file, line, column);
         let rendered = templates
-            .render("dbt_project.yml", value, &ctx)
+            .render(file, value, &ctx)
             .map_err(|d| Diagnostic::error(Code::Jinja, at.clone(), d.message).with_source(text))?;
         let out = rendered.sql.trim();
         Ok(match out.to_ascii_lowercase().as_str() {
@@ -241,6 +340,8 @@ fn render_project_configs(
     errors
 }
 
+/// Where a project keeps each kind of resource, relative to the root project.
+#[derive(Debug, Default)]
 struct Paths {
     models: Vec<String>,
     seeds: Vec<String>,
@@ -250,12 +351,20 @@ struct Paths {
 }
 
 impl Paths {
-    fn of(dbt: &DbtProjectYaml) -> Self {
+    /// The paths `dbt` (a `dbt_project.yml` in `folder`, "" for the root project) names.
+    fn of(dbt: &DbtProjectYaml, folder: &str) -> Self {
         let or = |v: &Option<Vec<String>>, d: &str| {
             v.clone()
                 .unwrap_or_else(|| vec![d.to_string()])
                 .into_iter()
-                .map(|p| p.trim_matches('/').to_string())
+                .map(|p| {
+                    let p = p.trim_matches('/');
+                    if folder.is_empty() {
+                        p.to_string()
+                    } else {
+                        format!("{folder}/{p}")
+                    }
+                })
                 .collect()
         };
         Paths {
@@ -266,6 +375,32 @@ impl Paths {
             snapshots: or(&dbt.snapshot_paths, "snapshots"),
         }
     }
+
+    /// The resource path `path` lies under, the longest if they nest.
+    fn root_of(&self, path: &str) -> &str {
+        self.models
+            .iter()
+            .chain(&self.seeds)
+            .chain(&self.snapshots)
+            .chain(&self.tests)
+            .chain(&self.macros)
+            .filter(|r| path.starts_with(&format!("{r}/")))
+            .max_by_key(|r| r.len())
+            .map_or("", String::as_str)
+    }
+}
+
+/// The root project or one installed package, as the loader reads its resources.
+#[derive(Debug, Default)]
+struct Scope {
+    /// Its name: its nodes' `package_name`.
+    package: String,
+    /// Its folder (`dbt_packages/x`), or "" for the root project.
+    folder: String,
+    paths: Paths,
+    /// A package's own `dbt_project.yml` and its path: its configs come first, and the root
+    /// project's override them.
+    own: Option<(String, DbtProjectYaml)>,
 }
 
 fn files_with<'a>(
@@ -299,18 +434,20 @@ fn missing_packages(files: &ProjectFiles, installed: &[Package]) -> Option<Diagn
                 Code::Unsupported,
                 Location::file(*file),
                 format!(
-                    "{file} lists {count} package(s), and none is installed in {PACKAGES_FOLDER}/: their macros and tests are missing"
+                    "{file} lists {count} package(s), and none is installed in {PACKAGES_FOLDER}/: their macros, models and tests are missing"
                 ),
             )
             .with_hint(format!(
-                "run `dbt deps`, then open the project with its {PACKAGES_FOLDER}/ folder (modelplay has no deps command yet)"
+                "run `modelplay deps` (or `dbt deps`), then open the project with its {PACKAGES_FOLDER}/ folder"
             ))
         })
     })
 }
 
-/// The packages in `dbt_packages/`, each named by its own `dbt_project.yml`.
-fn installed_packages(files: &ProjectFiles) -> Result<Vec<Package>, Vec<Diagnostic>> {
+/// The packages in `dbt_packages/`, each named by its own `dbt_project.yml`, with that file.
+fn installed_packages(
+    files: &ProjectFiles,
+) -> Result<Vec<(Package, DbtProjectYaml)>, Vec<Diagnostic>> {
     let mut folders: Vec<String> = files
         .under(PACKAGES_FOLDER)
         .filter_map(|(p, _)| {
@@ -325,20 +462,14 @@ fn installed_packages(files: &ProjectFiles) -> Result<Vec<Package>, Vec<Diagnost
     for folder in folders {
         let path = format!("{folder}/dbt_project.yml");
         let text = files.text(&path).unwrap_or_default();
-        let yml: PackageProjectYaml = match yaml::parse(&path, &text) {
+        let yml: DbtProjectYaml = match yaml::parse(&path, &text) {
             Ok(y) => y,
             Err(d) => {
                 errors.push(d);
                 continue;
             }
         };
-        let roots: Vec<String> = yml
-            .macro_paths
-            .unwrap_or_else(|| vec!["macros".into()])
-            .iter()
-            .map(|m| format!("{folder}/{}", m.trim_matches('/')))
-            .collect();
-        let macro_files = files_with(files, &roots, &[".sql"])
+        let macro_files = files_with(files, &Paths::of(&yml, &folder).macros, &[".sql"])
             .map(|(_, p, c)| {
                 (
                     p.to_string(),
@@ -346,11 +477,14 @@ fn installed_packages(files: &ProjectFiles) -> Result<Vec<Package>, Vec<Diagnost
                 )
             })
             .collect();
-        out.push(Package {
-            name: yml.name,
-            folder,
-            macro_files,
-        });
+        out.push((
+            Package {
+                name: yml.name.value.clone(),
+                folder,
+                macro_files,
+            },
+            yml,
+        ));
     }
     if errors.is_empty() {
         Ok(out)
@@ -396,20 +530,51 @@ struct PropertyEntry {
 
 struct Loader<'a> {
     files: &'a ProjectFiles,
+    /// The root project's `dbt_project.yml`, whose configs apply to every package's nodes.
     dbt: &'a DbtProjectYaml,
-    paths: &'a Paths,
+    /// The project or package being read.
+    scope: Scope,
     templates: &'a Arc<Templates>,
     project: &'a mut Project,
     diags: &'a mut Vec<Diagnostic>,
     properties: Vec<PropertyEntry>,
+    /// How many of `properties` earlier scopes have applied.
+    applied: usize,
 }
 
 impl Loader<'_> {
     fn uid(&self, kind: NodeKind, name: &str) -> String {
-        format!("{}.{}.{}", kind.as_str(), self.project.name, name)
+        format!("{}.{}.{}", kind.as_str(), self.scope.package, name)
     }
 
-    fn parse_ctx(&self, node_name: &str) -> Arc<RenderCtx> {
+    /// The config `dbt_project.yml` gives a node of the scope: a package's own configs,
+    /// then the root project's, which override them.
+    fn base_config(&self, kind: NodeKind, folders: &[&str], name: &str) -> Config {
+        fn tree(dbt: &DbtProjectYaml, kind: NodeKind) -> &YamlTree {
+            match kind {
+                NodeKind::Model => &dbt.models,
+                NodeKind::Seed => &dbt.seeds,
+                NodeKind::Snapshot => &dbt.snapshots,
+                NodeKind::Test | NodeKind::Source => &dbt.tests,
+            }
+        }
+        let package = &self.scope.package;
+        let mut config = match &self.scope.own {
+            Some((file, own)) => folder_config(tree(own, kind), file, package, folders, name),
+            None => Config::default(),
+        };
+        config.merge(&folder_config(
+            tree(self.dbt, kind),
+            "dbt_project.yml",
+            package,
+            folders,
+            name,
+        ));
+        config
+    }
+
+    /// The parse phase's context for a render in `package`, with the vars its nodes see.
+    fn parse_ctx(&self, node_name: &str, package: &str) -> Arc<RenderCtx> {
         let mut ctx = RenderCtx::new(
             Phase::Parse,
             node_name,
@@ -417,7 +582,8 @@ impl Loader<'_> {
                 target: self.project.target.clone(),
             }),
         );
-        ctx.vars = Arc::new(self.project.vars.clone());
+        ctx.package = package.to_string();
+        ctx.vars = Arc::new(self.project.vars_of(package).clone());
         ctx.env_vars = Arc::new(self.project.env.clone());
         ctx.target = Arc::new(self.project.target.clone());
         Arc::new(ctx)
@@ -429,7 +595,7 @@ impl Loader<'_> {
         if !value.contains("{{") && !value.contains("{%") {
             return value.to_string();
         }
-        let ctx = self.parse_ctx(file);
+        let ctx = self.parse_ctx(file, &self.scope.package);
         match self.templates.render(file, value, &ctx) {
             Ok(r) => r.sql.trim().to_string(),
             Err(d) => {
@@ -443,14 +609,14 @@ impl Loader<'_> {
 
     fn read_properties(&mut self) {
         // dbt reads properties from every source path, the test paths included.
-        let roots: Vec<String> = self
-            .paths
+        let paths = &self.scope.paths;
+        let roots: Vec<String> = paths
             .models
             .iter()
-            .chain(&self.paths.seeds)
-            .chain(&self.paths.snapshots)
-            .chain(&self.paths.macros)
-            .chain(&self.paths.tests)
+            .chain(&paths.seeds)
+            .chain(&paths.snapshots)
+            .chain(&paths.macros)
+            .chain(&paths.tests)
             .cloned()
             .collect();
         let mut seen = std::collections::HashSet::new();
@@ -509,7 +675,7 @@ impl Loader<'_> {
                 let table_name = table.name.value.clone();
                 let unique_id = format!(
                     "source.{}.{}.{}",
-                    self.project.name, source_name, table_name
+                    self.scope.package, source_name, table_name
                 );
                 let location = yaml::location_of(file, &table.name);
                 let identifier = match &table.identifier {
@@ -522,6 +688,7 @@ impl Loader<'_> {
                 }
                 let st = SourceTable {
                     unique_id: unique_id.clone(),
+                    package_name: self.scope.package.clone(),
                     source_name: source_name.clone(),
                     name: table_name.clone(),
                     relation: Relation::new(&database, &schema, &identifier),
@@ -580,8 +747,20 @@ impl Loader<'_> {
                 None => {}
             }
         }
+        // Sample data belongs to the root project's source of that name, else a package's.
+        let mut by_name = ByPackage::new(&self.project.name);
+        for s in self.project.sources.values() {
+            by_name.insert(
+                &s.package_name,
+                &format!("{}.{}", s.source_name, s.name),
+                s.unique_id.clone(),
+            );
+        }
         for (source, table, path, loaded_at) in loads {
-            let id = format!("source.{}.{}.{}", self.project.name, source, table);
+            let id = by_name
+                .find(&self.project.name, None, &format!("{source}.{table}"))
+                .cloned()
+                .unwrap_or_default();
             match self.project.sources.get_mut(&id) {
                 Some(st) => st.loads.push(SourceLoad { path, loaded_at }),
                 None => self.diags.push(
@@ -606,7 +785,12 @@ impl Loader<'_> {
             .project
             .nodes
             .values()
-            .find(|n| n.name == node.name && n.kind == node.kind && node.kind != NodeKind::Test)
+            .find(|n| {
+                n.name == node.name
+                    && n.kind == node.kind
+                    && n.package_name == node.package_name
+                    && node.kind != NodeKind::Test
+            })
             .map(|n| n.path.clone());
         if let Some(other) = dup {
             self.diags.push(
@@ -632,11 +816,25 @@ impl Loader<'_> {
     }
 
     fn new_node(&self, kind: NodeKind, name: &str, path: &str, raw: String) -> Node {
+        let original_file_path = path
+            .strip_prefix(&format!("{}/", self.scope.folder))
+            .filter(|_| !self.scope.folder.is_empty())
+            .unwrap_or(path)
+            .to_string();
+        let mut fqn = vec![self.scope.package.clone()];
+        if kind != NodeKind::Test || !path.ends_with(".yml") && !path.ends_with(".yaml") {
+            let root = self.scope.paths.root_of(path);
+            fqn.extend(folders(root, path).into_iter().map(str::to_string));
+        }
+        fqn.push(name.to_string());
         Node {
             unique_id: self.uid(kind, name),
             name: name.to_string(),
             kind,
+            package_name: self.scope.package.clone(),
             path: path.to_string(),
+            original_file_path,
+            fqn,
             raw_sql: raw,
             raw_start: (1, 1),
             config: Config::default(),
@@ -654,7 +852,7 @@ impl Loader<'_> {
 
     /// Renders a file in the parse phase; records its refs, sources and config.
     fn parse_render(&mut self, node: &mut Node, base_config: Config) {
-        let ctx = self.parse_ctx(&node.name);
+        let ctx = self.parse_ctx(&node.name, &node.package_name);
         let padded = pad_to(&node.raw_sql, node.raw_start);
         match self
             .templates
@@ -696,7 +894,10 @@ impl Loader<'_> {
         node.named_deps = rec
             .refs
             .iter()
-            .map(|r| NamedDep::Ref(r.name.clone()))
+            .map(|r| NamedDep::Ref {
+                package: r.package.clone(),
+                name: r.name.clone(),
+            })
             .chain(rec.sources.iter().map(|(s, t)| NamedDep::Source {
                 source: s.clone(),
                 table: t.clone(),
@@ -706,7 +907,7 @@ impl Loader<'_> {
 
     fn read_models(&mut self) {
         let found: Vec<(String, String, String)> =
-            files_with(self.files, &self.paths.models, &[".sql"])
+            files_with(self.files, &self.scope.paths.models, &[".sql"])
                 .map(|(root, p, c)| {
                     (
                         root.to_string(),
@@ -718,12 +919,7 @@ impl Loader<'_> {
         for (root, path, raw) in found {
             let name = stem(&path).to_string();
             let mut node = self.new_node(NodeKind::Model, &name, &path, raw);
-            let base = folder_config(
-                &self.dbt.models,
-                &self.project.name,
-                &folders(&root, &path),
-                &name,
-            );
+            let base = self.base_config(NodeKind::Model, &folders(&root, &path), &name);
             self.parse_render(&mut node, base);
             if node.config.enabled() {
                 self.add_node(node);
@@ -732,18 +928,14 @@ impl Loader<'_> {
     }
 
     fn read_seeds(&mut self) {
-        let found: Vec<(String, String)> = files_with(self.files, &self.paths.seeds, &[".csv"])
-            .map(|(root, p, _)| (root.to_string(), p.to_string()))
-            .collect();
+        let found: Vec<(String, String)> =
+            files_with(self.files, &self.scope.paths.seeds, &[".csv"])
+                .map(|(root, p, _)| (root.to_string(), p.to_string()))
+                .collect();
         for (root, path) in found {
             let name = stem(&path).to_string();
             let mut node = self.new_node(NodeKind::Seed, &name, &path, String::new());
-            node.config = folder_config(
-                &self.dbt.seeds,
-                &self.project.name,
-                &folders(&root, &path),
-                &name,
-            );
+            node.config = self.base_config(NodeKind::Seed, &folders(&root, &path), &name);
             if node.config.enabled() {
                 self.add_node(node);
             }
@@ -755,7 +947,7 @@ impl Loader<'_> {
             return;
         };
         let found: Vec<(String, String, String)> =
-            files_with(self.files, &self.paths.snapshots, &[".sql"])
+            files_with(self.files, &self.scope.paths.snapshots, &[".sql"])
                 .map(|(root, p, c)| {
                     (
                         root.to_string(),
@@ -778,12 +970,8 @@ impl Loader<'_> {
                     body.as_str().to_string(),
                 );
                 node.raw_start = line_col(&text, body.start());
-                let base = folder_config(
-                    &self.dbt.snapshots,
-                    &self.project.name,
-                    &folders(&root, &path),
-                    name.as_str(),
-                );
+                let base =
+                    self.base_config(NodeKind::Snapshot, &folders(&root, &path), name.as_str());
                 self.parse_render(&mut node, base);
                 if node.config.enabled() {
                     self.add_node(node);
@@ -802,14 +990,15 @@ impl Loader<'_> {
     }
 
     fn read_singular_tests(&mut self) {
-        let found: Vec<(String, String)> = files_with(self.files, &self.paths.tests, &[".sql"])
-            .filter(|(root, p, _)| !p.starts_with(&format!("{root}/generic/")))
-            .map(|(_, p, c)| (p.to_string(), String::from_utf8_lossy(c).into_owned()))
-            .collect();
+        let found: Vec<(String, String)> =
+            files_with(self.files, &self.scope.paths.tests, &[".sql"])
+                .filter(|(root, p, _)| !p.starts_with(&format!("{root}/generic/")))
+                .map(|(_, p, c)| (p.to_string(), String::from_utf8_lossy(c).into_owned()))
+                .collect();
         for (path, raw) in found {
             let name = stem(&path).to_string();
             let mut node = self.new_node(NodeKind::Test, &name, &path, raw);
-            let base = folder_config(&self.dbt.tests, &self.project.name, &[], &name);
+            let base = self.base_config(NodeKind::Test, &[], &name);
             self.parse_render(&mut node, base);
             if node.config.enabled() {
                 self.add_node(node);
@@ -817,10 +1006,11 @@ impl Loader<'_> {
         }
     }
 
-    /// Applies YAML properties (descriptions, columns, config, tests) to their nodes.
+    /// Applies the scope's YAML properties (descriptions, columns, config, tests) to its
+    /// nodes.
     fn apply_properties(&mut self) {
         let entries = std::mem::take(&mut self.properties);
-        for PropertyEntry { file, kind, entry } in &entries {
+        for PropertyEntry { file, kind, entry } in &entries[self.applied..] {
             let uid = self.uid(*kind, &entry.name.value);
             let Some(node) = self.project.nodes.get_mut(&uid) else {
                 self.diags.push(
@@ -855,9 +1045,12 @@ impl Loader<'_> {
                 }
             }
         }
+        self.applied = entries.len();
         self.properties = entries;
-        self.name_relations();
-        // Every config, typed once; a bad value fails its node, not the project.
+    }
+
+    /// Every config, typed once; a bad value fails its node, not the project.
+    fn type_configs(&mut self) {
         let files = self.files;
         for node in self.project.nodes.values_mut() {
             node.materialization = resolved::resolve(node, &|path| files.text(path));
@@ -868,20 +1061,35 @@ impl Loader<'_> {
     /// the identifier through `generate_alias_name`, the database through
     /// `generate_database_name`. A project that defines its own (or a dispatched
     /// `default__`/`redshift__` one) has that macro called, with the node, as dbt does.
+    /// A package's own `generate_schema_name` (or alias, or database) names that package's
+    /// nodes, before the root project's, as in dbt.
     fn name_relations(&mut self) {
         let target = self.project.target.clone();
-        let owned = |name: &str| {
+        let defines = |files: &[(String, String)], names: &[String]| {
+            files
+                .iter()
+                .find(|(_, src)| jinja::macro_names(src).iter().any(|n| names.contains(n)))
+                .map(|(path, _)| path.clone())
+        };
+        let owned = |name: &str| -> NamingMacros {
             let names = [
                 name.to_string(),
                 format!("default__{name}"),
                 format!("redshift__{name}"),
                 format!("postgres__{name}"),
             ];
-            self.project
-                .macro_files
-                .iter()
-                .find(|(_, src)| jinja::macro_names(src).iter().any(|n| names.contains(n)))
-                .map(|(path, _)| path.clone())
+            NamingMacros {
+                root: defines(&self.project.macro_files, &names),
+                packages: self
+                    .project
+                    .packages
+                    .iter()
+                    .filter_map(|p| {
+                        let file = defines(&p.macro_files, &names[..1])?;
+                        Some((p.name.clone(), file))
+                    })
+                    .collect(),
+            }
         };
         let schema_macro = owned("generate_schema_name");
         let alias_macro = owned("generate_alias_name");
@@ -895,15 +1103,14 @@ impl Loader<'_> {
                 .flatten();
             let custom_schema = node.config.str("schema");
             let mut call =
-                |file: &Option<String>, name: &str, custom: Option<&str>, default: String| {
-                    match file {
-                        Some(file) => {
-                            self.naming_macro(file, name, custom, node)
-                                .unwrap_or_else(|d| {
-                                    problems.push(d);
-                                    default
-                                })
-                        }
+                |macros: &NamingMacros, name: &str, custom: Option<&str>, default: String| {
+                    match macros.for_package(&node.package_name) {
+                        Some((package, file)) => self
+                            .naming_macro(file, package, name, custom, node)
+                            .unwrap_or_else(|d| {
+                                problems.push(d);
+                                default
+                            }),
                         None => default,
                     }
                 };
@@ -951,16 +1158,17 @@ impl Loader<'_> {
     fn naming_macro(
         &self,
         file: &str,
+        package: Option<&str>,
         name: &str,
         custom: Option<&str>,
         node: &Node,
     ) -> Result<String, Diagnostic> {
-        let ctx = self.parse_ctx(&node.name);
+        let ctx = self.parse_ctx(&node.name, &node.package_name);
         let custom = custom.map_or(minijinja::Value::from(()), minijinja::Value::from);
-        let args = vec![custom, jinja::to_value(&self.node_for_macros(node))];
+        let args = vec![custom, jinja::to_value(&node_for_macros(node))];
         let named = self
             .templates
-            .call_macro_with(name, args, &ctx)
+            .call_macro_of(package, name, args, &ctx)
             .map_err(|message| {
                 Diagnostic::error(
                     Code::Jinja,
@@ -993,7 +1201,7 @@ impl Loader<'_> {
         if !value.contains("ref(") && !value.contains("source(") {
             return Vec::new();
         }
-        let ctx = self.parse_ctx("test");
+        let ctx = self.parse_ctx("test", &self.scope.package);
         // A failure is the test's own to report when it compiles; here only names count.
         if value.contains("{{") {
             let _ = self.templates.render("test argument", value, &ctx);
@@ -1003,55 +1211,16 @@ impl Loader<'_> {
         let rec = ctx.take_recorded();
         rec.refs
             .into_iter()
-            .map(|r| NamedDep::Ref(r.name))
+            .map(|r| NamedDep::Ref {
+                package: r.package,
+                name: r.name,
+            })
             .chain(
                 rec.sources
                     .into_iter()
                     .map(|(source, table)| NamedDep::Source { source, table }),
             )
             .collect()
-    }
-
-    /// The `node` a naming macro receives: the fields of dbt's node that such macros read.
-    fn node_for_macros(&self, node: &Node) -> NodeForMacros {
-        let roots = self
-            .paths
-            .models
-            .iter()
-            .chain(&self.paths.seeds)
-            .chain(&self.paths.snapshots)
-            .chain(&self.paths.tests);
-        let root = roots
-            .filter(|r| node.path.starts_with(&format!("{r}/")))
-            .max_by_key(|r| r.len())
-            .map_or("", String::as_str);
-        let mut fqn = vec![self.project.name.clone()];
-        fqn.extend(folders(root, &node.path).into_iter().map(str::to_string));
-        fqn.push(node.name.clone());
-        let tags = match node.config.get("tags") {
-            Some(Json::Array(a)) => a
-                .iter()
-                .filter_map(|t| t.as_str().map(str::to_string))
-                .collect(),
-            Some(Json::String(t)) => vec![t.clone()],
-            _ => Vec::new(),
-        };
-        NodeForMacros {
-            name: node.name.clone(),
-            resource_type: node.kind.as_str().to_string(),
-            unique_id: node.unique_id.clone(),
-            package_name: self.project.name.clone(),
-            path: node
-                .path
-                .strip_prefix(root)
-                .unwrap_or(&node.path)
-                .trim_start_matches('/')
-                .to_string(),
-            original_file_path: node.path.clone(),
-            fqn,
-            tags,
-            config: node.config.clone(),
-        }
     }
 
     fn add_generic_test(
@@ -1103,9 +1272,9 @@ impl Loader<'_> {
         }
         let hash = hex_md5(&format!("{name}{kwargs:?}"));
         let mut node = self.new_node(NodeKind::Test, &name, file, String::new());
-        node.unique_id = format!("test.{}.{}.{}", self.project.name, name, &hash[..10]);
+        node.unique_id = format!("test.{}.{}.{}", self.scope.package, name, &hash[..10]);
         node.location = location;
-        let mut merged = folder_config(&self.dbt.tests, &self.project.name, &[], &name);
+        let mut merged = self.base_config(NodeKind::Test, &[], &name);
         merged.merge(&config);
         node.config = merged;
         node.named_deps = vec![NamedDep::Node(attached_to.to_string())];
@@ -1128,47 +1297,52 @@ impl Loader<'_> {
 
     /// Turns the dependencies files name into unique ids.
     fn resolve_dependencies(&mut self) {
-        let by_name: IndexMap<String, String> = self
-            .project
-            .nodes
-            .values()
-            .filter(|n| n.kind != NodeKind::Test)
-            .map(|n| (n.name.clone(), n.unique_id.clone()))
-            .collect();
-        let sources: IndexMap<String, String> = self
-            .project
-            .sources
-            .values()
-            .map(|s| (format!("{}.{}", s.source_name, s.name), s.unique_id.clone()))
-            .collect();
+        let mut by_name = ByPackage::new(&self.project.name);
+        for n in self.project.nodes.values() {
+            if n.kind != NodeKind::Test {
+                by_name.insert(&n.package_name, &n.name, n.unique_id.clone());
+            }
+        }
+        let mut sources = ByPackage::new(&self.project.name);
+        for s in self.project.sources.values() {
+            let name = format!("{}.{}", s.source_name, s.name);
+            sources.insert(&s.package_name, &name, s.unique_id.clone());
+        }
         let mut diags = Vec::new();
         for node in self.project.nodes.values_mut() {
             let text = self.files.text(&node.path).unwrap_or_default();
             let mut resolved = Vec::new();
             for dep in std::mem::take(&mut node.named_deps) {
                 let found = match &dep {
-                    NamedDep::Ref(name) => by_name.get(name).cloned().ok_or_else(|| {
-                        let hint = suggest(name, by_name.keys());
-                        let d = Diagnostic::error(
-                            Code::Ref,
-                            locate_call(&node.location.file, &text, "ref", name, node),
-                            format!(
-                                "{} `{}` depends on a node named `{name}` which was not found",
-                                node.kind.as_str(),
-                                node.name
-                            ),
-                        );
-                        match hint {
-                            Some(h) => d.with_hint(format!("did you mean `{h}`?")),
-                            None => d,
-                        }
-                    }),
+                    NamedDep::Ref { package, name } => by_name
+                        .find(&node.package_name, package.as_deref(), name)
+                        .cloned()
+                        .ok_or_else(|| {
+                            let hint = suggest(name, by_name.names());
+                            let named = match package {
+                                Some(p) => format!("a node named `{name}` in package `{p}`"),
+                                None => format!("a node named `{name}`"),
+                            };
+                            let d = Diagnostic::error(
+                                Code::Ref,
+                                locate_call(&node.location.file, &text, "ref", name, node),
+                                format!(
+                                    "{} `{}` depends on {named} which was not found",
+                                    node.kind.as_str(),
+                                    node.name
+                                ),
+                            );
+                            match hint {
+                                Some(h) => d.with_hint(format!("did you mean `{h}`?")),
+                                None => d,
+                            }
+                        }),
                     NamedDep::Source {
                         source: s,
                         table: t,
                     } => {
                         let name = format!("{s}.{t}");
-                        sources.get(&name).cloned().ok_or_else(|| {
+                        sources.find(&node.package_name, None, &name).cloned().ok_or_else(|| {
                         let d = Diagnostic::error(Code::Ref,
                             locate_call(&node.location.file, &text, "source", s, node),
                             format!(
@@ -1177,7 +1351,7 @@ impl Loader<'_> {
                                 node.name
                             ),
                         );
-                        match suggest(&name, sources.keys()) {
+                        match suggest(&name, sources.names()) {
                             Some(h) => d.with_hint(format!("did you mean `{h}`?")),
                             None => d.with_hint("declare it under `sources:` in a YAML file"),
                         }
@@ -1410,7 +1584,11 @@ fn locate_call(file: &str, text: &str, func: &str, name: &str, node: &Node) -> L
     if node.generic_test.is_some() {
         return node.location.clone();
     }
-    let pattern = format!(r#"{func}\s*\(\s*['"]{}['"]"#, regex::escape(name));
+    // `ref('model')`, or `ref('package', 'model')`.
+    let pattern = format!(
+        r#"{func}\s*\(\s*(['"][^'"]*['"]\s*,\s*)?['"]{}['"]"#,
+        regex::escape(name)
+    );
     match Regex::new(&pattern).ok().and_then(|re| re.find(text)) {
         Some(m) => {
             let (line, col) = line_col(text, m.start());

@@ -2,6 +2,7 @@
 
 mod config;
 pub mod load;
+pub mod lookup;
 pub mod resolved;
 pub mod yaml;
 mod yaml_tree;
@@ -19,7 +20,7 @@ use crate::files::ProjectFiles;
 use crate::relation::Relation;
 
 /// A package installed in `dbt_packages/`: its name (what its macros are called by, as in
-/// `dbt_utils.star`), its folder, and its macro files.
+/// `dbt_utils.star`, and its nodes' `package_name`), its folder, and its macro files.
 #[derive(Debug, Clone)]
 pub struct Package {
     pub name: String,
@@ -77,6 +78,8 @@ pub struct GenericTest {
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceTable {
     pub unique_id: String,
+    /// The project or package whose YAML declares it.
+    pub package_name: String,
     pub source_name: String,
     pub name: String,
     pub relation: Relation,
@@ -103,8 +106,16 @@ pub struct Node {
     pub unique_id: String,
     pub name: String,
     pub kind: NodeKind,
+    /// The project or installed package the node belongs to (dbt's `package_name`).
+    pub package_name: String,
     /// The file the node comes from, relative to the project root.
     pub path: String,
+    /// The file relative to its package's folder (dbt's `original_file_path`); for the root
+    /// project's nodes, `path` itself.
+    pub original_file_path: String,
+    /// dbt's fully qualified name: the package, the folders below the resource path, the
+    /// name. Selectors and `dbt_project.yml` configs address nodes by it.
+    pub fqn: Vec<String>,
     /// The SQL with Jinja as written (for snapshots, the block body).
     pub raw_sql: String,
     /// Where `raw_sql` starts in `path` (1-based line and column), for error locations.
@@ -135,12 +146,37 @@ pub struct Node {
 /// generated from YAML, the node it is attached to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum NamedDep {
-    Ref(String),
-    Source { source: String, table: String },
+    Ref {
+        package: Option<String>,
+        name: String,
+    },
+    Source {
+        source: String,
+        table: String,
+    },
     Node(String),
 }
 
 impl Node {
+    /// dbt's `path`: the file below its resource path (`staging/stg_orders.sql`); for a test
+    /// from YAML, the file its SQL is compiled to.
+    pub fn resource_path(&self) -> String {
+        if self.generic_test.is_some() {
+            return format!("{}.sql", self.name);
+        }
+        let file = self.path.rsplit('/').next().unwrap_or(&self.path);
+        let folders = self
+            .fqn
+            .get(1..self.fqn.len().saturating_sub(1))
+            .unwrap_or(&[]);
+        folders
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(file))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
     /// dbt's name for how the node is built (`view`, `table`, ..., `seed`, `test`).
     pub fn materialized(&self) -> Materialized {
         match self.kind {
@@ -179,7 +215,11 @@ pub struct Project {
     pub name: String,
     pub files: ProjectFiles,
     pub target: Target,
+    /// The vars the root project's nodes see: `--vars`, then `dbt_project.yml`'s.
     pub vars: IndexMap<String, Json>,
+    /// The vars each installed package's nodes see, by package name: `--vars`, the root
+    /// project's (those it scopes to the package first), then the package's own.
+    pub package_vars: IndexMap<String, IndexMap<String, Json>>,
     pub env: IndexMap<String, String>,
     /// Nodes by unique id, in file order.
     pub nodes: IndexMap<String, Node>,
@@ -192,7 +232,8 @@ pub struct Project {
     pub warnings: Vec<crate::diagnostic::Diagnostic>,
     /// Paths that are part of no resource, kept so that nothing a user brought is lost.
     pub unused_files: Vec<String>,
-    /// `on-run-start` and `on-run-end`, in `dbt_project.yml`'s order.
+    /// `on-run-start` and `on-run-end` in the order dbt runs them: the packages' by package
+    /// name, then the root project's, each in its `dbt_project.yml`'s order.
     pub on_run_start: Vec<ProjectHook>,
     pub on_run_end: Vec<ProjectHook>,
 }
@@ -202,9 +243,16 @@ pub struct Project {
 pub struct ProjectHook {
     pub sql: String,
     pub at: crate::diagnostic::Location,
+    /// The project or package that declares it, whose vars it renders with.
+    pub package: String,
 }
 
 impl Project {
+    /// The vars a node of `package` sees.
+    pub fn vars_of(&self, package: &str) -> &IndexMap<String, Json> {
+        self.package_vars.get(package).unwrap_or(&self.vars)
+    }
+
     pub fn node_by_name(&self, kind: NodeKind, name: &str) -> Option<&Node> {
         self.nodes
             .values()

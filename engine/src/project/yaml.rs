@@ -7,7 +7,7 @@ use serde_saphyr::Spanned;
 use super::yaml_tree::YamlTree;
 use crate::diagnostic::{Code, Diagnostic, Location};
 
-/// `dbt_project.yml`.
+/// `dbt_project.yml`: the root project's, or an installed package's own.
 #[derive(Debug, Deserialize)]
 pub struct DbtProjectYaml {
     pub name: Spanned<String>,
@@ -48,14 +48,6 @@ pub struct DbtProjectYaml {
 pub struct DispatchYaml {
     pub macro_namespace: String,
     pub search_order: Vec<String>,
-}
-
-/// An installed package's own `dbt_project.yml`: what the loader needs of it.
-#[derive(Debug, Deserialize)]
-pub struct PackageProjectYaml {
-    pub name: String,
-    #[serde(default, rename = "macro-paths")]
-    pub macro_paths: Option<Vec<String>>,
 }
 
 /// A properties file (`schema.yml`, `_sources.yml`, ...), version 2.

@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::jinja::{Phase, RenderCtx, Rendered, Resolve};
 use crate::project::load::LoadedProject;
+use crate::project::lookup::ByPackage;
 use crate::project::{Node, NodeKind, Project};
 use crate::redshift::types::redshift_type;
 use crate::relation::{Relation, RelationValue};
@@ -20,8 +21,9 @@ pub type Schemas = Arc<RwLock<HashMap<Relation, SchemaRef>>>;
 
 /// Answers `ref` and `source` with the names the project builds into.
 pub struct CompileResolver {
-    refs: HashMap<String, RelationValue>,
-    sources: HashMap<(String, String), RelationValue>,
+    refs: ByPackage<RelationValue>,
+    /// By package and `source.table`.
+    sources: ByPackage<RelationValue>,
     schemas: Schemas,
     /// The session `run_query` runs in: the build's, or the check's (whose tables are empty).
     session: Option<datafusion::prelude::SessionContext>,
@@ -31,7 +33,6 @@ pub struct CompileResolver {
 impl std::fmt::Debug for CompileResolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompileResolver")
-            .field("refs", &self.refs.len())
             .field("can_run_queries", &self.session.is_some())
             .finish_non_exhaustive()
     }
@@ -39,32 +40,27 @@ impl std::fmt::Debug for CompileResolver {
 
 impl CompileResolver {
     pub fn new(project: &Project, schemas: Schemas) -> Self {
-        let refs = project
-            .nodes
-            .values()
-            .filter(|n| n.kind != NodeKind::Test)
-            .map(|n| {
-                let value = if n.materialization.is_ephemeral() {
-                    RelationValue {
-                        relation: n.relation.clone(),
-                        rendered: format!("__dbt__cte__{}", n.name),
-                    }
-                } else {
-                    RelationValue::plain(n.relation.clone())
-                };
-                (n.name.clone(), value)
-            })
-            .collect();
-        let sources = project
-            .sources
-            .values()
-            .map(|s| {
-                (
-                    (s.source_name.clone(), s.name.clone()),
-                    RelationValue::plain(s.relation.clone()),
-                )
-            })
-            .collect();
+        let mut refs = ByPackage::new(&project.name);
+        for n in project.nodes.values().filter(|n| n.kind != NodeKind::Test) {
+            let value = if n.materialization.is_ephemeral() {
+                RelationValue {
+                    relation: n.relation.clone(),
+                    rendered: format!("__dbt__cte__{}", n.name),
+                }
+            } else {
+                RelationValue::plain(n.relation.clone())
+            };
+            refs.insert(&n.package_name, &n.name, value);
+        }
+        let mut sources = ByPackage::new(&project.name);
+        for s in project.sources.values() {
+            let name = format!("{}.{}", s.source_name, s.name);
+            sources.insert(
+                &s.package_name,
+                &name,
+                RelationValue::plain(s.relation.clone()),
+            );
+        }
         CompileResolver {
             refs,
             sources,
@@ -88,16 +84,29 @@ impl CompileResolver {
 }
 
 impl Resolve for CompileResolver {
-    fn resolve_ref(&self, _package: Option<&str>, name: &str) -> Result<RelationValue, String> {
+    fn resolve_ref(
+        &self,
+        from: &str,
+        package: Option<&str>,
+        name: &str,
+    ) -> Result<RelationValue, String> {
         self.refs
-            .get(name)
+            .find(from, package, name)
             .cloned()
-            .ok_or_else(|| format!("ref('{name}') names no model, seed or snapshot"))
+            .ok_or_else(|| match package {
+                Some(p) => format!("ref('{p}', '{name}') names no model, seed or snapshot"),
+                None => format!("ref('{name}') names no model, seed or snapshot"),
+            })
     }
 
-    fn resolve_source(&self, source: &str, table: &str) -> Result<RelationValue, String> {
+    fn resolve_source(
+        &self,
+        from: &str,
+        source: &str,
+        table: &str,
+    ) -> Result<RelationValue, String> {
         self.sources
-            .get(&(source.to_string(), table.to_string()))
+            .find(from, None, &format!("{source}.{table}"))
             .cloned()
             .ok_or_else(|| format!("source('{source}', '{table}') is not declared"))
     }
@@ -138,16 +147,19 @@ pub struct Compiled {
 }
 
 /// The compile phase's context for a render that belongs to no node (`on-run-start`,
-/// `on-run-end`): the project's vars, environment, target, run time and graph.
+/// `on-run-end`): the vars of `package` (the project or package that declares it), the
+/// environment, target, run time and graph.
 pub fn project_render_ctx(
     loaded: &LoadedProject,
+    package: &str,
     name: &str,
     resolver: Arc<dyn Resolve>,
     run_started_at: &str,
 ) -> RenderCtx {
     let project = &loaded.project;
     let mut ctx = RenderCtx::new(Phase::Compile, name, resolver);
-    ctx.vars = Arc::new(project.vars.clone());
+    ctx.package = package.to_string();
+    ctx.vars = Arc::new(project.vars_of(package).clone());
     ctx.env_vars = Arc::new(project.env.clone());
     ctx.target = Arc::new(project.target.clone());
     ctx.run_started_at = run_started_at.to_string();
@@ -162,7 +174,13 @@ pub fn render_ctx(
     run_started_at: &str,
     is_incremental: bool,
 ) -> Arc<RenderCtx> {
-    let mut ctx = project_render_ctx(loaded, &node.name, resolver, run_started_at);
+    let mut ctx = project_render_ctx(
+        loaded,
+        &node.package_name,
+        &node.name,
+        resolver,
+        run_started_at,
+    );
     ctx.this = Some(RelationValue::plain(node.relation.clone()));
     ctx.config = node.config.clone();
     ctx.is_incremental = is_incremental;

@@ -237,17 +237,17 @@ impl Engine {
         if hooks.is_empty() {
             return Ok(());
         }
-        let mut ctx = compile::project_render_ctx(
-            &self.loaded,
-            key,
-            self.resolver(),
-            &format_timestamp(&self.run_time),
-        );
-        if let Some(results) = results {
-            ctx.extra = Some(end_of_run_context(&self.loaded.project, results));
-        }
-        let ctx = Arc::new(ctx);
+        let extra = results.map(|r| end_of_run_context(&self.loaded.project, r));
         for hook in hooks {
+            let mut ctx = compile::project_render_ctx(
+                &self.loaded,
+                &hook.package,
+                key,
+                self.resolver(),
+                &format_timestamp(&self.run_time),
+            );
+            ctx.extra = extra.clone();
+            let ctx = Arc::new(ctx);
             let rendered = self
                 .loaded
                 .templates

@@ -15,6 +15,7 @@ mod hooks;
 mod incremental;
 mod jinja_context;
 mod lineage;
+mod packages;
 mod parquet_sources;
 mod redshift_functions;
 mod reload;
