@@ -79,7 +79,7 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
         "columns": columns,
         "meta": {},
         "docs": {"show": true, "node_color": null},
-        "depends_on": {"macros": [], "nodes": nodes},
+        "depends_on": {"macros": macros_of(project, node), "nodes": nodes},
         "refs": refs,
         "sources": sources,
         "raw_code": node.raw_sql,
@@ -112,6 +112,11 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
     if let (Json::Object(map), Json::Object(extra)) = (&mut out, defaults) {
         map.extend(extra);
     }
+    if let (NodeKind::Model, Json::Object(map)) = (node.kind, &mut out) {
+        // dbt's models say whether they are MetricFlow's time spine; modelplay reads no
+        // semantic layer, so none is.
+        map.insert("time_spine".into(), Json::Null);
+    }
     if let (Some(test), Json::Object(map)) = (&node.generic_test, &mut out) {
         map.insert(
             "test_metadata".into(),
@@ -121,6 +126,31 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
         map.insert("attached_node".into(), json!(test.attached_to));
     }
     out
+}
+
+/// The macros a node's manifest entry names as its dependencies: for a test from YAML, its
+/// test macro (`macro.dbt.test_unique`), as tools that read the graph expect; modelplay does
+/// not trace the macros other nodes call.
+fn macros_of(project: &Project, node: &Node) -> Vec<String> {
+    let Some(test) = &node.generic_test else {
+        return Vec::new();
+    };
+    let name = format!("test_{}", test.test_name);
+    let defines = |files: &[(String, String)]| {
+        files
+            .iter()
+            .any(|(_, src)| crate::jinja::macro_names(src).contains(&name))
+    };
+    let package = match &test.namespace {
+        Some(ns) => ns.clone(),
+        None if defines(&project.macro_files) => project.name.clone(),
+        None => project
+            .packages
+            .iter()
+            .find(|p| defines(&p.macro_files))
+            .map_or_else(|| "dbt".to_string(), |p| p.name.clone()),
+    };
+    vec![format!("macro.{package}.{name}")]
 }
 
 /// A source as `manifest.json` (and dbt's `graph`) show it.
@@ -146,7 +176,7 @@ pub(crate) fn source_json(s: &SourceTable) -> Json {
         "unique_id": s.unique_id,
         "fqn": [s.package_name, s.source_name, s.name],
         "source_name": s.source_name,
-        "source_description": "",
+        "source_description": s.source_description,
         "loader": "",
         "identifier": s.relation.identifier,
         "loaded_at_field": s.loaded_at_field,
@@ -154,7 +184,7 @@ pub(crate) fn source_json(s: &SourceTable) -> Json {
         "description": s.description,
         "columns": columns,
         "meta": {}, "source_meta": {}, "tags": [],
-        "config": {"enabled": true},
+        "config": {"enabled": true, "freshness": s.freshness, "loaded_at_field": s.loaded_at_field},
         "relation_name": s.relation.to_string(),
     })
 }
@@ -172,7 +202,10 @@ pub(crate) fn graph(project: &Project) -> Json {
         .values()
         .map(|s| (s.unique_id.clone(), source_json(s)))
         .collect();
-    json!({"nodes": nodes, "sources": sources})
+    // What modelplay does not read yet (exposures, metrics, semantic models) is empty, so
+    // that macros walking them find nothing rather than fail.
+    json!({"nodes": nodes, "sources": sources, "exposures": {}, "metrics": {}, "groups": {},
+           "semantic_models": {}, "saved_queries": {}, "unit_tests": {}})
 }
 
 /// `manifest.json`.

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use minijinja::value::{Object, Value};
+use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Value, from_args};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -62,8 +62,19 @@ impl RelationValue {
 }
 
 impl Object for RelationValue {
+    /// A mapping, as dbt's relations are, so that `relation is mapping` holds and
+    /// `relation.get('metadata')` tells its type (dbt_utils checks both).
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["database", "schema", "identifier", "metadata"])
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
+            "metadata" => Some(minijinja::context! { type => "RedshiftRelation" }),
             "database" => Some(Value::from(self.relation.database.clone())),
             "schema" => Some(Value::from(self.relation.schema.clone())),
             "identifier" | "name" | "table" => Some(Value::from(self.relation.identifier.clone())),
@@ -74,5 +85,44 @@ impl Object for RelationValue {
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.rendered)
+    }
+
+    /// dbt's relation methods that macros call: `render()`, `include(database=false, ...)`,
+    /// and `quote(...)` / `incorporate(...)`, which change nothing here (names are always
+    /// quoted, and a relation's type is not tracked).
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut minijinja::State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, minijinja::Error> {
+        match method {
+            "render" => Ok(Value::from(self.rendered.clone())),
+            "include" => {
+                let (_, kwargs): (&[Value], Kwargs) = from_args(args)?;
+                let keep = |part: &str| -> Result<bool, minijinja::Error> {
+                    Ok(kwargs.get::<Option<bool>>(part)?.unwrap_or(true))
+                };
+                let r = &self.relation;
+                let parts: Vec<String> = [
+                    (keep("database")?, &r.database),
+                    (keep("schema")?, &r.schema),
+                    (keep("identifier")?, &r.identifier),
+                ]
+                .into_iter()
+                .filter(|(kept, _)| *kept)
+                .map(|(_, name)| format!("\"{name}\""))
+                .collect();
+                kwargs.assert_all_used()?;
+                Ok(RelationValue {
+                    relation: r.clone(),
+                    rendered: parts.join("."),
+                }
+                .into_value())
+            }
+            "quote" | "incorporate" => Ok(Value::from_object((**self).clone())),
+            // Left to the mapping methods (`get`, `keys`, `items`) a dict has.
+            _ => Err(minijinja::Error::from(minijinja::ErrorKind::UnknownMethod)),
+        }
     }
 }

@@ -91,6 +91,14 @@ to_date('{{ year }}-{{ m }}-{{ d }}', 'YYYY-MM-DD')
 {%- macro intersect() -%}{{ return(adapter.dispatch('intersect', 'dbt')()) }}{%- endmacro -%}
 {%- macro default__intersect() -%}intersect{%- endmacro -%}
 
+{#- Arrays are SUPER values on Redshift. -#}
+{%- macro array_construct(inputs=[], data_type=api.Column.translate_type('integer')) -%}{{ return(adapter.dispatch('array_construct', 'dbt')(inputs, data_type)) }}{%- endmacro -%}
+{%- macro redshift__array_construct(inputs, data_type) -%}array( {{ inputs | join(' , ') }} ){%- endmacro -%}
+{%- macro array_concat(array_1, array_2) -%}{{ return(adapter.dispatch('array_concat', 'dbt')(array_1, array_2)) }}{%- endmacro -%}
+{%- macro redshift__array_concat(array_1, array_2) -%}array_concat({{ array_1 }}, {{ array_2 }}){%- endmacro -%}
+{%- macro array_append(array, new_element) -%}{{ return(adapter.dispatch('array_append', 'dbt')(array, new_element)) }}{%- endmacro -%}
+{%- macro redshift__array_append(array, new_element) -%}{{ dbt.array_concat(array, dbt.array_construct([new_element])) }}{%- endmacro -%}
+
 {%- macro listagg(measure, delimiter_text="','", order_by_clause=none, limit_num=none) -%}{{ return(adapter.dispatch('listagg', 'dbt')(measure, delimiter_text, order_by_clause, limit_num)) }}{%- endmacro -%}
 {#- Redshift's listagg has no limit: with one, the first `limit_num` items are cut out of the
     whole list by a regular expression over the delimiter. -#}

@@ -4,9 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Object, Rest, Value, ValueKind};
+use minijinja::value::{Enumerator, Kwargs, Object, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State};
-use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::CTX;
@@ -64,28 +63,12 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function("local_md5", |s: String| -> String {
         crate::project::load::hex_md5(&s)
     });
-    // Python's `set(...)` and `zip(...)`, which dbt puts in the context.
-    env.add_function("set", |items: Value| -> Result<Value, Error> {
-        let mut seen: Vec<Value> = Vec::new();
-        for item in items.try_iter()? {
-            if !seen.contains(&item) {
-                seen.push(item);
-            }
-        }
-        Ok(Value::from(seen))
-    });
-    env.add_function("zip", |lists: Rest<Value>| -> Result<Value, Error> {
-        let columns: Vec<Vec<Value>> = lists
-            .iter()
-            .map(|l| l.try_iter().map(Iterator::collect))
-            .collect::<Result<_, _>>()?;
-        let len = columns.iter().map(Vec::len).min().unwrap_or(0);
-        Ok(Value::from(
-            (0..len)
-                .map(|i| Value::from(columns.iter().map(|c| c[i].clone()).collect::<Vec<_>>()))
-                .collect::<Vec<_>>(),
-        ))
-    });
+    // Python's `set(...)` and `zip(...)`, which dbt puts in the context (with `_strict`
+    // forms that raise where the plain ones would give none; both raise here).
+    env.add_function("set", python_set);
+    env.add_function("set_strict", python_set);
+    env.add_function("zip", python_zip);
+    env.add_function("zip_strict", python_zip);
     // modelplay never keeps tables between invocations the way a warehouse does: every
     // build is a first build, so a full refresh changes nothing.
     env.add_function(
@@ -102,6 +85,31 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_global("dbt_utils", Value::from_object(Namespace::DbtUtils));
     env.add_global("dbt", Value::from_object(Namespace::Dbt));
     env.add_global("modules", Value::from_object(super::modules::Modules));
+}
+
+/// Python's `set(items)`: the distinct items, in the order first seen.
+fn python_set(items: Value) -> Result<Value, Error> {
+    let mut seen: Vec<Value> = Vec::new();
+    for item in items.try_iter()? {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    Ok(Value::from(seen))
+}
+
+/// Python's `zip(*lists)`: tuples of the n-th items, as long as the shortest list.
+fn python_zip(lists: Rest<Value>) -> Result<Value, Error> {
+    let columns: Vec<Vec<Value>> = lists
+        .iter()
+        .map(|l| l.try_iter().map(Iterator::collect))
+        .collect::<Result<_, _>>()?;
+    let len = columns.iter().map(Vec::len).min().unwrap_or(0);
+    Ok(Value::from(
+        (0..len)
+            .map(|i| Value::from(columns.iter().map(|c| c[i].clone()).collect::<Vec<_>>()))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 fn ref_fn(state: &State, args: Rest<String>, kwargs: Kwargs) -> Result<Value, Error> {
@@ -299,7 +307,7 @@ impl Object for Table {
         match method {
             "print_table" => Ok(Value::from("")),
             _ => Err(Error::new(
-                ErrorKind::UnknownMethod,
+                ErrorKind::InvalidOperation,
                 format!("a query result has no method {method}"),
             )),
         }
@@ -329,7 +337,7 @@ impl Object for TableColumn {
         match method {
             "values" => Ok(crate::jinja::to_value(&self.values)),
             _ => Err(Error::new(
-                ErrorKind::UnknownMethod,
+                ErrorKind::InvalidOperation,
                 format!("a query column has no method {method}"),
             )),
         }
@@ -434,7 +442,7 @@ impl Object for ApiRelation {
     ) -> Result<Value, Error> {
         if method != "create" {
             return Err(Error::new(
-                ErrorKind::UnknownMethod,
+                ErrorKind::InvalidOperation,
                 format!("api.Relation.{method} is not supported by modelplay"),
             ));
         }
@@ -479,6 +487,11 @@ impl Object for ApiColumn {
                     dtype
                 }))
             }
+            // dbt's base Column, which dbt-redshift keeps.
+            "string_type" => {
+                let (size,): (i64,) = minijinja::value::from_args(args)?;
+                Ok(Value::from(format!("character varying({size})")))
+            }
             "numeric_type" => {
                 let (dtype, precision, scale): (String, Option<Value>, Option<Value>) =
                     minijinja::value::from_args(args)?;
@@ -490,7 +503,7 @@ impl Object for ApiColumn {
                 }))
             }
             _ => Err(Error::new(
-                ErrorKind::UnknownMethod,
+                ErrorKind::InvalidOperation,
                 format!("api.Column.{method} is not supported by modelplay"),
             )),
         }
@@ -522,14 +535,89 @@ impl Object for Exceptions {
     }
 }
 
-/// A column as `adapter.get_columns_in_relation` returns it.
-#[derive(Debug, Serialize)]
+/// A column as `adapter.get_columns_in_relation` returns it: dbt's `Column`, with its
+/// fields and the type questions macros ask of it (`col.is_string()`, ...).
+#[derive(Debug)]
 struct ColumnValue {
     name: String,
-    column: String,
     data_type: String,
-    dtype: String,
-    quoted: String,
+}
+
+impl ColumnValue {
+    /// The type without its size: `numeric(10,2)` → `numeric`.
+    fn dtype(&self) -> String {
+        let t = self.data_type.split('(').next().unwrap_or(&self.data_type);
+        t.trim().to_ascii_lowercase()
+    }
+
+    fn is_one_of(&self, names: &[&str]) -> bool {
+        names.contains(&self.dtype().as_str())
+    }
+
+    fn is_string(&self) -> bool {
+        self.is_one_of(&["text", "character varying", "character", "varchar", "char"])
+    }
+
+    fn is_integer(&self) -> bool {
+        self.is_one_of(&[
+            "smallint", "integer", "bigint", "int", "int2", "int4", "int8",
+        ])
+    }
+
+    fn is_float(&self) -> bool {
+        self.is_one_of(&[
+            "real",
+            "float4",
+            "float",
+            "double precision",
+            "float8",
+            "double",
+        ])
+    }
+
+    fn is_numeric(&self) -> bool {
+        self.is_one_of(&["numeric", "decimal"])
+    }
+}
+
+impl Object for ColumnValue {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "name" | "column" => Value::from(self.name.clone()),
+            "quoted" => Value::from(format!("\"{}\"", self.name)),
+            "data_type" => Value::from(self.data_type.clone()),
+            "dtype" => Value::from(self.dtype()),
+            "char_size" | "numeric_precision" | "numeric_scale" => Value::from(()),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["name", "column", "quoted", "data_type", "dtype"])
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        _args: &[Value],
+    ) -> Result<Value, Error> {
+        Ok(Value::from(match method {
+            "is_string" => self.is_string(),
+            "is_integer" => self.is_integer(),
+            "is_float" => self.is_float(),
+            "is_numeric" => self.is_numeric(),
+            "is_number" => self.is_integer() || self.is_float() || self.is_numeric(),
+            // Redshift's default varchar, which a sample's text columns have.
+            "string_size" if self.is_string() => return Ok(Value::from(256)),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("a column has no method {method} in modelplay"),
+                ));
+            }
+        }))
+    }
 }
 
 pub(crate) fn columns_of(state: &State, relation: &Value) -> Result<Vec<(String, String)>, Error> {
@@ -569,17 +657,11 @@ impl Object for Adapter {
         match method {
             "get_columns_in_relation" => {
                 let (relation,): (Value,) = minijinja::value::from_args(args)?;
-                let cols: Vec<ColumnValue> = columns_of(state, &relation)?
+                let cols: Vec<Value> = columns_of(state, &relation)?
                     .into_iter()
-                    .map(|(name, data_type)| ColumnValue {
-                        quoted: format!("\"{name}\""),
-                        column: name.clone(),
-                        dtype: data_type.clone(),
-                        name,
-                        data_type,
-                    })
+                    .map(|(name, data_type)| Value::from_object(ColumnValue { name, data_type }))
                     .collect();
-                Ok(crate::jinja::to_value(&cols))
+                Ok(Value::from(cols))
             }
             "quote" => {
                 let (s,): (String,) = minijinja::value::from_args(args)?;
@@ -588,7 +670,7 @@ impl Object for Adapter {
             "type" => Ok(Value::from("redshift")),
             "dispatch" => dispatch(state, args),
             _ => Err(Error::new(
-                ErrorKind::UnknownMethod,
+                ErrorKind::InvalidOperation,
                 format!("adapter.{method} is not supported by modelplay"),
             )),
         }
@@ -679,7 +761,15 @@ impl Object for Namespace {
         args: &[Value],
     ) -> Result<Value, Error> {
         if let Some(found) = registry(state)?.get(self.name(), method) {
-            return found.call(state, args);
+            // minijinja takes an unknown method inside the macro for this method being
+            // unknown, and reports it under this method's name; say what was really missing.
+            return found.call(state, args).map_err(|e| {
+                if e.kind() == ErrorKind::UnknownMethod {
+                    Error::new(ErrorKind::InvalidOperation, super::describe(&e))
+                } else {
+                    e
+                }
+            });
         }
         if self.name() == "dbt_utils" {
             if let Some(result) = dbt_utils::call(state, method, args) {

@@ -1,15 +1,15 @@
 //! dbt's `modules`: the parts of Python's `re` and `datetime` that macros use
 //! (`modules.re.sub`, `modules.re.match(..., modules.re.IGNORECASE)`,
 //! `modules.re.compile(p).sub(...)`, `modules.datetime.datetime.now().strftime(...)`).
-//! Patterns run on Rust's `regex`, which has no look-around or back-references; a pattern
-//! that needs them is an error that says so. `now()` is the run's time, as `getdate()` is.
+//! Patterns run on `fancy-regex`, which has Python's look-around and back-references.
+//! `now()` is the run's time, as `getdate()` is.
 
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use fancy_regex::{Regex, RegexBuilder};
 use minijinja::value::{Kwargs, Object, Value, from_args};
 use minijinja::{Error, ErrorKind, State};
-use regex::{Regex, RegexBuilder};
 
 use super::functions::ctx;
 
@@ -81,7 +81,7 @@ impl Object for Re {
                 .unwrap_or(0),
         };
         if method == "escape" {
-            return Ok(Value::from(regex::escape(&text(0)?)));
+            return Ok(Value::from(fancy_regex::escape(&text(0)?).into_owned()));
         }
         let pattern = Pattern::new(&text(0)?, flags)?;
         if method == "compile" {
@@ -126,24 +126,23 @@ impl Pattern {
             .ignore_whitespace(flags & VERBOSE != 0)
             .build()
             .map_err(|e| {
-                let lacking = source.contains("(?=")
-                    || source.contains("(?!")
-                    || source.contains("(?<=")
-                    || source.contains("(?<!")
-                    || Regex::new(r"\\[1-9]").is_ok_and(|r| r.is_match(source));
-                if lacking {
-                    invalid(format!(
-                        "the pattern `{source}` uses look-around or a back-reference, which modelplay's regular expressions do not support"
-                    ))
-                } else {
-                    invalid(format!("`{source}` is not a regular expression modelplay reads: {e}"))
-                }
+                invalid(format!(
+                    "`{source}` is not a regular expression modelplay reads: {e}"
+                ))
             })?;
         Ok(Pattern {
             source: source.to_string(),
             flags,
             regex,
         })
+    }
+
+    /// A match that could not finish (too much backtracking), said of this pattern.
+    fn failed(&self, e: &fancy_regex::Error) -> Error {
+        invalid(format!(
+            "the pattern `{}` could not be matched: {e}",
+            self.source
+        ))
     }
 
     /// `match`, `search`, `fullmatch`, `findall`, `sub` and `split` on `args` (the string, and
@@ -162,26 +161,32 @@ impl Pattern {
                 };
                 let anchored = anchored.map(|p| Pattern::new(&p, self.flags)).transpose()?;
                 let regex = anchored.as_ref().map_or(&self.regex, |p| &p.regex);
-                Ok(regex.captures(&text).map_or(Value::from(()), |c| {
-                    Value::from_object(Match::of(&c, regex))
-                }))
+                Ok(regex
+                    .captures(&text)
+                    .map_err(|e| self.failed(&e))?
+                    .map_or(Value::from(()), |c| {
+                        Value::from_object(Match::of(&c, regex))
+                    }))
             }
             "findall" => {
                 let text = arg(0)?;
                 let groups = self.regex.captures_len() - 1;
-                let found: Vec<Value> = self
+                let found = self
                     .regex
                     .captures_iter(&text)
-                    .map(|c| match groups {
-                        0 => Value::from(c.get(0).map_or("", |m| m.as_str())),
-                        1 => Value::from(c.get(1).map_or("", |m| m.as_str())),
-                        _ => Value::from(
-                            (1..=groups)
-                                .map(|g| Value::from(c.get(g).map_or("", |m| m.as_str())))
-                                .collect::<Vec<_>>(),
-                        ),
+                    .map(|c| {
+                        let c = c.map_err(|e| self.failed(&e))?;
+                        Ok(match groups {
+                            0 => Value::from(c.get(0).map_or("", |m| m.as_str())),
+                            1 => Value::from(c.get(1).map_or("", |m| m.as_str())),
+                            _ => Value::from(
+                                (1..=groups)
+                                    .map(|g| Value::from(c.get(g).map_or("", |m| m.as_str())))
+                                    .collect::<Vec<_>>(),
+                            ),
+                        })
                     })
-                    .collect();
+                    .collect::<Result<Vec<Value>, Error>>()?;
                 Ok(Value::from(found))
             }
             "sub" => {
@@ -189,16 +194,20 @@ impl Pattern {
                 let text = arg(1)?;
                 let out = self
                     .regex
-                    .replacen(&text, limit.unwrap_or(0), replacement.as_str());
+                    .try_replacen(&text, limit.unwrap_or(0), replacement.as_str())
+                    .map_err(|e| self.failed(&e))?;
                 Ok(Value::from(out.into_owned()))
             }
             "split" => {
                 let text = arg(0)?;
-                let parts: Vec<Value> = match limit {
-                    Some(n) => self.regex.splitn(&text, n + 1).map(Value::from).collect(),
-                    None => self.regex.split(&text).map(Value::from).collect(),
+                let parts: Result<Vec<&str>, fancy_regex::Error> = match limit {
+                    Some(n) => self.regex.splitn(&text, n + 1).collect(),
+                    None => self.regex.split(&text).collect(),
                 };
-                Ok(Value::from(parts))
+                let parts = parts.map_err(|e| self.failed(&e))?;
+                Ok(Value::from(
+                    parts.into_iter().map(Value::from).collect::<Vec<_>>(),
+                ))
             }
             _ => Err(invalid(format!(
                 "modelplay's re has match, search, fullmatch, findall, sub, split, compile and escape, not {method}"
@@ -282,7 +291,7 @@ struct Match {
 }
 
 impl Match {
-    fn of(captures: &regex::Captures<'_>, regex: &Regex) -> Match {
+    fn of(captures: &fancy_regex::Captures<'_>, regex: &Regex) -> Match {
         Match {
             groups: (0..captures.len())
                 .map(|i| {
@@ -528,16 +537,8 @@ mod tests {
     }
 
     #[test]
-    fn a_pattern_the_regex_crate_lacks_says_so() {
-        let err = Pattern::new("a(?=b)", 0).unwrap_err().to_string();
-        assert!(
-            err.contains("uses look-around or a back-reference"),
-            "{err}"
-        );
-        let err = Pattern::new("(a)\\1", 0).unwrap_err().to_string();
-        assert!(
-            err.contains("uses look-around or a back-reference"),
-            "{err}"
-        );
+    fn a_pattern_that_is_not_a_regular_expression_says_so() {
+        let err = Pattern::new("a(b", 0).unwrap_err().to_string();
+        assert!(err.contains("`a(b` is not a regular expression"), "{err}");
     }
 }

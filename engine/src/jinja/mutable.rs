@@ -12,22 +12,34 @@ use regex::Regex;
 /// The function a set literal is wrapped in.
 pub(crate) const MUTABLE_FN: &str = "__modelplay_mutable";
 
-/// `value` as a list or dict that can be changed in place (other values as they are).
+/// `value` as a list or dict that can be changed in place (other values as they are), and
+/// so the lists and dicts inside it.
 pub(crate) fn mutable(value: Value) -> Result<Value, Error> {
     match value.kind() {
         ValueKind::Seq => Ok(Value::from_object(List(Mutex::new(
-            value.try_iter()?.collect(),
+            value.try_iter()?.map(stored).collect::<Result<_, _>>()?,
         )))),
         ValueKind::Map => {
             let mut entries = Vec::new();
             for key in value.try_iter()? {
                 let v = value.get_item(&key)?;
-                entries.push((key, v));
+                entries.push((key, stored(v)?));
             }
             Ok(Value::from_object(Dict(Mutex::new(entries))))
         }
         _ => Ok(value),
     }
+}
+
+/// A value as a list or dict holds it: a literal list or dict (`{% do d.update({k: []}) %}`)
+/// becomes a mutable one, as every Python list is, so that `d[k].append(x)` works later.
+/// Lists and dicts that are already ours, and objects such as relations, stay as they are.
+fn stored(value: Value) -> Result<Value, Error> {
+    let literal = value.downcast_object_ref::<Vec<Value>>().is_some()
+        || value
+            .downcast_object_ref::<indexmap::IndexMap<Value, Value>>()
+            .is_some();
+    if literal { mutable(value) } else { Ok(value) }
 }
 
 static SET_LITERAL: LazyLock<Result<Regex, regex::Error>> =
@@ -108,19 +120,21 @@ impl Object for List {
         match method {
             "append" => {
                 let (v,): (Value,) = minijinja::value::from_args(args)?;
-                items.push(v);
+                items.push(stored(v)?);
                 Ok(Value::from(()))
             }
             "extend" => {
                 let (more,): (Value,) = minijinja::value::from_args(args)?;
-                items.extend(more.try_iter()?);
+                for v in more.try_iter()? {
+                    items.push(stored(v)?);
+                }
                 Ok(Value::from(()))
             }
             "insert" => {
                 let (i, v): (i64, Value) = minijinja::value::from_args(args)?;
                 let i = if i < 0 { items.len() as i64 + i } else { i };
                 let i = usize::try_from(i.max(0)).unwrap_or(0).min(items.len());
-                items.insert(i, v);
+                items.insert(i, stored(v)?);
                 Ok(Value::from(()))
             }
             "pop" => {
@@ -209,7 +223,7 @@ impl Object for Dict {
             "update" => {
                 let (other,): (Value,) = minijinja::value::from_args(args)?;
                 for key in other.try_iter()? {
-                    let v = other.get_item(&key)?;
+                    let v = stored(other.get_item(&key)?)?;
                     Dict::set(&mut entries, key, v);
                 }
                 Ok(Value::from(()))
@@ -228,7 +242,7 @@ impl Object for Dict {
                 if let Some((_, v)) = entries.iter().find(|(k, _)| *k == key) {
                     return Ok(v.clone());
                 }
-                let v = default.unwrap_or(Value::from(()));
+                let v = stored(default.unwrap_or(Value::from(())))?;
                 entries.push((key, v.clone()));
                 Ok(v)
             }

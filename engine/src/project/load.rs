@@ -307,8 +307,7 @@ fn project_ctx(
 }
 
 /// dbt renders the Jinja in `dbt_project.yml`'s configs (`+enabled: "{{ target.name ==
-/// 'prod' }}"`, `+schema: "{{ env_var('SCHEMA') }}"`) before it applies them; a rendered
-/// `true` or `false` is a boolean, as dbt's native rendering makes it.
+/// 'prod' }}"`, `+schema: "{{ env_var('SCHEMA') }}"`) before it applies them.
 fn render_project_configs(
     dbt: &mut DbtProjectYaml,
     file: &str,
@@ -316,10 +315,32 @@ fn render_project_configs(
     text: &str,
     ctx: Arc<RenderCtx>,
 ) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for tree in [
+        &mut dbt.models,
+        &mut dbt.seeds,
+        &mut dbt.snapshots,
+        &mut dbt.tests,
+    ] {
+        errors.extend(render_config_tree(tree, file, templates, text, &ctx));
+    }
+    errors
+}
+
+/// Renders the Jinja in a tree of configs (`dbt_project.yml`'s, or a properties file's
+/// `config:`); a rendered `true` or `false` is a boolean, as dbt's native rendering makes
+/// it. Hooks are left to be rendered when they run.
+fn render_config_tree(
+    tree: &mut YamlTree,
+    file: &str,
+    templates: &Templates,
+    text: &str,
+    ctx: &Arc<RenderCtx>,
+) -> Vec<Diagnostic> {
     let mut render = |value: &str, (line, column): (usize, usize)| -> Result<Json, Diagnostic> {
         let at = Location::new(file, line, column);
         let rendered = templates
-            .render(file, value, &ctx)
+            .render(file, value, ctx)
             .map_err(|d| Diagnostic::error(Code::Jinja, at.clone(), d.message).with_source(text))?;
         let out = rendered.sql.trim();
         Ok(match out.to_ascii_lowercase().as_str() {
@@ -328,16 +349,7 @@ fn render_project_configs(
             _ => Json::String(out.to_string()),
         })
     };
-    let mut errors = Vec::new();
-    for tree in [
-        &mut dbt.models,
-        &mut dbt.seeds,
-        &mut dbt.snapshots,
-        &mut dbt.tests,
-    ] {
-        errors.extend(tree.render_jinja(&mut render));
-    }
-    errors
+    tree.render_jinja(&mut render)
 }
 
 /// Where a project keeps each kind of resource, relative to the root project.
@@ -469,14 +481,7 @@ fn installed_packages(
                 continue;
             }
         };
-        let macro_files = files_with(files, &Paths::of(&yml, &folder).macros, &[".sql"])
-            .map(|(_, p, c)| {
-                (
-                    p.to_string(),
-                    jinja::preprocess(&String::from_utf8_lossy(c)),
-                )
-            })
-            .collect();
+        let macro_files = collect_macros(files, &Paths::of(&yml, &folder));
         out.push((
             Package {
                 name: yml.name.value.clone(),
@@ -698,6 +703,7 @@ impl Loader<'_> {
                         .or_else(|| source.loaded_at_field.clone()),
                     freshness,
                     description: table.description.clone().unwrap_or_default(),
+                    source_description: source.description.clone().unwrap_or_default(),
                     columns: column_docs(file, &table.columns),
                     loads: Vec::new(),
                     location,
@@ -1012,7 +1018,7 @@ impl Loader<'_> {
         let entries = std::mem::take(&mut self.properties);
         for PropertyEntry { file, kind, entry } in &entries[self.applied..] {
             let uid = self.uid(*kind, &entry.name.value);
-            let Some(node) = self.project.nodes.get_mut(&uid) else {
+            if !self.project.nodes.contains_key(&uid) {
                 self.diags.push(
                     Diagnostic::warning(
                         Code::Project,
@@ -1027,12 +1033,21 @@ impl Loader<'_> {
                     .with_source(&self.text(file)),
                 );
                 continue;
+            }
+            // dbt renders a properties file's configs as it parses the file.
+            let mut tree = entry.config.clone();
+            let ctx = self.parse_ctx(&entry.name.value, &self.scope.package);
+            let text = self.text(file);
+            let problems = render_config_tree(&mut tree, file, self.templates, &text, &ctx);
+            self.diags.extend(problems);
+            let Some(node) = self.project.nodes.get_mut(&uid) else {
+                continue;
             };
             node.description = entry.description.clone().unwrap_or_default();
             node.columns = column_docs(file, &entry.columns);
             // YAML config sits between the folder level and the file's own config() call.
             let file_config = node.config.clone();
-            let mut yaml_config = config_from_yaml(&entry.config, file);
+            let mut yaml_config = config_from_yaml(&tree, file);
             yaml_config.retain(|k| !file_config.contains(k) || k == "tags");
             node.config.merge(&yaml_config);
             let name = entry.name.value.clone();
@@ -1273,8 +1288,10 @@ impl Loader<'_> {
         let hash = hex_md5(&format!("{name}{kwargs:?}"));
         let mut node = self.new_node(NodeKind::Test, &name, file, String::new());
         node.unique_id = format!("test.{}.{}.{}", self.scope.package, name, &hash[..10]);
-        node.location = location;
+        node.location = location.clone();
+        // dbt_project.yml, then the test definition's own config(), then the YAML's.
         let mut merged = self.base_config(NodeKind::Test, &[], &name);
+        merged.merge(&self.definition_config(namespace.as_deref(), &test_name, &kwargs, &location));
         merged.merge(&config);
         node.config = merged;
         node.named_deps = vec![NamedDep::Node(attached_to.to_string())];
@@ -1293,6 +1310,29 @@ impl Loader<'_> {
         if node.config.enabled() {
             self.add_node(node);
         }
+    }
+
+    /// What a generic test's definition sets with `config()` (`{{ config(severity='warn') }}`
+    /// inside `{% test %}`), found by calling it once in the parse phase, as dbt does. A
+    /// definition that does not render here fails when the test compiles, not now.
+    fn definition_config(
+        &self,
+        namespace: Option<&str>,
+        test_name: &str,
+        kwargs: &IndexMap<String, Json>,
+        at: &Location,
+    ) -> Config {
+        let ctx = self.parse_ctx("test", &self.scope.package);
+        let model = crate::relation::RelationValue::plain(Relation::new("", "", "model"));
+        let mut args = vec![("model".to_string(), model.into_value())];
+        args.extend(kwargs.iter().map(|(k, v)| (k.clone(), jinja::to_value(v))));
+        let macro_name = format!("test_{test_name}");
+        let _ = self
+            .templates
+            .call_package_macro(namespace, &macro_name, args, &ctx);
+        let mut config = ctx.take_recorded().config;
+        config.relocate(|_| Some(at.clone()));
+        config
     }
 
     /// Turns the dependencies files name into unique ids.

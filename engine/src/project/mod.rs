@@ -86,6 +86,8 @@ pub struct SourceTable {
     pub loaded_at_field: Option<String>,
     pub freshness: Json,
     pub description: String,
+    /// The description of the source the table belongs to.
+    pub source_description: String,
     pub columns: Vec<ColumnDoc>,
     /// Sample data files in load order (oldest first).
     pub loads: Vec<SourceLoad>,

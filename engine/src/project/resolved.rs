@@ -400,6 +400,9 @@ pub struct TestConfig {
     /// `where`: a filter on the tested relation.
     pub filter: Option<String>,
     pub limit: Option<u64>,
+    /// `fail_calc`: how the failures are counted from the test's rows; none for dbt's
+    /// default, `count(*)`.
+    pub fail_calc: Option<String>,
 }
 
 impl TestConfig {
@@ -886,12 +889,17 @@ impl Resolver<'_> {
                 }
             },
         };
+        let fail_calc = self.string("fail_calc").filter(|f| {
+            let plain: String = f.chars().filter(|c| !c.is_whitespace()).collect();
+            !plain.eq_ignore_ascii_case("count(*)")
+        });
         TestConfig {
             severity,
             warn_if,
             error_if,
             filter: self.string("where"),
             limit,
+            fail_calc,
         }
     }
 }
@@ -1002,6 +1010,7 @@ mod tests {
             error_if: never,
             filter: None,
             limit: None,
+            fail_calc: None,
         };
         assert_eq!(c.status(0), TestOutcome::Pass);
         assert_eq!(c.status(3), TestOutcome::Fail);

@@ -10,7 +10,9 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
-use datafusion::sql::sqlparser::ast::{Cte, Ident, Query, Statement, TableAlias, With};
+use datafusion::sql::sqlparser::ast::{
+    Cte, Ident, Query, SetExpr, Statement, TableAlias, TableFactor, With,
+};
 use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
@@ -128,6 +130,31 @@ static PARSER_LOCATION: LazyLock<Result<Regex, regex::Error>> =
     LazyLock::new(|| Regex::new(r"\s*at Line: (\d+), Column: (\d+)"));
 
 /// Parses one SELECT (a model body), as Redshift would read it.
+/// dbt's test wrapper for a `fail_calc`: `select <fail_calc> as failures from (<the test's
+/// query>) dbt_internal_test`, built as a tree around the parsed query.
+pub fn fail_calc_query(
+    fail_calc: &str,
+    test: Box<Query>,
+    origin: &Origin,
+) -> Result<Box<Query>, Diagnostic> {
+    let mut wrapper = parse_query(
+        &format!("select {fail_calc} as failures from (select 1) dbt_internal_test"),
+        origin,
+    )?;
+    if let SetExpr::Select(select) = wrapper.body.as_mut()
+        && let Some(from) = select.from.first_mut()
+        && let TableFactor::Derived { subquery, .. } = &mut from.relation
+    {
+        *subquery = test;
+        return Ok(wrapper);
+    }
+    Err(origin.error(
+        Code::Test,
+        Location::file(origin.file),
+        format!("`fail_calc: {fail_calc}` is not an expression over the test's rows"),
+    ))
+}
+
 pub fn parse_query(sql: &str, origin: &Origin) -> Result<Box<Query>, Diagnostic> {
     let dialect = RedshiftSqlDialect {};
     let statements = Parser::new(&dialect)
@@ -418,6 +445,10 @@ static WORDING: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         ),
         (r"^(\w+)\(\) takes (\d+) to (\d+) arguments, got (\d+)$", "$1 takes $2 to $3 arguments, got $4"),
         (r"^(?:Arrow error: )?Divide by zero error$", "division by zero"),
+        (
+            r"(?s)^Invalid function '([^']+)'\..*$",
+            "modelplay has no function $1: Redshift may have it, but modelplay does not run it yet",
+        ),
         (r"^table '([^']+)' not found$", r#"relation "$1" does not exist"#),
         (
             r"^(?:Arrow error: )?Cast error: Cannot cast string '(.*)' to value of (.+) type$",

@@ -788,9 +788,22 @@ impl Engine {
         };
         let (query, sql) = self.query_with_ephemerals(&compiled, &origin)?;
         self.compiled.insert(node.unique_id.clone(), sql);
+        let fail_calc = node
+            .materialization
+            .test()
+            .and_then(|t| t.fail_calc.clone());
+        let counted = match &fail_calc {
+            Some(calc) => Some(execute::fail_calc_query(calc, query.clone(), &origin)?),
+            None => None,
+        };
         let plan = execute::plan(&self.ctx, query, &origin).await?;
         let batches = execute::collect(&self.ctx, plan, &origin).await?;
-        let failures: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+        let mut failures: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+        if let Some(counted) = counted {
+            let plan = execute::plan(&self.ctx, counted, &origin).await?;
+            let rows = execute::collect(&self.ctx, plan, &origin).await?;
+            failures = tables::first_count(&rows);
+        }
         let limit = node
             .config
             .get("limit")

@@ -11,3 +11,22 @@ pub fn display_value(array: &ArrayRef, row: usize) -> String {
         .and_then(|v| crate::redshift::functions::to_text(&v).ok().flatten())
         .unwrap_or_default()
 }
+
+/// The first value of the first row as a count: a test's `fail_calc` result. NULL (no rows
+/// to count over) is none, as dbt reads it; a fraction is cut to its whole part.
+pub fn first_count(batches: &[RecordBatch]) -> u64 {
+    let Some(b) = batches
+        .iter()
+        .find(|b| b.num_rows() > 0 && b.num_columns() > 0)
+    else {
+        return 0;
+    };
+    let value = ScalarValue::try_from_array(b.column(0), 0).ok();
+    let text = value
+        .and_then(|v| crate::redshift::functions::to_text(&v).ok().flatten())
+        .unwrap_or_default();
+    text.parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n > 0.0)
+        .map_or(0, |n| n.trunc() as u64)
+}

@@ -358,7 +358,9 @@ fn templates_run_queries_on_the_engine_and_change_lists_and_dicts_in_place() {
              {% macro labels() %}\n\
                {% set d = {} %}{% do d.update({'a': 'x'}) %}{% do d.setdefault('b', 'y') %}\n\
                {% set l = ['p'] %}{% do l.extend(['q', 'r']) %}{% do l.insert(0, 'o') %}{% do l.remove('q') %}\n\
-               {{ return(d['a'] ~ d['b'] ~ (l | join(''))) }}\n\
+               {% set by = {} %}{% do by.update({'k': []}) %}{% do by['k'].append('z') %}\n\
+               {% set nested = {'n': [1]} %}{% do nested['n'].append(2) %}\n\
+               {{ return(d['a'] ~ d['b'] ~ (l | join('')) ~ (by['k'] | join('')) ~ (nested['n'] | join(''))) }}\n\
              {% endmacro %}",
         ),
         (
@@ -374,7 +376,7 @@ fn templates_run_queries_on_the_engine_and_change_lists_and_dicts_in_place() {
             &mut e,
             "select placed, shipped, first_id, labels from order_status"
         ),
-        vec![vec!["2", "1", "1", "xyopr"]]
+        vec![vec!["2", "1", "1", "xyoprz12"]]
     );
 }
 

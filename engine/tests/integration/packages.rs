@@ -221,3 +221,77 @@ fn a_ref_to_a_package_that_lacks_the_model_is_located() {
         d.message
     );
 }
+
+#[test]
+fn a_packages_generic_test_sets_its_own_severity_and_failure_count() {
+    let mut e = engine(shop_with_events_package(&[
+        (
+            "dbt_packages/shop_events/tests/generic/test_has_no_rows.sql",
+            "{% test has_no_rows(model) %}\n\
+               {{ config(severity='warn', fail_calc='n_records') }}\n\
+               select count(*) as n_records from {{ model }}\n\
+             {% endtest %}",
+        ),
+        (
+            "models/schema.yml",
+            "version: 2\nmodels:\n  - name: events\n    tests: [has_no_rows]\n\
+             \x20 - name: event_count\n    tests:\n      - has_no_rows:\n          config:\n            severity: error\n",
+        ),
+    ]))
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    let results = build(&mut e);
+    let result = |prefix: &str| {
+        results
+            .results
+            .iter()
+            .find(|r| r.name.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}: {:#?}", results.results))
+    };
+    // The definition's config() makes it a warning, and its count (2 events), not its one
+    // row, is the number of failures, as in dbt.
+    let events = result("has_no_rows_events");
+    assert_eq!(events.failures, Some(2), "{events:#?}");
+    assert_eq!(events.status, modelplay_engine::Status::Warn, "{events:#?}");
+    // The YAML's own config wins over the definition's.
+    let count = result("has_no_rows_event_count");
+    assert_eq!(count.failures, Some(1), "{count:#?}");
+    assert_eq!(count.status, modelplay_engine::Status::Fail, "{count:#?}");
+    let manifest = artifacts::manifest(&e, "2024-05-16T12:00:00Z");
+    assert_eq!(
+        manifest["nodes"][&events.unique_id]["depends_on"]["macros"],
+        serde_json::json!(["macro.shop_events.test_has_no_rows"])
+    );
+}
+
+#[test]
+fn relations_and_columns_answer_what_package_macros_ask_of_them() {
+    let mut e = engine(shop_with_events_package(&[(
+        "models/introspect.sql",
+        "{% set rel = ref('shop_events', 'stg_events') %}\n\
+         {% set is_relation = rel is mapping and rel.get('metadata', {}).get('type', '').endswith('Relation') %}\n\
+         {% set cols = adapter.get_columns_in_relation(rel) if execute else [] %}\n\
+         select '{{ is_relation }}' as is_relation,\n\
+           '{{ cols | selectattr('name', 'equalto', 'label') | map(attribute='dtype') | join }}' as label_type,\n\
+           '{{ cols | map(attribute='quoted') | join(',') }}' as quoted,\n\
+           '{{ (cols | selectattr('name', 'equalto', 'label') | first).is_string() if execute else '' }}' as label_is_string,\n\
+           '{{ rel.include(database=false) }}' as without_database,\n\
+           '{{ graph.exposures | length }}' as exposures",
+    )]))
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    let results = build(&mut e);
+    assert!(results.success(), "{:#?}", results.results);
+    assert_eq!(
+        rows(
+            &mut e,
+            "select is_relation, label_type, quoted, label_is_string, without_database, exposures from introspect"
+        ),
+        vec![vec![
+            "True",
+            "varchar",
+            r#""code","label","tag""#,
+            "True",
+            r#""analytics_events"."stg_events""#,
+            "0"
+        ]]
+    );
+}

@@ -1,0 +1,3 @@
+select
+    1 as id,
+    array(1, 2) as path
