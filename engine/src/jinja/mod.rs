@@ -68,6 +68,9 @@ pub struct Rendered {
 /// A Jinja environment holding the project's macros.
 pub struct Templates {
     env: Environment<'static>,
+    /// The same templates for dbt's parse phase, where a lookup through an undefined value
+    /// gives another undefined value instead of an error, as dbt's parse-time undefined does.
+    parse_env: Environment<'static>,
 }
 
 impl std::fmt::Debug for Templates {
@@ -133,8 +136,11 @@ impl Templates {
             );
         }
         env.add_global(macros::REGISTRY, Value::from_object(registry));
+        // A clone shares the compiled templates.
+        let mut parse_env = env.clone();
+        parse_env.set_undefined_behavior(UndefinedBehavior::Chainable);
         if errors.is_empty() {
-            Ok(Templates { env })
+            Ok(Templates { env, parse_env })
         } else {
             Err(errors)
         }
@@ -158,6 +164,29 @@ impl Templates {
             sql,
             map: SourceMap::new(spans),
         })
+    }
+
+    /// Renders `source` in dbt's parse phase, which forgives what only exists once `execute`
+    /// is true: a lookup through a missing value (`graph.nodes[id].config`, empty while the
+    /// project is parsed) gives an undefined value, and a call on one ends the render without
+    /// failing the node, as dbt's parse-time undefined does. What was recorded (refs, config)
+    /// stands, and the compile phase renders the file again with real values. Any other
+    /// failure fails the node.
+    pub fn render_parse(
+        &self,
+        file: &str,
+        source: &str,
+        ctx: &Arc<RenderCtx>,
+    ) -> Result<(), Diagnostic> {
+        let template = self
+            .parse_env
+            .template_from_named_str(file, source)
+            .map_err(|e| jinja_diagnostic(&e, file, source))?;
+        match template.render(base_context(ctx)) {
+            Ok(_) => Ok(()),
+            Err(e) if forgiven_at_parse(&e) => Ok(()),
+            Err(e) => Err(self.located(&e, file, source)),
+        }
     }
 
     /// Evaluates a Jinja expression such as `ref('x')` from a YAML test argument.
@@ -306,6 +335,18 @@ impl Templates {
             },
             _ => jinja_diagnostic(e, file, source),
         }
+    }
+}
+
+/// Whether a parse-time failure is one dbt's parse forgives: a lookup or a call through an
+/// undefined value, which dbt's parse-time undefined absorbs.
+fn forgiven_at_parse(e: &minijinja::Error) -> bool {
+    match e.kind() {
+        minijinja::ErrorKind::UndefinedError => true,
+        minijinja::ErrorKind::UnknownMethod | minijinja::ErrorKind::InvalidOperation => e
+            .detail()
+            .is_some_and(|d| d.starts_with("undefined ") || d.contains("undefined value")),
+        _ => false,
     }
 }
 

@@ -862,9 +862,9 @@ impl Loader<'_> {
         let padded = pad_to(&node.raw_sql, node.raw_start);
         match self
             .templates
-            .render(&node.path, &jinja::mutable_source(&padded), &ctx)
+            .render_parse(&node.path, &jinja::mutable_source(&padded), &ctx)
         {
-            Ok(_) => {}
+            Ok(()) => {}
             // The node fails with it; the rest of the project still loads, checks and builds.
             Err(d) => {
                 let d = if d.location.file == node.path {

@@ -253,3 +253,38 @@ fn selected_resources_lists_what_the_run_selected() {
     // `b` was not selected, so it was not built.
     assert!(block_on(e.query("select * from b")).is_err());
 }
+
+#[test]
+fn lookups_that_need_execute_are_forgiven_while_the_project_is_parsed() {
+    // `graph` is empty while dbt parses, and dbt's parse-time undefined absorbs the lookup;
+    // the compile phase renders it with the real graph.
+    let mut e = project(&[
+        ("dbt_project.yml", "name: lenient\n"),
+        ("models/m1.sql", "select 1 as a"),
+        (
+            "models/m2.sql",
+            "select '{{ graph.nodes['model.lenient.m1'].config.materialized }}' as m1_is,\n\
+             a from {{ ref('m1') }}",
+        ),
+        (
+            "models/m3.sql",
+            "select '{{ graph.nodes['model.lenient.nope'].config.materialized }}' as x",
+        ),
+    ]);
+    assert_eq!(
+        e.project().nodes["model.lenient.m2"].depends_on,
+        ["model.lenient.m1"]
+    );
+    let results = build(&mut e);
+    let m2 = results.results.iter().find(|r| r.name == "m2").unwrap();
+    assert!(m2.diagnostic.is_none(), "{m2:#?}");
+    assert_eq!(scalar(&mut e, "select m1_is from m2"), "view");
+    // At compile time the same lookup of a node that is not there fails that node, at it.
+    let m3 = results.results.iter().find(|r| r.name == "m3").unwrap();
+    let d = m3.diagnostic.as_ref().unwrap_or_else(|| panic!("{m3:#?}"));
+    assert_eq!(
+        (d.location.file.as_str(), d.location.line),
+        ("models/m3.sql", 1),
+        "{d:#?}"
+    );
+}
