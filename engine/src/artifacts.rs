@@ -30,7 +30,12 @@ fn sha256(text: &str) -> String {
         .collect()
 }
 
-fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
+fn node_json(
+    project: &Project,
+    test_macros: &TestMacros,
+    node: &Node,
+    compiled: Option<&str>,
+) -> Json {
     let columns: Map<String, Json> = node
         .columns
         .iter()
@@ -79,7 +84,7 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
         "columns": columns,
         "meta": {},
         "docs": {"show": true, "node_color": null},
-        "depends_on": {"macros": macros_of(project, node), "nodes": nodes},
+        "depends_on": {"macros": test_macros.of(node), "nodes": nodes},
         "refs": refs,
         "sources": sources,
         "raw_code": node.raw_sql,
@@ -128,29 +133,48 @@ fn node_json(project: &Project, node: &Node, compiled: Option<&str>) -> Json {
     out
 }
 
-/// The macros a node's manifest entry names as its dependencies: for a test from YAML, its
-/// test macro (`macro.dbt.test_unique`), as tools that read the graph expect; modelplay does
-/// not trace the macros other nodes call.
-fn macros_of(project: &Project, node: &Node) -> Vec<String> {
-    let Some(test) = &node.generic_test else {
-        return Vec::new();
-    };
-    let name = format!("test_{}", test.test_name);
-    let defines = |files: &[(String, String)]| {
-        files
-            .iter()
-            .any(|(_, src)| crate::jinja::macro_names(src).contains(&name))
-    };
-    let package = match &test.namespace {
-        Some(ns) => ns.clone(),
-        None if defines(&project.macro_files) => project.name.clone(),
-        None => project
+/// Which package defines each test macro (`test_unique` → `dbt`), found once for all nodes:
+/// the root project's own, else the first package's, else dbt's.
+struct TestMacros {
+    owners: std::collections::HashMap<String, String>,
+}
+
+impl TestMacros {
+    fn of_project(project: &Project) -> Self {
+        let mut owners = std::collections::HashMap::new();
+        let layers = project
             .packages
             .iter()
-            .find(|p| defines(&p.macro_files))
-            .map_or_else(|| "dbt".to_string(), |p| p.name.clone()),
-    };
-    vec![format!("macro.{package}.{name}")]
+            .rev()
+            .map(|p| (&p.name, &p.macro_files))
+            .chain(std::iter::once((&project.name, &project.macro_files)));
+        // Later layers win: the first package over later ones, the root project over all.
+        for (package, files) in layers {
+            for (_, src) in files {
+                for name in crate::jinja::macro_names(src) {
+                    if name.starts_with("test_") {
+                        owners.insert(name, package.clone());
+                    }
+                }
+            }
+        }
+        TestMacros { owners }
+    }
+
+    /// The macros a node's manifest entry names as its dependencies: for a test from YAML,
+    /// its test macro (`macro.dbt.test_unique`), as tools that read the graph expect;
+    /// modelplay does not trace the macros other nodes call.
+    fn of(&self, node: &Node) -> Vec<String> {
+        let Some(test) = &node.generic_test else {
+            return Vec::new();
+        };
+        let name = format!("test_{}", test.test_name);
+        let package = match &test.namespace {
+            Some(ns) => ns.as_str(),
+            None => self.owners.get(&name).map_or("dbt", String::as_str),
+        };
+        vec![format!("macro.{package}.{name}")]
+    }
 }
 
 /// A source as `manifest.json` (and dbt's `graph`) show it.
@@ -192,10 +216,16 @@ pub(crate) fn source_json(s: &SourceTable) -> Json {
 /// dbt's `graph` context variable: the manifest's nodes and sources, as macros that walk the
 /// project read them (`graph.nodes.values() | selectattr('resource_type', ...)`).
 pub(crate) fn graph(project: &Project) -> Json {
+    let test_macros = TestMacros::of_project(project);
     let nodes: Map<String, Json> = project
         .nodes
         .values()
-        .map(|n| (n.unique_id.clone(), node_json(project, n, None)))
+        .map(|n| {
+            (
+                n.unique_id.clone(),
+                node_json(project, &test_macros, n, None),
+            )
+        })
         .collect();
     let sources: Map<String, Json> = project
         .sources
@@ -212,12 +242,13 @@ pub(crate) fn graph(project: &Project) -> Json {
 pub fn manifest(engine: &Engine, generated_at: &str) -> Json {
     let project = engine.project();
     let lineage = engine.last_check().map(|c| &c.lineage);
+    let test_macros = TestMacros::of_project(project);
     let nodes: Map<String, Json> = project
         .nodes
         .values()
         .filter(|n| n.kind != NodeKind::Source)
         .map(|n| {
-            let mut node = node_json(project, n, engine.compiled_sql(&n.unique_id));
+            let mut node = node_json(project, &test_macros, n, engine.compiled_sql(&n.unique_id));
             // Column lineage rides in `meta`, which dbt leaves free-form.
             if let (Some(l), Json::Object(map)) =
                 (lineage.and_then(|l| l.get(&n.unique_id)), &mut node)

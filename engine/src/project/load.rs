@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use serde_saphyr::Spanned;
 
 use super::config::{self, config_from_json, config_from_yaml, folder_config};
-use super::lookup::ByPackage;
+use super::lookup::{ByPackage, source_key};
 use super::resolved::{self, Materialization};
 use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PropertiesYaml};
 use super::yaml_tree::YamlTree;
@@ -71,14 +71,16 @@ pub fn load_project(
     let name = dbt.name.value.clone();
     let paths = Paths::of(&dbt, "");
 
-    let installed = installed_packages(&files)?;
+    let (packages, package_ymls): (Vec<Package>, Vec<DbtProjectYaml>) =
+        installed_packages(&files)?.into_iter().unzip();
     let projects: Vec<String> = std::iter::once(name.clone())
-        .chain(installed.iter().map(|(p, _)| p.name.clone()))
+        .chain(packages.iter().map(|p| p.name.clone()))
         .collect();
     let mut vars = vars_from(&dbt.vars, &name, &projects);
     vars.extend(options.vars.clone());
-    let package_vars: IndexMap<String, IndexMap<String, Json>> = installed
+    let package_vars: IndexMap<String, IndexMap<String, Json>> = packages
         .iter()
+        .zip(&package_ymls)
         .map(|(package, own)| {
             let mut v = vars_from(&own.vars, &package.name, &projects);
             v.extend(vars_from(&dbt.vars, &package.name, &projects));
@@ -88,7 +90,6 @@ pub fn load_project(
         .collect();
 
     let macro_files = collect_macros(&files, &paths);
-    let packages: Vec<Package> = installed.iter().map(|(p, _)| p.clone()).collect();
     if let Some(d) = missing_packages(&files, &packages) {
         diags.push(d);
     }
@@ -106,8 +107,9 @@ pub fn load_project(
         Err(errors) => return Err(errors),
     };
     // dbt runs the packages' hooks first, by package name, and the root project's last.
-    let mut by_package: Vec<(&String, &DbtProjectYaml, String)> = installed
+    let mut by_package: Vec<(&String, &DbtProjectYaml, String)> = packages
         .iter()
+        .zip(&package_ymls)
         .map(|(p, own)| (&p.name, own, format!("{}/dbt_project.yml", p.folder)))
         .collect();
     by_package.sort_by(|a, b| a.0.cmp(b.0));
@@ -130,7 +132,7 @@ pub fn load_project(
         paths,
         own: None,
     }];
-    for (package, mut own) in installed {
+    for (package, mut own) in packages.iter().zip(package_ymls) {
         let file = format!("{}/dbt_project.yml", package.folder);
         let own_text = files.text(&file).unwrap_or_default();
         let own_vars = package_vars.get(&package.name).unwrap_or(&vars);
@@ -386,19 +388,6 @@ impl Paths {
             macros: or(&dbt.macro_paths, "macros"),
             snapshots: or(&dbt.snapshot_paths, "snapshots"),
         }
-    }
-
-    /// The resource path `path` lies under, the longest if they nest.
-    fn root_of(&self, path: &str) -> &str {
-        self.models
-            .iter()
-            .chain(&self.seeds)
-            .chain(&self.snapshots)
-            .chain(&self.tests)
-            .chain(&self.macros)
-            .filter(|r| path.starts_with(&format!("{r}/")))
-            .max_by_key(|r| r.len())
-            .map_or("", String::as_str)
     }
 }
 
@@ -754,17 +743,10 @@ impl Loader<'_> {
             }
         }
         // Sample data belongs to the root project's source of that name, else a package's.
-        let mut by_name = ByPackage::new(&self.project.name);
-        for s in self.project.sources.values() {
-            by_name.insert(
-                &s.package_name,
-                &format!("{}.{}", s.source_name, s.name),
-                s.unique_id.clone(),
-            );
-        }
+        let by_name = ByPackage::sources(self.project, |s| s.unique_id.clone());
         for (source, table, path, loaded_at) in loads {
             let id = by_name
-                .find(&self.project.name, None, &format!("{source}.{table}"))
+                .find_source(&self.project.name, &source, &table)
                 .cloned()
                 .unwrap_or_default();
             match self.project.sources.get_mut(&id) {
@@ -821,18 +803,25 @@ impl Loader<'_> {
         self.project.nodes.insert(node.unique_id.clone(), node);
     }
 
-    fn new_node(&self, kind: NodeKind, name: &str, path: &str, raw: String) -> Node {
+    /// A node of the scope from `path`, which lies in `folders` below its resource path.
+    fn new_node(
+        &self,
+        kind: NodeKind,
+        name: &str,
+        path: &str,
+        folders: &[&str],
+        raw: String,
+    ) -> Node {
         let original_file_path = path
             .strip_prefix(&format!("{}/", self.scope.folder))
             .filter(|_| !self.scope.folder.is_empty())
             .unwrap_or(path)
             .to_string();
-        let mut fqn = vec![self.scope.package.clone()];
-        if kind != NodeKind::Test || !path.ends_with(".yml") && !path.ends_with(".yaml") {
-            let root = self.scope.paths.root_of(path);
-            fqn.extend(folders(root, path).into_iter().map(str::to_string));
-        }
-        fqn.push(name.to_string());
+        let fqn = std::iter::once(self.scope.package.as_str())
+            .chain(folders.iter().copied())
+            .chain(std::iter::once(name))
+            .map(str::to_string)
+            .collect();
         Node {
             unique_id: self.uid(kind, name),
             name: name.to_string(),
@@ -924,8 +913,9 @@ impl Loader<'_> {
                 .collect();
         for (root, path, raw) in found {
             let name = stem(&path).to_string();
-            let mut node = self.new_node(NodeKind::Model, &name, &path, raw);
-            let base = self.base_config(NodeKind::Model, &folders(&root, &path), &name);
+            let dirs = folders(&root, &path);
+            let mut node = self.new_node(NodeKind::Model, &name, &path, &dirs, raw);
+            let base = self.base_config(NodeKind::Model, &dirs, &name);
             self.parse_render(&mut node, base);
             if node.config.enabled() {
                 self.add_node(node);
@@ -940,8 +930,9 @@ impl Loader<'_> {
                 .collect();
         for (root, path) in found {
             let name = stem(&path).to_string();
-            let mut node = self.new_node(NodeKind::Seed, &name, &path, String::new());
-            node.config = self.base_config(NodeKind::Seed, &folders(&root, &path), &name);
+            let dirs = folders(&root, &path);
+            let mut node = self.new_node(NodeKind::Seed, &name, &path, &dirs, String::new());
+            node.config = self.base_config(NodeKind::Seed, &dirs, &name);
             if node.config.enabled() {
                 self.add_node(node);
             }
@@ -963,6 +954,7 @@ impl Loader<'_> {
                 })
                 .collect();
         for (root, path, text) in found {
+            let dirs = folders(&root, &path);
             let mut any = false;
             for caps in block.captures_iter(&text) {
                 let (Some(name), Some(body)) = (caps.get(1), caps.get(2)) else {
@@ -973,11 +965,11 @@ impl Loader<'_> {
                     NodeKind::Snapshot,
                     name.as_str(),
                     &path,
+                    &dirs,
                     body.as_str().to_string(),
                 );
                 node.raw_start = line_col(&text, body.start());
-                let base =
-                    self.base_config(NodeKind::Snapshot, &folders(&root, &path), name.as_str());
+                let base = self.base_config(NodeKind::Snapshot, &dirs, name.as_str());
                 self.parse_render(&mut node, base);
                 if node.config.enabled() {
                     self.add_node(node);
@@ -996,14 +988,21 @@ impl Loader<'_> {
     }
 
     fn read_singular_tests(&mut self) {
-        let found: Vec<(String, String)> =
+        let found: Vec<(String, String, String)> =
             files_with(self.files, &self.scope.paths.tests, &[".sql"])
                 .filter(|(root, p, _)| !p.starts_with(&format!("{root}/generic/")))
-                .map(|(_, p, c)| (p.to_string(), String::from_utf8_lossy(c).into_owned()))
+                .map(|(root, p, c)| {
+                    (
+                        root.to_string(),
+                        p.to_string(),
+                        String::from_utf8_lossy(c).into_owned(),
+                    )
+                })
                 .collect();
-        for (path, raw) in found {
+        for (root, path, raw) in found {
             let name = stem(&path).to_string();
-            let mut node = self.new_node(NodeKind::Test, &name, &path, raw);
+            let dirs = folders(&root, &path);
+            let mut node = self.new_node(NodeKind::Test, &name, &path, &dirs, raw);
             let base = self.base_config(NodeKind::Test, &[], &name);
             self.parse_render(&mut node, base);
             if node.config.enabled() {
@@ -1286,7 +1285,8 @@ impl Loader<'_> {
             kwargs.shift_insert(0, "column_name".into(), Json::String(col.into()));
         }
         let hash = hex_md5(&format!("{name}{kwargs:?}"));
-        let mut node = self.new_node(NodeKind::Test, &name, file, String::new());
+        // A test from YAML is named in its fqn without the YAML file's folders.
+        let mut node = self.new_node(NodeKind::Test, &name, file, &[], String::new());
         node.unique_id = format!("test.{}.{}.{}", self.scope.package, name, &hash[..10]);
         node.location = location.clone();
         // dbt_project.yml, then the test definition's own config(), then the YAML's.
@@ -1337,17 +1337,8 @@ impl Loader<'_> {
 
     /// Turns the dependencies files name into unique ids.
     fn resolve_dependencies(&mut self) {
-        let mut by_name = ByPackage::new(&self.project.name);
-        for n in self.project.nodes.values() {
-            if n.kind != NodeKind::Test {
-                by_name.insert(&n.package_name, &n.name, n.unique_id.clone());
-            }
-        }
-        let mut sources = ByPackage::new(&self.project.name);
-        for s in self.project.sources.values() {
-            let name = format!("{}.{}", s.source_name, s.name);
-            sources.insert(&s.package_name, &name, s.unique_id.clone());
-        }
+        let by_name = ByPackage::refs(self.project, |n| n.unique_id.clone());
+        let sources = ByPackage::sources(self.project, |s| s.unique_id.clone());
         let mut diags = Vec::new();
         for node in self.project.nodes.values_mut() {
             let text = self.files.text(&node.path).unwrap_or_default();
@@ -1381,8 +1372,8 @@ impl Loader<'_> {
                         source: s,
                         table: t,
                     } => {
-                        let name = format!("{s}.{t}");
-                        sources.find(&node.package_name, None, &name).cloned().ok_or_else(|| {
+                        let name = source_key(s, t);
+                        sources.find_source(&node.package_name, s, t).cloned().ok_or_else(|| {
                         let d = Diagnostic::error(Code::Ref,
                             locate_call(&node.location.file, &text, "source", s, node),
                             format!(

@@ -2,6 +2,8 @@
 
 use indexmap::IndexMap;
 
+use super::{Node, NodeKind, Project, SourceTable};
+
 /// Values by package and name, found as dbt's `ref('name')` and `source(...)` find them:
 /// in the package the call names, else in the root project, then in the calling node's own
 /// package, then in any package.
@@ -38,10 +40,43 @@ impl<T> ByPackage<T> {
         }
     }
 
+    /// What `ref` can name in `project` (its models, seeds and snapshots), as `value` gives
+    /// each.
+    pub fn refs(project: &Project, value: impl Fn(&Node) -> T) -> Self {
+        let mut out = ByPackage::new(&project.name);
+        for n in project.nodes.values().filter(|n| n.kind != NodeKind::Test) {
+            out.insert(&n.package_name, &n.name, value(n));
+        }
+        out
+    }
+
+    /// What `source` can name in `project`, by `source.table`, as `value` gives each.
+    pub fn sources(project: &Project, value: impl Fn(&SourceTable) -> T) -> Self {
+        let mut out = ByPackage::new(&project.name);
+        for s in project.sources.values() {
+            out.insert(
+                &s.package_name,
+                &source_key(&s.source_name, &s.name),
+                value(s),
+            );
+        }
+        out
+    }
+
+    /// What `source(source, table)` means to a node of package `from`.
+    pub fn find_source(&self, from: &str, source: &str, table: &str) -> Option<&T> {
+        self.find(from, None, &source_key(source, table))
+    }
+
     /// Every name held, for "did you mean" hints.
     pub fn names(&self) -> impl Iterator<Item = &String> {
         self.entries.keys().map(|(_, n)| n)
     }
+}
+
+/// How a source table is named among sources: `source.table`.
+pub fn source_key(source: &str, table: &str) -> String {
+    format!("{source}.{table}")
 }
 
 #[cfg(test)]

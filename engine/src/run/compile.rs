@@ -12,7 +12,7 @@ use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::jinja::{Phase, RenderCtx, Rendered, Resolve};
 use crate::project::load::LoadedProject;
 use crate::project::lookup::ByPackage;
-use crate::project::{Node, NodeKind, Project};
+use crate::project::{Node, Project};
 use crate::redshift::types::redshift_type;
 use crate::relation::{Relation, RelationValue};
 
@@ -40,27 +40,17 @@ impl std::fmt::Debug for CompileResolver {
 
 impl CompileResolver {
     pub fn new(project: &Project, schemas: Schemas) -> Self {
-        let mut refs = ByPackage::new(&project.name);
-        for n in project.nodes.values().filter(|n| n.kind != NodeKind::Test) {
-            let value = if n.materialization.is_ephemeral() {
+        let refs = ByPackage::refs(project, |n| {
+            if n.materialization.is_ephemeral() {
                 RelationValue {
                     relation: n.relation.clone(),
                     rendered: format!("__dbt__cte__{}", n.name),
                 }
             } else {
                 RelationValue::plain(n.relation.clone())
-            };
-            refs.insert(&n.package_name, &n.name, value);
-        }
-        let mut sources = ByPackage::new(&project.name);
-        for s in project.sources.values() {
-            let name = format!("{}.{}", s.source_name, s.name);
-            sources.insert(
-                &s.package_name,
-                &name,
-                RelationValue::plain(s.relation.clone()),
-            );
-        }
+            }
+        });
+        let sources = ByPackage::sources(project, |s| RelationValue::plain(s.relation.clone()));
         CompileResolver {
             refs,
             sources,
@@ -106,7 +96,7 @@ impl Resolve for CompileResolver {
         table: &str,
     ) -> Result<RelationValue, String> {
         self.sources
-            .find(from, None, &format!("{source}.{table}"))
+            .find_source(from, source, table)
             .cloned()
             .ok_or_else(|| format!("source('{source}', '{table}') is not declared"))
     }

@@ -788,14 +788,12 @@ impl Engine {
         };
         let (query, sql) = self.query_with_ephemerals(&compiled, &origin)?;
         self.compiled.insert(node.unique_id.clone(), sql);
-        let fail_calc = node
+        let counted = node
             .materialization
             .test()
-            .and_then(|t| t.fail_calc.clone());
-        let counted = match &fail_calc {
-            Some(calc) => Some(execute::fail_calc_query(calc, query.clone(), &origin)?),
-            None => None,
-        };
+            .and_then(|t| t.fail_calc.as_deref())
+            .map(|calc| execute::fail_calc_query(calc, query.clone(), &origin))
+            .transpose()?;
         let plan = execute::plan(&self.ctx, query, &origin).await?;
         let batches = execute::collect(&self.ctx, plan, &origin).await?;
         let mut failures: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();

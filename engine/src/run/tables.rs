@@ -21,11 +21,8 @@ pub fn first_count(batches: &[RecordBatch]) -> u64 {
     else {
         return 0;
     };
-    let value = ScalarValue::try_from_array(b.column(0), 0).ok();
-    let text = value
-        .and_then(|v| crate::redshift::functions::to_text(&v).ok().flatten())
-        .unwrap_or_default();
-    text.parse::<f64>()
+    display_value(b.column(0), 0)
+        .parse::<f64>()
         .ok()
         .filter(|n| n.is_finite() && *n > 0.0)
         .map_or(0, |n| n.trunc() as u64)
