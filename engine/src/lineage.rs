@@ -43,7 +43,7 @@ static NUMBER: std::sync::LazyLock<Result<regex::Regex, regex::Error>> =
 /// An expression as a reader of the SQL would write it: literals as literals, the engine's
 /// Redshift casts as casts.
 fn readable(e: &Expr) -> String {
-    let mut s = e.to_string();
+    let mut s = without_internal_wrappers(e).to_string();
     if let Ok(re) = &*LITERAL {
         s = re.replace_all(&s, "'$1'").into_owned();
     }
@@ -53,6 +53,39 @@ fn readable(e: &Expr) -> String {
     s.replace("__rs_to_varchar(", "varchar(")
         .replace("__rs_to_timestamp(", "timestamp(")
         .replace("__rs_to_date(", "date(")
+}
+
+/// The engine's own calls that only give a value Redshift's type or text (`__rs_as_text(x)`
+/// is `x` to the reader), and its DECIMAL division as the `/` the user wrote.
+fn without_internal_wrappers(e: &Expr) -> Expr {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    const WRAPPERS: &[&str] = &[
+        crate::redshift::text_rules::AS_TEXT,
+        crate::redshift::text_rules::RTRIM_TEXT,
+        crate::redshift::decimals::AT_TYPE,
+        "__rs_whole",
+        "__rs_as_timestamp",
+        "__rs_median_like",
+        "__rs_avg_like_input",
+    ];
+    let cleaned = e.clone().transform(|x| match &x {
+        Expr::ScalarFunction(f) if WRAPPERS.contains(&f.name()) && !f.args.is_empty() => {
+            Ok(Transformed::yes(f.args[0].clone()))
+        }
+        Expr::ScalarFunction(f)
+            if f.name() == crate::redshift::decimals::DIVIDE && f.args.len() == 2 =>
+        {
+            Ok(Transformed::yes(Expr::BinaryExpr(
+                datafusion::logical_expr::BinaryExpr::new(
+                    Box::new(f.args[0].clone()),
+                    datafusion::logical_expr::Operator::Divide,
+                    Box::new(f.args[1].clone()),
+                ),
+            )))
+        }
+        _ => Ok(Transformed::no(x)),
+    });
+    cleaned.map(|t| t.data).unwrap_or_else(|_| e.clone())
 }
 
 fn strip_alias(e: &Expr) -> &Expr {

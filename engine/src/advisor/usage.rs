@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
+use crate::redshift::dialect::RedshiftDialect;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
     JoinConstraint, JoinOperator, ObjectNamePart, Query, Select, SelectItem, SetExpr, TableFactor,
     Visit, Visitor, WindowType,
 };
-use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use serde::Serialize;
 
@@ -326,7 +326,7 @@ impl Visitor for PartitionFinder<'_> {
 
 /// The uses `model`'s compiled SQL makes of the tables it reads.
 pub fn usages(model: &str, sql: &str) -> Vec<Usage> {
-    let Ok(statements) = Parser::parse_sql(&RedshiftSqlDialect {}, sql) else {
+    let Ok(statements) = Parser::parse_sql(&RedshiftDialect, sql) else {
         return Vec::new();
     };
     let mut c = Collector {

@@ -172,6 +172,7 @@ const FUNCTIONS: &[&str] = &[
     "upper",
     "func_sha1",
     "fnv_hash",
+    "farmfingerprint64",
     // json and super
     "can_json_parse",
     "is_valid_json",

@@ -73,13 +73,13 @@ impl VisitorMut for Inliner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
+    use crate::redshift::dialect::RedshiftDialect;
     use datafusion::sql::sqlparser::parser::Parser;
 
     #[test]
     fn inlines_a_later_use_and_where() {
         let mut s = Parser::parse_sql(
-            &RedshiftSqlDialect {},
+            &RedshiftDialect,
             "select a * 2 as b, b + 1 as c from t where b > 0",
         )
         .unwrap()

@@ -1,9 +1,12 @@
 //! The Redshift layer between sqlparser's Redshift dialect and DataFusion.
 
 pub mod catalog;
+pub mod decimals;
+pub mod dialect;
 pub mod functions;
 pub mod lateral;
 pub mod rewrite;
+pub mod text_rules;
 pub mod types;
 
 pub use rewrite::rewrite;

@@ -11,7 +11,8 @@ use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
-    ObjectNamePart, Query, Select, SelectItem, Statement, Value, VisitMut, VisitorMut,
+    ObjectNamePart, Query, Select, SelectItem, Statement, TimezoneInfo, Value, VisitMut,
+    VisitorMut, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
 };
 
 /// Applies every Redshift rewrite to `statement`.
@@ -63,7 +64,31 @@ impl VisitorMut for Rewriter {
 
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         match expr {
-            Expr::Identifier(id) if is_sysdate(id) => *expr = call("getdate", vec![]),
+            Expr::Identifier(id) if is_sysdate(id) => *expr = call("__rs_sysdate", vec![]),
+            Expr::Convert {
+                is_try: false,
+                expr: inner,
+                data_type: Some(data_type),
+                charset: None,
+                styles,
+                ..
+            } if styles.is_empty() => {
+                *expr = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: inner.clone(),
+                    data_type: data_type.clone(),
+                    array: false,
+                    format: None,
+                };
+            }
+            Expr::Interval(interval) if interval.leading_field.is_none() => {
+                if let Expr::Value(v) = &mut *interval.value
+                    && let Value::SingleQuotedString(text) = &mut v.value
+                    && let Some(normal) = interval_text(text)
+                {
+                    *text = normal;
+                }
+            }
             Expr::Identifier(id) => fold_ident(id),
             Expr::CompoundIdentifier(ids) => ids.iter_mut().for_each(fold_ident),
             Expr::Function(f) => {
@@ -97,6 +122,89 @@ impl VisitorMut for Rewriter {
                     *expr = call(udf, args);
                 }
             }
+            // Whole numbers: a DECIMAL's ceiling or floor has no fraction digits to print.
+            Expr::Ceil { .. } | Expr::Floor { .. } => {
+                *expr = call("__rs_whole", vec![expr.clone()]);
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::StringConcat,
+                right,
+            } => {
+                **left = as_text((**left).clone());
+                **right = as_text((**right).clone());
+            }
+            Expr::Like {
+                expr: inner,
+                pattern,
+                escape_char,
+                ..
+            }
+            | Expr::ILike {
+                expr: inner,
+                pattern,
+                escape_char,
+                ..
+            } => {
+                **inner = as_text((**inner).clone());
+                like_escape_to_backslash(pattern, escape_char);
+            }
+            Expr::SimilarTo {
+                negated,
+                expr: inner,
+                pattern,
+                escape_char,
+            } => {
+                let mut args = vec![(**inner).clone(), (**pattern).clone()];
+                if let Some(e) = escape_char {
+                    args.push(Expr::Value(e.clone()));
+                }
+                let matched = call(crate::redshift::text_rules::SIMILAR_TO, args);
+                *expr = if *negated {
+                    Expr::UnaryOp {
+                        op: datafusion::sql::sqlparser::ast::UnaryOperator::Not,
+                        expr: Box::new(Expr::Nested(Box::new(matched))),
+                    }
+                } else {
+                    matched
+                };
+            }
+            // `x IN ('a', 'b ')` compares as `=` does: trailing blanks are ignored.
+            Expr::InList { expr: inner, list, .. }
+                if !list.is_empty()
+                    && list.iter().all(|e| {
+                        matches!(e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
+                    }) =>
+            {
+                for e in list.iter_mut() {
+                    if let Expr::Value(v) = e
+                        && let Value::SingleQuotedString(s) = &mut v.value
+                    {
+                        let trimmed = s.trim_end_matches(' ').to_string();
+                        *s = trimmed;
+                    }
+                }
+                **inner = call(crate::redshift::text_rules::RTRIM_TEXT, vec![(**inner).clone()]);
+            }
+            // A date plus or minus an interval is a timestamp in Redshift, not a date.
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Plus | BinaryOperator::Minus,
+                right,
+            } if matches!(**right, Expr::Interval(_)) => {
+                **left = call("__rs_as_timestamp", vec![(**left).clone()]);
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Plus,
+                right,
+            } if matches!(**left, Expr::Interval(_)) => {
+                **right = call("__rs_as_timestamp", vec![(**right).clone()]);
+            }
+            Expr::Extract { field, expr: inner, .. } => {
+                let part = field.to_string().to_lowercase();
+                *expr = call("__rs_extract", vec![string(&part), (**inner).clone()]);
+            }
             Expr::TypedString(ts) => {
                 if let Some(udf) = cast_udf(&ts.data_type) {
                     *expr = call(udf, vec![Expr::Value(ts.value.clone())]);
@@ -106,6 +214,93 @@ impl VisitorMut for Rewriter {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// `LIKE p ESCAPE 'e'` with a literal pattern, as the backslash escapes DataFusion reads: an
+/// `e` before a character makes it literal, and a backslash that is not the escape is itself.
+fn like_escape_to_backslash(
+    pattern: &mut Expr,
+    escape_char: &mut Option<datafusion::sql::sqlparser::ast::ValueWithSpan>,
+) {
+    let Some(Value::SingleQuotedString(e)) = escape_char.as_ref().map(|v| &v.value) else {
+        return;
+    };
+    let Some(e) = e.chars().next() else {
+        return;
+    };
+    if e == '\\' {
+        *escape_char = None;
+        return;
+    }
+    let Expr::Value(v) = pattern else {
+        return;
+    };
+    let Value::SingleQuotedString(p) = &mut v.value else {
+        return;
+    };
+    let mut out = String::new();
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        if c == e {
+            if let Some(next) = chars.next() {
+                out.push('\\');
+                out.push(next);
+            }
+        } else if c == '\\' {
+            out.push_str("\\\\");
+        } else {
+            out.push(c);
+        }
+    }
+    *p = out;
+    *escape_char = None;
+}
+
+/// An interval's text in the words DataFusion reads: Redshift also takes commas between the
+/// quantities and one-letter units (`'1w, 1h, 1m, 1s'`), and a bare number is seconds.
+fn interval_text(text: &str) -> Option<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut tokens: Vec<String> = Vec::new();
+    for word in text.split([',', ' ']).filter(|w| !w.is_empty()) {
+        // `1w`: a number glued to its unit.
+        let split_at = word
+            .char_indices()
+            .find(|(i, c)| *i > 0 && c.is_ascii_alphabetic())
+            .map(|(i, _)| i);
+        match split_at {
+            Some(i) if word[..i].parse::<f64>().is_ok() => {
+                tokens.push(word[..i].to_string());
+                tokens.push(word[i..].to_string());
+            }
+            _ => tokens.push(word.to_string()),
+        }
+    }
+    let mut it = tokens.into_iter().peekable();
+    while let Some(n) = it.next() {
+        n.parse::<f64>().ok()?;
+        let unit = match it.peek() {
+            Some(u) if u.parse::<f64>().is_err() => it.next().unwrap_or_default(),
+            _ => "seconds".to_string(),
+        };
+        let unit = match unit.to_ascii_lowercase().as_str() {
+            "w" | "week" | "weeks" => "weeks",
+            "d" | "day" | "days" => "days",
+            "h" | "hr" | "hrs" | "hour" | "hours" => "hours",
+            "m" | "min" | "mins" | "minute" | "minutes" => "minutes",
+            "s" | "sec" | "secs" | "second" | "seconds" => "seconds",
+            "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => "milliseconds",
+            "us" | "usec" | "usecs" | "microsecond" | "microseconds" => "microseconds",
+            "y" | "yr" | "yrs" | "year" | "years" => "years",
+            "mon" | "mons" | "month" | "months" => "months",
+            "qtr" | "qtrs" | "quarter" | "quarters" => "quarters",
+            "decade" | "decades" => "decades",
+            "century" | "centuries" => "centuries",
+            "millennium" | "millennia" => "millennia",
+            _ => return None,
+        };
+        out.push(format!("{n} {unit}"));
+    }
+    (!out.is_empty()).then(|| out.join(" "))
 }
 
 fn is_sysdate(id: &Ident) -> bool {
@@ -160,13 +355,24 @@ fn name_unnamed_columns(select: &mut Select) {
         };
         let name = match &*expr {
             Expr::Function(f) => f.name.0.last().and_then(|p| match p {
-                ObjectNamePart::Identifier(id) => Some(id.value.to_lowercase()),
+                ObjectNamePart::Identifier(id) => {
+                    Some(redshift_function_column(&id.value.to_lowercase()).to_string())
+                }
                 _ => None,
             }),
-            Expr::Cast { expr: inner, .. } => match &**inner {
+            Expr::Extract { .. } => Some("date_part".into()),
+            Expr::Ceil { .. } => Some("ceil".into()),
+            Expr::Floor { .. } => Some("floor".into()),
+            Expr::Trim { .. } => Some("btrim".into()),
+            Expr::Case { .. } => Some("case".into()),
+            Expr::Cast {
+                expr: inner,
+                data_type,
+                ..
+            } => match &**inner {
                 Expr::Identifier(id) => Some(id.value.to_lowercase()),
                 Expr::CompoundIdentifier(ids) => ids.last().map(|id| id.value.to_lowercase()),
-                _ => Some("?column?".into()),
+                _ => Some(cast_column(data_type).unwrap_or("?column?").to_string()),
             },
             Expr::Identifier(id) if is_sysdate(id) => Some("sysdate".into()),
             Expr::Identifier(_) | Expr::CompoundIdentifier(_) | Expr::Wildcard(_) => None,
@@ -183,6 +389,37 @@ fn name_unnamed_columns(select: &mut Select) {
             };
         }
     }
+}
+
+/// The column name Redshift gives an unaliased call: the name of the function it runs as.
+fn redshift_function_column(name: &str) -> &str {
+    match name {
+        "dateadd" => "date_add",
+        "datediff" => "date_diff",
+        "date_part" | "datepart" => "pgdate_part",
+        "nvl" => "coalesce",
+        "decode" => "case",
+        other => other,
+    }
+}
+
+/// The column name of a cast of something that is not a column: the type's internal name.
+fn cast_column(data_type: &DataType) -> Option<&'static str> {
+    Some(match data_type {
+        DataType::Decimal(_) | DataType::Numeric(_) | DataType::Dec(_) => "numeric",
+        DataType::Date => "date",
+        DataType::Timestamp(..) => "timestamp",
+        DataType::Int(_) | DataType::Integer(_) | DataType::Int4(_) => "int4",
+        DataType::BigInt(_) | DataType::Int8(_) => "int8",
+        DataType::SmallInt(_) | DataType::Int2(_) => "int2",
+        DataType::Varchar(_) | DataType::CharacterVarying(_) => "varchar",
+        DataType::Char(_) | DataType::Character(_) => "bpchar",
+        DataType::Text => "text",
+        DataType::Boolean | DataType::Bool => "bool",
+        DataType::DoublePrecision | DataType::Float8 => "float8",
+        DataType::Real | DataType::Float4 => "float4",
+        _ => return None,
+    })
 }
 
 fn function_name(f: &Function) -> String {
@@ -280,9 +517,86 @@ fn rewrite_function_pre(f: &mut Function) -> Option<Expr> {
     None
 }
 
+/// Which arguments of a string function Redshift converts to text when they are not: all
+/// of them, or the first.
+fn text_arguments(name: &str) -> Option<bool> {
+    Some(match name {
+        "ltrim" | "rtrim" | "btrim" | "replace" | "strpos" | "translate" | "charindex" => true,
+        "lpad" | "rpad" | "reverse" | "upper" | "lower" | "initcap" | "left" | "right"
+        | "substr" | "substring" | "character_length" | "char_length" | "length" | "len"
+        | "octet_length" | "md5" | "repeat" | "replicate" | "sha2" | "func_sha1" | "sha1" => false,
+        _ => return None,
+    })
+}
+
+/// `e` as text, the Redshift way, unless it already is: a string literal, a call that
+/// returns text, a concatenation or a cast to text need no conversion.
+fn as_text(e: Expr) -> Expr {
+    const TEXT_FUNCTIONS: &[&str] = &[
+        "btrim",
+        "ltrim",
+        "rtrim",
+        "upper",
+        "lower",
+        "initcap",
+        "replace",
+        "regexp_replace",
+        "regexp_substr",
+        "split_part",
+        "substr",
+        "substring",
+        "left",
+        "right",
+        "lpad",
+        "rpad",
+        "reverse",
+        "translate",
+        "md5",
+        "repeat",
+        "__rs_to_varchar",
+        "__rs_as_text",
+        "to_char",
+        "json_extract_path_text",
+        "string_agg",
+    ];
+    let already_text = match &e {
+        Expr::Value(v) => matches!(v.value, Value::SingleQuotedString(_)),
+        Expr::Function(f) => TEXT_FUNCTIONS.contains(&function_name(f).as_str()),
+        Expr::BinaryOp {
+            op: BinaryOperator::StringConcat,
+            ..
+        } => true,
+        Expr::Nested(inner) => matches!(
+            **inner,
+            Expr::BinaryOp {
+                op: BinaryOperator::StringConcat,
+                ..
+            }
+        ),
+        Expr::Trim { .. } | Expr::Substring { .. } => true,
+        _ => false,
+    };
+    if already_text {
+        return e;
+    }
+    call(crate::redshift::text_rules::AS_TEXT, vec![e])
+}
+
 /// Rewrites of Redshift functions into DataFusion functions or our UDFs.
 fn rewrite_function_post(f: &mut Function) -> Option<Expr> {
     let name = function_name(f);
+    if let Some(all) = text_arguments(&name) {
+        let mut args = arg_exprs(f);
+        for (i, a) in args.iter_mut().enumerate() {
+            if all || i == 0 {
+                *a = as_text(std::mem::replace(
+                    a,
+                    Expr::Value(Value::Null.with_empty_span()),
+                ));
+            }
+        }
+        set_args(f, args);
+    }
     let args = arg_exprs(f);
     match name.as_str() {
         "nvl" | "isnull" => rename(f, "coalesce"),
@@ -308,21 +622,95 @@ fn rewrite_function_post(f: &mut Function) -> Option<Expr> {
         "concat" if args.len() == 2 => {
             let [a, b] = <[Expr; 2]>::try_from(args).ok()?;
             return Some(Expr::Nested(Box::new(Expr::BinaryOp {
-                left: Box::new(a),
+                left: Box::new(as_text(a)),
                 op: BinaryOperator::StringConcat,
-                right: Box::new(b),
+                right: Box::new(as_text(b)),
             })));
+        }
+        // NULLIF compares as `=` does, trailing blanks ignored.
+        "nullif" if args.len() == 2 => {
+            let [a, b] = <[Expr; 2]>::try_from(args).ok()?;
+            let equal = Expr::BinaryOp {
+                left: Box::new(call(
+                    crate::redshift::text_rules::RTRIM_TEXT,
+                    vec![a.clone()],
+                )),
+                op: BinaryOperator::Eq,
+                right: Box::new(call(crate::redshift::text_rules::RTRIM_TEXT, vec![b])),
+            };
+            return Some(case(
+                vec![(equal, Expr::Value(Value::Null.with_empty_span()))],
+                Some(a),
+            ));
         }
         "len" => rename(f, "character_length"),
         "charindex" if args.len() == 2 => {
             let [needle, haystack] = <[Expr; 2]>::try_from(args).ok()?;
             return Some(call("strpos", vec![haystack, needle]));
         }
-        "current_timestamp" | "now" | "timeofday" => return Some(call("getdate", vec![])),
+        "current_timestamp" | "now" => return Some(call("getdate", vec![])),
         "current_date" => return Some(call("__rs_current_date", vec![])),
         "date_add" => rename(f, "dateadd"),
         "date_diff" => rename(f, "datediff"),
-        "datepart" => rename(f, "date_part"),
+        "date_part" | "datepart" => rename(f, "__rs_date_part"),
+        "mod" if args.len() == 2 => {
+            let [a, b] = <[Expr; 2]>::try_from(args).ok()?;
+            return Some(Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(a),
+                op: BinaryOperator::Modulo,
+                right: Box::new(b),
+            })));
+        }
+        "ceiling" | "ceil" | "floor" => {
+            if name == "ceiling" {
+                rename(f, "ceil");
+            }
+            return Some(call("__rs_whole", vec![Expr::Function(f.clone())]));
+        }
+        "sign" => rename(f, "signum"),
+        // Redshift types an integer literal as INTEGER, and fnv_hash hashes an integer's
+        // bytes at its width.
+        "fnv_hash" => {
+            let mut args = args;
+            if let Some(first @ Expr::Value(_)) = args.first_mut()
+                && let Expr::Value(v) = &*first
+                && let Value::Number(n, _) = &v.value
+                && n.parse::<i32>().is_ok()
+            {
+                *first = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(first.clone()),
+                    data_type: DataType::Int(None),
+                    array: false,
+                    format: None,
+                };
+            }
+            set_args(f, args);
+        }
+        // These take DOUBLE PRECISION in Redshift, so text and decimals are cast to it.
+        "sqrt" | "cbrt" | "dlog10" | "dlog1" | "dexp" | "ln" | "log" | "exp" | "pow" | "power"
+        | "sin" | "cos" | "tan" | "cot" | "asin" | "acos" | "atan" | "atan2" | "degrees"
+        | "radians" => {
+            let renamed = match name.as_str() {
+                "dlog10" => "log10",
+                "dlog1" => "ln",
+                "dexp" => "exp",
+                "log" if args.len() == 1 => "log10",
+                other => other,
+            };
+            rename(f, renamed);
+            let doubled = args
+                .into_iter()
+                .map(|a| Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(a),
+                    data_type: DataType::DoublePrecision,
+                    array: false,
+                    format: None,
+                })
+                .collect();
+            set_args(f, doubled);
+        }
         "listagg" => {
             rename(f, "string_agg");
             let mut args = args;
@@ -331,10 +719,40 @@ fn rewrite_function_post(f: &mut Function) -> Option<Expr> {
             }
             set_args(f, args);
             let order = std::mem::take(&mut f.within_group);
-            if !order.is_empty()
-                && let FunctionArguments::List(list) = &mut f.args
-            {
-                list.clauses.push(FunctionArgumentClause::OrderBy(order));
+            // A DISTINCT aggregate does not keep the window's order: left as an ordered
+            // aggregate, which DataFusion refuses with OVER, rather than a different order.
+            let distinct = matches!(
+                &f.args,
+                FunctionArguments::List(list) if list.duplicate_treatment.is_some()
+            );
+            match &mut f.over {
+                _ if distinct => {
+                    if !order.is_empty()
+                        && let FunctionArguments::List(list) = &mut f.args
+                    {
+                        list.clauses.push(FunctionArgumentClause::OrderBy(order));
+                    }
+                }
+                // As a window function over a whole partition, the ordering moves into the
+                // window: a frame of the whole partition feeds the aggregate its rows in that
+                // order (DataFusion takes no ORDER BY inside a windowed aggregate).
+                Some(WindowType::WindowSpec(spec))
+                    if spec.order_by.is_empty() && !order.is_empty() =>
+                {
+                    spec.order_by = order;
+                    spec.window_frame = Some(WindowFrame {
+                        units: WindowFrameUnits::Rows,
+                        start_bound: WindowFrameBound::Preceding(None),
+                        end_bound: Some(WindowFrameBound::Following(None)),
+                    });
+                }
+                _ => {
+                    if !order.is_empty()
+                        && let FunctionArguments::List(list) = &mut f.args
+                    {
+                        list.clauses.push(FunctionArgumentClause::OrderBy(order));
+                    }
+                }
             }
         }
         "avg" => {
@@ -347,6 +765,28 @@ fn rewrite_function_post(f: &mut Function) -> Option<Expr> {
             return Some(call(
                 "__rs_avg_like_input",
                 vec![Expr::Function(f.clone()), Expr::Function(min)],
+            ));
+        }
+        // MEDIAN of integers is a DECIMAL in Redshift, with the half a median can need.
+        "median" => return Some(median_like(f)),
+        // PERCENTILE_CONT ... WITHIN GROUP (ORDER BY x) OVER (...): DataFusion's planner
+        // takes the ordered form only as a plain aggregate, and the same function as a window
+        // aggregate when the ordering is its first argument.
+        "percentile_cont" if f.over.is_some() && f.within_group.len() == 1 => {
+            let order = f.within_group.remove(0);
+            if order.options.asc == Some(false) {
+                f.within_group.push(order);
+                return None;
+            }
+            let mut args = vec![order.expr];
+            args.extend(arg_exprs(f));
+            set_args(f, args);
+            return Some(median_like(f));
+        }
+        "sum" => {
+            return Some(call(
+                crate::redshift::decimals::AT_TYPE,
+                vec![Expr::Function(f.clone())],
             ));
         }
         "ratio_to_report" if args.len() == 1 && f.over.is_some() => {
@@ -370,12 +810,32 @@ fn rewrite_function_post(f: &mut Function) -> Option<Expr> {
     None
 }
 
+/// `f` (a median) with Redshift's type: a DECIMAL for integers, whose `min` gives the type.
+fn median_like(f: &Function) -> Expr {
+    let mut min = f.clone();
+    rename(&mut min, "min");
+    if let Some(first) = arg_exprs(f).into_iter().next() {
+        set_args(&mut min, vec![first]);
+    }
+    min.within_group.clear();
+    call(
+        "__rs_median_like",
+        vec![Expr::Function(f.clone()), Expr::Function(min)],
+    )
+}
+
 /// The UDF that casts to `data_type` the Redshift way, for the types DataFusion casts
 /// differently.
 fn cast_udf(data_type: &DataType) -> Option<&'static str> {
     match data_type {
+        DataType::Timestamp(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz) => {
+            Some("__rs_to_timestamptz")
+        }
         DataType::Timestamp(_, _) | DataType::Datetime(_) => Some("__rs_to_timestamp"),
         DataType::Date => Some("__rs_to_date"),
+        DataType::Time(_, TimezoneInfo::None | TimezoneInfo::WithoutTimeZone) => {
+            Some("__rs_to_time")
+        }
         DataType::Varchar(_)
         | DataType::CharacterVarying(_)
         | DataType::Text
@@ -387,7 +847,7 @@ fn cast_udf(data_type: &DataType) -> Option<&'static str> {
             let n = name.to_string().to_lowercase();
             match n.as_str() {
                 "bpchar" | "nchar" => Some("__rs_to_varchar"),
-                "timestamptz" => Some("__rs_to_timestamp"),
+                "timestamptz" => Some("__rs_to_timestamptz"),
                 _ => None,
             }
         }
@@ -411,11 +871,11 @@ fn varchar_length(data_type: &DataType) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
+    use crate::redshift::dialect::RedshiftDialect;
     use datafusion::sql::sqlparser::parser::Parser;
 
     fn rewritten(sql: &str) -> String {
-        let mut stmts = Parser::parse_sql(&RedshiftSqlDialect {}, sql).unwrap();
+        let mut stmts = Parser::parse_sql(&RedshiftDialect, sql).unwrap();
         rewrite(&mut stmts[0]);
         stmts[0].to_string()
     }
@@ -464,7 +924,7 @@ mod tests {
     fn quoted_identifiers_fold_and_unnamed_columns_are_named() {
         assert_eq!(
             rewritten("select \"Lead_ID\", count(*), sysdate from \"Leads\""),
-            "SELECT \"lead_id\", count(*) AS \"count\", getdate() AS \"sysdate\" FROM \"leads\""
+            "SELECT \"lead_id\", count(*) AS \"count\", __rs_sysdate() AS \"sysdate\" FROM \"leads\""
         );
     }
 }

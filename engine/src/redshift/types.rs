@@ -15,6 +15,7 @@ pub fn redshift_type(t: &DataType) -> String {
         DataType::Timestamp(_, None) => "timestamp without time zone".into(),
         DataType::Timestamp(_, Some(_)) => "timestamp with time zone".into(),
         DataType::Time32(_) | DataType::Time64(_) => "time without time zone".into(),
+        DataType::LargeUtf8 => "super".into(),
         DataType::Null => "varchar".into(),
         _ => "varchar".into(),
     }

@@ -4,6 +4,7 @@
 
 use std::sync::LazyLock;
 
+use crate::redshift::dialect::RedshiftDialect;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{DataFusionError, SchemaError};
 use datafusion::logical_expr::LogicalPlan;
@@ -13,7 +14,6 @@ use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     Cte, Ident, Query, SetExpr, Statement, TableAlias, TableFactor, With,
 };
-use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 use regex::Regex;
@@ -156,7 +156,7 @@ pub fn fail_calc_query(
 }
 
 pub fn parse_query(sql: &str, origin: &Origin) -> Result<Box<Query>, Diagnostic> {
-    let dialect = RedshiftSqlDialect {};
+    let dialect = RedshiftDialect;
     let statements = Parser::new(&dialect)
         .try_with_sql(sql)
         .and_then(|mut p| p.parse_statements())
@@ -450,6 +450,18 @@ static WORDING: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             "modelplay has no function $1: Redshift may have it, but modelplay does not run it yet",
         ),
         (r"^table '([^']+)' not found$", r#"relation "$1" does not exist"#),
+        (
+            r"(?s)^Aggregate ORDER BY is not implemented for window functions.*$",
+            "modelplay does not run an ordered aggregate (LISTAGG ... WITHIN GROUP) with OVER yet; Redshift does",
+        ),
+        (
+            r"(?s)^OVER and WITHIN GROUP clause cannot be used together.*$",
+            "modelplay does not run this WITHIN GROUP function with OVER yet; Redshift does",
+        ),
+        (
+            r"(?s)^Unsupported SQL type (TIMETZ|TIME WITH TIME ZONE).*$",
+            "modelplay does not run the TIMETZ type yet; Redshift does",
+        ),
         (
             r"^(?:Arrow error: )?Cast error: Cannot cast string '(.*)' to value of (.+) type$",
             r#"invalid input syntax for type $2: "$1""#,

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
+use crate::redshift::dialect::RedshiftDialect;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{ObjectName, Statement};
-use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
@@ -32,20 +32,18 @@ pub(crate) fn steps(sql: &str) -> Vec<Step> {
     if sql.trim().is_empty() {
         return Vec::new();
     }
-    match Parser::parse_sql(&RedshiftSqlDialect {}, sql) {
+    match Parser::parse_sql(&RedshiftDialect, sql) {
         Ok(statements) => statements.into_iter().map(step_of).collect(),
         // One statement it cannot read must not hide the others.
         Err(_) => split(sql)
             .into_iter()
-            .map(
-                |text| match Parser::parse_sql(&RedshiftSqlDialect {}, &text) {
-                    Ok(parsed) => match <[Statement; 1]>::try_from(parsed) {
-                        Ok([statement]) => step_of(statement),
-                        Err(_) => unreadable(&text, None),
-                    },
-                    Err(e) => unreadable(&text, Some(e.to_string())),
+            .map(|text| match Parser::parse_sql(&RedshiftDialect, &text) {
+                Ok(parsed) => match <[Statement; 1]>::try_from(parsed) {
+                    Ok([statement]) => step_of(statement),
+                    Err(_) => unreadable(&text, None),
                 },
-            )
+                Err(e) => unreadable(&text, Some(e.to_string())),
+            })
             .collect(),
     }
 }
@@ -124,7 +122,7 @@ fn unreadable(text: &str, error: Option<String>) -> Step {
 /// A hook's text cut at its top-level semicolons, by the tokenizer, so that a `;` inside a
 /// string does not split it.
 fn split(sql: &str) -> Vec<String> {
-    let Ok(tokens) = Tokenizer::new(&RedshiftSqlDialect {}, sql).tokenize() else {
+    let Ok(tokens) = Tokenizer::new(&RedshiftDialect, sql).tokenize() else {
         return vec![sql.trim().to_string()];
     };
     let mut out = Vec::new();

@@ -824,7 +824,7 @@ impl Engine {
 /// Parses SQL the engine writes itself (from a node's config), naming the node on failure.
 fn parse_internal(sql: &str, node: &Node) -> Result<Box<Query>, Diagnostic> {
     let parsed = datafusion::sql::sqlparser::parser::Parser::parse_sql(
-        &datafusion::sql::sqlparser::dialect::RedshiftSqlDialect {},
+        &crate::redshift::dialect::RedshiftDialect,
         sql,
     );
     match parsed.map(|mut s| s.pop()) {

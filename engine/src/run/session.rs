@@ -13,8 +13,15 @@ pub(crate) fn session(target: &crate::project::Target, run_time: NaiveDateTime) 
         .with_information_schema(false);
     config.options_mut().sql_parser.enable_ident_normalization = true;
     config.options_mut().sql_parser.collect_spans = true;
-    let ctx = SessionContext::new_with_config(config);
+    let mut ctx = SessionContext::new_with_config(config);
     functions::register(&ctx, run_time);
+    {
+        use datafusion::execution::FunctionRegistry;
+        // Planned before DataFusion's own operators, so its DECIMAL division never runs.
+        let _ = ctx.register_expr_planner(Arc::new(crate::redshift::decimals::DecimalPlanner));
+        let _ =
+            ctx.register_expr_planner(Arc::new(crate::redshift::text_rules::TrailingBlanksPlanner));
+    }
     ctx
 }
 

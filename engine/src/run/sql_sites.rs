@@ -7,11 +7,11 @@
 
 use std::ops::ControlFlow;
 
+use crate::redshift::dialect::RedshiftDialect;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, ObjectName, ObjectNamePart, Query, SetExpr, Spanned, Statement, Visit,
     Visitor, visit_expressions, visit_relations,
 };
-use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Span;
 
@@ -46,7 +46,7 @@ pub enum Construct {
 
 /// The first place `construct` appears in `sql`, as a 1-based line and column.
 pub fn find(sql: &str, construct: &Construct) -> Option<(usize, usize)> {
-    let statements = Parser::parse_sql(&RedshiftSqlDialect {}, sql).ok()?;
+    let statements = Parser::parse_sql(&RedshiftDialect, sql).ok()?;
     match construct {
         Construct::Table(name) => return find_table(&statements, name),
         Construct::SetOperation => return find_set_operation(&statements),

@@ -2,11 +2,11 @@
 //! the warehouse, and here the engine is the warehouse. They read the tables built so far
 //! (at check time, empty tables of the planned shape).
 
+use crate::redshift::dialect::RedshiftDialect;
 use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::dialect::RedshiftSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use serde_json::Value as Json;
 
@@ -19,7 +19,7 @@ use crate::redshift::rewrite;
 /// outside tokio's cooperative budget, so nothing it waits for needs the runtime to turn.
 pub fn run(session: &SessionContext, sql: &str) -> Result<QueryTable, String> {
     let mut statements =
-        Parser::parse_sql(&RedshiftSqlDialect {}, sql).map_err(|e| format!("{e} in: {sql}"))?;
+        Parser::parse_sql(&RedshiftDialect, sql).map_err(|e| format!("{e} in: {sql}"))?;
     let mut statement = match (statements.pop(), statements.is_empty()) {
         (Some(s), true) => s,
         _ => return Err(format!("run_query() runs one statement, got: {sql}")),

@@ -17,6 +17,7 @@ mod jinja_context;
 mod lineage;
 mod packages;
 mod parquet_sources;
+mod redshift_corpus;
 mod redshift_functions;
 mod reload;
 mod sample_project;

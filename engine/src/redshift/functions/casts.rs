@@ -7,58 +7,37 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
-use super::{RowUdf, int, text};
+use super::{RowUdf, datetime_input, int, text};
 
 /// Redshift keeps microseconds (and years up to 294276): so do we.
 pub(crate) const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
 
-const DATETIME_FORMATS: &[&str] = &[
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M",
-    "%m/%d/%Y %H:%M:%S%.f",
-    "%m/%d/%Y %H:%M",
-    "%Y/%m/%d %H:%M:%S%.f",
-    "%Y%m%d %H:%M:%S%.f",
-];
-const DATE_FORMATS: &[&str] = &[
-    "%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%d-%b-%Y", "%b %d %Y",
-];
+/// TIMESTAMPTZ: an instant, shown in UTC (the session time zone).
+pub(crate) fn timestamptz() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()))
+}
 
-/// Parses text the way Redshift reads a timestamp literal: `2024-05-16 7:04:11` (hour not
-/// zero-padded), ISO `T`, a date alone (midnight), US `M/D/YYYY`, a trailing `+00` offset.
+/// TIME, to the microsecond.
+pub(crate) const TIME: DataType = DataType::Time64(TimeUnit::Microsecond);
+
+/// Parses text the way Redshift reads a timestamp literal (see [`datetime_input`]): a date
+/// alone is midnight.
 pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
-    let s = s.trim();
-    let s = strip_utc_offset(s);
-    DATETIME_FORMATS
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .or_else(|| parse_date(s).map(|d| d.and_time(NaiveTime::MIN)))
+    parse_timestamp_at(s, None)
 }
 
-fn strip_utc_offset(s: &str) -> &str {
-    for suffix in ["+00:00", "+00", "Z", " UTC"] {
-        if let Some(rest) = s.strip_suffix(suffix)
-            && rest.len() > 10
-        {
-            return rest;
-        }
-    }
-    s
+/// As [`parse_timestamp`], with `now` for `now`, `today`, `tomorrow` and `yesterday`.
+pub(crate) fn parse_timestamp_at(s: &str, now: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
+    datetime_input::parse(s, now)?.timestamp()
 }
 
-pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    DATE_FORMATS
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
-        .or_else(|| {
-            DATETIME_FORMATS
-                .iter()
-                .find_map(|f| NaiveDateTime::parse_from_str(strip_utc_offset(s), f).ok())
-                .map(|dt| dt.date())
-        })
+pub(crate) fn parse_date_at(s: &str, now: Option<NaiveDateTime>) -> Option<NaiveDate> {
+    datetime_input::parse(s, now)?.date
+}
+
+#[cfg(test)]
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    parse_date_at(s, None)
 }
 
 /// `YYYY-MM-DD HH:MI:SS`, with fractional seconds only when present, trailing zeros dropped:
@@ -76,6 +55,14 @@ pub fn format_timestamp(ts: &NaiveDateTime) -> String {
 
 /// The timestamp a value stands for: temporal types directly, text parsed.
 pub(crate) fn to_datetime(v: &ScalarValue) -> Result<Option<NaiveDateTime>> {
+    to_datetime_at(v, None)
+}
+
+/// As [`to_datetime`], with `now` for the words that need it.
+pub(crate) fn to_datetime_at(
+    v: &ScalarValue,
+    now: Option<NaiveDateTime>,
+) -> Result<Option<NaiveDateTime>> {
     let nanos = |n: i64| DateTime::from_timestamp_nanos(n).naive_utc();
     Ok(match v {
         v if v.is_null() => None,
@@ -95,11 +82,15 @@ pub(crate) fn to_datetime(v: &ScalarValue) -> Result<Option<NaiveDateTime>> {
         ScalarValue::Date64(Some(ms)) => {
             DateTime::from_timestamp_millis(*ms).map(|d| d.naive_utc())
         }
+        ScalarValue::Time64Nanosecond(_)
+        | ScalarValue::Time64Microsecond(_)
+        | ScalarValue::Time32Millisecond(_)
+        | ScalarValue::Time32Second(_) => time_of(v).map(|t| NaiveDate::MIN.and_time(t)),
         other => {
             let Some(s) = text(other) else {
                 return Ok(None);
             };
-            match parse_timestamp(&s) {
+            match parse_timestamp_at(&s, now) {
                 Some(ts) => Some(ts),
                 None => {
                     return exec_err!("invalid input syntax for type timestamp: \"{s}\"");
@@ -119,18 +110,59 @@ pub(crate) fn date_value(d: Option<NaiveDate>) -> ScalarValue {
 
 use chrono::Datelike;
 
-fn to_date(v: &ScalarValue) -> Result<ScalarValue> {
+fn to_date(v: &ScalarValue, now: Option<NaiveDateTime>) -> Result<ScalarValue> {
     let date = match v {
         v if v.is_null() => None,
         ScalarValue::Utf8(Some(s))
         | ScalarValue::LargeUtf8(Some(s))
-        | ScalarValue::Utf8View(Some(s)) => match parse_date(s) {
+        | ScalarValue::Utf8View(Some(s)) => match parse_date_at(s, now) {
             Some(d) => Some(d),
             None => return exec_err!("invalid input syntax for type date: \"{s}\""),
         },
-        other => to_datetime(other)?.map(|dt| dt.date()),
+        other => to_datetime_at(other, now)?.map(|dt| dt.date()),
     };
     Ok(date_value(date))
+}
+
+/// The time of day a TIME value holds.
+pub(crate) fn time_of(v: &ScalarValue) -> Option<NaiveTime> {
+    let nanos: i64 = match v {
+        ScalarValue::Time64Nanosecond(Some(n)) => *n,
+        ScalarValue::Time64Microsecond(Some(n)) => n.checked_mul(1_000)?,
+        ScalarValue::Time32Millisecond(Some(n)) => i64::from(*n).checked_mul(1_000_000)?,
+        ScalarValue::Time32Second(Some(n)) => i64::from(*n).checked_mul(1_000_000_000)?,
+        _ => return None,
+    };
+    let secs = u32::try_from(nanos.div_euclid(1_000_000_000)).ok()?;
+    let sub = u32::try_from(nanos.rem_euclid(1_000_000_000)).ok()?;
+    NaiveTime::from_num_seconds_from_midnight_opt(secs, sub)
+}
+
+/// A TIME value of type `data_type` (TIME wraps around midnight).
+pub(crate) fn time_value(t: Option<NaiveTime>, data_type: &DataType) -> ScalarValue {
+    use chrono::Timelike;
+    let nanos = t.map(|t| {
+        i64::from(t.num_seconds_from_midnight()) * 1_000_000_000 + i64::from(t.nanosecond())
+    });
+    match data_type {
+        DataType::Time64(TimeUnit::Microsecond) => {
+            ScalarValue::Time64Microsecond(nanos.map(|n| n / 1_000))
+        }
+        _ => ScalarValue::Time64Nanosecond(nanos),
+    }
+}
+
+/// `HH:MI:SS`, with fractional seconds only when present.
+fn format_time(t: &NaiveTime) -> String {
+    use chrono::Timelike;
+    let base = t.format("%H:%M:%S").to_string();
+    let micros = t.nanosecond() / 1_000;
+    if micros == 0 {
+        base
+    } else {
+        let frac = format!("{micros:06}");
+        format!("{base}.{}", frac.trim_end_matches('0'))
+    }
 }
 
 /// Any value as Redshift prints it.
@@ -140,14 +172,24 @@ pub fn to_text(v: &ScalarValue) -> Result<Option<String>> {
         ScalarValue::Date32(_) | ScalarValue::Date64(_) => {
             to_datetime(v)?.map(|d| d.format("%Y-%m-%d").to_string())
         }
+        // A TIMESTAMPTZ prints in the session's zone, UTC, with its offset.
+        ScalarValue::TimestampMicrosecond(_, Some(_))
+        | ScalarValue::TimestampNanosecond(_, Some(_)) => {
+            to_datetime(v)?.map(|d| format!("{}+00", format_timestamp(&d)))
+        }
         ScalarValue::TimestampNanosecond(..)
         | ScalarValue::TimestampMicrosecond(..)
         | ScalarValue::TimestampMillisecond(..)
         | ScalarValue::TimestampSecond(..) => to_datetime(v)?.map(|d| format_timestamp(&d)),
+        ScalarValue::Time64Nanosecond(_)
+        | ScalarValue::Time64Microsecond(_)
+        | ScalarValue::Time32Millisecond(_)
+        | ScalarValue::Time32Second(_) => time_of(v).map(|t| format_time(&t)),
         ScalarValue::Boolean(Some(b)) => Some(if *b { "true" } else { "false" }.to_string()),
         ScalarValue::Float64(Some(f)) => Some(format_float(*f)),
         ScalarValue::Float32(Some(f)) => Some(format_float(f64::from(*f))),
-        other => text(other),
+        ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s) => s.clone(),
+        other => Some(other.to_string()),
     })
 }
 
@@ -179,36 +221,138 @@ fn is_integer(t: &DataType) -> bool {
     t.is_integer()
 }
 
-pub(super) fn udfs() -> Vec<ScalarUDF> {
+pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
+    let now = Some(run_time);
     vec![
         RowUdf::udf(
             "__rs_to_timestamp",
             1..=1,
             |_| Ok(TIMESTAMP),
-            |a| Ok(timestamp_value(to_datetime(&a[0])?)),
+            move |a| Ok(timestamp_value(to_datetime_at(&a[0], now)?)),
         ),
         RowUdf::udf(
             "__rs_to_date",
             1..=1,
             |_| Ok(DataType::Date32),
-            |a| to_date(&a[0]),
+            move |a| to_date(&a[0], now),
         ),
         RowUdf::udf("__rs_to_varchar", 1..=2, |_| Ok(DataType::Utf8), to_varchar),
+        RowUdf::udf(
+            "__rs_to_time",
+            1..=1,
+            |_| Ok(TIME),
+            move |a| {
+                let t = match &a[0] {
+                    v if v.is_null() => None,
+                    ScalarValue::Utf8(Some(s))
+                    | ScalarValue::LargeUtf8(Some(s))
+                    | ScalarValue::Utf8View(Some(s)) => match datetime_input::parse_time(s) {
+                        Some(t) => Some(t),
+                        None => return exec_err!("invalid input syntax for type time: \"{s}\""),
+                    },
+                    v => time_of(v).or(to_datetime_at(v, now)?.map(|t| t.time())),
+                };
+                Ok(time_value(t, &TIME))
+            },
+        ),
+        RowUdf::udf(
+            "__rs_to_timestamptz",
+            1..=1,
+            |_| Ok(timestamptz()),
+            move |a| {
+                let ts = match &a[0] {
+                    v if v.is_null() => None,
+                    ScalarValue::Utf8(Some(s))
+                    | ScalarValue::LargeUtf8(Some(s))
+                    | ScalarValue::Utf8View(Some(s)) => {
+                        match datetime_input::parse(s, now).and_then(|p| p.utc()) {
+                            Some(t) => Some(t),
+                            None => {
+                                return exec_err!(
+                                    "invalid input syntax for type timestamp with time zone: \"{s}\""
+                                );
+                            }
+                        }
+                    }
+                    v => to_datetime_at(v, now)?,
+                };
+                Ok(ScalarValue::TimestampMicrosecond(
+                    ts.map(|t| t.and_utc().timestamp_micros()),
+                    Some("+00:00".into()),
+                ))
+            },
+        ),
+        // A date (or text) as a timestamp, for date-and-interval arithmetic; other values
+        // pass through.
+        RowUdf::udf(
+            "__rs_as_timestamp",
+            1..=1,
+            |t| {
+                Ok(match &t[0] {
+                    DataType::Date32
+                    | DataType::Date64
+                    | DataType::Utf8
+                    | DataType::Utf8View
+                    | DataType::LargeUtf8 => TIMESTAMP,
+                    other => other.clone(),
+                })
+            },
+            move |a| match a[0].data_type() {
+                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => {
+                    Ok(timestamp_value(to_datetime_at(&a[0], now)?))
+                }
+                _ => Ok(a[0].clone()),
+            },
+        ),
+        // A whole number (a ceiling, a floor) of a DECIMAL keeps its precision and drops its
+        // scale; the value is cast to that type on the way out.
+        RowUdf::udf(
+            "__rs_whole",
+            1..=1,
+            |t| {
+                Ok(match &t[0] {
+                    DataType::Decimal128(p, _) => DataType::Decimal128(*p, 0),
+                    other => other.clone(),
+                })
+            },
+            |a| Ok(a[0].clone()),
+        ),
+        RowUdf::udf(
+            "__rs_median_like",
+            2..=2,
+            |t| {
+                Ok(match &t[1] {
+                    t if is_integer(t) => DataType::Decimal128(38, 1),
+                    DataType::Decimal128(p, s) => DataType::Decimal128(*p, *s),
+                    _ => t[0].clone(),
+                })
+            },
+            |a| Ok(a[0].clone()),
+        ),
         RowUdf::udf(
             "__rs_avg_like_input",
             2..=2,
             |t| {
-                Ok(if is_integer(&t[1]) {
-                    DataType::Int64
-                } else {
-                    t[0].clone()
+                Ok(match &t[1] {
+                    t if is_integer(t) => DataType::Int64,
+                    // AVG of a DECIMAL(p, s) is DECIMAL(38, s).
+                    DataType::Decimal128(_, s) => DataType::Decimal128(38, *s),
+                    _ => t[0].clone(),
                 })
             },
-            |a| match (&a[0], a[1].data_type().is_integer()) {
-                (ScalarValue::Float64(Some(f)), true) => {
+            |a| match (&a[0], &a[1].data_type()) {
+                (ScalarValue::Float64(Some(f)), t) if t.is_integer() => {
                     Ok(ScalarValue::Int64(Some(f.trunc() as i64)))
                 }
-                (v, true) if v.is_null() => Ok(ScalarValue::Int64(None)),
+                (v, t) if v.is_null() && t.is_integer() => Ok(ScalarValue::Int64(None)),
+                // Redshift cuts an average of DECIMALs to the argument's scale (the guide's
+                // PIVOT example averages 2.50, 3.75 and 1.90 to 2.71).
+                (ScalarValue::Decimal128(Some(v), _, from), DataType::Decimal128(_, to))
+                    if from > to =>
+                {
+                    let cut = 10i128.pow(u32::try_from(from - to).unwrap_or(0));
+                    Ok(ScalarValue::Decimal128(Some(v / cut), 38, *to))
+                }
                 (v, _) => Ok(v.clone()),
             },
         ),

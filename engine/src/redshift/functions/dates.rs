@@ -7,7 +7,9 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
-use super::casts::{TIMESTAMP, date_value, timestamp_value, to_datetime, to_text};
+use super::casts::{
+    TIMESTAMP, date_value, time_value, timestamp_value, to_datetime, to_datetime_at, to_text,
+};
 use super::{RowUdf, int, text};
 
 /// A date part name as Redshift accepts it, in its canonical form.
@@ -41,16 +43,94 @@ fn add_months_clamped(ts: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
     }
 }
 
-fn dateadd(args: &[ScalarValue]) -> Result<ScalarValue> {
-    let (Some(part), Some(n), Some(ts)) = (text(&args[0]), int(&args[1])?, to_datetime(&args[2])?)
-    else {
-        return Ok(timestamp_value(None));
+/// `date_part(part, x)` and `extract(part from x)` as Redshift computes them: `week` is the
+/// ISO week, `dayofweek` counts from Sunday as 0, `millisecond` and `microsecond` are the
+/// second's fraction only, `epoch` counts seconds from 1970.
+fn extract(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarValue> {
+    let (Some(part), Some(ts)) = (text(&args[0]), to_datetime_at(&args[1], now)?) else {
+        return Ok(ScalarValue::Float64(None));
     };
-    let out = match date_part(&part)? {
-        "millennium" => add_months_clamped(ts, n * 12_000),
-        "century" => add_months_clamped(ts, n * 1_200),
-        "decade" => add_months_clamped(ts, n * 120),
-        "year" => add_months_clamped(ts, n * 12),
+    let part = part.trim().to_ascii_lowercase();
+    let micros_of_second = i64::from(ts.nanosecond() / 1_000) % 1_000_000;
+    let n = match part.as_str() {
+        "dayofweek" | "dow" | "dw" | "weekday" => i64::from(ts.weekday().num_days_from_sunday()),
+        "dayofyear" | "doy" | "dy" | "yearday" => i64::from(ts.ordinal()),
+        "epoch" => {
+            let us = ts.and_utc().timestamp_micros();
+            return Ok(ScalarValue::Float64(Some(us as f64 / 1e6)));
+        }
+        _ => match date_part(&part)? {
+            "millennium" => i64::from((ts.year() - 1).div_euclid(1000) + 1),
+            "century" => i64::from((ts.year() - 1).div_euclid(100) + 1),
+            "decade" => i64::from(ts.year().div_euclid(10)),
+            "year" => i64::from(ts.year()),
+            "quarter" => i64::from(ts.month0() / 3 + 1),
+            "month" => i64::from(ts.month()),
+            "week" => i64::from(ts.iso_week().week()),
+            "day" => i64::from(ts.day()),
+            "hour" => i64::from(ts.hour()),
+            "minute" => i64::from(ts.minute()),
+            "second" => i64::from(ts.second()),
+            "millisecond" => micros_of_second / 1_000,
+            _ => micros_of_second,
+        },
+    };
+    Ok(ScalarValue::Float64(Some(n as f64)))
+}
+
+fn is_time(t: &DataType) -> bool {
+    matches!(t, DataType::Time32(_) | DataType::Time64(_))
+}
+
+/// Years added to a date: 29 February in a year without one is 1 March, as in Redshift
+/// (adding twelve months gives 28 February instead).
+fn add_years(ts: NaiveDateTime, years: i64) -> Option<NaiveDateTime> {
+    let year = i32::try_from(i64::from(ts.year()).checked_add(years)?).ok()?;
+    match ts.with_year(year) {
+        Some(t) => Some(t),
+        None => NaiveDate::from_ymd_opt(year, 3, 1).map(|d| d.and_time(ts.time())),
+    }
+}
+
+fn dateadd(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarValue> {
+    let time_type = args[2].data_type();
+    let (Some(part), Some(n), Some(ts)) = (
+        text(&args[0]),
+        int(&args[1])?,
+        to_datetime_at(&args[2], now)?,
+    ) else {
+        return Ok(if is_time(&time_type) {
+            time_value(None, &time_type)
+        } else {
+            timestamp_value(None)
+        });
+    };
+    let part = date_part(&part)?;
+    if is_time(&time_type) {
+        // A TIME wraps around midnight; parts longer than a day are not defined on it.
+        let unit = match part {
+            "hour" => 3_600_000_000,
+            "minute" => 60_000_000,
+            "second" => 1_000_000,
+            "millisecond" => 1_000,
+            "microsecond" => 1,
+            other => return exec_err!("dateadd cannot add {other}s to a time"),
+        };
+        let day = 86_400_000_000_i64;
+        let micros = (ts.time().num_seconds_from_midnight() as i64) * 1_000_000
+            + i64::from(ts.time().nanosecond() / 1_000);
+        let out = (micros + n.saturating_mul(unit)).rem_euclid(day);
+        let t = NaiveTime::from_num_seconds_from_midnight_opt(
+            u32::try_from(out / 1_000_000).unwrap_or(0),
+            u32::try_from(out % 1_000_000).unwrap_or(0) * 1_000,
+        );
+        return Ok(time_value(t, &time_type));
+    }
+    let out = match part {
+        "millennium" => add_years(ts, n.saturating_mul(1_000)),
+        "century" => add_years(ts, n.saturating_mul(100)),
+        "decade" => add_years(ts, n.saturating_mul(10)),
+        "year" => add_years(ts, n),
         "quarter" => add_months_clamped(ts, n * 3),
         "month" => add_months_clamped(ts, n),
         "week" => ts.checked_add_signed(Duration::weeks(n)),
@@ -65,11 +145,11 @@ fn dateadd(args: &[ScalarValue]) -> Result<ScalarValue> {
 }
 
 /// Redshift counts the boundaries of `part` crossed between `a` and `b`.
-fn datediff(args: &[ScalarValue]) -> Result<ScalarValue> {
+fn datediff(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarValue> {
     let (Some(part), Some(a), Some(b)) = (
         text(&args[0]),
-        to_datetime(&args[1])?,
-        to_datetime(&args[2])?,
+        to_datetime_at(&args[1], now)?,
+        to_datetime_at(&args[2], now)?,
     ) else {
         return Ok(ScalarValue::Int64(None));
     };
@@ -100,21 +180,74 @@ fn datediff(args: &[ScalarValue]) -> Result<ScalarValue> {
     Ok(ScalarValue::Int64(Some(n)))
 }
 
-fn parse_tz(name: &str) -> Result<chrono_tz::Tz> {
-    let canonical = match name.trim().to_ascii_uppercase().as_str() {
-        "UTC" | "GMT" | "Z" => "UTC",
-        _ => name.trim(),
+/// A time zone as `convert_timezone` takes it: a name (`America/New_York`), an abbreviation
+/// with its fixed offset (`PST`), or a POSIX-style name and offset (`NEWZONE +2`, `GMT+2`),
+/// where a positive offset is west of Greenwich.
+enum Zone {
+    Named(chrono_tz::Tz),
+    Fixed(chrono::FixedOffset),
+}
+
+fn posix_offset(name: &str) -> Option<chrono::FixedOffset> {
+    let i = name.find(['+', '-'])?;
+    let (sign, rest) = name[i..].split_at(1);
+    let (h, m) = match rest.trim().split_once(':') {
+        Some((h, m)) => (h.trim().parse::<i32>().ok()?, m.trim().parse::<i32>().ok()?),
+        None => (rest.trim().parse::<i32>().ok()?, 0),
     };
-    canonical
+    let west = h * 3600 + m * 60;
+    chrono::FixedOffset::west_opt(if sign == "-" { -west } else { west })
+}
+
+fn parse_tz(name: &str) -> Result<Zone> {
+    let trimmed = name.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    if let Some((_, hours)) = super::datetime_input::ZONES
+        .iter()
+        .find(|(z, _)| *z == lower)
+        && let Some(offset) = chrono::FixedOffset::east_opt(hours * 3600)
+    {
+        return Ok(Zone::Fixed(offset));
+    }
+    if let Some(offset) = posix_offset(trimmed) {
+        return Ok(Zone::Fixed(offset));
+    }
+    trimmed
         .parse::<chrono_tz::Tz>()
-        .or_else(|_| {
+        .ok()
+        .or_else(|| {
             chrono_tz::TZ_VARIANTS
                 .iter()
-                .find(|tz| tz.name().eq_ignore_ascii_case(canonical))
+                .find(|tz| tz.name().eq_ignore_ascii_case(trimmed))
                 .copied()
-                .ok_or(())
         })
-        .or_else(|()| exec_err!("\"{name}\" is not a time zone Redshift knows"))
+        .map(Zone::Named)
+        .map_or_else(
+            || exec_err!("\"{name}\" is not a time zone Redshift knows"),
+            Ok,
+        )
+}
+
+/// The UTC instant of `local` time in `zone`.
+fn to_utc(zone: &Zone, local: &NaiveDateTime) -> Option<NaiveDateTime> {
+    match zone {
+        Zone::Named(tz) => tz
+            .from_local_datetime(local)
+            .earliest()
+            .map(|t| t.naive_utc()),
+        Zone::Fixed(o) => o
+            .from_local_datetime(local)
+            .earliest()
+            .map(|t| t.naive_utc()),
+    }
+}
+
+/// The local time in `zone` of the UTC instant `utc`.
+fn from_utc(zone: &Zone, utc: &NaiveDateTime) -> NaiveDateTime {
+    match zone {
+        Zone::Named(tz) => tz.from_utc_datetime(utc).naive_local(),
+        Zone::Fixed(o) => o.from_utc_datetime(utc).naive_local(),
+    }
 }
 
 fn convert_timezone(args: &[ScalarValue]) -> Result<ScalarValue> {
@@ -127,12 +260,10 @@ fn convert_timezone(args: &[ScalarValue]) -> Result<ScalarValue> {
         return Ok(timestamp_value(None));
     };
     let (src, tgt) = (parse_tz(&source)?, parse_tz(&target)?);
-    let Some(local) = src.from_local_datetime(&ts).earliest() else {
+    let Some(utc) = to_utc(&src, &ts) else {
         return exec_err!("{ts} does not exist in time zone {source}");
     };
-    Ok(timestamp_value(Some(
-        local.with_timezone(&tgt).naive_local(),
-    )))
+    Ok(timestamp_value(Some(from_utc(&tgt, &utc))))
 }
 
 fn trunc(args: &[ScalarValue]) -> Result<ScalarValue> {
@@ -181,6 +312,17 @@ enum Tok {
     DayName(Case),
     DayAbbr(Case),
     Quarter,
+    IsoDayOfWeek,
+    IsoWeek,
+    IsoYear,
+    Century,
+    WeekOfYear,
+    WeekOfMonth,
+    DayOfWeek,
+    Julian,
+    Year3,
+    Year1,
+    YearComma,
     Literal(char),
 }
 
@@ -203,7 +345,10 @@ fn case_of(s: &str) -> Case {
 fn tokenize(format: &str) -> Vec<Tok> {
     type MakeTok = fn(Case) -> Tok;
     let patterns: &[(&str, MakeTok)] = &[
+        ("y,yyy", |_| Tok::YearComma),
+        ("iyyy", |_| Tok::IsoYear),
         ("yyyy", |_| Tok::Year4),
+        ("yyy", |_| Tok::Year3),
         ("hh24", |_| Tok::Hour24),
         ("hh12", |_| Tok::Hour12),
         ("month", Tok::MonthName),
@@ -224,6 +369,14 @@ fn tokenize(format: &str) -> Vec<Tok> {
         ("pm", Tok::Meridian),
         ("dy", Tok::DayAbbr),
         ("q", |_| Tok::Quarter),
+        ("id", |_| Tok::IsoDayOfWeek),
+        ("iw", |_| Tok::IsoWeek),
+        ("cc", |_| Tok::Century),
+        ("ww", |_| Tok::WeekOfYear),
+        ("w", |_| Tok::WeekOfMonth),
+        ("d", |_| Tok::DayOfWeek),
+        ("j", |_| Tok::Julian),
+        ("y", |_| Tok::Year1),
     ];
     let mut out = Vec::new();
     let mut rest = format;
@@ -287,7 +440,15 @@ fn take_digits(s: &str, max: usize) -> (Option<i64>, &str) {
 }
 
 /// Reads `input` with a Redshift format string, as `to_date` and `to_timestamp` do.
+#[cfg(test)]
 fn parse_with_format(input: &str, format: &str) -> Result<NaiveDateTime> {
+    parse_with_format_strict(input, format, true)
+}
+
+/// Reads `input` by a Redshift format. Strict (the default), a day or month out of range is
+/// an error; not strict, it rolls over (`20010631` is 1 July). Hour 24 is the next day's
+/// hour 0 either way.
+fn parse_with_format_strict(input: &str, format: &str, strict: bool) -> Result<NaiveDateTime> {
     let mut s = input.trim_start();
     let (mut year, mut month, mut day) = (1i64, 1i64, 1i64);
     let (mut hour, mut minute, mut second, mut micros) = (0i64, 0i64, 0i64, 0i64);
@@ -303,7 +464,23 @@ fn parse_with_format(input: &str, format: &str) -> Result<NaiveDateTime> {
             Tok::DayOfYear => take_digits(s, 3),
             Tok::Millis => take_digits(s, 3),
             Tok::Micros => take_digits(s, 6),
-            Tok::Quarter => take_digits(s, 1),
+            Tok::Quarter | Tok::IsoDayOfWeek | Tok::DayOfWeek | Tok::WeekOfMonth | Tok::Year1 => {
+                take_digits(s, 1)
+            }
+            Tok::IsoWeek | Tok::WeekOfYear | Tok::Century => take_digits(s, 2),
+            Tok::IsoYear => take_digits(s, 4),
+            Tok::Year3 => take_digits(s, 3),
+            Tok::Julian => take_digits(s, 7),
+            Tok::YearComma => {
+                let (thousands, rest) = take_digits(s, 3);
+                match (thousands, rest.strip_prefix(',')) {
+                    (Some(t), Some(r)) => {
+                        let (units, rest) = take_digits(r, 3);
+                        (units.map(|u| t * 1000 + u), rest)
+                    }
+                    _ => (None, rest),
+                }
+            }
             Tok::MonthName(_) | Tok::MonAbbr(_) => {
                 let lower = s.to_ascii_lowercase();
                 let found = MONTHS.iter().enumerate().find_map(|(i, m)| {
@@ -369,7 +546,7 @@ fn parse_with_format(input: &str, format: &str) -> Result<NaiveDateTime> {
         };
         s = rest;
         match tok {
-            Tok::Year4 => year = v,
+            Tok::Year4 | Tok::IsoYear | Tok::YearComma => year = v,
             // Redshift, like PostgreSQL, reads a two-digit year as the one nearest 2020.
             Tok::Year2 => year = if v < 70 { 2000 + v } else { 1900 + v },
             Tok::Month | Tok::MonthName(_) | Tok::MonAbbr(_) => month = v,
@@ -389,11 +566,18 @@ fn parse_with_format(input: &str, format: &str) -> Result<NaiveDateTime> {
             (h, _) => h,
         };
     }
-    let date = NaiveDate::from_ymd_opt(
-        i32::try_from(year).unwrap_or(0),
-        u32::try_from(month).unwrap_or(0),
-        u32::try_from(day).unwrap_or(0),
-    );
+    let date = if strict {
+        NaiveDate::from_ymd_opt(
+            i32::try_from(year).unwrap_or(0),
+            u32::try_from(month).unwrap_or(0),
+            u32::try_from(day).unwrap_or(0),
+        )
+    } else {
+        NaiveDate::from_ymd_opt(i32::try_from(year).unwrap_or(0), 1, 1)
+            .and_then(|d| add_months_clamped(d.and_time(NaiveTime::MIN), month - 1))
+            .and_then(|d| d.date().checked_add_signed(Duration::days(day - 1)))
+    };
+    let (extra_day, hour) = if hour == 24 { (1, 0) } else { (0, hour) };
     let time = NaiveTime::from_hms_micro_opt(
         u32::try_from(hour).unwrap_or(99),
         u32::try_from(minute).unwrap_or(99),
@@ -401,7 +585,7 @@ fn parse_with_format(input: &str, format: &str) -> Result<NaiveDateTime> {
         u32::try_from(micros).unwrap_or(0),
     );
     match (date, time) {
-        (Some(d), Some(t)) => Ok(d.and_time(t)),
+        (Some(d), Some(t)) => Ok(d.and_time(t) + Duration::days(extra_day)),
         _ => exec_err!("date/time field value out of range: \"{input}\" for format \"{format}\""),
     }
 }
@@ -453,6 +637,20 @@ fn format_with(ts: &NaiveDateTime, format: &str) -> String {
                 c,
             )),
             Tok::Quarter => out.push_str(&(ts.month0() / 3 + 1).to_string()),
+            Tok::IsoDayOfWeek => out.push_str(&ts.weekday().number_from_monday().to_string()),
+            Tok::IsoWeek => out.push_str(&format!("{:02}", ts.iso_week().week())),
+            Tok::IsoYear => out.push_str(&format!("{:04}", ts.iso_week().year())),
+            Tok::Century => out.push_str(&format!("{:02}", (ts.year() - 1).div_euclid(100) + 1)),
+            Tok::WeekOfYear => out.push_str(&format!("{:02}", (ts.ordinal() - 1) / 7 + 1)),
+            Tok::WeekOfMonth => out.push_str(&((ts.day() - 1) / 7 + 1).to_string()),
+            Tok::DayOfWeek => out.push_str(&ts.weekday().number_from_sunday().to_string()),
+            Tok::Julian => out.push_str(&(ts.date().num_days_from_ce() + 1_721_425).to_string()),
+            Tok::Year3 => out.push_str(&format!("{:03}", ts.year().rem_euclid(1000))),
+            Tok::Year1 => out.push_str(&ts.year().rem_euclid(10).to_string()),
+            Tok::YearComma => {
+                let y = ts.year();
+                out.push_str(&format!("{},{:03}", y / 1000, y.rem_euclid(1000)));
+            }
             Tok::Literal(ch) => out.push(ch),
         }
     }
@@ -460,6 +658,7 @@ fn format_with(ts: &NaiveDateTime, format: &str) -> String {
 }
 
 pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
+    let now = Some(run_time);
     vec![
         RowUdf::udf(
             "getdate",
@@ -471,14 +670,121 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 )))
             },
         ),
+        // SYSDATE keeps the microseconds that GETDATE() drops.
+        RowUdf::udf(
+            "__rs_sysdate",
+            0..=0,
+            |_| Ok(TIMESTAMP),
+            move |_| Ok(timestamp_value(Some(run_time))),
+        ),
+        RowUdf::udf(
+            "timeofday",
+            0..=0,
+            |_| Ok(DataType::Utf8),
+            move |_| {
+                Ok(ScalarValue::Utf8(Some(
+                    run_time.format("%a %b %d %H:%M:%S%.6f %Y UTC").to_string(),
+                )))
+            },
+        ),
         RowUdf::udf(
             "__rs_current_date",
             0..=0,
             |_| Ok(DataType::Date32),
             move |_| Ok(date_value(Some(run_time.date()))),
         ),
-        RowUdf::udf("dateadd", 3..=3, |_| Ok(TIMESTAMP), dateadd),
-        RowUdf::udf("datediff", 3..=3, |_| Ok(DataType::Int64), datediff),
+        RowUdf::udf(
+            "dateadd",
+            3..=3,
+            |t| {
+                Ok(if is_time(&t[2]) {
+                    t[2].clone()
+                } else {
+                    TIMESTAMP
+                })
+            },
+            move |a| dateadd(a, now),
+        ),
+        RowUdf::udf(
+            "__rs_date_part",
+            2..=2,
+            |_| Ok(DataType::Float64),
+            move |a| extract(a, now),
+        ),
+        RowUdf::udf(
+            "__rs_extract",
+            2..=2,
+            |_| Ok(DataType::Int64),
+            move |a| extract(a, now)?.cast_to(&DataType::Int64),
+        ),
+        RowUdf::udf(
+            "date_part_year",
+            1..=1,
+            |_| Ok(DataType::Int64),
+            move |a| {
+                Ok(ScalarValue::Int64(
+                    to_datetime_at(&a[0], now)?.map(|t| i64::from(t.year())),
+                ))
+            },
+        ),
+        RowUdf::udf(
+            "date_cmp",
+            2..=2,
+            |_| Ok(DataType::Int64),
+            move |a| {
+                let (Some(x), Some(y)) = (to_datetime_at(&a[0], now)?, to_datetime_at(&a[1], now)?)
+                else {
+                    return Ok(ScalarValue::Int64(None));
+                };
+                Ok(ScalarValue::Int64(Some(match x.cmp(&y) {
+                    std::cmp::Ordering::Less => -1,
+                    std::cmp::Ordering::Equal => 0,
+                    std::cmp::Ordering::Greater => 1,
+                })))
+            },
+        ),
+        RowUdf::udf(
+            "months_between",
+            2..=2,
+            |_| Ok(DataType::Float64),
+            move |a| {
+                let (Some(x), Some(y)) = (to_datetime_at(&a[0], now)?, to_datetime_at(&a[1], now)?)
+                else {
+                    return Ok(ScalarValue::Float64(None));
+                };
+                Ok(ScalarValue::Float64(Some(months_between(
+                    x.date(),
+                    y.date(),
+                ))))
+            },
+        ),
+        RowUdf::udf(
+            "next_day",
+            2..=2,
+            |_| Ok(DataType::Date32),
+            move |a| {
+                let (Some(x), Some(day)) = (to_datetime_at(&a[0], now)?, text(&a[1])) else {
+                    return Ok(date_value(None));
+                };
+                let Some(target) = weekday_named(&day) else {
+                    return exec_err!("\"{day}\" is not a day of the week");
+                };
+                let d = x.date();
+                let ahead =
+                    (7 + target.num_days_from_monday() - d.weekday().num_days_from_monday() - 1)
+                        % 7
+                        + 1;
+                Ok(date_value(
+                    d.checked_add_signed(Duration::days(i64::from(ahead))),
+                ))
+            },
+        ),
+        RowUdf::udf(
+            "datediff",
+            3..=3,
+            |_| Ok(DataType::Int64),
+            move |a| datediff(a, now),
+        ),
         RowUdf::udf(
             "convert_timezone",
             2..=3,
@@ -540,18 +846,36 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 let (Some(s), Some(f)) = (text(&a[0]), text(&a[1])) else {
                     return Ok(date_value(None));
                 };
-                Ok(date_value(Some(parse_with_format(&s, &f)?.date())))
+                let strict = match a.get(2) {
+                    Some(ScalarValue::Boolean(b)) => b.unwrap_or(true),
+                    _ => true,
+                };
+                Ok(date_value(Some(
+                    parse_with_format_strict(&s, &f, strict)?.date(),
+                )))
             },
         ),
+        // TO_TIMESTAMP returns a TIMESTAMPTZ; a timestamp argument is read as its text.
         RowUdf::udf(
             "to_timestamp",
             2..=3,
-            |_| Ok(TIMESTAMP),
+            |_| Ok(super::casts::timestamptz()),
             |a| {
-                let (Some(s), Some(f)) = (text(&a[0]), text(&a[1])) else {
-                    return Ok(timestamp_value(None));
+                let (Some(s), Some(f)) = (to_text(&a[0])?, text(&a[1])) else {
+                    return Ok(ScalarValue::TimestampMicrosecond(
+                        None,
+                        Some("+00:00".into()),
+                    ));
                 };
-                Ok(timestamp_value(Some(parse_with_format(&s, &f)?)))
+                let strict = match a.get(2) {
+                    Some(ScalarValue::Boolean(b)) => b.unwrap_or(true),
+                    _ => true,
+                };
+                let ts = parse_with_format_strict(&s, &f, strict)?;
+                Ok(ScalarValue::TimestampMicrosecond(
+                    Some(ts.and_utc().timestamp_micros()),
+                    Some("+00:00".into()),
+                ))
             },
         ),
         RowUdf::udf(
@@ -566,11 +890,48 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                     DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => Ok(
                         ScalarValue::Utf8(to_datetime(&a[0])?.map(|t| format_with(&t, &f))),
                     ),
-                    _ => Ok(ScalarValue::Utf8(to_text(&a[0])?)),
+                    _ => Ok(ScalarValue::Utf8(
+                        to_text(&a[0])?
+                            .map(|n| super::number_format::format(&n, &f))
+                            .transpose()?,
+                    )),
                 }
             },
         ),
     ]
+}
+
+/// Whole months between two dates, plus the rest as a fraction of a 31-day month; the last
+/// days of two months, or the same day of the month, are whole months apart.
+fn months_between(a: NaiveDate, b: NaiveDate) -> f64 {
+    let whole = (i64::from(a.year()) - i64::from(b.year())) * 12 + i64::from(a.month())
+        - i64::from(b.month());
+    let both_last = last_day_of(a) == a && last_day_of(b) == b;
+    if a.day() == b.day() || both_last {
+        return whole as f64;
+    }
+    whole as f64 + (f64::from(a.day()) - f64::from(b.day())) / 31.0
+}
+
+/// A day of the week from its name or an abbreviation of it (`tu`, `Tues`, `Tuesday`).
+fn weekday_named(name: &str) -> Option<chrono::Weekday> {
+    use chrono::Weekday::*;
+    let n = name.trim().to_ascii_lowercase();
+    if n.len() < 2 {
+        return None;
+    }
+    [
+        ("monday", Mon),
+        ("tuesday", Tue),
+        ("wednesday", Wed),
+        ("thursday", Thu),
+        ("friday", Fri),
+        ("saturday", Sat),
+        ("sunday", Sun),
+    ]
+    .into_iter()
+    .find(|(full, _)| full.starts_with(&n))
+    .map(|(_, d)| d)
 }
 
 fn last_day_of(d: NaiveDate) -> NaiveDate {

@@ -5,7 +5,12 @@
 
 mod casts;
 mod dates;
+mod datetime_input;
+mod json;
+mod number_format;
 mod strings;
+mod super_values;
+mod text;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -15,14 +20,15 @@ use chrono::NaiveDateTime;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
 };
 use datafusion::prelude::SessionContext;
 
 pub use casts::{format_timestamp, parse_timestamp, to_text};
 
 type RowFn = dyn Fn(&[ScalarValue]) -> Result<ScalarValue> + Send + Sync;
-type TypeFn = dyn Fn(&[DataType]) -> Result<DataType> + Send + Sync;
+type TypeFn = dyn Fn(&[DataType], &[Option<&ScalarValue>]) -> Result<DataType> + Send + Sync;
 
 /// A scalar function evaluated one row at a time.
 pub(crate) struct RowUdf {
@@ -39,13 +45,30 @@ impl RowUdf {
         return_type: impl Fn(&[DataType]) -> Result<DataType> + Send + Sync + 'static,
         f: impl Fn(&[ScalarValue]) -> Result<ScalarValue> + Send + Sync + 'static,
     ) -> ScalarUDF {
-        let signature = if *arity.end() == 0 {
-            Signature::nullary(Volatility::Immutable)
-        } else {
-            Signature::variadic_any(Volatility::Immutable)
+        Self::udf_with_literals(name, arity, move |t, _| return_type(t), f)
+    }
+
+    /// As [`RowUdf::udf`], for a result type that depends on constant arguments too (a
+    /// scale, a format string): `return_type` sees each argument's value when it is one.
+    pub(crate) fn udf_with_literals(
+        name: &str,
+        arity: std::ops::RangeInclusive<usize>,
+        return_type: impl Fn(&[DataType], &[Option<&ScalarValue>]) -> Result<DataType>
+        + Send
+        + Sync
+        + 'static,
+        f: impl Fn(&[ScalarValue]) -> Result<ScalarValue> + Send + Sync + 'static,
+    ) -> ScalarUDF {
+        let signature = match (*arity.start(), *arity.end()) {
+            (_, 0) => Signature::nullary(Volatility::Immutable),
+            (0, _) => Signature::one_of(
+                vec![TypeSignature::Nullary, TypeSignature::VariadicAny],
+                Volatility::Immutable,
+            ),
+            _ => Signature::variadic_any(Volatility::Immutable),
         };
         let name_owned = name.to_string();
-        let checked_return = move |types: &[DataType]| {
+        let checked_return = move |types: &[DataType], literals: &[Option<&ScalarValue>]| {
             if !arity.contains(&types.len()) {
                 return exec_err!(
                     "{name_owned}() takes {} to {} arguments, got {}",
@@ -54,7 +77,7 @@ impl RowUdf {
                     types.len()
                 );
             }
-            return_type(types)
+            return_type(types, literals)
         };
         ScalarUDF::from(RowUdf {
             name: name.to_string(),
@@ -95,7 +118,24 @@ impl ScalarUDFImpl for RowUdf {
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        (self.return_type)(arg_types)
+        (self.return_type)(arg_types, &[])
+    }
+
+    fn return_field_from_args(
+        &self,
+        args: datafusion::logical_expr::ReturnFieldArgs,
+    ) -> Result<datafusion::arrow::datatypes::FieldRef> {
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        let t = (self.return_type)(&types, args.scalar_arguments)?;
+        Ok(Arc::new(datafusion::arrow::datatypes::Field::new(
+            self.name(),
+            t,
+            true,
+        )))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -148,12 +188,13 @@ impl ScalarUDFImpl for RowUdf {
     }
 }
 
-/// A string argument, `None` for NULL.
+/// A string argument, `None` for NULL; any other value as Redshift prints it (a timestamp as
+/// `2008-03-05 12:25:29`, not as DataFusion's epoch count), as Redshift converts it.
 pub(crate) fn text(v: &ScalarValue) -> Option<String> {
     match v {
         ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s) => s.clone(),
         v if v.is_null() => None,
-        v => Some(v.to_string()),
+        v => to_text(v).ok().flatten(),
     }
 }
 
@@ -170,11 +211,20 @@ pub(crate) fn int(v: &ScalarValue) -> Result<Option<i64>> {
 
 /// Registers every Redshift function, with `run_time` as `getdate()`.
 pub fn register(ctx: &SessionContext, run_time: NaiveDateTime) {
-    for udf in casts::udfs()
+    for udf in casts::udfs(run_time)
         .into_iter()
         .chain(dates::udfs(run_time))
         .chain(strings::udfs())
+        .chain(json::udfs())
+        .chain(text::udfs())
+        .chain(super_values::udfs())
     {
         ctx.register_udf(udf);
     }
+    ctx.register_udf(crate::redshift::decimals::divide_udf());
+    ctx.register_udf(crate::redshift::text_rules::as_text_udf());
+    ctx.register_udf(crate::redshift::text_rules::rtrim_udf());
+    ctx.register_udf(crate::redshift::text_rules::similar_to_udf());
+    ctx.register_udf(crate::redshift::text_rules::bpcharcmp_udf());
+    ctx.register_udf(crate::redshift::decimals::aggregate_udf());
 }

@@ -1,6 +1,6 @@
 //! Redshift's string functions whose semantics differ from DataFusion's: the regex family
 //! (`regexp_substr` returns '' on no match, `regexp_replace` replaces every match),
-//! `split_part` (negative parts are an error), and the JSON text functions.
+//! and `split_part` (negative parts are an error).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,14 +12,61 @@ use regex::Regex;
 
 use super::{RowUdf, int, text};
 
+/// A compiled pattern: POSIX (Redshift's default, the regex crate) or, with the `p` flag,
+/// PCRE (lookaround and the like, fancy-regex).
+enum Re {
+    Posix(Regex),
+    Pcre(fancy_regex::Regex),
+}
+
+/// The spans of one match: the whole match, then each group (`None` when it took no part).
+type Spans = Vec<Option<(usize, usize)>>;
+
+impl Re {
+    /// Every match in `s`, with its groups' spans.
+    fn matches(&self, s: &str) -> Result<Vec<Spans>> {
+        let spans = |n: usize, get: &dyn Fn(usize) -> Option<(usize, usize)>| {
+            (0..n).map(get).collect::<Spans>()
+        };
+        match self {
+            Re::Posix(re) => Ok(re
+                .captures_iter(s)
+                .map(|c| spans(c.len(), &|i| c.get(i).map(|m| (m.start(), m.end()))))
+                .collect()),
+            Re::Pcre(re) => {
+                let mut out = Vec::new();
+                for c in re.captures_iter(s) {
+                    let c = match c {
+                        Ok(c) => c,
+                        Err(e) => return exec_err!("regular expression failed: {e}"),
+                    };
+                    out.push(spans(c.len(), &|i| c.get(i).map(|m| (m.start(), m.end()))));
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn replace_all(&self, s: &str, with: &str) -> Result<String> {
+        match self {
+            Re::Posix(re) => Ok(re.replace_all(s, with).into_owned()),
+            Re::Pcre(re) => match re.try_replacen(s, 0, with) {
+                Ok(r) => Ok(r.into_owned()),
+                Err(e) => exec_err!("regular expression failed: {e}"),
+            },
+        }
+    }
+}
+
 /// Compiled patterns, keyed by pattern and flags: the same pattern is used on every row.
 #[derive(Default)]
-struct Patterns(Mutex<HashMap<(String, bool), Arc<Regex>>>);
+struct Patterns(Mutex<HashMap<(String, bool, bool), Arc<Re>>>);
 
 impl Patterns {
-    fn get(&self, pattern: &str, params: Option<&str>) -> Result<Arc<Regex>> {
+    fn get(&self, pattern: &str, params: Option<&str>) -> Result<Arc<Re>> {
         let insensitive = params.is_some_and(|p| p.contains('i'));
-        let key = (pattern.to_string(), insensitive);
+        let pcre = params.is_some_and(|p| p.contains('p'));
+        let key = (pattern.to_string(), insensitive, pcre);
         let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(re) = cache.get(&key) {
             return Ok(re.clone());
@@ -29,7 +76,16 @@ impl Patterns {
         } else {
             pattern.to_string()
         };
-        match Regex::new(&source) {
+        let compiled = if pcre {
+            fancy_regex::Regex::new(&source)
+                .map(Re::Pcre)
+                .map_err(|e| e.to_string())
+        } else {
+            Regex::new(&source)
+                .map(Re::Posix)
+                .map_err(|e| e.to_string())
+        };
+        match compiled {
             Ok(re) => {
                 let re = Arc::new(re);
                 cache.insert(key, re.clone());
@@ -37,6 +93,15 @@ impl Patterns {
             }
             Err(e) => exec_err!("invalid regular expression \"{pattern}\": {e}"),
         }
+    }
+}
+
+/// The span a regexp function reports: the whole match, or with `e` its first group.
+fn reported(m: &Spans, subexpr: bool) -> Option<(usize, usize)> {
+    if subexpr && m.len() > 1 {
+        m[1]
+    } else {
+        m.first().copied().flatten()
     }
 }
 
@@ -65,18 +130,13 @@ fn regexp_substr(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
     let params = a.get(4).and_then(text);
     let re = p.get(&pat, params.as_deref())?;
     let subexpr = params.as_deref().is_some_and(|p| p.contains('e'));
-    let hit = re
-        .captures_iter(&s[start..])
-        .nth(usize::try_from(occurrence - 1).unwrap_or(usize::MAX));
-    let found = hit.and_then(|c| {
-        if subexpr && c.len() > 1 {
-            c.get(1)
-        } else {
-            c.get(0)
-        }
-    });
+    let rest = &s[start..];
+    let found = re
+        .matches(rest)?
+        .get(usize::try_from(occurrence - 1).unwrap_or(usize::MAX))
+        .and_then(|m| reported(m, subexpr));
     Ok(ScalarValue::Utf8(Some(
-        found.map_or(String::new(), |m| m.as_str().to_string()),
+        found.map_or(String::new(), |(a, b)| rest[a..b].to_string()),
     )))
 }
 
@@ -87,7 +147,7 @@ fn regexp_count(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
     let start = from_position(&s, opt_int(a, 2)?)?;
     let re = p.get(&pat, a.get(3).and_then(text).as_deref())?;
     Ok(ScalarValue::Int64(Some(
-        re.find_iter(&s[start..]).count() as i64
+        re.matches(&s[start..])?.len() as i64
     )))
 }
 
@@ -102,17 +162,11 @@ fn regexp_instr(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
     let re = p.get(&pat, params.as_deref())?;
     let subexpr = params.as_deref().is_some_and(|p| p.contains('e'));
     let hit = re
-        .captures_iter(&s[start..])
-        .nth(usize::try_from(occurrence - 1).unwrap_or(usize::MAX))
-        .and_then(|c| {
-            if subexpr && c.len() > 1 {
-                c.get(1)
-            } else {
-                c.get(0)
-            }
-        });
-    let position = hit.map_or(0, |m| {
-        let byte = start + if after { m.end() } else { m.start() };
+        .matches(&s[start..])?
+        .get(usize::try_from(occurrence - 1).unwrap_or(usize::MAX))
+        .and_then(|m| reported(m, subexpr));
+    let position = hit.map_or(0, |(a, b)| {
+        let byte = start + if after { b } else { a };
         s[..byte].chars().count() as i64 + 1
     });
     Ok(ScalarValue::Int64(Some(position)))
@@ -152,7 +206,7 @@ fn regexp_replace(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
     };
     let start = from_position(&s, opt_int(a, 3)?)?;
     let re = p.get(&pat, a.get(4).and_then(text).as_deref())?;
-    let replaced = re.replace_all(&s[start..], replacement(&repl).as_str());
+    let replaced = re.replace_all(&s[start..], replacement(&repl).as_str())?;
     Ok(ScalarValue::Utf8(Some(format!(
         "{}{replaced}",
         &s[..start]
@@ -173,45 +227,6 @@ fn split_part(a: &[ScalarValue]) -> Result<ScalarValue> {
         s.split(delim.as_str()).nth(index).map(str::to_string)
     };
     Ok(ScalarValue::Utf8(Some(part.unwrap_or_default())))
-}
-
-fn json_extract_path_text(a: &[ScalarValue]) -> Result<ScalarValue> {
-    let Some(doc) = text(&a[0]) else {
-        return Ok(ScalarValue::Utf8(None));
-    };
-    let mut keys: Vec<String> = Vec::new();
-    let mut null_if_invalid = false;
-    for (i, v) in a.iter().enumerate().skip(1) {
-        match v {
-            ScalarValue::Boolean(b) if i == a.len() - 1 => null_if_invalid = b.unwrap_or(false),
-            v => match text(v) {
-                Some(k) => keys.push(k),
-                None => return Ok(ScalarValue::Utf8(None)),
-            },
-        }
-    }
-    let value: serde_json::Value = match serde_json::from_str(&doc) {
-        Ok(v) => v,
-        Err(_) if null_if_invalid => return Ok(ScalarValue::Utf8(None)),
-        Err(e) => return exec_err!("JSON parsing error: {e}"),
-    };
-    let mut cur = &value;
-    for k in &keys {
-        let next = match cur {
-            serde_json::Value::Object(m) => m.get(k),
-            serde_json::Value::Array(items) => k.parse::<usize>().ok().and_then(|i| items.get(i)),
-            _ => None,
-        };
-        match next {
-            Some(n) => cur = n,
-            None => return Ok(ScalarValue::Utf8(Some(String::new()))),
-        }
-    }
-    Ok(ScalarValue::Utf8(match cur {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }))
 }
 
 pub(super) fn udfs() -> Vec<ScalarUDF> {
@@ -243,21 +258,5 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
             move |a| regexp_replace(&p4, a),
         ),
         RowUdf::udf("split_part", 3..=3, |_| Ok(DataType::Utf8), split_part),
-        RowUdf::udf(
-            "json_extract_path_text",
-            2..=64,
-            |_| Ok(DataType::Utf8),
-            json_extract_path_text,
-        ),
-        RowUdf::udf(
-            "is_valid_json",
-            1..=1,
-            |_| Ok(DataType::Boolean),
-            |a| {
-                Ok(ScalarValue::Boolean(text(&a[0]).map(|s| {
-                    serde_json::from_str::<serde_json::Value>(&s).is_ok()
-                })))
-            },
-        ),
     ]
 }

@@ -1,0 +1,392 @@
+//! Redshift's functions on text that DataFusion has no counterpart for: hashes
+//! (`fnv_hash`, `crc32`), `soundex` and `difference`, number parsing (`strtol`,
+//! `to_number`, `text_to_int_alt`, `text_to_numeric_alt`), quoting, and `interval_cmp`.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::ScalarUDF;
+
+use super::{RowUdf, int, text};
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// FNV-1a over `bytes`, continuing from `seed`.
+fn fnv1a(bytes: &[u8], seed: u64) -> u64 {
+    bytes
+        .iter()
+        .fold(seed, |h, b| (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME))
+}
+
+/// The bytes Redshift hashes: a number's little-endian binary form at its own width, text's
+/// UTF-8.
+fn hash_bytes(v: &ScalarValue) -> Result<Option<Vec<u8>>> {
+    Ok(match v {
+        v if v.is_null() => None,
+        ScalarValue::Int16(Some(n)) => Some(n.to_le_bytes().to_vec()),
+        ScalarValue::Int32(Some(n)) => Some(n.to_le_bytes().to_vec()),
+        ScalarValue::Int64(Some(n)) => Some(n.to_le_bytes().to_vec()),
+        ScalarValue::Float64(Some(f)) => Some(f.to_le_bytes().to_vec()),
+        ScalarValue::Boolean(Some(b)) => Some(vec![u8::from(*b)]),
+        other => match text(other) {
+            Some(s) => Some(s.into_bytes()),
+            None => return exec_err!("fnv_hash cannot hash {other}"),
+        },
+    })
+}
+
+fn fnv_hash(a: &[ScalarValue]) -> Result<ScalarValue> {
+    let seed = match a.get(1) {
+        Some(s) => match int(s)? {
+            Some(s) => s.cast_unsigned(),
+            None => return Ok(ScalarValue::Int64(None)),
+        },
+        None => FNV_OFFSET,
+    };
+    let Some(bytes) = hash_bytes(&a[0])? else {
+        return Ok(ScalarValue::Int64(None));
+    };
+    Ok(ScalarValue::Int64(Some(fnv1a(&bytes, seed).cast_signed())))
+}
+
+/// Redshift's CRC32 is the Castagnoli polynomial (CRC-32C), printed as lower-case hex.
+fn crc32(a: &[ScalarValue]) -> ScalarValue {
+    const CASTAGNOLI: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+    ScalarValue::Utf8(text(&a[0]).map(|s| format!("{:08x}", CASTAGNOLI.checksum(s.as_bytes()))))
+}
+
+/// American Soundex: the first letter, then up to three digits for the consonants that
+/// follow; anything that is not an ASCII letter is skipped.
+fn soundex(s: &str) -> String {
+    let code = |c: char| match c.to_ascii_lowercase() {
+        'b' | 'f' | 'p' | 'v' => Some('1'),
+        'c' | 'g' | 'j' | 'k' | 'q' | 's' | 'x' | 'z' => Some('2'),
+        'd' | 't' => Some('3'),
+        'l' => Some('4'),
+        'm' | 'n' => Some('5'),
+        'r' => Some('6'),
+        _ => None,
+    };
+    let mut letters = s.chars().filter(char::is_ascii_alphabetic);
+    let Some(first) = letters.next() else {
+        return String::new();
+    };
+    let mut out = String::from(first.to_ascii_uppercase());
+    let mut last = code(first);
+    for c in letters {
+        if out.len() == 4 {
+            break;
+        }
+        let d = code(c);
+        match (d, c.to_ascii_lowercase()) {
+            // H and W do not separate two consonants of the same code.
+            (None, 'h' | 'w') => continue,
+            (None, _) => last = None,
+            (Some(d), _) if Some(d) != last => {
+                out.push(d);
+                last = Some(d);
+            }
+            _ => {}
+        }
+    }
+    while out.len() < 4 {
+        out.push('0');
+    }
+    out
+}
+
+fn difference(a: &str, b: &str) -> i64 {
+    let (sa, sb) = (soundex(a), soundex(b));
+    if sa.is_empty() || sb.is_empty() {
+        return 0;
+    }
+    let same = sa.chars().zip(sb.chars()).filter(|(x, y)| x == y).count();
+    i64::try_from(same).unwrap_or(0)
+}
+
+fn strtol(a: &[ScalarValue]) -> Result<ScalarValue> {
+    let (Some(s), Some(base)) = (text(&a[0]), int(&a[1])?) else {
+        return Ok(ScalarValue::Int64(None));
+    };
+    let Ok(radix) = u32::try_from(base) else {
+        return exec_err!("strtol: base {base} is not between 2 and 36");
+    };
+    if !(2..=36).contains(&radix) {
+        return exec_err!("strtol: base {base} is not between 2 and 36");
+    }
+    let t = s.trim();
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let digits = if radix == 16 {
+        digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+            .unwrap_or(digits)
+    } else {
+        digits
+    };
+    match i64::from_str_radix(digits, radix) {
+        Ok(n) => Ok(ScalarValue::Int64(Some(if negative { -n } else { n }))),
+        Err(_) => exec_err!("strtol: \"{s}\" is not a number in base {base}"),
+    }
+}
+
+/// A number written with an optional sign before or after it (`123-`, `2147483647+`) and an
+/// optional exponent (`-123E-2`), as Teradata writes them.
+fn alt_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let (negative, body) = if let Some(rest) = t.strip_suffix('-') {
+        (true, rest)
+    } else if let Some(rest) = t.strip_suffix('+') {
+        (false, rest)
+    } else {
+        (false, t)
+    };
+    let n: f64 = body.trim().parse().ok()?;
+    Some(if negative { -n } else { n })
+}
+
+/// Rounds half away from zero to `scale` digits, on the decimal text rather than the float,
+/// so that `2.5` is `3` and `123.52501` at scale 2 is `123.53`.
+fn round_text(n: f64, scale: u32) -> String {
+    let factor = 10f64.powi(i32::try_from(scale).unwrap_or(0));
+    let r = (n * factor).round() / factor;
+    format!("{r:.prec$}", prec = scale as usize)
+}
+
+fn decimal_of(text: &str, precision: u8, scale: i8) -> Result<ScalarValue> {
+    let v = ScalarValue::Utf8(Some(text.to_string()));
+    v.cast_to(&DataType::Decimal128(precision, scale))
+}
+
+/// `to_number(text, format)`: the digits `9` and `0`, `D` or `.` for the decimal point, `G`
+/// or `,` between groups, `S`/`MI` for a sign, `PR` for angle brackets around a negative
+/// number, `L`/`$` for a currency symbol.
+fn to_number(input: &str, format: &str) -> Option<String> {
+    let upper = format.to_ascii_uppercase();
+    let mut t: String = input
+        .trim()
+        .chars()
+        .filter(|c| *c != '$' && *c != ' ')
+        .collect();
+    let mut negative = false;
+    if upper.contains("PR") && t.starts_with('<') && t.ends_with('>') {
+        negative = true;
+        t = t[1..t.len() - 1].to_string();
+    }
+    let mut digits = String::new();
+    for c in t.chars() {
+        match c {
+            '0'..='9' | '.' => digits.push(c),
+            '-' => negative = true,
+            ',' | ' ' | '$' | '+' => {}
+            c if !c.is_alphanumeric() => {}
+            _ => return None,
+        }
+    }
+    if digits.is_empty() {
+        return None;
+    }
+    Some(if negative {
+        format!("-{digits}")
+    } else {
+        digits
+    })
+}
+
+/// The scale a `to_number` format gives: the digits after its decimal point.
+fn format_scale(format: &str) -> i8 {
+    let upper = format.to_ascii_uppercase();
+    match upper.find(['D', '.']) {
+        Some(i) => {
+            let n = upper[i + 1..]
+                .chars()
+                .filter(|c| matches!(c, '9' | '0'))
+                .count();
+            i8::try_from(n).unwrap_or(0)
+        }
+        None => 0,
+    }
+}
+
+/// An interval's text as microseconds, a month being 30 days, as Redshift compares them.
+fn interval_micros(s: &str) -> Option<i128> {
+    let mut total: f64 = 0.0;
+    let words: Vec<&str> = s.split([',', ' ']).filter(|w| !w.is_empty()).collect();
+    let mut i = 0;
+    while i < words.len() {
+        let n: f64 = words[i].parse().ok()?;
+        let unit = words.get(i + 1).copied().unwrap_or("seconds");
+        let day = 86_400.0;
+        let seconds = match unit.to_ascii_lowercase().trim_end_matches('s') {
+            "year" | "yr" | "y" => 360.0 * day,
+            "month" | "mon" => 30.0 * day,
+            "week" | "w" => 7.0 * day,
+            "day" | "d" => day,
+            "hour" | "hr" | "h" => 3_600.0,
+            "minute" | "min" | "m" => 60.0,
+            "second" | "sec" | "" => 1.0,
+            _ => return None,
+        };
+        total += n * seconds;
+        i += 2;
+    }
+    Some((total * 1e6).round() as i128)
+}
+
+pub(super) fn udfs() -> Vec<ScalarUDF> {
+    vec![
+        RowUdf::udf("fnv_hash", 1..=2, |_| Ok(DataType::Int64), fnv_hash),
+        RowUdf::udf("crc32", 1..=1, |_| Ok(DataType::Utf8), |a| Ok(crc32(a))),
+        RowUdf::udf(
+            "soundex",
+            1..=1,
+            |_| Ok(DataType::Utf8),
+            |a| Ok(ScalarValue::Utf8(text(&a[0]).map(|s| soundex(&s)))),
+        ),
+        RowUdf::udf(
+            "difference",
+            2..=2,
+            |_| Ok(DataType::Int64),
+            |a| {
+                Ok(ScalarValue::Int64(match (text(&a[0]), text(&a[1])) {
+                    (Some(x), Some(y)) => Some(difference(&x, &y)),
+                    _ => None,
+                }))
+            },
+        ),
+        RowUdf::udf("strtol", 2..=2, |_| Ok(DataType::Int64), strtol),
+        RowUdf::udf(
+            "text_to_int_alt",
+            1..=2,
+            |_| Ok(DataType::Int64),
+            |a| {
+                let Some(s) = text(&a[0]) else {
+                    return Ok(ScalarValue::Int64(None));
+                };
+                match alt_number(&s) {
+                    Some(n) => Ok(ScalarValue::Int64(Some(n.round() as i64))),
+                    None => exec_err!("text_to_int_alt: \"{s}\" is not a number"),
+                }
+            },
+        ),
+        RowUdf::udf_with_literals(
+            "text_to_numeric_alt",
+            1..=3,
+            |_, lit| {
+                let at = |i: usize| {
+                    lit.get(i)
+                        .copied()
+                        .flatten()
+                        .and_then(|v| int(v).ok().flatten())
+                };
+                let precision = u8::try_from(at(1).unwrap_or(18)).unwrap_or(18);
+                let scale = i8::try_from(at(2).unwrap_or(0)).unwrap_or(0);
+                Ok(DataType::Decimal128(precision, scale))
+            },
+            |a| {
+                let Some(s) = text(&a[0]) else {
+                    return Ok(ScalarValue::Utf8(None));
+                };
+                let precision =
+                    u8::try_from(a.get(1).map(int).transpose()?.flatten().unwrap_or(18))
+                        .unwrap_or(18);
+                let scale = a.get(2).map(int).transpose()?.flatten().unwrap_or(0);
+                let Some(n) = alt_number(&s) else {
+                    return exec_err!("text_to_numeric_alt: \"{s}\" is not a number");
+                };
+                let scale_u = u32::try_from(scale).unwrap_or(0);
+                decimal_of(
+                    &round_text(n, scale_u),
+                    precision,
+                    i8::try_from(scale).unwrap_or(0),
+                )
+            },
+        ),
+        RowUdf::udf_with_literals(
+            "to_number",
+            2..=2,
+            |_, lit| {
+                let scale = lit
+                    .get(1)
+                    .copied()
+                    .flatten()
+                    .and_then(text)
+                    .map_or(0, |f| format_scale(&f));
+                Ok(DataType::Decimal128(38, scale))
+            },
+            |a| {
+                let (Some(s), Some(f)) = (text(&a[0]), text(&a[1])) else {
+                    return Ok(ScalarValue::Utf8(None));
+                };
+                match to_number(&s, &f) {
+                    Some(n) => decimal_of(&n, 38, format_scale(&f)),
+                    None => exec_err!("to_number: \"{s}\" does not match the format \"{f}\""),
+                }
+            },
+        ),
+        RowUdf::udf(
+            "quote_ident",
+            1..=1,
+            |_| Ok(DataType::Utf8),
+            |a| {
+                Ok(ScalarValue::Utf8(
+                    text(&a[0]).map(|s| format!("\"{}\"", s.replace('"', "\"\""))),
+                ))
+            },
+        ),
+        RowUdf::udf(
+            "quote_literal",
+            1..=1,
+            |_| Ok(DataType::Utf8),
+            |a| {
+                Ok(ScalarValue::Utf8(
+                    super::to_text(&a[0])?.map(|s| format!("'{}'", s.replace('\'', "''"))),
+                ))
+            },
+        ),
+        RowUdf::udf(
+            "interval_cmp",
+            2..=2,
+            |_| Ok(DataType::Int64),
+            |a| {
+                let (Some(x), Some(y)) = (text(&a[0]), text(&a[1])) else {
+                    return Ok(ScalarValue::Int64(None));
+                };
+                let (Some(x), Some(y)) = (interval_micros(&x), interval_micros(&y)) else {
+                    return exec_err!("interval_cmp: an argument is not an interval");
+                };
+                Ok(ScalarValue::Int64(Some(match x.cmp(&y) {
+                    std::cmp::Ordering::Less => -1,
+                    std::cmp::Ordering::Equal => 0,
+                    std::cmp::Ordering::Greater => 1,
+                })))
+            },
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn soundex_codes_as_redshift_documents() {
+        assert_eq!(soundex("AWS Amazon"), "A252");
+        assert_eq!(soundex("Amazon"), "A525");
+        assert_eq!(soundex("+-*/%"), "");
+        assert_eq!(difference("AC/DC", "Ay See Dee See"), 4);
+    }
+
+    #[test]
+    fn numbers_with_trailing_signs() {
+        assert_eq!(alt_number("123-"), Some(-123.0));
+        assert_eq!(round_text(2.51, 0), "3");
+        assert_eq!(
+            to_number("$<125.88>", "$999D99PR").as_deref(),
+            Some("-125.88")
+        );
+    }
+}
