@@ -233,6 +233,85 @@ impl ScalarUDFImpl for DecimalAggregate {
     }
 }
 
+/// The name of the UDF that rounds a number about to become an integer.
+pub const ROUND_FOR_INTEGER: &str = "__rs_round_for_integer";
+
+/// A DECIMAL or float about to be cast to an integer, rounded half away from zero first:
+/// Redshift rounds (`1.5::int` is 2) where DataFusion's cast truncates. Other values pass
+/// through.
+pub fn round_for_integer_udf() -> ScalarUDF {
+    ScalarUDF::from(RoundForInteger {
+        signature: Signature::any(1, Volatility::Immutable),
+    })
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct RoundForInteger {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for RoundForInteger {
+    fn name(&self) -> &str {
+        ROUND_FOR_INTEGER
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, t: &[DataType]) -> Result<DataType> {
+        match t.first() {
+            Some(t) => Ok(t.clone()),
+            None => exec_err!("{ROUND_FOR_INTEGER} takes one argument"),
+        }
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use datafusion::arrow::array::{Float32Array, Float64Array};
+        use datafusion::arrow::compute::kernels::arity::unary;
+        let arg = &args.args[0];
+        let t = arg.data_type();
+        if !matches!(
+            t,
+            DataType::Decimal128(..) | DataType::Float64 | DataType::Float32
+        ) {
+            return Ok(arg.clone());
+        }
+        let scalar = matches!(arg, ColumnarValue::Scalar(_));
+        let array = arg.to_array(args.number_rows.max(1))?;
+        let rounded: ArrayRef = match &t {
+            DataType::Decimal128(p, s) => {
+                let Some(a) = array.as_any().downcast_ref::<Decimal128Array>() else {
+                    return exec_err!("{ROUND_FOR_INTEGER}: not a DECIMAL");
+                };
+                let unit = 10i128.pow(u32::try_from(*s).unwrap_or(0));
+                let half = unit / 2;
+                let out: Decimal128Array = unary(a, |v| {
+                    let whole = (v.abs() + half) / unit * unit;
+                    if v < 0 { -whole } else { whole }
+                });
+                Arc::new(out.with_precision_and_scale(*p, *s)?)
+            }
+            DataType::Float64 => {
+                let Some(a) = array.as_any().downcast_ref::<Float64Array>() else {
+                    return exec_err!("{ROUND_FOR_INTEGER}: not a float");
+                };
+                Arc::new(unary::<_, _, datafusion::arrow::datatypes::Float64Type>(a, f64::round))
+            }
+            _ => {
+                let Some(a) = array.as_any().downcast_ref::<Float32Array>() else {
+                    return exec_err!("{ROUND_FOR_INTEGER}: not a float");
+                };
+                Arc::new(unary::<_, _, datafusion::arrow::datatypes::Float32Type>(a, f32::round))
+            }
+        };
+        if scalar {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&rounded, 0)?));
+        }
+        Ok(ColumnarValue::Array(rounded))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

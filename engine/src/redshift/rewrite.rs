@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    BinaryOperator, CaseWhen, CastKind, DataType, ExactNumberInfo, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
     ObjectNamePart, Query, Select, SelectItem, Statement, TimezoneInfo, Value, VisitMut,
     VisitorMut, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
@@ -108,12 +108,30 @@ impl VisitorMut for Rewriter {
                     *expr = new;
                 }
             }
+            // FLOAT is DOUBLE PRECISION in Redshift (FLOAT(p) is REAL up to 24 bits).
+            Expr::Cast { data_type, .. } if matches!(data_type, DataType::Float(_)) => {
+                let single = matches!(
+                    data_type,
+                    DataType::Float(ExactNumberInfo::Precision(p)) if *p <= 24
+                );
+                *data_type = if single {
+                    DataType::Real
+                } else {
+                    DataType::DoublePrecision
+                };
+            }
             Expr::Cast {
                 kind,
                 expr: inner,
                 data_type,
                 ..
             } if !matches!(kind, CastKind::TryCast | CastKind::SafeCast) => {
+                if is_integer_type(data_type) {
+                    **inner = call(
+                        crate::redshift::decimals::ROUND_FOR_INTEGER,
+                        vec![(**inner).clone()],
+                    );
+                }
                 if let Some(udf) = cast_udf(data_type) {
                     let mut args = vec![(**inner).clone()];
                     if let Some(len) = varchar_length(data_type) {
@@ -121,6 +139,23 @@ impl VisitorMut for Rewriter {
                     }
                     *expr = call(udf, args);
                 }
+            }
+            // `^` is exponentiation in Redshift (XOR is `#`).
+            Expr::BinaryOp { op, .. } if *op == BinaryOperator::BitwiseXor => {
+                *op = BinaryOperator::PGExp;
+            }
+            // An interval times a number: DataFusion has no such operator.
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Multiply,
+                right,
+            } if matches!(**left, Expr::Interval(_)) || matches!(**right, Expr::Interval(_)) => {
+                let (interval, factor) = if matches!(**left, Expr::Interval(_)) {
+                    ((**left).clone(), (**right).clone())
+                } else {
+                    ((**right).clone(), (**left).clone())
+                };
+                *expr = call("__rs_interval_times", vec![interval, factor]);
             }
             // Whole numbers: a DECIMAL's ceiling or floor has no fraction digits to print.
             Expr::Ceil { .. } | Expr::Floor { .. } => {
@@ -191,14 +226,14 @@ impl VisitorMut for Rewriter {
                 left,
                 op: BinaryOperator::Plus | BinaryOperator::Minus,
                 right,
-            } if matches!(**right, Expr::Interval(_)) => {
+            } if is_interval(right) => {
                 **left = call("__rs_as_timestamp", vec![(**left).clone()]);
             }
             Expr::BinaryOp {
                 left,
                 op: BinaryOperator::Plus,
                 right,
-            } if matches!(**left, Expr::Interval(_)) => {
+            } if is_interval(left) => {
                 **right = call("__rs_as_timestamp", vec![(**right).clone()]);
             }
             Expr::Extract { field, expr: inner, .. } => {
@@ -254,6 +289,16 @@ fn like_escape_to_backslash(
     }
     *p = out;
     *escape_char = None;
+}
+
+/// An interval literal, or one multiplied by a number (rewritten before its parent is seen).
+fn is_interval(e: &Expr) -> bool {
+    match e {
+        Expr::Interval(_) => true,
+        Expr::Nested(inner) => is_interval(inner),
+        Expr::Function(f) => function_name(f) == "__rs_interval_times",
+        _ => false,
+    }
 }
 
 /// An interval's text in the words DataFusion reads: Redshift also takes commas between the
@@ -821,6 +866,19 @@ fn median_like(f: &Function) -> Expr {
     call(
         "__rs_median_like",
         vec![Expr::Function(f.clone()), Expr::Function(min)],
+    )
+}
+
+fn is_integer_type(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Int(_)
+            | DataType::Integer(_)
+            | DataType::Int4(_)
+            | DataType::BigInt(_)
+            | DataType::Int8(_)
+            | DataType::SmallInt(_)
+            | DataType::Int2(_)
     )
 }
 

@@ -451,6 +451,14 @@ static WORDING: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         ),
         (r"^table '([^']+)' not found$", r#"relation "$1" does not exist"#),
         (
+            r"(?s)^(?:Invalid argument error: )?(\S+) is too large to store in a Decimal128 of precision (\d+)\. Max is (\S+).*$",
+            "numeric field overflow: $1 does not fit in $2 digits (the largest is $3)",
+        ),
+        (
+            r"^(?:Cast error: )?Can't cast value (\S+) to type (\w+)$",
+            "$2 out of range: $1",
+        ),
+        (
             r"(?s)^Aggregate ORDER BY is not implemented for window functions.*$",
             "modelplay does not run an ordered aggregate (LISTAGG ... WITHIN GROUP) with OVER yet; Redshift does",
         ),

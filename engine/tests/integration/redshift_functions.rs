@@ -232,7 +232,7 @@ fn aggregates_and_windows() {
         &mut e,
         &format!("select x, ratio_to_report(n) over () as r from {data} order by x"),
     );
-    assert_eq!(ratios[0], vec!["a", "0.16666666666666666"]);
+    assert_eq!(ratios[0], vec!["a", "0.166666666666667"]);
     assert_eq!(ratios[2], vec!["c", "0.5"]);
 }
 

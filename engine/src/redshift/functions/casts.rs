@@ -165,6 +165,36 @@ fn format_time(t: &NaiveTime) -> String {
     }
 }
 
+/// An interval as Redshift prints it: `1 day`, `2 days 03:00:00`, `01:30:00`, `1 mon`.
+pub(crate) fn format_interval(months: i64, days: i64, micros: i64) -> String {
+    let mut parts = Vec::new();
+    let (years, months) = (months / 12, months % 12);
+    let plural = |n: i64, unit: &str, units: &str| {
+        format!("{n} {}", if n.abs() == 1 { unit } else { units })
+    };
+    if years != 0 {
+        parts.push(plural(years, "year", "years"));
+    }
+    if months != 0 {
+        parts.push(plural(months, "mon", "mons"));
+    }
+    if days != 0 {
+        parts.push(plural(days, "day", "days"));
+    }
+    if micros != 0 || parts.is_empty() {
+        let sign = if micros < 0 { "-" } else { "" };
+        let m = micros.unsigned_abs();
+        let (secs, frac) = (m / 1_000_000, m % 1_000_000);
+        let mut clock = format!("{sign}{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+        if frac != 0 {
+            clock.push('.');
+            clock.push_str(format!("{frac:06}").trim_end_matches('0'));
+        }
+        parts.push(clock);
+    }
+    parts.join(" ")
+}
+
 /// Any value as Redshift prints it.
 pub fn to_text(v: &ScalarValue) -> Result<Option<String>> {
     Ok(match v {
@@ -185,20 +215,77 @@ pub fn to_text(v: &ScalarValue) -> Result<Option<String>> {
         | ScalarValue::Time64Microsecond(_)
         | ScalarValue::Time32Millisecond(_)
         | ScalarValue::Time32Second(_) => time_of(v).map(|t| format_time(&t)),
+        ScalarValue::IntervalMonthDayNano(Some(i)) => Some(format_interval(
+            i64::from(i.months),
+            i64::from(i.days),
+            i.nanoseconds / 1_000,
+        )),
+        ScalarValue::IntervalDayTime(Some(i)) => Some(format_interval(
+            0,
+            i64::from(i.days),
+            i64::from(i.milliseconds) * 1_000,
+        )),
+        ScalarValue::IntervalYearMonth(Some(m)) => Some(format_interval(i64::from(*m), 0, 0)),
+        // An interval of exact time, as DataFusion gives the difference of two timestamps:
+        // Redshift shows its whole days as days.
+        ScalarValue::DurationMicrosecond(Some(us)) => {
+            Some(format_interval(0, us / 86_400_000_000, us % 86_400_000_000))
+        }
+        ScalarValue::DurationNanosecond(Some(ns)) => {
+            let us = ns / 1_000;
+            Some(format_interval(0, us / 86_400_000_000, us % 86_400_000_000))
+        }
+        ScalarValue::DurationMillisecond(Some(ms)) => {
+            let us = ms * 1_000;
+            Some(format_interval(0, us / 86_400_000_000, us % 86_400_000_000))
+        }
+        ScalarValue::DurationSecond(Some(s)) => {
+            let us = s * 1_000_000;
+            Some(format_interval(0, us / 86_400_000_000, us % 86_400_000_000))
+        }
         ScalarValue::Boolean(Some(b)) => Some(if *b { "true" } else { "false" }.to_string()),
         ScalarValue::Float64(Some(f)) => Some(format_float(*f)),
-        ScalarValue::Float32(Some(f)) => Some(format_float(f64::from(*f))),
+        ScalarValue::Float32(Some(f)) => Some(format_significant(f64::from(*f), 6)),
         ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s) => s.clone(),
         other => Some(other.to_string()),
     })
 }
 
+/// A float as Redshift prints it: DOUBLE PRECISION to 15 significant digits, REAL to 6
+/// (`0.1::float + 0.2::float` is `0.3`; REAL `19999.99` is `20000`), in exponent form
+/// outside `1e-4 .. 1e15` as PostgreSQL writes it (`1e+20`).
 fn format_float(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{f:.0}")
-    } else {
-        f.to_string()
+    format_significant(f, 15)
+}
+
+fn format_significant(f: f64, digits: usize) -> String {
+    if f.is_nan() {
+        return "NaN".into();
     }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let sci = format!("{:.*e}", digits - 1, f);
+    let Some((mantissa, exp)) = sci.split_once('e') else {
+        return sci;
+    };
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: &str| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if exp < -4 || exp >= i32::try_from(digits).unwrap_or(15) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{}e{sign}{:02}", trim(mantissa), exp.abs());
+    }
+    let decimals = usize::try_from(i32::try_from(digits).unwrap_or(15) - 1 - exp).unwrap_or(0);
+    trim(&format!("{f:.decimals$}"))
 }
 
 fn to_varchar(args: &[ScalarValue]) -> Result<ScalarValue> {
@@ -282,6 +369,34 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 ))
             },
         ),
+        // An interval times a number: each part multiplied, a fraction of a month carried
+        // into days (30 to the month) and a fraction of a day into time, as PostgreSQL does.
+        RowUdf::udf(
+            "__rs_interval_times",
+            2..=2,
+            |_| Ok(DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano)),
+            |a| {
+                use datafusion::arrow::datatypes::IntervalMonthDayNano;
+                let ScalarValue::IntervalMonthDayNano(Some(i)) = a[0]
+                    .cast_to(&DataType::Interval(
+                        datafusion::arrow::datatypes::IntervalUnit::MonthDayNano,
+                    ))?
+                else {
+                    return Ok(ScalarValue::IntervalMonthDayNano(None));
+                };
+                let ScalarValue::Float64(Some(n)) = a[1].cast_to(&DataType::Float64)? else {
+                    return Ok(ScalarValue::IntervalMonthDayNano(None));
+                };
+                let months = f64::from(i.months) * n;
+                let days = f64::from(i.days) * n + months.fract() * 30.0;
+                let nanos = i.nanoseconds as f64 * n + days.fract() * 86_400e9;
+                Ok(ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano::new(
+                    months.trunc() as i32,
+                    days.trunc() as i32,
+                    nanos.round() as i64,
+                ))))
+            },
+        ),
         // A date (or text) as a timestamp, for date-and-interval arithmetic; other values
         // pass through.
         RowUdf::udf(
@@ -362,6 +477,18 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_print_to_their_significant_digits() {
+        assert_eq!(format_float(0.1 + 0.2), "0.3");
+        assert_eq!(format_float(std::f64::consts::PI), "3.14159265358979");
+        assert_eq!(format_float(-1.224_646_799_147_353_2e-16), "-1.22464679914735e-16");
+        assert_eq!(format_float(1e20), "1e+20");
+        assert_eq!(format_float(2.5), "2.5");
+        assert_eq!(format_float(1024.0), "1024");
+        assert_eq!(format_significant(19_999.99, 6), "20000");
+        assert_eq!(format_significant(1_999.99, 6), "1999.99");
+    }
 
     #[test]
     fn reads_hours_without_zero_padding() {

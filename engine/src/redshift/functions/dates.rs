@@ -47,6 +47,16 @@ fn add_months_clamped(ts: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
 /// ISO week, `dayofweek` counts from Sunday as 0, `millisecond` and `microsecond` are the
 /// second's fraction only, `epoch` counts seconds from 1970.
 fn extract(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarValue> {
+    extract_part(args, now, false)
+}
+
+/// `date_part` gives the second with its fraction (`3.189717`), where `extract` gives the
+/// whole second, as the guide's page on date parts shows.
+fn extract_part(
+    args: &[ScalarValue],
+    now: Option<NaiveDateTime>,
+    fractional_seconds: bool,
+) -> Result<ScalarValue> {
     let (Some(part), Some(ts)) = (text(&args[0]), to_datetime_at(&args[1], now)?) else {
         return Ok(ScalarValue::Float64(None));
     };
@@ -62,7 +72,8 @@ fn extract(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarVal
         _ => match date_part(&part)? {
             "millennium" => i64::from((ts.year() - 1).div_euclid(1000) + 1),
             "century" => i64::from((ts.year() - 1).div_euclid(100) + 1),
-            "decade" => i64::from(ts.year().div_euclid(10)),
+            // The guide: 1999 is in decade 200, 2000 and 2010 in decades 201 and 202.
+            "decade" => i64::from(ts.year().div_euclid(10) + 1),
             "year" => i64::from(ts.year()),
             "quarter" => i64::from(ts.month0() / 3 + 1),
             "month" => i64::from(ts.month()),
@@ -70,6 +81,10 @@ fn extract(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarVal
             "day" => i64::from(ts.day()),
             "hour" => i64::from(ts.hour()),
             "minute" => i64::from(ts.minute()),
+            "second" if fractional_seconds => {
+                let micros = f64::from(ts.nanosecond() / 1_000) / 1e6;
+                return Ok(ScalarValue::Float64(Some(f64::from(ts.second()) + micros)));
+            }
             "second" => i64::from(ts.second()),
             "millisecond" => micros_of_second / 1_000,
             _ => micros_of_second,
@@ -323,6 +338,7 @@ enum Tok {
     Year3,
     Year1,
     YearComma,
+    Zone(Case),
     Literal(char),
 }
 
@@ -346,6 +362,7 @@ fn tokenize(format: &str) -> Vec<Tok> {
     type MakeTok = fn(Case) -> Tok;
     let patterns: &[(&str, MakeTok)] = &[
         ("y,yyy", |_| Tok::YearComma),
+        ("tz", Tok::Zone),
         ("iyyy", |_| Tok::IsoYear),
         ("yyyy", |_| Tok::Year4),
         ("yyy", |_| Tok::Year3),
@@ -471,6 +488,10 @@ fn parse_with_format_strict(input: &str, format: &str, strict: bool) -> Result<N
             Tok::IsoYear => take_digits(s, 4),
             Tok::Year3 => take_digits(s, 3),
             Tok::Julian => take_digits(s, 7),
+            Tok::Zone(_) => {
+                let len = s.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+                (Some(0), &s[len..])
+            }
             Tok::YearComma => {
                 let (thousands, rest) = take_digits(s, 3);
                 match (thousands, rest.strip_prefix(',')) {
@@ -604,7 +625,14 @@ fn cased(s: &str, case: Case) -> String {
 }
 
 /// Prints `ts` with a Redshift format string, as `to_char` does.
+#[cfg(test)]
 fn format_with(ts: &NaiveDateTime, format: &str) -> String {
+    format_with_zone(ts, format, "")
+}
+
+/// As [`format_with`], with the zone `TZ` prints: UTC for a TIMESTAMPTZ, nothing for a
+/// timestamp without one.
+fn format_with_zone(ts: &NaiveDateTime, format: &str, zone: &str) -> String {
     let mut out = String::new();
     let hour12 = match ts.hour() % 12 {
         0 => 12,
@@ -651,6 +679,7 @@ fn format_with(ts: &NaiveDateTime, format: &str) -> String {
                 let y = ts.year();
                 out.push_str(&format!("{},{:03}", y / 1000, y.rem_euclid(1000)));
             }
+            Tok::Zone(c) => out.push_str(&cased(zone, c)),
             Tok::Literal(ch) => out.push(ch),
         }
     }
@@ -709,7 +738,7 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
             "__rs_date_part",
             2..=2,
             |_| Ok(DataType::Float64),
-            move |a| extract(a, now),
+            move |a| extract_part(a, now, true),
         ),
         RowUdf::udf(
             "__rs_extract",
@@ -887,9 +916,15 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                     return Ok(ScalarValue::Utf8(None));
                 };
                 match a[0].data_type() {
-                    DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => Ok(
-                        ScalarValue::Utf8(to_datetime(&a[0])?.map(|t| format_with(&t, &f))),
-                    ),
+                    DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => {
+                        let zone = match a[0].data_type() {
+                            DataType::Timestamp(_, Some(_)) => "UTC",
+                            _ => "",
+                        };
+                        Ok(ScalarValue::Utf8(
+                            to_datetime(&a[0])?.map(|t| format_with_zone(&t, &f, zone)),
+                        ))
+                    }
                     _ => Ok(ScalarValue::Utf8(
                         to_text(&a[0])?
                             .map(|n| super::number_format::format(&n, &f))

@@ -227,4 +227,5 @@ pub fn register(ctx: &SessionContext, run_time: NaiveDateTime) {
     ctx.register_udf(crate::redshift::text_rules::similar_to_udf());
     ctx.register_udf(crate::redshift::text_rules::bpcharcmp_udf());
     ctx.register_udf(crate::redshift::decimals::aggregate_udf());
+    ctx.register_udf(crate::redshift::decimals::round_for_integer_udf());
 }

@@ -55,6 +55,24 @@ fn crc32(a: &[ScalarValue]) -> ScalarValue {
     ScalarValue::Utf8(text(&a[0]).map(|s| format!("{:08x}", CASTAGNOLI.checksum(s.as_bytes()))))
 }
 
+/// `sha2(text, bits)`: SHA-224, -256, -384 or -512 (0 is 256) as lower-case hex.
+fn sha2(a: &[ScalarValue]) -> Result<ScalarValue> {
+    use sha2::Digest;
+    let (Some(s), Some(bits)) = (text(&a[0]), int(&a[1])?) else {
+        return Ok(ScalarValue::Utf8(None));
+    };
+    let bytes: Vec<u8> = match bits {
+        0 | 256 => sha2::Sha256::digest(s.as_bytes()).to_vec(),
+        224 => sha2::Sha224::digest(s.as_bytes()).to_vec(),
+        384 => sha2::Sha384::digest(s.as_bytes()).to_vec(),
+        512 => sha2::Sha512::digest(s.as_bytes()).to_vec(),
+        other => return exec_err!("sha2: {other} is not 0, 224, 256, 384 or 512 bits"),
+    };
+    Ok(ScalarValue::Utf8(Some(
+        bytes.iter().map(|b| format!("{b:02x}")).collect(),
+    )))
+}
+
 /// American Soundex: the first letter, then up to three digits for the consonants that
 /// follow; anything that is not an ASCII letter is skipped.
 fn soundex(s: &str) -> String {
@@ -258,6 +276,7 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
             },
         ),
         RowUdf::udf("strtol", 2..=2, |_| Ok(DataType::Int64), strtol),
+        RowUdf::udf("sha2", 2..=2, |_| Ok(DataType::Utf8), sha2),
         RowUdf::udf(
             "text_to_int_alt",
             1..=2,
