@@ -64,6 +64,7 @@ fn without_internal_wrappers(e: &Expr) -> Expr {
         crate::redshift::text_rules::RTRIM_TEXT,
         crate::redshift::decimals::AT_TYPE,
         "__rs_whole",
+        "__rs_empty_as_null",
         crate::redshift::decimals::ROUND_FOR_INTEGER,
         "__rs_as_timestamp",
         "__rs_median_like",

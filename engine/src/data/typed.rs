@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
+    Decimal128Array, Float32Array,
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,
     TimestampMicrosecondArray,
 };
@@ -21,8 +22,27 @@ pub fn arrow_type(redshift: &str) -> Option<DataType> {
     let base = t.split('(').next().unwrap_or("").trim();
     Some(match base {
         "smallint" | "int2" | "integer" | "int" | "int4" | "bigint" | "int8" => DataType::Int64,
-        "real" | "float4" | "float" | "float8" | "double precision" | "numeric" | "decimal" => {
-            DataType::Float64
+        "real" | "float4" => DataType::Float32,
+        "float" | "float8" | "double precision" => DataType::Float64,
+        // Redshift's NUMERIC is exact: DECIMAL(p, s), with precision 18 and scale 0 when
+        // the type gives none.
+        "numeric" | "decimal" => {
+            let args: Vec<u8> = t
+                .split_once('(')
+                .map(|(_, rest)| rest.trim_end_matches(')'))
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect();
+            let (p, s) = match args.as_slice() {
+                [] => (18, 0),
+                [p] => (*p, 0),
+                [p, s, ..] => (*p, *s),
+            };
+            if p == 0 || p > 38 || s > p {
+                return None;
+            }
+            DataType::Decimal128(p, i8::try_from(s).ok()?)
         }
         "boolean" | "bool" => DataType::Boolean,
         "date" => DataType::Date32,
@@ -93,7 +113,10 @@ fn column(
         Diagnostic::error(
             Code::Data,
             Location::new(file, line(row), 0),
-            format!("column `{name}`: cannot read \"{v}\" as {ty}"),
+            format!(
+                "column `{name}`: cannot read \"{v}\" as {}",
+                crate::redshift::types::redshift_type(ty)
+            ),
         )
     };
     // A blank value is NULL for every type but text.
@@ -123,6 +146,43 @@ fn column(
                 })
                 .collect::<Result<Float64Array, _>>()?,
         ),
+        DataType::Float32 => Arc::new(
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    cell(v)
+                        .map(|s| s.parse::<f32>().map_err(|_| bad(i, s)))
+                        .transpose()
+                })
+                .collect::<Result<Float32Array, _>>()?,
+        ),
+        DataType::Decimal128(p, scale) => {
+            let target = DataType::Decimal128(*p, *scale);
+            let mut out: Vec<Option<i128>> = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                let Some(s) = cell(v) else {
+                    out.push(None);
+                    continue;
+                };
+                let parsed = datafusion::common::ScalarValue::Utf8(Some(s.to_string()))
+                    .cast_to(&target)
+                    .ok()
+                    .and_then(|d| match d {
+                        datafusion::common::ScalarValue::Decimal128(v, ..) => v,
+                        _ => None,
+                    });
+                match parsed {
+                    Some(d) => out.push(Some(d)),
+                    None => return Err(bad(i, s)),
+                }
+            }
+            Arc::new(
+                Decimal128Array::from(out)
+                    .with_precision_and_scale(*p, *scale)
+                    .map_err(|e| Diagnostic::error(Code::Data, Location::file(file), e.to_string()))?,
+            )
+        }
         DataType::Boolean => Arc::new(
             values
                 .iter()

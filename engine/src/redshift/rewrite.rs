@@ -759,6 +759,17 @@ fn rewrite_function_post(f: &mut Function) -> Option<Expr> {
         "listagg" => {
             rename(f, "string_agg");
             let mut args = args;
+            // LISTAGG skips empty strings as it skips NULLs. An ORDER BY on the value itself
+            // orders the same wrapped value (DISTINCT requires it to be the argument).
+            if let Some(first) = args.first_mut() {
+                let original = first.clone();
+                *first = call("__rs_empty_as_null", vec![original.clone()]);
+                for o in &mut f.within_group {
+                    if o.expr == original {
+                        o.expr = first.clone();
+                    }
+                }
+            }
             if args.len() == 1 {
                 args.push(string(""));
             }

@@ -94,3 +94,22 @@ fn seed_types_are_inferred_as_dbts_agate_infers_them() {
     );
     assert_eq!(rows(&mut e, "select code from kept"), vec![vec!["001"]]);
 }
+
+#[test]
+fn a_numeric_column_type_is_exact() {
+    let mut e = engine(inline(&[
+        (
+            "dbt_project.yml",
+            "name: shop\nseeds:\n  shop:\n    prices:\n      +column_types:\n        price: numeric(10,2)\n        weight: real\n",
+        ),
+        ("seeds/prices.csv", "price,weight\n0.10,19999.99\n0.20,1.5\n"),
+    ]))
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(build(&mut e).success());
+    // As DECIMAL(10,2) the sum is exact, and its scale is the column's; a REAL keeps six
+    // significant digits, as Redshift's does.
+    assert_eq!(
+        rows(&mut e, "select sum(price), max(weight) from prices"),
+        vec![vec!["0.30", "20000"]]
+    );
+}

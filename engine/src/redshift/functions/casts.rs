@@ -397,6 +397,16 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 ))))
             },
         ),
+        RowUdf::udf(
+            "__rs_empty_as_null",
+            1..=1,
+            |t| Ok(t[0].clone()),
+            |a| match &a[0] {
+                ScalarValue::Utf8(Some(s)) if s.is_empty() => Ok(ScalarValue::Utf8(None)),
+                ScalarValue::Utf8View(Some(s)) if s.is_empty() => Ok(ScalarValue::Utf8View(None)),
+                v => Ok(v.clone()),
+            },
+        ),
         // A date (or text) as a timestamp, for date-and-interval arithmetic; other values
         // pass through.
         RowUdf::udf(
