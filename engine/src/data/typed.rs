@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Decimal128Array, Float32Array,
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,
-    TimestampMicrosecondArray,
+    ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array, Int64Array,
+    StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -180,7 +179,9 @@ fn column(
             Arc::new(
                 Decimal128Array::from(out)
                     .with_precision_and_scale(*p, *scale)
-                    .map_err(|e| Diagnostic::error(Code::Data, Location::file(file), e.to_string()))?,
+                    .map_err(|e| {
+                        Diagnostic::error(Code::Data, Location::file(file), e.to_string())
+                    })?,
             )
         }
         DataType::Boolean => Arc::new(

@@ -668,8 +668,8 @@ impl Resolver<'_> {
                 let message =
                     format!("`column_types` must map column names to types, found {other}");
                 // `{price: numeric(10,2)}` reads as two keys, `price: numeric(10` and `2)`.
-                let hint = matches!(other, Json::Object(m) if m.values().any(Json::is_null))
-                    .then(|| {
+                let hint =
+                    matches!(other, Json::Object(m) if m.values().any(Json::is_null)).then(|| {
                         "in a {...} mapping, quote a type with a comma: {price: 'numeric(10,2)'}"
                             .to_string()
                     });

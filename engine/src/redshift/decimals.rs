@@ -296,17 +296,25 @@ impl ScalarUDFImpl for RoundForInteger {
                 let Some(a) = array.as_any().downcast_ref::<Float64Array>() else {
                     return exec_err!("{ROUND_FOR_INTEGER}: not a float");
                 };
-                Arc::new(unary::<_, _, datafusion::arrow::datatypes::Float64Type>(a, f64::round))
+                Arc::new(unary::<_, _, datafusion::arrow::datatypes::Float64Type>(
+                    a,
+                    f64::round,
+                ))
             }
             _ => {
                 let Some(a) = array.as_any().downcast_ref::<Float32Array>() else {
                     return exec_err!("{ROUND_FOR_INTEGER}: not a float");
                 };
-                Arc::new(unary::<_, _, datafusion::arrow::datatypes::Float32Type>(a, f32::round))
+                Arc::new(unary::<_, _, datafusion::arrow::datatypes::Float32Type>(
+                    a,
+                    f32::round,
+                ))
             }
         };
         if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&rounded, 0)?));
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &rounded, 0,
+            )?));
         }
         Ok(ColumnarValue::Array(rounded))
     }

@@ -9,10 +9,10 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CaseWhen, CastKind, DataType, ExactNumberInfo, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
-    ObjectNamePart, Query, Select, SelectItem, Statement, TimezoneInfo, Value, VisitMut,
-    VisitorMut, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
+    BinaryOperator, CaseWhen, CastKind, DataType, ExactNumberInfo, Expr, Function, FunctionArg,
+    FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName, ObjectNamePart, Query, Select, SelectItem, Statement, TimezoneInfo, Value,
+    VisitMut, VisitorMut, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
 };
 
 /// Applies every Redshift rewrite to `statement`.
@@ -977,7 +977,7 @@ mod tests {
     fn listagg_becomes_ordered_string_agg() {
         assert_eq!(
             rewritten("select listagg(n, ',') within group (order by n) as x from t"),
-            "SELECT string_agg(n, ',' ORDER BY n) AS x FROM t"
+            "SELECT string_agg(__rs_empty_as_null(n), ',' ORDER BY __rs_empty_as_null(n)) AS x FROM t"
         );
     }
 

@@ -246,13 +246,9 @@ pub fn bpcharcmp_udf() -> ScalarUDF {
             let (Some(x), Some(y)) = (text(&a[0]), text(&a[1])) else {
                 return Ok(ScalarValue::Int64(None));
             };
-            Ok(ScalarValue::Int64(Some(
-                match x.trim_end_matches(' ').cmp(y.trim_end_matches(' ')) {
-                    std::cmp::Ordering::Less => -1,
-                    std::cmp::Ordering::Equal => 0,
-                    std::cmp::Ordering::Greater => 1,
-                },
-            )))
+            Ok(ScalarValue::Int64(Some(super::functions::comparison(
+                x.trim_end_matches(' ').cmp(y.trim_end_matches(' ')),
+            ))))
         },
     )
 }

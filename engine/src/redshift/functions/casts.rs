@@ -185,7 +185,12 @@ pub(crate) fn format_interval(months: i64, days: i64, micros: i64) -> String {
         let sign = if micros < 0 { "-" } else { "" };
         let m = micros.unsigned_abs();
         let (secs, frac) = (m / 1_000_000, m % 1_000_000);
-        let mut clock = format!("{sign}{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+        let mut clock = format!(
+            "{sign}{:02}:{:02}:{:02}",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
         if frac != 0 {
             clock.push('.');
             clock.push_str(format!("{frac:06}").trim_end_matches('0'));
@@ -193,6 +198,12 @@ pub(crate) fn format_interval(months: i64, days: i64, micros: i64) -> String {
         parts.push(clock);
     }
     parts.join(" ")
+}
+
+/// A span of exact time in microseconds, its whole days shown as days.
+fn format_duration(micros: i64) -> String {
+    const DAY: i64 = 86_400_000_000;
+    format_interval(0, micros / DAY, micros % DAY)
 }
 
 /// Any value as Redshift prints it.
@@ -228,21 +239,10 @@ pub fn to_text(v: &ScalarValue) -> Result<Option<String>> {
         ScalarValue::IntervalYearMonth(Some(m)) => Some(format_interval(i64::from(*m), 0, 0)),
         // An interval of exact time, as DataFusion gives the difference of two timestamps:
         // Redshift shows its whole days as days.
-        ScalarValue::DurationMicrosecond(Some(us)) => {
-            Some(format_interval(0, us / 86_400_000_000, us % 86_400_000_000))
-        }
-        ScalarValue::DurationNanosecond(Some(ns)) => {
-            let us = ns / 1_000;
-            Some(format_interval(0, us / 86_400_000_000, us % 86_400_000_000))
-        }
-        ScalarValue::DurationMillisecond(Some(ms)) => {
-            let us = ms * 1_000;
-            Some(format_interval(0, us / 86_400_000_000, us % 86_400_000_000))
-        }
-        ScalarValue::DurationSecond(Some(s)) => {
-            let us = s * 1_000_000;
-            Some(format_interval(0, us / 86_400_000_000, us % 86_400_000_000))
-        }
+        ScalarValue::DurationMicrosecond(Some(us)) => Some(format_duration(*us)),
+        ScalarValue::DurationNanosecond(Some(ns)) => Some(format_duration(ns / 1_000)),
+        ScalarValue::DurationMillisecond(Some(ms)) => Some(format_duration(ms * 1_000)),
+        ScalarValue::DurationSecond(Some(s)) => Some(format_duration(s * 1_000_000)),
         ScalarValue::Boolean(Some(b)) => Some(if *b { "true" } else { "false" }.to_string()),
         ScalarValue::Float64(Some(f)) => Some(format_float(*f)),
         ScalarValue::Float32(Some(f)) => Some(format_significant(f64::from(*f), 6)),
@@ -374,13 +374,16 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
         RowUdf::udf(
             "__rs_interval_times",
             2..=2,
-            |_| Ok(DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano)),
+            |_| {
+                Ok(DataType::Interval(
+                    datafusion::arrow::datatypes::IntervalUnit::MonthDayNano,
+                ))
+            },
             |a| {
                 use datafusion::arrow::datatypes::IntervalMonthDayNano;
-                let ScalarValue::IntervalMonthDayNano(Some(i)) = a[0]
-                    .cast_to(&DataType::Interval(
-                        datafusion::arrow::datatypes::IntervalUnit::MonthDayNano,
-                    ))?
+                let ScalarValue::IntervalMonthDayNano(Some(i)) = a[0].cast_to(
+                    &DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano),
+                )?
                 else {
                     return Ok(ScalarValue::IntervalMonthDayNano(None));
                 };
@@ -390,11 +393,13 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 let months = f64::from(i.months) * n;
                 let days = f64::from(i.days) * n + months.fract() * 30.0;
                 let nanos = i.nanoseconds as f64 * n + days.fract() * 86_400e9;
-                Ok(ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano::new(
-                    months.trunc() as i32,
-                    days.trunc() as i32,
-                    nanos.round() as i64,
-                ))))
+                Ok(ScalarValue::IntervalMonthDayNano(Some(
+                    IntervalMonthDayNano::new(
+                        months.trunc() as i32,
+                        days.trunc() as i32,
+                        nanos.round() as i64,
+                    ),
+                )))
             },
         ),
         RowUdf::udf(
@@ -492,7 +497,10 @@ mod tests {
     fn floats_print_to_their_significant_digits() {
         assert_eq!(format_float(0.1 + 0.2), "0.3");
         assert_eq!(format_float(std::f64::consts::PI), "3.14159265358979");
-        assert_eq!(format_float(-1.224_646_799_147_353_2e-16), "-1.22464679914735e-16");
+        assert_eq!(
+            format_float(-1.224_646_799_147_353_2e-16),
+            "-1.22464679914735e-16"
+        );
         assert_eq!(format_float(1e20), "1e+20");
         assert_eq!(format_float(2.5), "2.5");
         assert_eq!(format_float(1024.0), "1024");

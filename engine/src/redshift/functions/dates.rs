@@ -427,20 +427,8 @@ fn tokenize(format: &str) -> Vec<Tok> {
     out
 }
 
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
+use super::datetime_input::MONTHS;
+
 const DAYS: [&str; 7] = [
     "monday",
     "tuesday",
@@ -765,11 +753,7 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                 else {
                     return Ok(ScalarValue::Int64(None));
                 };
-                Ok(ScalarValue::Int64(Some(match x.cmp(&y) {
-                    std::cmp::Ordering::Less => -1,
-                    std::cmp::Ordering::Equal => 0,
-                    std::cmp::Ordering::Greater => 1,
-                })))
+                Ok(ScalarValue::Int64(Some(super::comparison(x.cmp(&y)))))
             },
         ),
         RowUdf::udf(

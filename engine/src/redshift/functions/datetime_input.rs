@@ -7,7 +7,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
-const MONTHS: [&str; 12] = [
+pub(crate) const MONTHS: [&str; 12] = [
     "january",
     "february",
     "march",

@@ -198,6 +198,15 @@ pub(crate) fn text(v: &ScalarValue) -> Option<String> {
     }
 }
 
+/// -1, 0 or 1, as Redshift's `*_cmp` functions answer.
+pub(crate) fn comparison(o: std::cmp::Ordering) -> i64 {
+    match o {
+        std::cmp::Ordering::Less => -1,
+        std::cmp::Ordering::Equal => 0,
+        std::cmp::Ordering::Greater => 1,
+    }
+}
+
 /// An integer argument, `None` for NULL.
 pub(crate) fn int(v: &ScalarValue) -> Result<Option<i64>> {
     if v.is_null() {

@@ -377,11 +377,7 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
                 let (Some(x), Some(y)) = (interval_micros(&x), interval_micros(&y)) else {
                     return exec_err!("interval_cmp: an argument is not an interval");
                 };
-                Ok(ScalarValue::Int64(Some(match x.cmp(&y) {
-                    std::cmp::Ordering::Less => -1,
-                    std::cmp::Ordering::Equal => 0,
-                    std::cmp::Ordering::Greater => 1,
-                })))
+                Ok(ScalarValue::Int64(Some(super::comparison(x.cmp(&y)))))
             },
         ),
     ]
