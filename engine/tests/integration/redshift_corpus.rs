@@ -8,7 +8,8 @@
 //! - `run_time: 2008-12-04 16:10:43` sets what `getdate()` returns for the following cases;
 //! - `with: name(cols) as (...)` puts a common table expression in front of the following
 //!   cases: a table the guide creates and fills, written out;
-//! - `sql => expected` is a case: rows separated by ` ;; `, cells by ` | `, `NULL` for NULL;
+//! - `sql => expected` is a case: rows separated by ` ;; `, cells by ` | `, `NULL` for NULL,
+//!   `''` for the empty string;
 //! - `sql =: name | name` is a case on the names Redshift gives the result's columns;
 //! - `sql => ERROR` is a case Redshift documents as an error: the engine must fail too;
 //! - `sql => expected !! why` is a case modelplay refuses: it must fail with an error, and
@@ -104,7 +105,14 @@ pub fn corpus() -> Vec<Case> {
                 written: sql.trim().trim_end_matches(';').trim().to_string(),
                 expected: expected
                     .split(" ;; ")
-                    .map(|row| row.split(" | ").map(|c| c.trim().to_string()).collect())
+                    .map(|row| {
+                        row.split(" | ")
+                            .map(|c| match c.trim() {
+                                "''" => String::new(),
+                                c => c.to_string(),
+                            })
+                            .collect()
+                    })
                     .collect(),
                 names,
                 refused,
