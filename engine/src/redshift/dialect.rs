@@ -1,12 +1,17 @@
-//! sqlparser's Redshift dialect, with the one thing Redshift accepts that it does not: any
-//! date part word in `EXTRACT` (`extract(ms from ts)`, `extract(mil from ts)`). Everything
-//! else is the Redshift dialect's own answer, and the parser still sees a Redshift dialect.
+//! sqlparser's Redshift dialect, with what Redshift accepts that it does not: any date part
+//! word in `EXTRACT` (`extract(ms from ts)`, `extract(mil from ts)`), the prefix operators
+//! `|/` (square root), `||/` (cube root) and `@` (absolute value), and `APPROXIMATE` before
+//! `COUNT(DISTINCT ...)`. Everything else is the Redshift dialect's own answer, and the
+//! parser still sees a Redshift dialect.
 
 use std::any::TypeId;
 use std::iter::Peekable;
 use std::str::Chars;
 
-use datafusion::sql::sqlparser::dialect::{Dialect, RedshiftSqlDialect};
+use datafusion::sql::sqlparser::ast::{Expr, UnaryOperator};
+use datafusion::sql::sqlparser::dialect::{Dialect, Precedence, RedshiftSqlDialect};
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RedshiftDialect;
@@ -20,6 +25,33 @@ impl Dialect for RedshiftDialect {
 
     fn allow_extract_custom(&self) -> bool {
         true
+    }
+
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        let op = match &parser.peek_token_ref().token {
+            Token::PGSquareRoot => UnaryOperator::PGSquareRoot,
+            Token::PGCubeRoot => UnaryOperator::PGCubeRoot,
+            Token::AtSign => UnaryOperator::PGAbs,
+            // `APPROXIMATE COUNT(DISTINCT x)`: Redshift estimates the count with HyperLogLog;
+            // the count of a sample is computed exactly, which the estimate approximates.
+            Token::Word(w)
+                if w.value.eq_ignore_ascii_case("approximate")
+                    && matches!(
+                        &parser.peek_nth_token_ref(1).token,
+                        Token::Word(next) if next.value.eq_ignore_ascii_case("count")
+                    ) =>
+            {
+                parser.next_token();
+                return Some(parser.parse_prefix());
+            }
+            _ => return None,
+        };
+        parser.next_token();
+        let precedence = self.prec_value(Precedence::PlusMinus);
+        Some(parser.parse_subexpr(precedence).map(|expr| Expr::UnaryOp {
+            op,
+            expr: Box::new(expr),
+        }))
     }
 
     fn is_nested_delimited_identifier_start(&self, ch: char) -> bool {
@@ -110,6 +142,19 @@ impl Dialect for RedshiftDialect {
 mod tests {
     use super::*;
     use datafusion::sql::sqlparser::parser::Parser;
+
+    #[test]
+    fn redshift_prefix_operators_and_approximate_parse() {
+        let parsed = Parser::parse_sql(
+            &RedshiftDialect,
+            "select |/ 25.0, ||/ 27.0, @ -5.0, approximate count(distinct x) from t",
+        )
+        .unwrap();
+        assert_eq!(
+            parsed[0].to_string(),
+            "SELECT |/25.0, ||/27.0, @-5.0, count(DISTINCT x) FROM t"
+        );
+    }
 
     #[test]
     fn extract_takes_any_date_part_word() {

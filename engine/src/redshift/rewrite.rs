@@ -11,8 +11,8 @@ use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CaseWhen, CastKind, DataType, ExactNumberInfo, Expr, Function, FunctionArg,
     FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident,
-    ObjectName, ObjectNamePart, Query, Select, SelectItem, Statement, TimezoneInfo, Value,
-    VisitMut, VisitorMut, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
+    ObjectName, ObjectNamePart, Query, Select, SelectItem, Statement, TimezoneInfo, UnaryOperator,
+    Value, VisitMut, VisitorMut, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
 };
 
 /// Applies every Redshift rewrite to `statement`.
@@ -139,6 +139,30 @@ impl VisitorMut for Rewriter {
                     }
                     *expr = call(udf, args);
                 }
+            }
+            Expr::UnaryOp { op, expr: inner }
+                if matches!(
+                    op,
+                    UnaryOperator::PGSquareRoot | UnaryOperator::PGCubeRoot | UnaryOperator::PGAbs
+                ) =>
+            {
+                let name = match op {
+                    UnaryOperator::PGSquareRoot => "sqrt",
+                    UnaryOperator::PGCubeRoot => "cbrt",
+                    _ => "abs",
+                };
+                let arg = if name == "abs" {
+                    (**inner).clone()
+                } else {
+                    Expr::Cast {
+                        kind: CastKind::Cast,
+                        expr: inner.clone(),
+                        data_type: DataType::DoublePrecision,
+                        array: false,
+                        format: None,
+                    }
+                };
+                *expr = call(name, vec![arg]);
             }
             // `^` is exponentiation in Redshift (XOR is `#`).
             Expr::BinaryOp { op, .. } if *op == BinaryOperator::BitwiseXor => {
