@@ -155,6 +155,29 @@ pub fn fail_calc_query(
     ))
 }
 
+/// Whether the 1-based `line` and `column` of `sql` are inside a call of TRIM: the innermost
+/// parenthesis open before them follows the word `trim`.
+fn in_trim_call(sql: &str, line: usize, column: usize) -> bool {
+    let end = crate::diagnostic::offset_of(sql, line, column);
+    let before = sql.get(..end).unwrap_or_default();
+    let mut depth = 0usize;
+    for (i, ch) in before.char_indices().rev() {
+        match ch {
+            ')' => depth += 1,
+            '(' if depth > 0 => depth -= 1,
+            '(' => {
+                let head = before[..i].trim_end();
+                let start = head
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(0, |j| j + 1);
+                return head[start..].eq_ignore_ascii_case("trim");
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 pub fn parse_query(sql: &str, origin: &Origin) -> Result<Box<Query>, Diagnostic> {
     let dialect = RedshiftDialect;
     let statements = Parser::new(&dialect)
@@ -163,20 +186,31 @@ pub fn parse_query(sql: &str, origin: &Origin) -> Result<Box<Query>, Diagnostic>
         .map_err(|e| {
             let message = e.to_string();
             let message = message.trim_start_matches("sql parser error: ").to_string();
-            let (location, message) = match PARSER_LOCATION.as_ref().ok().and_then(|re| {
+            let at = PARSER_LOCATION.as_ref().ok().and_then(|re| {
                 re.captures(&message).map(|c| {
                     let n = |i| c.get(i).and_then(|m| m.as_str().parse().ok()).unwrap_or(0);
                     (n(1), n(2), re.replace(&message, "").to_string())
                 })
-            }) {
+            });
+            let trim_pair = at
+                .as_ref()
+                .is_some_and(|(l, c, _)| in_trim_call(sql, *l, *c));
+            let (location, message) = match at {
                 Some((l, c, m)) => (origin.locate(l, c), m),
                 None => (Location::file(origin.file).into(), message),
             };
-            origin.error(
+            let d = origin.error(
                 Code::Syntax,
                 location,
                 format!("SQL syntax error: {message}"),
-            )
+            );
+            if trim_pair {
+                d.with_hint(
+                    "modelplay does not parse Redshift's TRIM(string, characters) yet: BTRIM(string, characters) does the same",
+                )
+            } else {
+                d
+            }
         })?;
     let mut queries: Vec<Box<Query>> = statements
         .into_iter()
@@ -406,6 +440,16 @@ fn construct_site(root: &DataFusionError, message: &str, origin: &Origin) -> Opt
             Construct::Table(missing_table(m)?)
         }
         _ if message.contains("Divide by zero") => Construct::Divisor,
+        _ if message.contains("WITHIN GROUP") || message.contains("Aggregate ORDER BY") => {
+            Construct::OrderedWindowAggregate
+        }
+        _ if message.contains("ast node Pivot") || message.contains("ast node Unpivot") => {
+            Construct::Pivot
+        }
+        _ if message.contains("TIMETZ") || message.contains("TIME WITH TIME ZONE") => {
+            Construct::TimeTz
+        }
+        _ if message.contains("'Colon'") || message.contains("JsonAccess") => Construct::Navigation,
         _ if message.contains(" IS DISTINCT FROM ") => Construct::BooleanTest { negated: true },
         _ if message.contains(" IS NOT DISTINCT FROM ") => {
             Construct::BooleanTest { negated: false }
@@ -450,6 +494,18 @@ static WORDING: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             "modelplay has no function $1: Redshift may have it, but modelplay does not run it yet",
         ),
         (r"^table '([^']+)' not found$", r#"relation "$1" does not exist"#),
+        (
+            r"(?s)^Unsupported ast node (?:Pivot|Unpivot) .*$",
+            "modelplay does not run PIVOT or UNPIVOT yet; Redshift does (write it with CASE and GROUP BY, or dbt_utils.pivot)",
+        ),
+        (
+            r"(?s)^Unsupported ast node (\w+).*$",
+            "modelplay does not run this construct ($1) yet",
+        ),
+        (
+            r"(?s)^(?:This feature is not implemented: )?Binary operator 'Colon' is not supported.*$",
+            "modelplay does not navigate into SUPER values (`c.orders[0].id`) yet; Redshift does",
+        ),
         (
             r"(?s)^(?:Invalid argument error: )?(\S+) is too large to store in a Decimal128 of precision (\d+)\. Max is (\S+).*$",
             "numeric field overflow: $1 does not fit in $2 digits (the largest is $3)",

@@ -9,8 +9,9 @@ use std::ops::ControlFlow;
 
 use crate::redshift::dialect::RedshiftDialect;
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, ObjectName, ObjectNamePart, Query, SetExpr, Spanned, Statement, Visit,
-    Visitor, visit_expressions, visit_relations,
+    BinaryOperator, DataType, Expr, FunctionArgumentClause, FunctionArguments, ObjectName,
+    ObjectNamePart, Query, SetExpr, Spanned, Statement, TableFactor, TimezoneInfo, Visit, Visitor,
+    visit_expressions, visit_relations,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Span;
@@ -42,6 +43,15 @@ pub enum Construct {
     Operator(String),
     /// The first cast, `x::type` or `cast(x as type)`.
     Cast,
+    /// The first window call of an ordered aggregate (`listagg(...) within group (...) over
+    /// (...)`).
+    OrderedWindowAggregate,
+    /// The first PIVOT or UNPIVOT.
+    Pivot,
+    /// The first TIMETZ value or cast.
+    TimeTz,
+    /// The first SUPER navigation (`c.orders[0].id`).
+    Navigation,
 }
 
 /// The first place `construct` appears in `sql`, as a 1-based line and column.
@@ -51,6 +61,12 @@ pub fn find(sql: &str, construct: &Construct) -> Option<(usize, usize)> {
         Construct::Table(name) => return find_table(&statements, name),
         Construct::SetOperation => return find_set_operation(&statements),
         Construct::Operator(symbol) => return find_operator(sql, &statements, symbol),
+        Construct::Pivot => {
+            return match statements.visit(&mut Pivots) {
+                ControlFlow::Break(at) => Some(at),
+                ControlFlow::Continue(()) => None,
+            };
+        }
         _ => {}
     }
     let mut found = None;
@@ -83,6 +99,33 @@ pub fn find(sql: &str, construct: &Construct) -> Option<(usize, usize)> {
                 Some(id.span)
             }
             (Construct::Cast, Expr::Cast { .. }) => Some(expr.span()),
+            (Construct::OrderedWindowAggregate, Expr::Function(f))
+                if f.over.is_some()
+                    && (!f.within_group.is_empty()
+                        || matches!(&f.args, FunctionArguments::List(l)
+                            if l.clauses.iter().any(|c| matches!(c, FunctionArgumentClause::OrderBy(_))))) =>
+            {
+                f.name.0.last().map(|p| p.span())
+            }
+            (Construct::TimeTz, Expr::TypedString(ts))
+                if matches!(
+                    ts.data_type,
+                    DataType::Time(_, TimezoneInfo::Tz | TimezoneInfo::WithTimeZone)
+                ) =>
+            {
+                Some(expr.span())
+            }
+            (Construct::TimeTz, Expr::Cast { data_type, .. })
+                if matches!(
+                    data_type,
+                    DataType::Time(_, TimezoneInfo::Tz | TimezoneInfo::WithTimeZone)
+                ) =>
+            {
+                Some(expr.span())
+            }
+            (Construct::Navigation, Expr::CompoundFieldAccess { .. } | Expr::JsonAccess { .. }) => {
+                Some(expr.span())
+            }
             (
                 Construct::ColumnRef {
                     qualifier: None,
@@ -141,6 +184,25 @@ fn find_table(statements: &Vec<Statement>, name: &str) -> Option<(usize, usize)>
         }
     });
     found
+}
+
+/// Finds the first PIVOT or UNPIVOT, at the table it turns.
+struct Pivots;
+
+impl Visitor for Pivots {
+    type Break = (usize, usize);
+
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<Self::Break> {
+        match factor {
+            TableFactor::Pivot { .. } | TableFactor::Unpivot { .. } => {
+                match start_of(Some(factor.span())) {
+                    Some(at) => ControlFlow::Break(at),
+                    None => ControlFlow::Continue(()),
+                }
+            }
+            _ => ControlFlow::Continue(()),
+        }
+    }
 }
 
 /// Finds the first set operation of any query, subqueries included, in the order the

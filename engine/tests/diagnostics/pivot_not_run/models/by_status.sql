@@ -1,0 +1,3 @@
+select *
+from (select status, amount from {{ ref('payments') }})
+pivot (sum(amount) for status in ('paid', 'refunded'))
