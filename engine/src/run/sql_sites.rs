@@ -115,14 +115,13 @@ pub fn find(sql: &str, construct: &Construct) -> Option<(usize, usize)> {
             {
                 Some(expr.span())
             }
-            (Construct::TimeTz, Expr::Cast { data_type, .. })
-                if matches!(
-                    data_type,
-                    DataType::Time(_, TimezoneInfo::Tz | TimezoneInfo::WithTimeZone)
-                ) =>
-            {
-                Some(expr.span())
-            }
+            (
+                Construct::TimeTz,
+                Expr::Cast {
+                    data_type: DataType::Time(_, TimezoneInfo::Tz | TimezoneInfo::WithTimeZone),
+                    ..
+                },
+            ) => Some(expr.span()),
             (Construct::Navigation, Expr::CompoundFieldAccess { .. } | Expr::JsonAccess { .. }) => {
                 Some(expr.span())
             }
