@@ -187,6 +187,9 @@ fn date_fields(fields: &[&str]) -> Option<NaiveDate> {
 /// Reads `text` as Redshift reads a date, time or timestamp literal; `now` is the current
 /// transaction's start, for the words that need it (without it, they are not read).
 pub(crate) fn parse(text: &str, now: Option<NaiveDateTime>) -> Option<Parsed> {
+    if let Some(iso) = iso(text.trim()) {
+        return Some(iso);
+    }
     let lower = text.trim().to_ascii_lowercase();
     match lower.as_str() {
         "now" => return Some(split(now?)),
@@ -285,6 +288,28 @@ pub(crate) fn parse(text: &str, now: Option<NaiveDateTime>) -> Option<Parsed> {
         return None;
     }
     Some(Parsed { date, time, offset })
+}
+
+/// The common case first, without the general reader's allocations: `YYYY-MM-DD`, with
+/// `HH:MI:SS[.f]` after a space or `T`.
+fn iso(t: &str) -> Option<Parsed> {
+    let b = t.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok()?;
+    let time = match t.get(10..)? {
+        "" => None,
+        rest if rest.starts_with([' ', 'T']) && rest.len() >= 9 => {
+            Some(NaiveTime::parse_from_str(&rest[1..], "%H:%M:%S%.f").ok()?)
+        }
+        _ => return None,
+    };
+    Some(Parsed {
+        date: Some(date),
+        time,
+        offset: None,
+    })
 }
 
 /// `+05`, `-05:30`, `+0530` as seconds east of UTC.
