@@ -310,6 +310,77 @@ fn missing_field(e: &DataFusionError) -> Option<String> {
 }
 
 /// Plans `query` against the tables registered in `ctx`.
+/// The kind a type belongs to, for Redshift's rule that set operations convert within a
+/// kind (numbers, text, datetimes, booleans) and never across kinds.
+fn type_kind(t: &datafusion::arrow::datatypes::DataType) -> Option<&'static str> {
+    use datafusion::arrow::datatypes::DataType as T;
+    Some(match t {
+        T::Null => return None,
+        t if t.is_numeric() => "number",
+        T::Utf8 | T::Utf8View | T::LargeUtf8 => "text",
+        T::Date32 | T::Date64 | T::Timestamp(..) | T::Time32(_) | T::Time64(_) => "datetime",
+        T::Boolean => "boolean",
+        T::Interval(_) | T::Duration(_) => "interval",
+        _ => return None,
+    })
+}
+
+/// Whether a set operation's input gives column `i` as a bare literal: Redshift types a
+/// quoted literal from the other side, so `select 1 union select '2'` is fine.
+fn literal_column(input: &LogicalPlan, i: usize) -> bool {
+    use datafusion::logical_expr::Expr as E;
+    let mut plan = input;
+    loop {
+        match plan {
+            LogicalPlan::Projection(p) => {
+                let mut e = p.expr.get(i);
+                while let Some(E::Alias(a)) = e {
+                    e = Some(&a.expr);
+                }
+                return matches!(e, Some(E::Literal(..)));
+            }
+            LogicalPlan::SubqueryAlias(s) => plan = &s.input,
+            _ => return false,
+        }
+    }
+}
+
+/// The first two Redshift type names a set operation's column mixes across kinds.
+fn union_category_mismatch(plan: &LogicalPlan) -> Option<(String, String)> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    let mut found = None;
+    let _ = plan.apply(|node| {
+        if let LogicalPlan::Union(u) = node {
+            let columns = u.schema.fields().len();
+            for i in 0..columns {
+                let mut first: Option<(&'static str, String)> = None;
+                for input in &u.inputs {
+                    if literal_column(input, i) {
+                        continue;
+                    }
+                    let Some(field) = input.schema().fields().get(i) else {
+                        continue;
+                    };
+                    let Some(kind) = type_kind(field.data_type()) else {
+                        continue;
+                    };
+                    let name = crate::redshift::types::redshift_type(field.data_type());
+                    match &first {
+                        None => first = Some((kind, name)),
+                        Some((k, n)) if *k != kind => {
+                            found = Some((n.clone(), name));
+                            return Ok(TreeNodeRecursion::Stop);
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
+}
+
 pub async fn plan(
     ctx: &SessionContext,
     query: Box<Query>,
@@ -324,7 +395,22 @@ pub async fn plan(
             .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))
             .await
         {
-            Ok(plan) => return Ok(plan),
+            Ok(plan) => {
+                if let Some((a, b)) = union_category_mismatch(&plan) {
+                    let location = site(origin, &Construct::SetOperation)
+                        .unwrap_or_else(|| Location::file(origin.file).into());
+                    return Err(origin
+                        .error(
+                            Code::Plan,
+                            location,
+                            format!("UNION types {a} and {b} cannot be matched"),
+                        )
+                        .with_hint(
+                            "Redshift converts nothing between kinds of type in a set operation: cast one side, such as `d::varchar` or `s::date`",
+                        ));
+                }
+                return Ok(plan);
+            }
             Err(e) => {
                 if let Some(name) = missing_field(&e)
                     && lateral::inline_alias(&mut statement, &name)
