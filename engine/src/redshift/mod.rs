@@ -5,6 +5,7 @@ pub mod decimals;
 pub mod dialect;
 pub mod functions;
 pub mod lateral;
+pub mod pivot;
 pub mod rewrite;
 pub mod text_rules;
 pub mod types;

@@ -17,6 +17,7 @@ use datafusion::sql::sqlparser::ast::{
 
 /// Applies every Redshift rewrite to `statement`.
 pub fn rewrite(statement: &mut Statement) {
+    super::pivot::rewrite(statement);
     let _ = statement.visit(&mut Rewriter);
 }
 

@@ -483,6 +483,11 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
         .or_else(|| operator_site(&message, origin))
         .unwrap_or_else(|| Location::file(origin.file).into());
     let mut d = origin.error(code, location, user_wording(&redshift_type_names(&message)));
+    if message.contains("ast node Pivot") {
+        d = d.with_hint(
+            "name the columns in a subquery: `from (select status, amount from payments) pivot (...)`",
+        );
+    }
     if d.message.starts_with("operator does not exist: varchar") {
         d = d.with_hint(
             "text does not take arithmetic: cast it (`amount::numeric(12,2)`), or give the source's columns a `data_type` in its YAML, since sample files are read as text otherwise",
@@ -582,7 +587,7 @@ static WORDING: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         (r"^table '([^']+)' not found$", r#"relation "$1" does not exist"#),
         (
             r"(?s)^Unsupported ast node (?:Pivot|Unpivot) .*$",
-            "modelplay does not run PIVOT or UNPIVOT yet; Redshift does (write it with CASE and GROUP BY, or dbt_utils.pivot)",
+            "modelplay runs PIVOT only over a subquery that names its columns, and UNPIVOT not yet; Redshift runs both",
         ),
         (
             r"(?s)^Unsupported ast node (\w+).*$",

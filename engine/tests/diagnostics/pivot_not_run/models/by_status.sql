@@ -1,3 +1,3 @@
 select *
-from (select status, amount from {{ ref('payments') }})
+from {{ ref('payments') }}
 pivot (sum(amount) for status in ('paid', 'refunded'))
