@@ -168,8 +168,10 @@ fn in_trim_call(sql: &str, line: usize, column: usize) -> bool {
             '(' => {
                 let head = before[..i].trim_end();
                 let start = head
-                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .map_or(0, |j| j + 1);
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+                    .map_or(0, |(j, c)| j + c.len_utf8());
                 return head[start..].eq_ignore_ascii_case("trim");
             }
             _ => {}
@@ -757,4 +759,16 @@ pub async fn collect(
             ),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trim_call_is_found_among_any_characters() {
+        assert!(in_trim_call("select trim(code, '0')", 1, 17));
+        assert!(!in_trim_call("select btrim(code, '0')", 1, 18));
+        assert!(!in_trim_call("select 🕴(code, '0')", 1, 14));
+    }
 }

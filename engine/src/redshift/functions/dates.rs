@@ -134,7 +134,10 @@ fn dateadd(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarVal
         let day = 86_400_000_000_i64;
         let micros = (ts.time().num_seconds_from_midnight() as i64) * 1_000_000
             + i64::from(ts.time().nanosecond() / 1_000);
-        let out = (micros + n.saturating_mul(unit)).rem_euclid(day);
+        let Some(moved) = n.checked_mul(unit).and_then(|d| micros.checked_add(d)) else {
+            return exec_err!("dateadd: {n} {part}s is out of range for a time");
+        };
+        let out = moved.rem_euclid(day);
         let t = NaiveTime::from_num_seconds_from_midnight_opt(
             u32::try_from(out / 1_000_000).unwrap_or(0),
             u32::try_from(out % 1_000_000).unwrap_or(0) * 1_000,

@@ -314,6 +314,9 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
                     u8::try_from(a.get(1).map(int).transpose()?.flatten().unwrap_or(18))
                         .unwrap_or(18);
                 let scale = a.get(2).map(int).transpose()?.flatten().unwrap_or(0);
+                if !(0..=37).contains(&scale) {
+                    return exec_err!("text_to_numeric_alt: scale {scale} is not between 0 and 37");
+                }
                 let Some(n) = alt_number(&s) else {
                     return exec_err!("text_to_numeric_alt: \"{s}\" is not a number");
                 };
