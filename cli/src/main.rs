@@ -108,6 +108,34 @@ enum Command {
     },
     /// Plan every model against its inputs' schemas without running anything.
     Check(ProjectArgs),
+    /// Write a unit test for a model from what its build gives: its first output rows, and
+    /// the rows of its inputs they come from.
+    UnitTest {
+        #[command(flatten)]
+        args: ProjectArgs,
+        /// How many of the model's output rows the test expects.
+        #[arg(long, default_value_t = 3)]
+        rows: usize,
+        /// Add it to `<model>_unit_tests.yml` beside the model instead of printing it.
+        #[arg(long)]
+        write: bool,
+    },
+    /// What an edit changed: a model's rows and columns, and everything built from it,
+    /// against another version of the project.
+    Diff {
+        #[command(flatten)]
+        args: ProjectArgs,
+        /// What to compare against: a folder, a .zip, a share link, or git:<revision>
+        /// (default git:HEAD, the last commit).
+        #[arg(long)]
+        base: Option<String>,
+        /// The column rows are matched on (default: the model's unique test or unique_key).
+        #[arg(long)]
+        key: Option<String>,
+        /// How many differing rows to print per model.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Install the packages packages.yml lists (local:, git: and the dbt Hub) into dbt_packages/.
     Deps(ProjectArgs),
     /// Where a column comes from and what reads it: `modelplay lineage model.column`.
@@ -204,6 +232,13 @@ fn main() -> ExitCode {
             Command::Export { args, out, .. } => commands::export(args, out).await,
             Command::Advise { args, json } => commands::advise(args, json).await,
             Command::Check(args) => commands::check(args).await,
+            Command::UnitTest { args, rows, write } => commands::unit_test(args, rows, write).await,
+            Command::Diff {
+                args,
+                base,
+                key,
+                limit,
+            } => commands::diff(args, base, key, limit).await,
             Command::Deps(args) => commands::deps(&args),
             Command::Lineage {
                 args,

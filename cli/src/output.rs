@@ -25,7 +25,24 @@ fn description(kind: NodeKind, materialized: Materialized, relation: &str, name:
         NodeKind::Seed => format!("seed file {relation}"),
         NodeKind::Snapshot => format!("snapshot {relation}"),
         NodeKind::Test => format!("test {name}"),
+        NodeKind::UnitTest => format!("unit_test {}", unit_test_name(relation, name)),
         NodeKind::Source => format!("source {relation}"),
+    }
+}
+
+/// dbt's name for a unit test in its log: `model::test`. A unit test's relation is its
+/// model's.
+fn unit_test_name(relation: &str, name: &str) -> String {
+    let model = relation.rsplit('.').next().unwrap_or(relation);
+    format!("{model}::{name}")
+}
+
+/// What the log calls a test: a unit test by `model::test`.
+fn test_name(r: &NodeResult) -> String {
+    if r.kind == NodeKind::UnitTest {
+        unit_test_name(&r.relation, &r.name)
+    } else {
+        r.name.clone()
     }
 }
 
@@ -70,7 +87,7 @@ pub fn finished(index: usize, total: usize, r: &NodeResult) {
             },
         ),
         (Status::Pass, _) => (
-            format!("{index} of {total} PASS {}", r.name),
+            format!("{index} of {total} PASS {}", test_name(r)),
             format!("[PASS in {t}]"),
         ),
         (Status::Warn, _) => (
@@ -85,12 +102,12 @@ pub fn finished(index: usize, total: usize, r: &NodeResult) {
             format!(
                 "{index} of {total} FAIL {} {}",
                 r.failures.unwrap_or(0),
-                r.name
+                test_name(r)
             ),
             format!("[FAIL {} in {t}]", r.failures.unwrap_or(0)),
         ),
-        (Status::Error, NodeKind::Test) => (
-            format!("{index} of {total} ERROR {}", r.name),
+        (Status::Error, NodeKind::Test | NodeKind::UnitTest) => (
+            format!("{index} of {total} ERROR {}", test_name(r)),
             format!("[ERROR in {t}]"),
         ),
         (Status::Error, _) => (
@@ -141,6 +158,7 @@ pub fn counts(results: &[NodeResult]) -> String {
     );
     add(of(NodeKind::Snapshot, None), "snapshot", "snapshots");
     add(of(NodeKind::Test, None), "data test", "data tests");
+    add(of(NodeKind::UnitTest, None), "unit test", "unit tests");
     parts.join(", ")
 }
 
@@ -188,6 +206,13 @@ pub fn summary(results: &[NodeResult], summary: Summary, elapsed: f64) {
                 line(&format!("Error in {} {}", r.kind.as_str(), r.name));
                 for l in r.message.as_deref().unwrap_or("").lines() {
                     line(&format!("  {l}"));
+                }
+            }
+            Status::Fail if r.kind == NodeKind::UnitTest => {
+                line(&format!("Failure in unit_test {}", r.name));
+                line("");
+                for l in r.message.as_deref().unwrap_or("").lines() {
+                    line(l);
                 }
             }
             _ => {

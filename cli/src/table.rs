@@ -22,10 +22,15 @@ pub fn render(batches: &[RecordBatch]) -> String {
             );
         }
     }
+    render_text(&headers, &rows)
+}
+
+/// Rows of text under their headers, in the same layout.
+pub fn render_text(headers: &[String], rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..headers.len())
         .map(|c| {
             rows.iter()
-                .map(|r| r[c].chars().count())
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
                 .chain(std::iter::once(headers[c].chars().count()))
                 .max()
                 .unwrap_or(0)
@@ -39,10 +44,10 @@ pub fn render(batches: &[RecordBatch]) -> String {
             .collect();
         format!("| {} |\n", padded.join(" | "))
     };
-    let mut out = fmt_row(&headers);
+    let mut out = fmt_row(headers);
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
     out.push_str(&format!("| {} |\n", rule.join(" | ")));
-    for r in &rows {
+    for r in rows {
         out.push_str(&fmt_row(r));
     }
     out

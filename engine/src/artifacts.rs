@@ -4,6 +4,7 @@
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
 
+use crate::project::unit_tests::{Fixture, FixtureRows};
 use crate::project::{Materialized, Node, NodeKind, Project, SourceTable};
 use crate::run::{Engine, RunResults, Status};
 
@@ -89,7 +90,7 @@ fn node_json(
         "sources": sources,
         "raw_code": node.raw_sql,
         "language": "sql",
-        "relation_name": (node.kind != NodeKind::Test && !node.materialization.is_ephemeral())
+        "relation_name": (!node.kind.is_test() && !node.materialization.is_ephemeral())
             .then(|| node.relation.to_string()),
         "compiled": compiled.is_some(),
         "compiled_code": compiled,
@@ -177,6 +178,78 @@ impl TestMacros {
     }
 }
 
+/// A fixture's rows as the manifest records them: a list of mappings, or the text of a
+/// `sql` fixture.
+fn fixture_json(fixture: &Fixture) -> Json {
+    match &fixture.rows {
+        FixtureRows::Rows(rows) => Json::Array(
+            rows.iter()
+                .map(|r| {
+                    Json::Object(
+                        r.values
+                            .iter()
+                            .map(|v| (v.column.clone(), v.value.clone()))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        ),
+        FixtureRows::Sql(sql) => Json::String(sql.clone()),
+    }
+}
+
+/// The project's unit tests as `manifest.json` (and `graph.unit_tests`) show them.
+fn unit_tests_json(project: &Project) -> Json {
+    let tests = project.nodes.values().filter_map(|n| {
+        let t = n.unit_test.as_deref()?;
+        let model = project.nodes.get(&t.model)?;
+        let format = |f: &Fixture| match f.rows {
+            FixtureRows::Rows(_) => "dict",
+            FixtureRows::Sql(_) => "sql",
+        };
+        let given: Vec<Json> = t
+            .given
+            .iter()
+            .map(|g| json!({"input": g.written, "rows": fixture_json(&g.fixture), "format": format(&g.fixture), "fixture": null}))
+            .collect();
+        let mut config = serde_json::to_value(&n.config).unwrap_or_else(|_| json!({}));
+        if let Json::Object(map) = &mut config {
+            map.entry("enabled").or_insert(json!(true));
+            map.entry("tags").or_insert(json!([]));
+            map.entry("meta").or_insert(json!({}));
+        }
+        let overrides = (!t.overrides.macros.is_empty()
+            || !t.overrides.vars.is_empty()
+            || !t.overrides.env_vars.is_empty())
+        .then(|| json!({"macros": t.overrides.macros, "vars": t.overrides.vars, "env_vars": t.overrides.env_vars}));
+        Some((
+            n.unique_id.clone(),
+            json!({
+                "model": model.name,
+                "given": given,
+                "expect": {"rows": fixture_json(&t.expect), "format": format(&t.expect), "fixture": null},
+                "name": n.name,
+                "resource_type": "unit_test",
+                "package_name": n.package_name,
+                "path": n.resource_path(),
+                "original_file_path": n.original_file_path,
+                "unique_id": n.unique_id,
+                "fqn": n.fqn,
+                "description": n.description,
+                "overrides": overrides,
+                "depends_on": {"macros": [], "nodes": [t.model]},
+                "config": config,
+                "checksum": null,
+                "schema": n.relation.schema,
+                "created_at": 0.0,
+                "versions": null,
+                "version": null,
+            }),
+        ))
+    });
+    Json::Object(tests.collect())
+}
+
 /// A source as `manifest.json` (and dbt's `graph`) show it.
 pub(crate) fn source_json(s: &SourceTable) -> Json {
     let columns: Map<String, Json> = s
@@ -220,6 +293,7 @@ pub(crate) fn graph(project: &Project) -> Json {
     let nodes: Map<String, Json> = project
         .nodes
         .values()
+        .filter(|n| n.kind != NodeKind::UnitTest)
         .map(|n| {
             (
                 n.unique_id.clone(),
@@ -235,7 +309,7 @@ pub(crate) fn graph(project: &Project) -> Json {
     // What modelplay does not read yet (exposures, metrics, semantic models) is empty, so
     // that macros walking them find nothing rather than fail.
     json!({"nodes": nodes, "sources": sources, "exposures": {}, "metrics": {}, "groups": {},
-           "semantic_models": {}, "saved_queries": {}, "unit_tests": {}})
+           "semantic_models": {}, "saved_queries": {}, "unit_tests": unit_tests_json(project)})
 }
 
 /// `manifest.json`.
@@ -246,7 +320,7 @@ pub fn manifest(engine: &Engine, generated_at: &str) -> Json {
     let nodes: Map<String, Json> = project
         .nodes
         .values()
-        .filter(|n| n.kind != NodeKind::Source)
+        .filter(|n| !matches!(n.kind, NodeKind::Source | NodeKind::UnitTest))
         .map(|n| {
             let mut node = node_json(project, &test_macros, n, engine.compiled_sql(&n.unique_id));
             // Column lineage rides in `meta`, which dbt leaves free-form.
@@ -297,7 +371,7 @@ pub fn manifest(engine: &Engine, generated_at: &str) -> Json {
         "group_map": {},
         "saved_queries": {},
         "semantic_models": {},
-        "unit_tests": {},
+        "unit_tests": unit_tests_json(project),
     })
 }
 
@@ -316,6 +390,7 @@ pub fn run_results(engine: &Engine, results: &RunResults, generated_at: &str, ar
                     (_, Some(n)) => Some(format!("SELECT {n}")),
                     _ => None,
                 },
+                Status::Fail if r.kind == NodeKind::UnitTest => r.message.clone(),
                 Status::Fail | Status::Warn => r.failures.map(|f| {
                     format!("Got {f} result{}, configured to {} if != 0", if f == 1 { "" } else { "s" },
                         if r.status == Status::Fail { "fail" } else { "warn" })
@@ -333,7 +408,7 @@ pub fn run_results(engine: &Engine, results: &RunResults, generated_at: &str, ar
                 "unique_id": r.unique_id,
                 "compiled": r.compiled_sql.is_some(),
                 "compiled_code": r.compiled_sql,
-                "relation_name": node.filter(|n| n.kind != NodeKind::Test).map(|n| n.relation.to_string()),
+                "relation_name": node.filter(|n| !n.kind.is_test()).map(|n| n.relation.to_string()),
                 "batch_results": null,
             })
         })

@@ -119,7 +119,7 @@ impl Dag {
         let rank = |i: NodeIndex| -> (usize, usize) {
             let id = &self.graph[i];
             match project.nodes.get(id) {
-                Some(n) if n.kind == crate::project::NodeKind::Test => (0, 0),
+                Some(n) if n.kind.is_test() => (0, 0),
                 _ => (1, project.nodes.get_index_of(id).map_or(0, |p| p + 1)),
             }
         };
@@ -199,15 +199,27 @@ pub struct FailureWalk {
     /// Nodes with a failing test: under dbt build, what is built from them is skipped, but
     /// their other tests still run.
     failed_tests_on: HashSet<String>,
+    /// Nodes a failed unit test stops, with that test.
+    stopped: HashMap<String, String>,
 }
 
 impl FailureWalk {
     /// The parent whose failure stops `id` (a test is only stopped by its node's own
-    /// failure, not by another test's).
+    /// failure, not by another test's), or the unit test that stopped it.
     pub fn blocked_by(&self, dag: &Dag, id: &str, is_test: bool) -> Option<String> {
+        if let Some(by) = self.stopped.get(id) {
+            return Some(by.clone());
+        }
         dag.parents(id)
             .into_iter()
             .find(|p| self.failed.contains(p) || (!is_test && self.failed_tests_on.contains(p)))
+    }
+
+    /// `id` is not to run because `by` (its unit test) failed.
+    pub fn stop(&mut self, id: &str, by: &str) {
+        self.stopped
+            .entry(id.to_string())
+            .or_insert_with(|| by.to_string());
     }
 
     /// `id` failed (or was skipped): its descendants are stopped.

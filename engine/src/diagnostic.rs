@@ -44,6 +44,8 @@ pub enum Code {
     Data,
     /// A data test that cannot be built for the model it tests.
     Test,
+    /// A unit test whose inputs or expectation do not fit the model it tests.
+    UnitTest,
     /// A node not checked because one it depends on has errors.
     Upstream,
     /// A `--select` or `--exclude` expression that picks nothing or does not parse.
@@ -66,6 +68,7 @@ impl Code {
             Code::Runtime => "runtime",
             Code::Data => "data",
             Code::Test => "test",
+            Code::UnitTest => "unit-test",
             Code::Upstream => "upstream",
             Code::Selector => "selector",
             Code::Unsupported => "unsupported",

@@ -22,6 +22,7 @@
 
 pub mod advisor;
 pub mod artifacts;
+pub mod changes;
 pub mod dag;
 pub mod data;
 pub mod diagnostic;

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::dag::Dag;
 use crate::lineage::EdgeKind;
-use crate::project::{NodeKind, Project};
+use crate::project::Project;
 use crate::run::{CheckReport, LineageEdge};
 
 /// A column of a node: (unique id, column name).
@@ -166,7 +166,7 @@ impl LineageGraph {
         let node = project
             .nodes
             .values()
-            .find(|n| n.name == model && n.kind != NodeKind::Test)?;
+            .find(|n| n.name == model && !n.kind.is_test())?;
         let own: Vec<ColumnId> = self
             .up
             .keys()
@@ -201,7 +201,7 @@ impl LineageGraph {
             .into_iter()
             .chain(dag.descendants(&node.unique_id, Some(1)))
             .filter_map(|id| project.nodes.get(&id))
-            .filter(|t| t.kind == NodeKind::Test)
+            .filter(|t| t.kind.is_test())
             .filter(|t| match &t.generic_test {
                 Some(g) => {
                     affected_nodes.contains(&g.attached_to)

@@ -188,11 +188,21 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
                     .collect()
             }
         }
+        // `data` is every data test, generic or singular, as in dbt 1.8; `unit` the unit tests.
         "test_type" => nodes
+            .filter(|n| match value {
+                "unit" => n.kind == NodeKind::UnitTest,
+                "data" => n.kind == NodeKind::Test,
+                "generic" => n.kind == NodeKind::Test && n.generic_test.is_some(),
+                "singular" => n.kind == NodeKind::Test && n.generic_test.is_none(),
+                _ => false,
+            })
+            .map(|n| n.unique_id.clone())
+            .collect(),
+        "unit_test" => nodes
             .filter(|n| {
-                n.kind == NodeKind::Test
-                    && (n.generic_test.is_some() == (value == "generic")
-                        || (value == "data" || value == "singular") && n.generic_test.is_none())
+                n.kind == NodeKind::UnitTest
+                    && (glob(value, &n.name) || glob(value, &n.fqn.join(".")))
             })
             .map(|n| n.unique_id.clone())
             .collect(),
@@ -221,7 +231,7 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
         }
         other => {
             return Err(format!(
-                "`{other}` is not a selector method modelplay knows (try tag:, path:, package:, source:, resource_type:, config.*:)"
+                "`{other}` is not a selector method modelplay knows (try tag:, path:, package:, source:, resource_type:, test_type:, unit_test:, config.*:)"
             ));
         }
     };
@@ -233,7 +243,7 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
 pub fn with_attached_tests(project: &Project, dag: &Dag, chosen: &mut IndexSet<String>) {
     let selected: HashSet<String> = chosen.iter().cloned().collect();
     for node in project.nodes.values() {
-        if node.kind == NodeKind::Test
+        if node.kind.is_test()
             && dag
                 .parents(&node.unique_id)
                 .iter()

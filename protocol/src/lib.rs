@@ -288,11 +288,17 @@ word_enum! {
         Seed => "seed",
         Snapshot => "snapshot",
         Test => "test",
+        UnitTest => "unit_test",
         Source => "source",
     }
 }
 
 impl NodeKind {
+    /// A data test or a unit test.
+    pub fn is_test(self) -> bool {
+        matches!(self, NodeKind::Test | NodeKind::UnitTest)
+    }
+
     /// Kinds that build a relation from a file the editor can open.
     pub fn builds_from_file(self) -> bool {
         matches!(self, NodeKind::Model | NodeKind::Snapshot | NodeKind::Seed)

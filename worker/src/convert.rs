@@ -18,6 +18,7 @@ fn node_kind(kind: NodeKind) -> protocol::NodeKind {
         NodeKind::Seed => protocol::NodeKind::Seed,
         NodeKind::Snapshot => protocol::NodeKind::Snapshot,
         NodeKind::Test => protocol::NodeKind::Test,
+        NodeKind::UnitTest => protocol::NodeKind::UnitTest,
         NodeKind::Source => protocol::NodeKind::Source,
     }
 }

@@ -10,7 +10,7 @@ pub mod picked_file;
 use chrono::NaiveDateTime;
 use modelplay_engine::run::tables::RecordBatch;
 use modelplay_engine::{
-    Diagnostic, Engine, Event, LoadOptions, NodeKind, ProjectFiles, RunRequest, Verb, load_project,
+    Diagnostic, Engine, Event, LoadOptions, ProjectFiles, RunRequest, Verb, load_project,
 };
 
 use convert::{lineage, node_infos, outcome, problem, table};
@@ -213,7 +213,7 @@ impl Worker {
         let Some(node) = engine.project().nodes.get(unique_id) else {
             return failed("show rows", format!("no node `{unique_id}` in the project"));
         };
-        if node.kind == NodeKind::Test || !engine.is_built(unique_id) {
+        if node.kind.is_test() || !engine.is_built(unique_id) {
             return failed(
                 "show rows",
                 format!("`{}` has not been built; build it first", node.name),

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::actions;
 use super::state::{NodeState, ui};
 use crate::layout::{NODE_HEIGHT, NODE_WIDTH, layered};
-use modelplay_protocol::{ColumnLineage, NodeInfo, NodeKind, Status};
+use modelplay_protocol::{ColumnLineage, NodeInfo, Status};
 
 /// Everything reachable from `start` by following `next`, `start` itself excluded unless a
 /// cycle leads back to it.
@@ -110,7 +110,7 @@ pub fn DagView() -> impl IntoView {
         ui.nodes.with(|nodes| {
             nodes
                 .iter()
-                .filter(|n| tests || n.kind != NodeKind::Test)
+                .filter(|n| tests || !n.kind.is_test())
                 .cloned()
                 .collect::<Vec<NodeInfo>>()
         })
@@ -137,7 +137,7 @@ pub fn DagView() -> impl IntoView {
     let tests_on = Memo::new(move |_| {
         let mut by_node: HashMap<String, Vec<String>> = HashMap::new();
         ui.nodes.with(|nodes| {
-            for t in nodes.iter().filter(|n| n.kind == NodeKind::Test) {
+            for t in nodes.iter().filter(|n| n.kind.is_test()) {
                 for d in &t.depends_on {
                     by_node
                         .entry(d.clone())

@@ -7,7 +7,7 @@ use super::actions;
 use super::browser;
 use super::editor;
 use super::state::{Tab, ui};
-use modelplay_protocol::{NodeKind, NodeOutcome, Table};
+use modelplay_protocol::{NodeOutcome, Table};
 
 fn small_table(t: &Table) -> impl IntoView + use<> {
     let head = t
@@ -39,7 +39,7 @@ pub fn TestsPanel() -> impl IntoView {
         let mut tests: Vec<(String, String, String)> = ui.nodes.with(|nodes| {
             nodes
                 .iter()
-                .filter(|n| n.kind == NodeKind::Test)
+                .filter(|n| n.kind.is_test())
                 .map(|n| {
                     let status = ui
                         .states

@@ -65,7 +65,7 @@ pub async fn show(args: ProjectArgs, limit: usize) -> u8 {
         .project()
         .nodes
         .values()
-        .find(|n| n.name == first && n.kind != NodeKind::Test)
+        .find(|n| n.name == first && !n.kind.is_test())
         .cloned()
     else {
         eprintln!("error: no model, seed or snapshot is named `{first}`");
@@ -73,7 +73,10 @@ pub async fn show(args: ProjectArgs, limit: usize) -> u8 {
     };
     let mut request = RunRequest::new(Verb::Build);
     request.select = vec![node.name.clone()];
-    request.exclude = vec!["resource_type:test".into()];
+    request.exclude = vec![
+        "resource_type:test".into(),
+        "resource_type:unit_test".into(),
+    ];
     let results = match engine.run(&request, &mut |_| {}).await {
         Ok(r) => r,
         Err(diags) => {

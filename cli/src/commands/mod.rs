@@ -1,9 +1,11 @@
 //! What each subcommand does: load the project, run the engine, print, write artifacts.
 
+mod changes;
 mod deps;
 mod inspect;
 mod projects;
 
+pub use changes::{diff, unit_test};
 pub use deps::deps;
 pub use inspect::{advise, check, export, impact, lineage, ls, show};
 pub use projects::{open_link, sample, share, zip};
@@ -14,8 +16,8 @@ use std::time::Instant;
 
 use modelplay_engine::run::parse_vars;
 use modelplay_engine::{
-    Clock, Diagnostic, Engine, Event, LoadOptions, NodeKind, RunRequest, Severity, Verb, artifacts,
-    load_project,
+    Clock, Diagnostic, Engine, Event, LoadOptions, NodeKind, ProjectFiles, RunRequest, Severity,
+    Verb, artifacts, load_project,
 };
 
 use crate::ProjectArgs;
@@ -41,6 +43,11 @@ pub(crate) fn open(args: &ProjectArgs) -> Result<Engine, u8> {
         eprintln!("error: {e}");
         2
     })?;
+    open_files(args, files)
+}
+
+/// Loads `files` as a project with the options `args` give.
+pub(crate) fn open_files(args: &ProjectArgs, files: ProjectFiles) -> Result<Engine, u8> {
     let vars = match args.vars.as_deref().map(parse_vars).transpose() {
         Ok(v) => v.unwrap_or_default(),
         Err(d) => {
@@ -96,8 +103,12 @@ pub(crate) fn found_line(engine: &Engine) -> String {
     let count = |k: NodeKind| p.nodes.values().filter(|n| n.kind == k).count();
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let units = match count(NodeKind::UnitTest) {
+        0 => String::new(),
+        n => format!(", {}", plural(n, "unit test", "unit tests")),
+    };
     format!(
-        "Found {}, {}, {}, {}, {}",
+        "Found {}, {}, {}, {}, {}{units}",
         plural(count(NodeKind::Model), "model", "models"),
         plural(count(NodeKind::Snapshot), "snapshot", "snapshots"),
         plural(count(NodeKind::Test), "data test", "data tests"),

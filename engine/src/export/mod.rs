@@ -6,7 +6,7 @@ pub mod ddl;
 pub mod validate;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::project::{Materialization, Node, NodeKind};
+use crate::project::{Materialization, Node};
 use crate::redshift::types::redshift_type;
 use crate::run::tables::display_value;
 use crate::run::{CheckReport, Engine};
@@ -55,7 +55,7 @@ pub async fn export(
         .iter()
         .filter(|id| chosen.contains(*id))
         .filter_map(|id| engine.project().nodes.get(id).cloned())
-        .filter(|n| n.kind != NodeKind::Test)
+        .filter(|n| !n.kind.is_test())
         .collect();
 
     let mut files = Vec::new();
@@ -178,7 +178,10 @@ fn node_sql(
             later.extend(snap.merge(&relation, &temp, &names));
             (snap.create(&relation, &sql), Some(later.join("\n\n")))
         }
-        Materialization::Ephemeral | Materialization::Test(_) | Materialization::Invalid(_) => {
+        Materialization::Ephemeral
+        | Materialization::Test(_)
+        | Materialization::Unit
+        | Materialization::Invalid(_) => {
             return Ok(None);
         }
         Materialization::View { bind, .. } => {

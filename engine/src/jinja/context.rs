@@ -138,6 +138,9 @@ pub struct RenderCtx {
     pub graph: Value,
     /// Variables only some renders have: `results` and `schemas` in `on-run-end`.
     pub extra: Option<Value>,
+    /// Macros a unit test overrides, by the name it gives them (`current_timestamp`,
+    /// `dbt_utils.current_timestamp`): each call returns the value instead.
+    pub macro_overrides: Arc<IndexMap<String, Value>>,
     pub recorded: Mutex<Recorded>,
     pub(crate) returned: Mutex<Option<Value>>,
 }
@@ -158,6 +161,7 @@ impl RenderCtx {
             run_started_at: String::new(),
             graph: crate::jinja::to_value(&serde_json::json!({"nodes": {}, "sources": {}})),
             extra: None,
+            macro_overrides: Arc::default(),
             recorded: Mutex::new(Recorded::default()),
             returned: Mutex::new(None),
         }

@@ -41,7 +41,18 @@ pub(crate) fn base_context(ctx: &Arc<RenderCtx>) -> Value {
         name => ctx.node_name.clone(),
         config => crate::jinja::to_value(&ctx.config),
     };
-    let extra = ctx.extra.clone().unwrap_or_else(|| context! {});
+    let mut extra = ctx.extra.clone().unwrap_or_else(|| context! {});
+    // A unit test's overridden macros shadow the real ones: a variable of the context
+    // comes before a global of the same name.
+    let overridden: std::collections::BTreeMap<String, Value> = ctx
+        .macro_overrides
+        .iter()
+        .filter(|(name, _)| !name.contains('.'))
+        .map(|(name, value)| (name.clone(), functions::returning(value.clone())))
+        .collect();
+    if !overridden.is_empty() {
+        extra = minijinja::value::merge_maps([Value::from(overridden), extra]);
+    }
     context! {
         __modelplay => Value::from_dyn_object(ctx.clone()),
         this => ctx.this.clone().map(|r| r.into_value()),

@@ -26,6 +26,8 @@ use crate::files::ProjectFiles;
 use crate::jinja::{self, ParseResolver, Phase, RenderCtx, Templates};
 use crate::relation::Relation;
 
+mod unit_tests;
+
 /// What the caller decides about a load: where it builds, and the outside world's values.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -177,6 +179,7 @@ pub fn load_project(
         diags: &mut diags,
         properties: Vec::new(),
         applied: 0,
+        unit_tests: Vec::new(),
     };
     for scope in scopes {
         loader.scope = scope;
@@ -191,6 +194,7 @@ pub fn load_project(
     loader.name_relations();
     loader.type_configs();
     loader.resolve_dependencies();
+    loader.add_unit_tests();
     loader.note_unused_files();
     if diags
         .iter()
@@ -534,6 +538,8 @@ struct Loader<'a> {
     properties: Vec<PropertyEntry>,
     /// How many of `properties` earlier scopes have applied.
     applied: usize,
+    /// Unit tests as read, until every model they could test is known.
+    unit_tests: Vec<unit_tests::UnitTestEntry>,
 }
 
 impl Loader<'_> {
@@ -550,6 +556,7 @@ impl Loader<'_> {
                 NodeKind::Seed => &dbt.seeds,
                 NodeKind::Snapshot => &dbt.snapshots,
                 NodeKind::Test | NodeKind::Source => &dbt.tests,
+                NodeKind::UnitTest => &dbt.unit_tests,
             }
         }
         let package = &self.scope.package;
@@ -628,18 +635,8 @@ impl Loader<'_> {
     }
 
     fn take_properties(&mut self, file: &str, props: PropertiesYaml) {
-        if let Some(first) = props.unit_tests.first() {
-            self.diags.push(
-                Diagnostic::warning(
-                    Code::Unsupported,
-                    yaml::location_of(file, first),
-                    format!(
-                        "modelplay does not run dbt unit tests yet: the {} unit test(s) in this file are skipped",
-                        props.unit_tests.len()
-                    ),
-                )
-                .with_source(&self.text(file)),
-            );
+        for yaml in props.unit_tests {
+            self.unit_tests.push(self.unit_test_entry(file, yaml));
         }
         for (kind, entries) in [
             (NodeKind::Model, props.models),
@@ -777,7 +774,7 @@ impl Loader<'_> {
                 n.name == node.name
                     && n.kind == node.kind
                     && n.package_name == node.package_name
-                    && node.kind != NodeKind::Test
+                    && !node.kind.is_test()
             })
             .map(|n| n.path.clone());
         if let Some(other) = dup {
@@ -840,6 +837,7 @@ impl Loader<'_> {
             named_deps: Vec::new(),
             parse_error: None,
             generic_test: None,
+            unit_test: None,
             location: Location::file(path),
             relation: Relation::new("", "", name),
         }
@@ -990,7 +988,11 @@ impl Loader<'_> {
     fn read_singular_tests(&mut self) {
         let found: Vec<(String, String, String)> =
             files_with(self.files, &self.scope.paths.tests, &[".sql"])
-                .filter(|(root, p, _)| !p.starts_with(&format!("{root}/generic/")))
+                // Generic tests and unit test fixtures live in the test paths too.
+                .filter(|(root, p, _)| {
+                    !p.starts_with(&format!("{root}/generic/"))
+                        && !p.starts_with(&format!("{root}/fixtures/"))
+                })
                 .map(|(root, p, c)| {
                     (
                         root.to_string(),
@@ -1424,6 +1426,19 @@ impl Loader<'_> {
                     .flat_map(|s| s.loads.iter().map(|l| l.path.as_str())),
             )
             .chain(self.properties.iter().map(|p| p.file.as_str()))
+            .chain(
+                self.project
+                    .nodes
+                    .values()
+                    .filter_map(|n| n.unit_test.as_deref())
+                    .flat_map(|t| {
+                        t.given
+                            .iter()
+                            .map(|g| &g.fixture)
+                            .chain(std::iter::once(&t.expect))
+                    })
+                    .map(|f| f.at.file.as_str()),
+            )
             .collect();
         self.project.unused_files = self
             .files

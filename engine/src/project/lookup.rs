@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 
-use super::{Node, NodeKind, Project, SourceTable};
+use super::{Node, Project, SourceTable};
 
 /// Values by package and name, found as dbt's `ref('name')` and `source(...)` find them:
 /// in the package the call names, else in the root project, then in the calling node's own
@@ -44,7 +44,7 @@ impl<T> ByPackage<T> {
     /// each.
     pub fn refs(project: &Project, value: impl Fn(&Node) -> T) -> Self {
         let mut out = ByPackage::new(&project.name);
-        for n in project.nodes.values().filter(|n| n.kind != NodeKind::Test) {
+        for n in project.nodes.values().filter(|n| !n.kind.is_test()) {
             out.insert(&n.package_name, &n.name, value(n));
         }
         out

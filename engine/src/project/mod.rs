@@ -4,6 +4,7 @@ mod config;
 pub mod load;
 pub mod lookup;
 pub mod resolved;
+pub mod unit_tests;
 pub mod yaml;
 mod yaml_tree;
 
@@ -36,6 +37,8 @@ pub enum NodeKind {
     Seed,
     Snapshot,
     Test,
+    /// A dbt unit test: fixed rows for a model's inputs and the rows it must give back.
+    UnitTest,
     Source,
 }
 
@@ -46,8 +49,14 @@ impl NodeKind {
             NodeKind::Seed => "seed",
             NodeKind::Snapshot => "snapshot",
             NodeKind::Test => "test",
+            NodeKind::UnitTest => "unit_test",
             NodeKind::Source => "source",
         }
+    }
+
+    /// A data test or a unit test: neither builds a relation anything can read.
+    pub fn is_test(self) -> bool {
+        matches!(self, NodeKind::Test | NodeKind::UnitTest)
     }
 }
 
@@ -139,6 +148,9 @@ pub struct Node {
     pub parse_error: Option<Diagnostic>,
     /// Set for tests generated from YAML.
     pub generic_test: Option<GenericTest>,
+    /// Set for unit tests: their inputs, expectation and overrides.
+    #[serde(skip)]
+    pub unit_test: Option<std::sync::Arc<unit_tests::UnitTest>>,
     /// Where the node is declared (the YAML entry for generic tests).
     pub location: Location,
     pub relation: Relation,
@@ -167,9 +179,15 @@ impl Node {
             return format!("{}.sql", self.name);
         }
         let file = self.path.rsplit('/').next().unwrap_or(&self.path);
+        // A unit test's fqn ends with its model's name and its own.
+        let tail = if self.kind == NodeKind::UnitTest {
+            2
+        } else {
+            1
+        };
         let folders = self
             .fqn
-            .get(1..self.fqn.len().saturating_sub(1))
+            .get(1..self.fqn.len().saturating_sub(tail))
             .unwrap_or(&[]);
         folders
             .iter()

@@ -42,6 +42,8 @@ pub enum Materialization {
         snapshot: Snapshot,
     },
     Test(TestConfig),
+    /// A unit test (dbt's `unit` materialization): it builds nothing.
+    Unit,
     /// The config has a value dbt would reject; the node fails with these at build time.
     Invalid(Vec<Diagnostic>),
 }
@@ -68,6 +70,7 @@ pub enum Materialized {
     Seed,
     Snapshot,
     Test,
+    Unit,
     Source,
     /// A config dbt would reject.
     Invalid,
@@ -85,6 +88,7 @@ impl Materialized {
             Materialized::Seed => "seed",
             Materialized::Snapshot => "snapshot",
             Materialized::Test => "test",
+            Materialized::Unit => "unit",
             Materialized::Source => "source",
             Materialized::Invalid => "invalid",
         }
@@ -108,6 +112,7 @@ impl Materialization {
             Materialization::Seed { .. } => Materialized::Seed,
             Materialization::Snapshot { .. } => Materialized::Snapshot,
             Materialization::Test(_) => Materialized::Test,
+            Materialization::Unit => Materialized::Unit,
             Materialization::Invalid(_) => Materialized::Invalid,
         }
     }
@@ -561,6 +566,7 @@ impl Resolver<'_> {
                 Materialization::Snapshot { keys, snapshot }
             }
             NodeKind::Test => Materialization::Test(self.test()),
+            NodeKind::UnitTest => Materialization::Unit,
             NodeKind::Source => Materialization::Invalid(Vec::new()),
             NodeKind::Model => {
                 let name = self.string("materialized");
@@ -933,6 +939,7 @@ pub(crate) fn model_with(config: Json) -> Materialization {
         named_deps: Vec::new(),
         parse_error: None,
         generic_test: None,
+        unit_test: None,
         location: at,
         relation: crate::relation::Relation::new("dev", "analytics", "m"),
     };

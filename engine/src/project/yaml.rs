@@ -32,6 +32,8 @@ pub struct DbtProjectYaml {
     #[serde(default, alias = "data_tests")]
     pub tests: YamlTree,
     #[serde(default)]
+    pub unit_tests: YamlTree,
+    #[serde(default)]
     pub sources: Json,
     /// Where `adapter.dispatch` looks for each macro namespace, in order.
     #[serde(default)]
@@ -61,9 +63,9 @@ pub struct PropertiesYaml {
     pub snapshots: Vec<NodeYaml>,
     #[serde(default)]
     pub sources: Vec<SourceYaml>,
-    /// dbt's unit tests: read only to say that they are not run.
+    /// dbt's unit tests.
     #[serde(default)]
-    pub unit_tests: Vec<Spanned<Json>>,
+    pub unit_tests: Vec<super::unit_tests::UnitTestYaml>,
 }
 
 /// A model, seed or snapshot entry.

@@ -144,7 +144,7 @@ impl Engine {
                 .insert(source.unique_id.clone(), typed(&schema));
         }
         for node in self.loaded.project.nodes.values() {
-            if node.kind != NodeKind::Test {
+            if !node.kind.is_test() {
                 by_relation.insert(relation_key(&node.relation), node.unique_id.clone());
                 if node.materialization.is_ephemeral() {
                     by_relation
@@ -171,7 +171,7 @@ impl Engine {
                 continue;
             };
             if walk
-                .blocked_by(&self.dag, &id, node.kind == NodeKind::Test)
+                .blocked_by(&self.dag, &id, node.kind.is_test())
                 .is_some()
             {
                 report.not_checked.insert(id.clone());
@@ -216,6 +216,12 @@ impl Engine {
                         Err(d) => Err(vec![d]),
                     }
                 }
+                // Planned against fixtures typed by what the check found so far: its
+                // inputs, and the model it tests, come before it.
+                NodeKind::UnitTest => match self.plan_unit_test(&node, &schemas).await {
+                    Ok(_) => continue,
+                    Err(d) => Err(vec![d]),
+                },
                 NodeKind::Source => continue,
             };
             match outcome {

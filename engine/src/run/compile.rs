@@ -185,11 +185,21 @@ pub fn compile_node(
     run_started_at: &str,
     is_incremental: bool,
 ) -> Result<Compiled, Diagnostic> {
-    let project = &loaded.project;
     let ctx = render_ctx(loaded, node, resolver, run_started_at, is_incremental);
+    compile_with_ctx(loaded, node, &ctx)
+}
+
+/// Renders `node` in the compile phase with a context made for it (a unit test's, whose
+/// refs name fixtures).
+pub fn compile_with_ctx(
+    loaded: &LoadedProject,
+    node: &Node,
+    ctx: &Arc<RenderCtx>,
+) -> Result<Compiled, Diagnostic> {
+    let project = &loaded.project;
     let (rendered, template_source) = match &node.generic_test {
         Some(test) => (
-            compile_generic_test(loaded, node, test, &ctx)?,
+            compile_generic_test(loaded, node, test, ctx)?,
             String::new(),
         ),
         None => {
@@ -200,7 +210,7 @@ pub fn compile_node(
             ));
             let rendered = loaded
                 .templates
-                .render(&node.path, &source, &ctx)
+                .render(&node.path, &source, ctx)
                 .map_err(|d| {
                     if d.location.file == node.path {
                         d.with_source(&project.files.text(&node.path).unwrap_or_default())

@@ -322,7 +322,7 @@ fn end_of_run_context(
     let mut database_schemas: Vec<(String, String)> = Vec::new();
     for r in results {
         if let Some(node) = project.nodes.get(&r.unique_id)
-            && node.kind != crate::project::NodeKind::Test
+            && !node.kind.is_test()
         {
             let rel = &node.relation;
             if !schemas.contains(&rel.schema) {

@@ -38,7 +38,7 @@ impl Engine {
         let broken: Vec<Diagnostic> = built
             .results
             .iter()
-            .filter(|r| r.status == Status::Error && r.kind != NodeKind::Test)
+            .filter(|r| r.status == Status::Error && !r.kind.is_test())
             .map(|r| {
                 r.diagnostic.clone().unwrap_or_else(|| {
                     let at = nodes

@@ -18,6 +18,9 @@ mod sources;
 mod sql_sites;
 pub mod tables;
 mod template_query;
+mod unit_diff;
+mod unit_gen;
+mod unit_test;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -35,6 +38,8 @@ use indexmap::IndexSet;
 pub use check::{CheckReport, LineageEdge};
 pub use compile::{CompileResolver, Compiled, Schemas, parse_vars};
 pub use results::{NodeResult, RunResults, Status, Summary};
+pub use unit_diff::{Cell, DiffRow, RowChange, UnitDiff, cells};
+pub use unit_gen::{WrittenUnitTest, add_to_file};
 
 pub(crate) use session::{register_table, session, table_reference};
 
@@ -92,7 +97,7 @@ impl Verb {
         match self {
             Verb::Build => kind != NodeKind::Source,
             Verb::Run => kind == NodeKind::Model,
-            Verb::Test => kind == NodeKind::Test,
+            Verb::Test => kind.is_test(),
             Verb::Seed => kind == NodeKind::Seed,
             Verb::Snapshot => kind == NodeKind::Snapshot,
             Verb::Compile => matches!(kind, NodeKind::Model | NodeKind::Test | NodeKind::Snapshot),
@@ -215,6 +220,15 @@ impl Engine {
         &self.dag
     }
 
+    /// The columns of a table built (or a source loaded) so far.
+    pub fn table_schema(&self, relation: &Relation) -> Option<SchemaRef> {
+        self.schemas
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(relation)
+            .cloned()
+    }
+
     pub fn run_time(&self) -> NaiveDateTime {
         self.run_time
     }
@@ -243,18 +257,22 @@ impl Engine {
             }
             chosen = with_tests;
         }
-        Ok(self
-            .dag
-            .order(project)
-            .into_iter()
-            .filter(|id| chosen.contains(id))
-            .filter(|id| {
-                project
-                    .nodes
-                    .get(id)
-                    .is_some_and(|n| request.verb.runs(n.kind) && !n.materialization.is_ephemeral())
-            })
-            .collect())
+        let ordered: Vec<String> =
+            self.dag
+                .order(project)
+                .into_iter()
+                .filter(|id| chosen.contains(id))
+                .filter(|id| {
+                    project.nodes.get(id).is_some_and(|n| {
+                        request.verb.runs(n.kind) && !n.materialization.is_ephemeral()
+                    })
+                })
+                .collect();
+        Ok(if request.verb == Verb::Build {
+            units_before_their_models(project, ordered)
+        } else {
+            ordered
+        })
     }
 
     fn register(
@@ -299,11 +317,20 @@ impl Engine {
         if request.verb != Verb::Compile {
             let planned_set: HashSet<&String> = planned.iter().collect();
             let mut needed: IndexSet<String> = IndexSet::new();
-            for id in &planned {
+            // A unit test reads fixtures, not tables: nothing needs building for it.
+            let reads_tables = |id: &&String| {
+                self.loaded
+                    .project
+                    .nodes
+                    .get(*id)
+                    .is_some_and(|n| n.kind != NodeKind::UnitTest)
+            };
+            for id in planned.iter().filter(reads_tables) {
                 for a in self.dag.ancestors(id, None) {
-                    let is_buildable = self.loaded.project.nodes.get(&a).is_some_and(|n| {
-                        n.kind != NodeKind::Test && !n.materialization.is_ephemeral()
-                    });
+                    let is_buildable =
+                        self.loaded.project.nodes.get(&a).is_some_and(|n| {
+                            !n.kind.is_test() && !n.materialization.is_ephemeral()
+                        });
                     if is_buildable && !planned_set.contains(&a) && !self.built.contains(&a) {
                         needed.insert(a);
                     }
@@ -337,7 +364,7 @@ impl Engine {
                 total,
                 node: &node,
             });
-            let upstream_failed = walk.blocked_by(&self.dag, id, node.kind == NodeKind::Test);
+            let upstream_failed = walk.blocked_by(&self.dag, id, node.kind.is_test());
             let result = match (upstream_failed, prechecked.get(id)) {
                 (None, Some(d)) => self.error_result(&node, d.clone()),
                 (Some(p), _) => {
@@ -363,6 +390,13 @@ impl Engine {
             let failed_itself = matches!(result.status, Status::Fail | Status::Error);
             if node.kind == NodeKind::Test && request.verb == Verb::Build && failed_itself {
                 walk.fail_test(&self.dag, id);
+            }
+            // dbt build: a model whose unit test fails is not built.
+            if let Some(test) = node.unit_test.as_deref()
+                && request.verb == Verb::Build
+                && failed_itself
+            {
+                walk.stop(&test.model, id);
             }
             on_event(Event::Finished {
                 index: i + 1,
@@ -395,6 +429,7 @@ impl Engine {
             message,
             diagnostic: None,
             failing_rows: Vec::new(),
+            unit_diff: None,
             execution_time: 0.0,
             compiled_sql: self.compiled.get(&node.unique_id).cloned(),
         }
@@ -420,10 +455,14 @@ impl Engine {
                 message: Some(format!("no node {id}")),
                 diagnostic: None,
                 failing_rows: Vec::new(),
+                unit_diff: None,
                 execution_time: 0.0,
                 compiled_sql: None,
             };
         };
+        if node.kind == NodeKind::UnitTest {
+            return self.unit_test_result(&node).await;
+        }
         // A file that did not render, or a config dbt would reject, fails its node there.
         if let Some(first) = node
             .parse_error
@@ -449,7 +488,7 @@ impl Engine {
                 .run_test(&node)
                 .await
                 .map(|(failures, rows)| (0, Some(failures), rows)),
-            NodeKind::Source => Ok((0, None, Vec::new())),
+            NodeKind::Source | NodeKind::UnitTest => Ok((0, None, Vec::new())),
         };
         let mut result = match outcome {
             Ok((rows, failures, failing_rows)) => {
@@ -819,6 +858,35 @@ impl Engine {
         }
         Ok((failures, kept))
     }
+}
+
+/// `planned` with each unit test moved in front of the model it tests, as dbt build runs
+/// them: a model whose unit test fails is not built.
+fn units_before_their_models(
+    project: &crate::project::Project,
+    planned: Vec<String>,
+) -> Vec<String> {
+    let model_of = |id: &String| {
+        project
+            .nodes
+            .get(id)
+            .and_then(|n| n.unit_test.as_deref())
+            .map(|t| t.model.clone())
+    };
+    let (units, rest): (Vec<String>, Vec<String>) =
+        planned.into_iter().partition(|id| model_of(id).is_some());
+    let mut out = Vec::with_capacity(units.len() + rest.len());
+    let mut placed = HashSet::new();
+    for id in rest {
+        for u in units.iter().filter(|u| model_of(u).as_ref() == Some(&id)) {
+            placed.insert(u.clone());
+            out.push(u.clone());
+        }
+        out.push(id);
+    }
+    // A unit test whose model is not built here runs where the order had it.
+    out.extend(units.into_iter().filter(|u| !placed.contains(u)));
+    out
 }
 
 /// Parses SQL the engine writes itself (from a node's config), naming the node on failure.

@@ -57,6 +57,8 @@ pub struct NodeResult {
     /// For failed or warning tests, the first failing rows (dbt's `store_failures`).
     #[serde(skip)]
     pub failing_rows: Vec<RecordBatch>,
+    /// For a unit test that ran: its actual rows against the expected ones.
+    pub unit_diff: Option<Box<super::UnitDiff>>,
     pub execution_time: f64,
     /// The SQL that ran, as rendered from Jinja.
     pub compiled_sql: Option<String>,

@@ -25,3 +25,4 @@ mod seed_sources;
 mod share;
 mod snapshots;
 mod test_names;
+mod unit_tests;

@@ -1,0 +1,260 @@
+//! dbt's unit tests: fixtures for a model's inputs (`dict`, `csv` and `sql` rows, inline or
+//! from `tests/fixtures/`; refs, sources, ephemeral models and `this`), the expected rows
+//! (a subset of the columns, compared as a multiset), overrides of macros, vars and
+//! environment variables, configs, selection, dbt build's order, and the diff dbt prints
+//! when one fails. The fixture project is `fixtures/unit_tests`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::common::*;
+use modelplay_engine::run::RowChange;
+use modelplay_engine::{Engine, NodeKind, RunRequest, RunResults, Status, Verb};
+
+fn cafe() -> Engine {
+    engine(read_dir(&repo_path("engine/tests/fixtures/unit_tests"))).unwrap_or_else(|d| {
+        panic!(
+            "{}",
+            d.iter()
+                .map(|d| format!("{d:#}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+fn run(e: &mut Engine, verb: Verb, select: &[&str]) -> RunResults {
+    let mut request = RunRequest::new(verb);
+    request.select = select.iter().map(|s| s.to_string()).collect();
+    block_on(e.run(&request, &mut |_| {})).unwrap_or_else(|d| panic!("{d:#?}"))
+}
+
+fn explain(results: &RunResults) -> String {
+    results
+        .results
+        .iter()
+        .filter(|r| !matches!(r.status, Status::Pass | Status::Success))
+        .map(|r| {
+            format!(
+                "{} {}: {}",
+                r.status.as_str(),
+                r.name,
+                r.diagnostic
+                    .as_ref()
+                    .map(|d| format!("{d:#}"))
+                    .or_else(|| r.message.clone())
+                    .unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_unit_test_of_the_project_passes_as_in_dbt() {
+    let mut e = cafe();
+    let results = run(&mut e, Verb::Test, &["test_type:unit"]);
+    let names: Vec<&str> = results.results.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names.len(),
+        5,
+        "a disabled unit test is left out: {names:?}"
+    );
+    assert!(!names.contains(&"orders_left_for_later"), "{names:?}");
+    assert!(results.success(), "{}", explain(&results));
+    assert!(
+        results
+            .results
+            .iter()
+            .all(|r| r.kind == NodeKind::UnitTest && r.failures == Some(0))
+    );
+    // No table was built for them: unit tests read fixtures only.
+    assert!(results.deferred.is_empty(), "{:?}", results.deferred);
+}
+
+#[test]
+fn the_whole_project_builds_with_its_unit_tests_before_their_models() {
+    let mut e = cafe();
+    let results = build(&mut e);
+    assert!(results.success(), "{}", explain(&results));
+    let position = |name: &str| {
+        results
+            .results
+            .iter()
+            .position(|r| r.name == name)
+            .unwrap_or_else(|| panic!("{name} did not run"))
+    };
+    assert!(position("orders_flag_food_and_count_per_customer") < position("orders"));
+    assert!(position("order_items_add_up_supply_costs") < position("order_items"));
+    assert!(position("stores_open_on_the_day") < position("stg_stores"));
+    assert!(position("order_events_appends_only_new_orders") < position("order_events"));
+    // The unit test comes after what the model reads: dbt build's order.
+    assert!(position("stg_orders") < position("orders_flag_food_and_count_per_customer"));
+}
+
+#[test]
+fn unit_tests_are_selected_as_dbt_selects_them() {
+    let e = cafe();
+    let plan = |verb: Verb, select: &[&str]| -> Vec<String> {
+        let mut request = RunRequest::new(verb);
+        request.select = select.iter().map(|s| s.to_string()).collect();
+        e.plan(&request)
+            .unwrap()
+            .into_iter()
+            .map(|id| e.project().nodes[&id].name.clone())
+            .collect()
+    };
+    assert_eq!(
+        plan(Verb::Test, &["unit_test:order_items_add_up_supply_costs"]),
+        vec!["order_items_add_up_supply_costs"]
+    );
+    assert_eq!(
+        plan(Verb::Test, &["tag:smoke"]),
+        vec!["order_items_add_up_supply_costs"]
+    );
+    // `dbt_project.yml`'s `unit_tests:` configs reach them by folder.
+    let marts = plan(Verb::Test, &["tag:marts"]);
+    assert_eq!(marts.len(), 4, "{marts:?}");
+    let data = plan(Verb::Test, &["test_type:data"]);
+    assert_eq!(data.len(), 2, "{data:?}");
+    // Testing a model runs its data tests and its unit tests.
+    assert_eq!(
+        plan(Verb::Test, &["stg_stores"]),
+        vec![
+            "unique_stg_stores_store_id",
+            "not_null_stg_stores_store_id",
+            "stores_open_on_the_day"
+        ]
+    );
+    // dbt run runs no tests; dbt build runs a model's unit tests right before it.
+    assert_eq!(plan(Verb::Run, &["orders"]), vec!["orders"]);
+    assert_eq!(
+        plan(Verb::Build, &["orders"]),
+        vec!["orders_flag_food_and_count_per_customer", "orders"]
+    );
+}
+
+#[test]
+fn overrides_and_inputs_reach_the_models_sql() {
+    let mut e = cafe();
+    let results = run(
+        &mut e,
+        Verb::Test,
+        &["unit_test:order_events_appends_only_new_orders"],
+    );
+    assert!(results.success(), "{}", explain(&results));
+    let sql = results.results[0].compiled_sql.clone().unwrap();
+    // `this` is the fixture, and the overridden macro's value stands where it was called.
+    assert!(sql.contains("from __dbt__cte__order_events"), "{sql}");
+    assert!(
+        sql.contains("'2024-06-03 00:00:00'::timestamp as loaded_at"),
+        "{sql}"
+    );
+    assert!(sql.contains("__dbt__cte__stg_orders as ("), "{sql}");
+    let diff = results.results[0].unit_diff.as_ref().unwrap();
+    assert_eq!(diff.columns, vec!["order_id", "loaded_at"]);
+    assert_eq!(diff.rows.len(), 2);
+}
+
+const FAILING: &[(&str, &str)] = &[
+    ("dbt_project.yml", "name: cafe\n"),
+    (
+        "models/orders.sql",
+        "select order_id, count(*) as items, sum(price) as total\nfrom {{ ref('items') }}\ngroup by 1",
+    ),
+    (
+        "models/big_orders.sql",
+        "select * from {{ ref('orders') }} where total > 10",
+    ),
+    (
+        "seeds/items.csv",
+        "order_id,price\n1,3.50\n1,4.00\n2,12.00\n",
+    ),
+    (
+        "models/unit_tests.yml",
+        "unit_tests:
+  - name: orders_add_up
+    model: orders
+    given:
+      - input: ref('items')
+        rows:
+          - {order_id: 1, price: 3.50}
+          - {order_id: 1, price: 4.00}
+          - {order_id: 2, price: 12.00}
+          - {order_id: 4, price: 1.00}
+    expect:
+      rows:
+        - {order_id: 1, items: 2, total: 7.50}
+        - {order_id: 2, items: 1, total: 11.00}
+        - {order_id: 3, items: 1, total: 1.00}
+",
+    ),
+];
+
+#[test]
+fn a_failing_unit_test_prints_dbts_diff_and_stops_its_model() {
+    let mut e = engine(inline(FAILING)).unwrap();
+    let results = build(&mut e);
+    let by_name = |n: &str| results.results.iter().find(|r| r.name == n).unwrap();
+    let unit = by_name("orders_add_up");
+    assert_eq!(unit.status, Status::Fail);
+    assert_eq!(unit.failures, Some(1));
+    insta::assert_snapshot!(unit.message.clone().unwrap());
+    let diff = unit.unit_diff.as_ref().unwrap();
+    let changes: Vec<RowChange> = diff.rows.iter().map(|r| r.change).collect();
+    assert_eq!(
+        changes,
+        vec![
+            RowChange::Same,
+            RowChange::Changed,
+            RowChange::Removed,
+            RowChange::Added
+        ]
+    );
+    // dbt build: the model is not built, and neither is what reads it.
+    assert_eq!(by_name("orders").status, Status::Skipped);
+    assert_eq!(by_name("big_orders").status, Status::Skipped);
+    assert_eq!(by_name("items").status, Status::Success);
+    // dbt test: the unit test fails on its own; the model's data is not involved.
+    let mut e = engine(inline(FAILING)).unwrap();
+    let tested = run(&mut e, Verb::Test, &["test_type:unit"]);
+    assert_eq!(tested.results.len(), 1);
+    assert_eq!(tested.results[0].status, Status::Fail);
+}
+
+#[test]
+fn artifacts_record_unit_tests_as_dbt_does() {
+    let mut e = engine(inline(FAILING)).unwrap();
+    let results = build(&mut e);
+    let manifest = modelplay_engine::artifacts::manifest(&e, "2024-05-16T12:00:00Z");
+    let unit = &manifest["unit_tests"]["unit_test.cafe.orders.orders_add_up"];
+    assert_eq!(unit["model"], "orders");
+    assert_eq!(unit["resource_type"], "unit_test");
+    assert_eq!(unit["given"][0]["input"], "ref('items')");
+    assert_eq!(unit["expect"]["rows"][2]["order_id"], 3);
+    assert_eq!(unit["depends_on"]["nodes"][0], "model.cafe.orders");
+    assert!(
+        manifest["nodes"]
+            .get("unit_test.cafe.orders.orders_add_up")
+            .is_none()
+    );
+    let run_results = modelplay_engine::artifacts::run_results(
+        &e,
+        &results,
+        "2024-05-16T12:00:00Z",
+        serde_json::json!({}),
+    );
+    let row = run_results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unique_id"] == "unit_test.cafe.orders.orders_add_up")
+        .unwrap();
+    assert_eq!(row["status"], "fail");
+    assert_eq!(row["failures"], 1);
+    assert!(
+        row["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("actual differs from expected:")
+    );
+}
