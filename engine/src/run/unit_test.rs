@@ -543,7 +543,16 @@ impl Engine {
                     .await?,
             );
         }
-        let compiled = super::compile::compile_with_ctx(&self.loaded, model, &render)?;
+        // The model's own errors are said at its line, with the unit test that ran into them.
+        let in_test = |d: Diagnostic| {
+            if d.location.file == at.file {
+                d
+            } else {
+                d.with_label(at.clone(), "in this unit test", &text(&at.file))
+            }
+        };
+        let compiled =
+            super::compile::compile_with_ctx(&self.loaded, model, &render).map_err(in_test)?;
         let read = resolver
             .read
             .lock()
@@ -572,7 +581,7 @@ impl Engine {
             compiled: &compiled,
             templates: &self.loaded.templates,
         };
-        let query = execute::parse_query(&compiled.rendered.sql, &origin)?;
+        let query = execute::parse_query(&compiled.rendered.sql, &origin).map_err(in_test)?;
         let with_fixtures = execute::inject_ctes_text(
             &compiled.rendered.sql,
             &query,
@@ -581,7 +590,9 @@ impl Engine {
                 .map(|(name, sql)| (name.trim_start_matches(CTE_PREFIX).to_string(), sql.clone()))
                 .collect::<Vec<_>>(),
         );
-        let actual = execute::plan(&session, query, &origin).await?;
+        let actual = execute::plan(&session, query, &origin)
+            .await
+            .map_err(in_test)?;
         // The types the rows come out with, after type coercion: the expectation is cast to them.
         let output = schema_columns(&unqualified(&output_schema(&session, &actual, &[])));
         let expect = &test.expect;
