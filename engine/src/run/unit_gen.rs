@@ -152,11 +152,20 @@ impl Engine {
         for i in 0..parents.len() {
             kept[i].rows = runner.fewest_rows(&kept, i, &targets).await?;
         }
+        // A column is left out when the targets come out without it, whatever order the
+        // rows come in: a tie its values broke (a window's order) is not left to chance.
         for i in 0..parents.len() {
             for c in 0..parents[i].batch.num_columns() {
                 let mut trial = kept.clone();
                 trial[i].nulled.insert(c);
-                if runner.keeps(&trial, &targets).await? {
+                if !runner.keeps(&trial, &targets).await? {
+                    continue;
+                }
+                let mut reversed = trial.clone();
+                for k in &mut reversed {
+                    k.rows.reverse();
+                }
+                if runner.keeps(&reversed, &targets).await? {
                     kept = trial;
                 }
             }

@@ -115,7 +115,7 @@ fn unit_tests_are_selected_as_dbt_selects_them() {
     let marts = plan(Verb::Test, &["tag:marts"]);
     assert_eq!(marts.len(), 4, "{marts:?}");
     let data = plan(Verb::Test, &["test_type:data"]);
-    assert_eq!(data.len(), 2, "{data:?}");
+    assert_eq!(data.len(), 3, "{data:?}");
     // Testing a model runs its data tests and its unit tests.
     assert_eq!(
         plan(Verb::Test, &["stg_stores"]),
@@ -129,7 +129,11 @@ fn unit_tests_are_selected_as_dbt_selects_them() {
     assert_eq!(plan(Verb::Run, &["orders"]), vec!["orders"]);
     assert_eq!(
         plan(Verb::Build, &["orders"]),
-        vec!["orders_flag_food_and_count_per_customer", "orders"]
+        vec![
+            "orders_flag_food_and_count_per_customer",
+            "orders",
+            "unique_orders_order_id"
+        ]
     );
 }
 
@@ -257,4 +261,100 @@ fn artifacts_record_unit_tests_as_dbt_does() {
             .unwrap()
             .starts_with("actual differs from expected:")
     );
+}
+
+#[test]
+fn a_unit_test_written_from_a_build_keeps_only_the_rows_that_matter_and_passes() {
+    let mut e = cafe();
+    let results = build(&mut e);
+    assert!(results.success(), "{}", explain(&results));
+    let written = block_on(e.write_unit_test("orders", 2)).unwrap_or_else(|d| panic!("{d:#}"));
+    assert_eq!(written.path, "models/marts/orders_unit_tests.yml");
+    assert_eq!(written.expected_rows, 2);
+    // Three orders were built; the two expected come from two of them, with their items.
+    let inputs: Vec<(&str, usize)> = written
+        .inputs
+        .iter()
+        .map(|(i, n)| (i.as_str(), *n))
+        .collect();
+    assert_eq!(
+        inputs,
+        vec![("ref('stg_orders')", 2), ("ref('order_items')", 3)]
+    );
+    insta::assert_snapshot!(written.yaml);
+    // Added to the project, it loads and passes as any unit test does.
+    let mut files = read_dir(&repo_path("engine/tests/fixtures/unit_tests"));
+    files.insert(written.path.clone(), written.yaml.clone());
+    let mut e = engine(files).unwrap_or_else(|d| panic!("{d:#?}"));
+    let tested = run(&mut e, Verb::Test, &[&format!("unit_test:{}", written.name)]);
+    assert_eq!(tested.results.len(), 1);
+    assert!(tested.success(), "{}", explain(&tested));
+}
+
+#[test]
+fn compare_changes_shows_what_an_edit_did_downstream() {
+    use modelplay_engine::changes::{Compared, KeySource, SchemaChange, compare};
+    let mut before = cafe();
+    let base_results = build(&mut before);
+    let ids: Vec<String> = before.project().nodes.keys().cloned().collect();
+    let base = block_on(before.built_tables(&ids, Some(&base_results)));
+    // The edit: croissants cost more, and order_items gains a column.
+    let mut files = read_dir(&repo_path("engine/tests/fixtures/unit_tests"));
+    let stg = files.text("models/staging/stg_products.sql").unwrap();
+    files.insert(
+        "models/staging/stg_products.sql".to_string(),
+        stg.replace(
+            "{{ cents_to_dollars('price_cents') }} as price",
+            "{{ cents_to_dollars(\"case when product_name = 'croissant' then price_cents + 50 else price_cents end\") }} as price",
+        ),
+    );
+    let items = files.text("models/marts/order_items.sql").unwrap();
+    files.insert(
+        "models/marts/order_items.sql".to_string(),
+        items.replace("    products.is_food,", "    products.is_food,\n    products.product_name,"),
+    );
+    let mut after = engine(files).unwrap();
+    let results = build(&mut after);
+    let current = block_on(after.built_tables(&ids, Some(&results)));
+    let product = after.project().nodes["model.cafe.stg_products"].unique_id.clone();
+    let found = compare(
+        after.project(),
+        after.dag(),
+        &[product],
+        None,
+        &base,
+        &current,
+    );
+    let by_name = |n: &str| found.models.iter().find(|m| m.name == n).unwrap();
+    let products = by_name("stg_products");
+    assert_eq!(products.compared, Compared::Both);
+    assert_eq!(products.key_source, KeySource::WholeRow);
+    assert_eq!((products.added, products.removed, products.changed), (1, 1, 0));
+    let items = by_name("order_items");
+    assert_eq!(items.key_source, KeySource::WholeRow);
+    assert_eq!(
+        items.schema,
+        vec![SchemaChange::Added {
+            column: "product_name".into(),
+            data_type: "varchar".into()
+        }]
+    );
+    let orders = by_name("orders");
+    assert_eq!(orders.key, vec!["order_id"]);
+    assert_eq!(orders.key_source, KeySource::UniqueTest);
+    assert_eq!((orders.added, orders.removed, orders.changed), (0, 0, 1));
+    let counted: Vec<(&str, usize)> = orders
+        .changed_by_column
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| (c.as_str(), *n))
+        .collect();
+    assert_eq!(counted, vec![("subtotal", 1), ("tax", 1)]);
+    let row = &orders.rows[0];
+    let at = |c: &str| orders.columns.iter().position(|x| x == c).unwrap();
+    assert_eq!(row.base[at("subtotal")].as_deref(), Some("7.50"));
+    assert_eq!(row.current[at("subtotal")].as_deref(), Some("8.00"));
+    assert!(row.changed[at("tax")] && !row.changed[at("order_id")]);
+    // What was not built from the edit is not compared.
+    assert!(found.models.iter().all(|m| m.name != "stg_orders"));
 }
