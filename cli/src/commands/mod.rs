@@ -150,7 +150,7 @@ pub(crate) fn write_artifacts(
     for node in project.nodes.values() {
         if let Some(sql) = engine.compiled_sql(&node.unique_id) {
             // dbt's layout: the package, then the file within it.
-            let rel = if node.generic_test.is_some() {
+            let rel = if node.generic_test.is_some() || node.kind == NodeKind::UnitTest {
                 format!("{}/{}.sql", node.original_file_path, node.name)
             } else {
                 node.original_file_path.clone()

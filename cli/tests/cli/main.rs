@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod changes;
 mod deps;
 
 fn repo(rel: &str) -> PathBuf {

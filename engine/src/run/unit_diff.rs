@@ -138,6 +138,7 @@ impl UnitDiff {
             line.extend(cells);
             table.push(line);
         }
+        // The marker column is as wide as `+++`, whichever markers the table has, as dbt's.
         let widths: Vec<usize> = (0..=self.columns.len())
             .map(|c| {
                 table
@@ -145,6 +146,7 @@ impl UnitDiff {
                     .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
                     .max()
                     .unwrap_or(0)
+                    .max(if c == 0 { 3 } else { 0 })
             })
             .collect();
         let mut out = String::new();

@@ -286,7 +286,11 @@ fn a_unit_test_written_from_a_build_keeps_only_the_rows_that_matter_and_passes()
     let mut files = read_dir(&repo_path("engine/tests/fixtures/unit_tests"));
     files.insert(written.path.clone(), written.yaml.clone());
     let mut e = engine(files).unwrap_or_else(|d| panic!("{d:#?}"));
-    let tested = run(&mut e, Verb::Test, &[&format!("unit_test:{}", written.name)]);
+    let tested = run(
+        &mut e,
+        Verb::Test,
+        &[&format!("unit_test:{}", written.name)],
+    );
     assert_eq!(tested.results.len(), 1);
     assert!(tested.success(), "{}", explain(&tested));
 }
@@ -311,12 +315,17 @@ fn compare_changes_shows_what_an_edit_did_downstream() {
     let items = files.text("models/marts/order_items.sql").unwrap();
     files.insert(
         "models/marts/order_items.sql".to_string(),
-        items.replace("    products.is_food,", "    products.is_food,\n    products.product_name,"),
+        items.replace(
+            "    products.is_food,",
+            "    products.is_food,\n    products.product_name,",
+        ),
     );
     let mut after = engine(files).unwrap();
     let results = build(&mut after);
     let current = block_on(after.built_tables(&ids, Some(&results)));
-    let product = after.project().nodes["model.cafe.stg_products"].unique_id.clone();
+    let product = after.project().nodes["model.cafe.stg_products"]
+        .unique_id
+        .clone();
     let found = compare(
         after.project(),
         after.dag(),
@@ -329,7 +338,10 @@ fn compare_changes_shows_what_an_edit_did_downstream() {
     let products = by_name("stg_products");
     assert_eq!(products.compared, Compared::Both);
     assert_eq!(products.key_source, KeySource::WholeRow);
-    assert_eq!((products.added, products.removed, products.changed), (1, 1, 0));
+    assert_eq!(
+        (products.added, products.removed, products.changed),
+        (1, 1, 0)
+    );
     let items = by_name("order_items");
     assert_eq!(items.key_source, KeySource::WholeRow);
     assert_eq!(
