@@ -42,13 +42,49 @@ impl BuiltTables {
     pub fn has(&self, unique_id: &str) -> bool {
         self.tables.contains_key(unique_id)
     }
+
+    /// The statuses recorded, to carry into the next build's side of a comparison.
+    pub fn statuses(&self) -> &HashMap<String, Status> {
+        &self.statuses
+    }
+
+    pub fn set_statuses(&mut self, statuses: HashMap<String, Status>) {
+        self.statuses = statuses;
+    }
 }
 
 impl Engine {
+    /// Builds `select` for a comparison: every model is built even when a unit test of it
+    /// fails (what an edit did to its rows is the point), and the unit tests run after, so
+    /// that their statuses count among the tests'.
+    pub async fn build_for_comparison(
+        &mut self,
+        select: &[String],
+    ) -> Result<RunResults, Vec<crate::Diagnostic>> {
+        let mut request = crate::RunRequest::new(crate::Verb::Build);
+        request.select = select.to_vec();
+        request.exclude = vec!["resource_type:unit_test".into()];
+        let mut built = self.run(&request, &mut |_| {}).await?;
+        if self
+            .project()
+            .nodes
+            .values()
+            .any(|n| n.kind == crate::NodeKind::UnitTest)
+        {
+            let mut units = crate::RunRequest::new(crate::Verb::Test);
+            units.select = select.to_vec();
+            units.exclude = vec!["resource_type:test".into()];
+            if let Ok(tested) = self.run(&units, &mut |_| {}).await {
+                built.results.extend(tested.results);
+            }
+        }
+        Ok(built)
+    }
+
     /// The tables of `unique_ids` as they are now (those built), with the last results'
     /// statuses: the "before" or "after" of a comparison.
     pub async fn built_tables(
-        &mut self,
+        &self,
         unique_ids: &[String],
         results: Option<&RunResults>,
     ) -> BuiltTables {
@@ -61,13 +97,8 @@ impl Engine {
                 continue;
             }
             let relation = node.relation.clone();
-            if let Ok(batches) = self.query(&format!("select * from {relation}")).await {
-                let schema = self
-                    .table_schema(&relation)
-                    .or_else(|| batches.first().map(RecordBatch::schema));
-                if let Some(schema) = schema {
-                    out.insert(id, schema, batches);
-                }
+            if let Some((schema, batches)) = self.table_batches(&relation).await {
+                out.insert(id, schema, batches);
             }
         }
         if let Some(r) = results {
@@ -219,7 +250,8 @@ pub fn compare(
         .filter(|n| n.kind.is_test() && n.depends_on.iter().any(|d| wanted.contains(d)))
         .filter_map(|t| {
             let (b, c) = (base.status(&t.unique_id), current.status(&t.unique_id));
-            (b != c).then(|| TestChange {
+            // A test the later build did not run has not changed.
+            (b != c && c.is_some()).then(|| TestChange {
                 unique_id: t.unique_id.clone(),
                 name: t.name.clone(),
                 base: b,

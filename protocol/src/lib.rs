@@ -142,6 +142,16 @@ pub enum Request {
     /// read. The file itself travels beside the request (it may be larger than the page
     /// should copy), so this request is never sent alone.
     AddData(AddData),
+    /// A unit test for a built model (by unique id), expecting `rows` of its output rows.
+    WriteUnitTest { model: String, rows: usize },
+    /// Compare the last build with `files` (another workspace, the sample) built as well.
+    CompareWith { files: Files, label: String },
+    /// More differing rows of a model in the last comparison.
+    ChangedRows {
+        unique_id: String,
+        offset: usize,
+        limit: usize,
+    },
 }
 
 impl Request {
@@ -155,6 +165,8 @@ impl Request {
                 | Request::Export
                 | Request::Share
                 | Request::Zip
+                | Request::WriteUnitTest { .. }
+                | Request::CompareWith { .. }
         )
     }
 }
@@ -191,10 +203,13 @@ pub enum Response {
     Sample {
         files: Files,
     },
-    /// The project as loaded: its nodes (or the problems that stopped it loading).
+    /// The project as loaded: its nodes (or the problems that stopped it loading), and its
+    /// unit tests' fixtures.
     Project {
         nodes: Vec<NodeInfo>,
         problems: Vec<Problem>,
+        #[serde(default)]
+        unit_tests: Vec<checking::UnitTestInfo>,
     },
     /// The nodes a build will run, in order.
     Planned {
@@ -248,6 +263,21 @@ pub enum Response {
     LinkNotOpened {
         message: String,
     },
+    /// A unit test written from a build: the file it goes in, with its whole new text.
+    UnitTestWritten {
+        name: String,
+        model: String,
+        path: String,
+        text: String,
+    },
+    /// What changed between two builds.
+    Changes(Box<checking::ChangesReport>),
+    /// More differing rows of one model of the last comparison.
+    ChangedRows {
+        unique_id: String,
+        offset: usize,
+        rows: Vec<checking::ChangedRow>,
+    },
     /// A request that could not be served, with why.
     Failed {
         what: String,
@@ -280,6 +310,8 @@ macro_rules! word_enum {
         }
     };
 }
+
+pub mod checking;
 
 word_enum! {
     /// What a node of the DAG is, in dbt's words.
@@ -383,6 +415,9 @@ pub struct NodeOutcome {
     pub failures: Option<u64>,
     pub compiled_sql: Option<String>,
     pub failing_rows: Option<Table>,
+    /// For a unit test that ran: its rows against the expected ones.
+    #[serde(default)]
+    pub unit_diff: Option<checking::UnitDiff>,
     pub problem: Option<Problem>,
     pub elapsed_ms: f64,
 }

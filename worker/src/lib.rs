@@ -13,11 +13,20 @@ use modelplay_engine::{
     Diagnostic, Engine, Event, LoadOptions, ProjectFiles, RunRequest, Verb, load_project,
 };
 
-use convert::{lineage, node_infos, outcome, problem, table};
+use std::collections::HashMap;
+
+use modelplay_engine::Status;
+use modelplay_engine::changes::{self, Changes};
+
+use convert::{
+    changed_rows, changes_report, lineage, node_infos, outcome, problem, table, unit_test_infos,
+};
 use modelplay_protocol::{Body, BuildSummary, Files, Request, Response};
 
 /// Rows a failing test shows.
 const FAILING_ROWS: usize = 100;
+/// Differing rows a comparison sends of each model at first; the page asks for more.
+const CHANGED_ROWS: usize = 200;
 
 /// The worker's state: its copy of the workspace, which the page keeps up to date with
 /// edits, and the engine of the last build, kept so that a re-run of one model reuses what
@@ -26,6 +35,10 @@ const FAILING_ROWS: usize = 100;
 pub struct Worker {
     files: Files,
     engine: Option<Engine>,
+    /// How each node ended in the builds so far, for the next comparison's earlier side.
+    statuses: HashMap<String, Status>,
+    /// The last comparison, whose rows the page asks for page by page.
+    changes: Option<Changes>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -98,6 +111,119 @@ impl Worker {
                 "add the data",
                 format!("no file came with the request for `{}`", spec.name),
             )),
+            Request::WriteUnitTest { model, rows } => {
+                post(self.write_unit_test(&model, rows).await)
+            }
+            Request::CompareWith { files, label } => {
+                post(self.compare_with(&files, &label, now).await)
+            }
+            Request::ChangedRows {
+                unique_id,
+                offset,
+                limit,
+            } => post(self.changed_rows(&unique_id, offset, limit)),
+        }
+    }
+
+    async fn write_unit_test(&mut self, model: &str, rows: usize) -> Response {
+        let Some(engine) = self.engine.as_mut() else {
+            return failed("write a unit test", "build the project first");
+        };
+        let Some(name) = engine.project().nodes.get(model).map(|n| n.name.clone()) else {
+            return failed(
+                "write a unit test",
+                format!("no model `{model}` in the project"),
+            );
+        };
+        let written = match engine.write_unit_test(&name, rows).await {
+            Ok(w) => w,
+            Err(d) => return failed("write a unit test", d),
+        };
+        // Beside the model, in its unit tests file, or a numbered one when that file holds
+        // more than unit tests.
+        let stem = written.path.trim_end_matches(".yml").to_string();
+        for n in 1..1000 {
+            let path = if n == 1 {
+                written.path.clone()
+            } else {
+                format!("{stem}_{n}.yml")
+            };
+            let existing = self.files.get(&path).and_then(|b| b.text());
+            if let Some(text) = modelplay_engine::run::add_to_file(existing, &written.yaml) {
+                return Response::UnitTestWritten {
+                    name: written.name,
+                    model: written.model,
+                    path,
+                    text,
+                };
+            }
+        }
+        failed(
+            "write a unit test",
+            "no file beside the model could take it",
+        )
+    }
+
+    async fn compare_with(&mut self, files: &Files, label: &str, now: NaiveDateTime) -> Response {
+        let Some(engine) = self.engine.as_ref() else {
+            return failed("compare", "build the project first");
+        };
+        let mut other = match fresh_engine(files, now) {
+            Ok(e) => e,
+            Err(diags) => {
+                let first = diags.first().map(ToString::to_string).unwrap_or_default();
+                return failed("compare", format!("{label} does not load: {first}"));
+            }
+        };
+        let results = match other.build_for_comparison(&[]).await {
+            Ok(r) => r,
+            Err(diags) => {
+                let first = diags.first().map(ToString::to_string).unwrap_or_default();
+                return failed("compare", format!("{label} does not build: {first}"));
+            }
+        };
+        let ids: Vec<String> = engine
+            .project()
+            .nodes
+            .keys()
+            .chain(other.project().nodes.keys())
+            .cloned()
+            .collect();
+        let base = other.built_tables(&ids, Some(&results)).await;
+        let mut current = engine.built_tables(&ids, None).await;
+        current.set_statuses(self.statuses.clone());
+        let roots: Vec<String> = engine
+            .project()
+            .nodes
+            .values()
+            .filter(|n| !n.kind.is_test())
+            .map(|n| n.unique_id.clone())
+            .collect();
+        let found = changes::compare(
+            engine.project(),
+            engine.dag(),
+            &roots,
+            None,
+            &base,
+            &current,
+        );
+        let report = changes_report(&found, label, CHANGED_ROWS);
+        self.changes = Some(found);
+        Response::Changes(Box::new(report))
+    }
+
+    fn changed_rows(&self, unique_id: &str, offset: usize, limit: usize) -> Response {
+        let Some(model) = self
+            .changes
+            .as_ref()
+            .and_then(|c| c.models.iter().find(|m| m.unique_id == unique_id))
+        else {
+            return failed("show more changes", "compare again first");
+        };
+        Response::ChangedRows {
+            unique_id: unique_id.to_string(),
+            offset,
+            rows: changed_rows(model, offset, limit),
         }
     }
 
@@ -130,6 +256,19 @@ impl Worker {
             }
         };
         let nodes = node_infos(&loaded.project);
+        let units = unit_test_infos(&loaded.project);
+        // A re-run is compared with what it replaces: the tables it is about to rebuild, as
+        // the last build left them.
+        let mut baseline = None;
+        if let (true, Some(old)) = (reuse, self.engine.as_ref()) {
+            let mut request = RunRequest::new(Verb::Build);
+            request.select = select.clone();
+            if let Ok(ids) = old.plan(&request) {
+                let mut tables = old.built_tables(&ids, None).await;
+                tables.set_statuses(self.statuses.clone());
+                baseline = Some(tables);
+            }
+        }
         let reloaded = match (reuse, self.engine.as_mut()) {
             (true, Some(engine)) => engine.reload(loaded),
             _ => Engine::new(loaded, now).map(|e| {
@@ -151,16 +290,22 @@ impl Worker {
         post(Response::Project {
             nodes,
             problems: load_problems.clone(),
+            unit_tests: units,
         });
         let mut request = RunRequest::new(Verb::Build);
         request.select = select;
-        match engine.plan(&request) {
-            Ok(unique_ids) => post(Response::Planned { unique_ids }),
+        let planned = match engine.plan(&request) {
+            Ok(unique_ids) => {
+                post(Response::Planned {
+                    unique_ids: unique_ids.clone(),
+                });
+                unique_ids
+            }
             Err(message) => {
                 post(failed("build", message));
                 return;
             }
-        }
+        };
         let mut node_started = started;
         let mut on_event = |event: Event<'_>| match event {
             Event::Started { node, .. } => {
@@ -204,6 +349,44 @@ impl Worker {
             problems: load_problems,
             lineage: engine.last_check().map(lineage).unwrap_or_default(),
         })));
+        if !reuse {
+            self.statuses.clear();
+        }
+        self.statuses.extend(
+            results
+                .results
+                .iter()
+                .map(|r| (r.unique_id.clone(), r.status)),
+        );
+        if let Some(base) = baseline {
+            let mut current = engine.built_tables(&planned, None).await;
+            current.set_statuses(self.statuses.clone());
+            let roots: Vec<String> = planned
+                .iter()
+                .filter(|id| {
+                    engine
+                        .project()
+                        .nodes
+                        .get(*id)
+                        .is_some_and(|n| !n.kind.is_test())
+                })
+                .cloned()
+                .collect();
+            let found = changes::compare(
+                engine.project(),
+                engine.dag(),
+                &roots,
+                None,
+                &base,
+                &current,
+            );
+            post(Response::Changes(Box::new(changes_report(
+                &found,
+                "the last build",
+                CHANGED_ROWS,
+            ))));
+            self.changes = Some(found);
+        }
     }
 
     async fn rows(&self, unique_id: &str, limit: usize) -> Response {
@@ -256,6 +439,7 @@ fn not_built(
     post(Response::Project {
         nodes,
         problems: problems.clone(),
+        unit_tests: Vec::new(),
     });
     post(Response::BuildDone(Box::new(BuildSummary {
         error: problems.len(),

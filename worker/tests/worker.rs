@@ -382,3 +382,213 @@ fn the_page_and_the_engine_agree_on_the_link_prefix() {
         modelplay_engine::share::LINK_PREFIX
     );
 }
+
+/// The fixture project with unit tests (`engine/tests/fixtures/unit_tests`), as the page
+/// holds a folder it opened.
+fn cafe() -> Files {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../engine/tests/fixtures/unit_tests");
+    let mut files = Files::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.insert(rel, Body::from_bytes(std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn unit_tests_travel_with_their_fixtures_and_a_failing_one_with_its_diff() {
+    let mut w = Page::default();
+    let mut files = cafe();
+    let out = w.ask_about(
+        &files,
+        Request::Build {
+            select: vec![],
+            reuse: false,
+        },
+    );
+    let units = out
+        .iter()
+        .find_map(|r| match r {
+            Response::Project { unit_tests, .. } => Some(unit_tests.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(units.len(), 5);
+    let items = units
+        .iter()
+        .find(|u| u.unique_id == "unit_test.cafe.order_items.order_items_add_up_supply_costs")
+        .unwrap();
+    assert_eq!(items.given[0].label, "ref('stg_items')");
+    assert_eq!(
+        items.given[0].columns,
+        vec!["item_id", "order_id", "product_id"]
+    );
+    assert_eq!(items.given[0].rows_line, 11);
+    // A sql fixture is shown, not edited in the grid.
+    assert_eq!(items.given[2].rows_line, 0);
+    assert_eq!(done(&out).error, 0);
+
+    // Break the model: its unit test fails with dbt's diff, and the model is not built.
+    let path = "models/marts/order_items.sql";
+    let broken = files[path]
+        .text()
+        .unwrap()
+        .replace("costs.supply_cost", "costs.supply_cost * 2 as supply_cost");
+    files.insert(path.into(), Body::Text(broken));
+    let out = w.ask_about(
+        &files,
+        Request::Build {
+            select: vec!["order_items+".into()],
+            reuse: true,
+        },
+    );
+    let unit = out
+        .iter()
+        .find_map(|r| match r {
+            Response::NodeFinished { outcome }
+                if outcome.name == "order_items_add_up_supply_costs" =>
+            {
+                Some(outcome.clone())
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(unit.status, modelplay_protocol::Status::Fail);
+    let diff = unit.unit_diff.unwrap();
+    assert_eq!(diff.columns, vec!["item_id", "supply_cost", "price"]);
+    assert!(
+        diff.rows
+            .iter()
+            .all(|r| r.change == modelplay_protocol::checking::RowChange::Changed)
+    );
+}
+
+#[test]
+fn a_rerun_is_compared_with_what_it_replaced_and_a_unit_test_is_written_from_a_build() {
+    use modelplay_protocol::checking::Compared;
+    let mut w = Page::default();
+    let mut files = cafe();
+    w.ask_about(
+        &files,
+        Request::Build {
+            select: vec![],
+            reuse: false,
+        },
+    );
+    let path = "models/marts/orders.sql";
+    let edited = files[path].text().unwrap().replace("\"north\"", "\"west\"");
+    files.insert(path.into(), Body::Text(edited));
+    let out = w.ask_about(
+        &files,
+        Request::Build {
+            select: vec!["orders+".into()],
+            reuse: true,
+        },
+    );
+    let report = out
+        .iter()
+        .find_map(|r| match r {
+            Response::Changes(c) => Some(c.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(report.against, "the last build");
+    let orders = report.models.iter().find(|m| m.name == "orders").unwrap();
+    assert_eq!(orders.compared, Compared::Both);
+    assert_eq!((orders.added, orders.removed, orders.changed), (0, 0, 3));
+    assert_eq!(orders.key, vec!["order_id"]);
+    assert_eq!(
+        orders
+            .changed_by_column
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .cloned()
+            .collect::<Vec<_>>(),
+        vec![("region".to_string(), 3)]
+    );
+    let row = &orders.rows[0];
+    let at = orders.columns.iter().position(|c| c == "region").unwrap();
+    assert!(row.changed[at] && !row.changed[0]);
+    assert_eq!(
+        (row.base[at].as_deref(), row.current[at].as_deref()),
+        (Some("north"), Some("west"))
+    );
+    assert!(report.tests.is_empty(), "{:?}", report.tests);
+
+    // Compare with the fixture as it was: the same changes, against it.
+    let out = w.ask(Request::CompareWith {
+        files: cafe(),
+        label: "the original".into(),
+    });
+    let Response::Changes(report) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(report.against, "the original");
+    let orders = report.models.iter().find(|m| m.name == "orders").unwrap();
+    assert_eq!(orders.changed, 3);
+
+    // An edit that breaks the model's unit test: dbt build does not build the model, and
+    // the comparison says so, with the unit test among the tests that changed.
+    let edited = files[path]
+        .text()
+        .unwrap()
+        .replace("summary.food_items > 0", "summary.food_items > 1");
+    files.insert(path.into(), Body::Text(edited));
+    let out = w.ask_about(
+        &files,
+        Request::Build {
+            select: vec!["orders+".into()],
+            reuse: true,
+        },
+    );
+    let Some(Response::Changes(report)) = out.iter().find(|r| matches!(r, Response::Changes(_)))
+    else {
+        panic!("{out:?}")
+    };
+    let orders = report.models.iter().find(|m| m.name == "orders").unwrap();
+    assert_eq!(orders.compared, Compared::OnlyBase);
+    assert!(
+        report
+            .tests
+            .iter()
+            .any(|t| t.name == "orders_flag_food_and_count_per_customer"
+                && t.base == Some(modelplay_protocol::Status::Pass)
+                && t.current == Some(modelplay_protocol::Status::Fail)),
+        "{:?}",
+        report.tests
+    );
+
+    // A unit test written from the build.
+    let out = w.ask_about(
+        &files,
+        Request::WriteUnitTest {
+            model: "model.cafe.order_items".into(),
+            rows: 2,
+        },
+    );
+    let Response::UnitTestWritten {
+        name, path, text, ..
+    } = &out[0]
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(name, "order_items_as_built");
+    assert_eq!(path, "models/marts/order_items_unit_tests.yml");
+    assert!(
+        text.starts_with("unit_tests:\n  - name: order_items_as_built\n"),
+        "{text}"
+    );
+}

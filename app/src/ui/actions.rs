@@ -465,3 +465,110 @@ pub fn data_added(ui: Ui, path: String, body: Body, rows_read: u64, rows_kept: u
 pub fn show_tab(ui: Ui, tab: Tab) {
     ui.tab.set(tab);
 }
+
+/// Output rows a unit test written from a model expects.
+const UNIT_TEST_ROWS: usize = 3;
+
+/// Asks for a unit test of the open model, written from its last build.
+pub fn write_unit_test(ui: Ui) {
+    let Some(node) = ui.open_node() else {
+        return;
+    };
+    if !matches!(ui.engine.get_untracked(), EngineStatus::Ready) {
+        ui.notice.set(Some(
+            "Wait for the engine to finish, then write the test.".into(),
+        ));
+        return;
+    }
+    ui.engine.set(EngineStatus::Busy(format!(
+        "writing a unit test for {}",
+        node.name
+    )));
+    send(&Request::WriteUnitTest {
+        model: node.unique_id,
+        rows: UNIT_TEST_ROWS,
+    });
+}
+
+/// A unit test was written: its file joins the workspace, opens, and the model runs with
+/// its unit tests.
+pub fn unit_test_written(ui: Ui, name: &str, model: &str, path: String, text: String) {
+    ui.files.update(|f| {
+        f.insert(path.clone(), Body::Text(text));
+    });
+    ui.open.set(Some(path.clone()));
+    save(ui);
+    ui.tab.set(Tab::Tests);
+    ui.test.set(ui.nodes.with_untracked(|n| {
+        n.iter()
+            .find(|n| n.name == name)
+            .map(|n| n.unique_id.clone())
+    }));
+    ui.notice.set(Some(format!(
+        "Wrote unit test `{name}` to {path}; it runs with `{model}` now."
+    )));
+    start_build(ui, vec![model.to_string()], true);
+}
+
+/// Writes a fixture's rows, edited in the grid, back into its properties file.
+pub fn save_fixture_rows(
+    ui: Ui,
+    file: &str,
+    rows_line: usize,
+    columns: &[String],
+    rows: &[Vec<Option<String>>],
+) {
+    let Some(text) = ui
+        .files
+        .with_untracked(|f| f.get(file).and_then(|b| b.text().map(str::to_string)))
+    else {
+        return;
+    };
+    match modelplay_protocol::checking::replace_rows(&text, rows_line, columns, rows) {
+        Ok(new) => {
+            edit(ui, file.to_string(), new);
+            run_open_or_all(ui);
+        }
+        Err(e) => ui.notice.set(Some(format!("Could not save the rows: {e}"))),
+    }
+}
+
+/// Runs the open model and its descendants, or everything when no model is open (the
+/// unit tests of what runs run with it).
+fn run_open_or_all(ui: Ui) {
+    match ui.open_node() {
+        Some(node) => start_build(ui, vec![format!("{}+", node.name)], true),
+        None => start_build(ui, Vec::new(), true),
+    }
+}
+
+/// Compares the workspace's last build with `files`, built as well.
+pub fn compare_with(ui: Ui, files: Files, label: String) {
+    if !matches!(ui.engine.get_untracked(), EngineStatus::Ready) {
+        ui.notice
+            .set(Some("Wait for the engine to finish, then compare.".into()));
+        return;
+    }
+    ui.engine
+        .set(EngineStatus::Busy(format!("building {label} to compare")));
+    send(&Request::CompareWith { files, label });
+}
+
+/// The files of another workspace, as saved.
+pub fn workspace_files(ui: Ui, id: u32) -> Option<Files> {
+    let sample = ui.sample.get_untracked()?;
+    let saved: Option<Saved> = browser::load_workspace(id);
+    Some(match saved {
+        Some(s) => workspace::restore(&sample, &s),
+        None => sample,
+    })
+}
+
+/// More differing rows of a model of the last comparison.
+pub fn more_changed_rows(unique_id: String, offset: usize) {
+    send(&Request::ChangedRows {
+        unique_id,
+        offset,
+        limit: 200,
+    });
+}

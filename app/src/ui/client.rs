@@ -289,9 +289,14 @@ fn apply(ui: Ui, response: Response) {
         Response::Progress { loaded, total } => ui.engine.set(EngineStatus::Loading(loaded, total)),
         Response::Sample { files } => actions::sample_arrived(ui, files),
         Response::Opened { files } => actions::project_opened(ui, files),
-        Response::Project { nodes, problems } => {
+        Response::Project {
+            nodes,
+            problems,
+            unit_tests,
+        } => {
             ui.nodes.set(nodes);
             ui.problems.set(problems);
+            ui.unit_tests.set(unit_tests);
         }
         Response::Planned { unique_ids } => ui.states.update(|states| {
             for id in unique_ids {
@@ -366,6 +371,32 @@ fn apply(ui: Ui, response: Response) {
             ui.engine.set(EngineStatus::Ready);
             actions::data_added(ui, path, body, rows_read, rows_kept);
         }
+        Response::UnitTestWritten {
+            name,
+            model,
+            path,
+            text,
+        } => {
+            ui.engine.set(EngineStatus::Ready);
+            actions::unit_test_written(ui, &name, &model, path, text);
+        }
+        Response::Changes(report) => {
+            ui.engine.set(EngineStatus::Ready);
+            ui.changes.set(Some(*report));
+        }
+        Response::ChangedRows {
+            unique_id,
+            offset,
+            rows,
+        } => ui.changes.update(|c| {
+            if let Some(m) = c
+                .as_mut()
+                .and_then(|c| c.models.iter_mut().find(|m| m.unique_id == unique_id))
+                && m.rows.len() == offset
+            {
+                m.rows.extend(rows);
+            }
+        }),
         Response::Failed { what, message } => {
             ui.adding.set(None);
             ui.opening.set(None);

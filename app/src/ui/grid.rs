@@ -142,6 +142,13 @@ pub fn Grid() -> impl IntoView {
                                 <input type="checkbox" prop:checked=move || show_profile.get() on:change=move |_| show_profile.update(|v| *v = !*v) />
                                 " Profile columns"
                             </label>
+                            <button
+                                data-testid="write-unit-test"
+                                title="Write a unit test from these rows: the first rows are expected, from the input rows they come from"
+                                on:click=move |_| super::actions::write_unit_test(ui)
+                            >
+                                "Write unit test"
+                            </button>
                         </div>
                         <div
                             class="grid-scroll"

@@ -3,6 +3,7 @@
 
 mod actions;
 mod browser;
+mod changes;
 mod client;
 mod dag_view;
 mod data_dialog;
@@ -11,10 +12,12 @@ mod files;
 mod grid;
 mod panels;
 pub mod state;
+mod unit_tests;
 
 use leptos::ev;
 use leptos::prelude::*;
 
+use changes::ChangesPanel;
 use dag_view::DagView;
 use data_dialog::DataDialog;
 use editor::Editor;
@@ -168,6 +171,7 @@ fn App() -> impl IntoView {
                     {tab_button(Tab::Results, "Results")}
                     {tab_button(Tab::Lineage, "Lineage")}
                     {tab_button(Tab::Tests, "Tests")}
+                    {tab_button(Tab::Changes, "Changes")}
                     {tab_button(Tab::Compiled, "Compiled SQL")}
                     {tab_button(Tab::Problems, "Problems")}
                 </div>
@@ -176,6 +180,7 @@ fn App() -> impl IntoView {
                         Tab::Results => view! { <Grid /> }.into_any(),
                         Tab::Lineage => view! { <DagView /> }.into_any(),
                         Tab::Tests => view! { <TestsPanel /> }.into_any(),
+                        Tab::Changes => view! { <ChangesPanel /> }.into_any(),
                         Tab::Compiled => view! { <CompiledPanel /> }.into_any(),
                         Tab::Problems => view! { <ProblemsPanel /> }.into_any(),
                     }}

@@ -82,6 +82,10 @@ pub fn TestsPanel() -> impl IntoView {
                 {move || {
                     let id = ui.test.get()?;
                     let outcome: Option<NodeOutcome> = ui.outcomes.with(|o| o.get(&id).cloned());
+                    let unit = ui.unit_tests.with(|u| u.iter().find(|t| t.unique_id == id).cloned());
+                    if let Some(info) = unit {
+                        return Some(super::unit_tests::unit_test_detail(info, outcome).into_any());
+                    }
                     Some(match outcome {
                         None => view! { <p>"Not run yet."</p> }.into_any(),
                         Some(o) => view! {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use crate::workspaces::Shelf;
+use modelplay_protocol::checking::{ChangesReport, UnitTestInfo};
 use modelplay_protocol::{
     BuildSummary, ColumnLineage, Files, NodeInfo, NodeOutcome, Problem, Status, Table,
 };
@@ -44,6 +45,7 @@ pub enum Tab {
     Results,
     Lineage,
     Tests,
+    Changes,
     Compiled,
     Problems,
 }
@@ -84,6 +86,11 @@ pub struct Ui {
     pub shelf: RwSignal<Shelf>,
     /// What the project being opened (from a link, an archive) is called, for its workspace.
     pub opening: RwSignal<Option<String>>,
+    /// The project's unit tests with their fixtures.
+    pub unit_tests: RwSignal<Vec<UnitTestInfo>>,
+    /// The last comparison of two builds (a re-run against what it replaced, or the
+    /// workspace against another).
+    pub changes: RwSignal<Option<ChangesReport>>,
 }
 
 impl Ui {
@@ -111,6 +118,8 @@ impl Ui {
             adding: RwSignal::new(None),
             shelf: RwSignal::new(Shelf::default()),
             opening: RwSignal::new(None),
+            unit_tests: RwSignal::new(Vec::new()),
+            changes: RwSignal::new(None),
         }
     }
 

@@ -21,26 +21,6 @@ async fn build_quietly(engine: &mut Engine, select: &[String]) -> Result<RunResu
     })
 }
 
-/// Builds `select` for a comparison: every model is built even when a unit test of it
-/// fails (what the edit did to its rows is the point), and the unit tests are run after,
-/// so that their statuses count among the tests'.
-async fn build_for_comparison(engine: &mut Engine, select: &[String]) -> Result<RunResults, u8> {
-    let mut request = RunRequest::new(Verb::Build);
-    request.select = select.to_vec();
-    request.exclude = vec!["resource_type:unit_test".into()];
-    let mut built = engine.run(&request, &mut |_| {}).await.map_err(|diags| {
-        print_diagnostics(&diags);
-        2u8
-    })?;
-    let mut units = RunRequest::new(Verb::Test);
-    units.select = select.to_vec();
-    units.exclude = vec!["resource_type:test".into()];
-    if let Ok(tested) = engine.run(&units, &mut |_| {}).await {
-        built.results.extend(tested.results);
-    }
-    Ok(built)
-}
-
 pub async fn unit_test(args: ProjectArgs, rows: usize, write: bool) -> u8 {
     let [model] = args.select.as_slice() else {
         eprintln!("error: say which model to write a unit test for with --select <model>");
@@ -216,13 +196,19 @@ pub async fn diff(
                 .is_some_and(|n| !n.kind.is_test())
         })
         .collect();
-    let base_results = match build_for_comparison(&mut before, &downstream).await {
+    let base_results = match before.build_for_comparison(&downstream).await {
         Ok(r) => r,
-        Err(code) => return code,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return 2;
+        }
     };
-    let results = match build_for_comparison(&mut current, &downstream).await {
+    let results = match current.build_for_comparison(&downstream).await {
         Ok(r) => r,
-        Err(code) => return code,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return 2;
+        }
     };
     let ids: Vec<String> = current
         .project()

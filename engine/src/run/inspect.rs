@@ -75,6 +75,25 @@ impl Engine {
     }
 
     /// How many rows a built relation holds.
+    /// A built table's batches as the session holds them, without running a query: for
+    /// what keeps a build's tables (a comparison's earlier side).
+    pub async fn table_batches(
+        &self,
+        relation: &Relation,
+    ) -> Option<(SchemaRef, Vec<RecordBatch>)> {
+        let provider = self
+            .ctx
+            .table_provider(table_reference(relation))
+            .await
+            .ok()?;
+        let table = provider.downcast_ref::<datafusion::datasource::MemTable>()?;
+        let mut batches = Vec::new();
+        for partition in &table.batches {
+            batches.extend(partition.read().await.iter().cloned());
+        }
+        Some((provider.schema(), batches))
+    }
+
     pub async fn relation_rows_count(&self, relation: &Relation) -> Result<usize, String> {
         let df = self
             .ctx
