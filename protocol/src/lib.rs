@@ -144,8 +144,9 @@ pub enum Request {
     AddData(AddData),
     /// A unit test for a built model (by unique id), expecting `rows` of its output rows.
     WriteUnitTest { model: String, rows: usize },
-    /// Compare the last build with `files` (another workspace, the sample) built as well.
-    CompareWith { files: Files, label: String },
+    /// Compare the last build with another project (another workspace, the sample, a share
+    /// link's) built as well.
+    CompareWith { with: Other, label: String },
     /// More differing rows of a model in the last comparison.
     ChangedRows {
         unique_id: String,
@@ -169,6 +170,14 @@ impl Request {
                 | Request::CompareWith { .. }
         )
     }
+}
+
+/// A project to compare the workspace with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Other {
+    Files(Files),
+    /// A share link, which the worker opens.
+    Link(String),
 }
 
 /// Where a data file goes and how much of it is kept.

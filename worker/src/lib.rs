@@ -114,7 +114,16 @@ impl Worker {
             Request::WriteUnitTest { model, rows } => {
                 post(self.write_unit_test(&model, rows).await)
             }
-            Request::CompareWith { files, label } => {
+            Request::CompareWith { with, label } => {
+                let files = match with {
+                    modelplay_protocol::Other::Files(files) => files,
+                    modelplay_protocol::Other::Link(link) => {
+                        match modelplay_engine::share::decode_link(&link) {
+                            Ok(files) => page_files(&files),
+                            Err(e) => return post(failed("compare", format!("{label}: {e}"))),
+                        }
+                    }
+                };
                 post(self.compare_with(&files, &label, now).await)
             }
             Request::ChangedRows {

@@ -530,7 +530,7 @@ fn a_rerun_is_compared_with_what_it_replaced_and_a_unit_test_is_written_from_a_b
 
     // Compare with the fixture as it was: the same changes, against it.
     let out = w.ask(Request::CompareWith {
-        files: cafe(),
+        with: modelplay_protocol::Other::Files(cafe()),
         label: "the original".into(),
     });
     let Response::Changes(report) = &out[0] else {

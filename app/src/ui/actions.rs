@@ -542,8 +542,8 @@ fn run_open_or_all(ui: Ui) {
     }
 }
 
-/// Compares the workspace's last build with `files`, built as well.
-pub fn compare_with(ui: Ui, files: Files, label: String) {
+/// Compares the workspace's last build with another project, built as well.
+pub fn compare_with(ui: Ui, with: modelplay_protocol::Other, label: String) {
     if !matches!(ui.engine.get_untracked(), EngineStatus::Ready) {
         ui.notice
             .set(Some("Wait for the engine to finish, then compare.".into()));
@@ -551,7 +551,7 @@ pub fn compare_with(ui: Ui, files: Files, label: String) {
     }
     ui.engine
         .set(EngineStatus::Busy(format!("building {label} to compare")));
-    send(&Request::CompareWith { files, label });
+    send(&Request::CompareWith { with, label });
 }
 
 /// The files of another workspace, as saved.

@@ -146,22 +146,34 @@ pub fn ChangesPanel() -> impl IntoView {
     let ui = ui();
     let against = RwSignal::new(String::from("sample"));
     let compare = move |_| {
+        use modelplay_protocol::Other;
         let choice = against.get_untracked();
-        let (files, label) = if choice == "sample" {
-            (ui.sample.get_untracked(), "the sample".to_string())
-        } else {
-            let id: u32 = choice.parse().unwrap_or_default();
-            let name = ui
-                .shelf
-                .with_untracked(|s| s.name_of(id).map(str::to_string))
-                .unwrap_or_default();
-            (
-                actions::workspace_files(ui, id),
-                format!("workspace {name}"),
-            )
+        let (other, label) = match choice.as_str() {
+            "sample" => (
+                ui.sample.get_untracked().map(Other::Files),
+                "the sample".to_string(),
+            ),
+            "link" => (
+                super::browser::prompt("Paste a share link to compare with:", "").map(|l| {
+                    let fragment = l.split_once('#').map_or(l.as_str(), |(_, f)| f);
+                    Other::Link(fragment.trim().to_string())
+                }),
+                "the shared link".to_string(),
+            ),
+            id => {
+                let id: u32 = id.parse().unwrap_or_default();
+                let name = ui
+                    .shelf
+                    .with_untracked(|s| s.name_of(id).map(str::to_string))
+                    .unwrap_or_default();
+                (
+                    actions::workspace_files(ui, id).map(Other::Files),
+                    format!("workspace {name}"),
+                )
+            }
         };
-        if let Some(files) = files {
-            actions::compare_with(ui, files, label);
+        if let Some(other) = other {
+            actions::compare_with(ui, other, label);
         }
     };
     let others = move || {
@@ -180,6 +192,7 @@ pub fn ChangesPanel() -> impl IntoView {
                 <select data-testid="compare-with" on:change=move |ev| against.set(event_target_value(&ev))>
                     <option value="sample">"the sample"</option>
                     {others}
+                    <option value="link">"a share link…"</option>
                 </select>
                 <button data-testid="compare" on:click=compare>"Compare"</button>
                 <span class="hint">"Each re-run (Ctrl+Enter) is compared with the build it replaces."</span>
