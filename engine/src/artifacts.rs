@@ -56,7 +56,7 @@ fn node_json(
             sources.push(json!([s.source_name, s.name]));
         } else if let Some(n) = project.nodes.get(dep) {
             // dbt records the package only where the call named one; the name is what counts.
-            refs.push(json!({"name": n.name, "package": null, "version": null}));
+            refs.push(json!({"name": n.name, "package": null, "version": n.version.as_ref().map(|v| v.v.clone())}));
         }
         nodes.push(json!(dep));
     }
@@ -107,8 +107,15 @@ fn node_json(
         "access": "protected",
         "contract": {"enforced": false, "alias_types": true, "checksum": null},
         "constraints": [],
-        "version": null,
-        "latest_version": null,
+        "version": node.version.as_ref().map(|v| v.v.clone()),
+        "latest_version": node.version.as_ref().map(|_| {
+            project
+                .nodes
+                .values()
+                .find(|n| n.name == node.name && n.version.as_ref().is_some_and(|v| v.latest))
+                .and_then(|n| n.version.as_ref())
+                .map(|v| v.v.clone())
+        }),
         "deprecation_date": null,
         "metrics": [],
         "functions": [],

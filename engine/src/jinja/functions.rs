@@ -113,8 +113,12 @@ fn python_zip(lists: Rest<Value>) -> Result<Value, Error> {
 }
 
 fn ref_fn(state: &State, args: Rest<String>, kwargs: Kwargs) -> Result<Value, Error> {
-    let _ = kwargs.get::<Option<Value>>("v");
-    let _ = kwargs.get::<Option<Value>>("version");
+    let version = match kwargs.get::<Option<Value>>("v")? {
+        Some(v) => Some(v),
+        None => kwargs.get::<Option<Value>>("version")?,
+    }
+    .filter(|v| !v.is_none() && !v.is_undefined())
+    .map(|v| v.to_string());
     let (package, name) = match args.0.as_slice() {
         [name] => (None, name.clone()),
         [package, name] => (Some(package.clone()), name.clone()),
@@ -124,6 +128,11 @@ fn ref_fn(state: &State, args: Rest<String>, kwargs: Kwargs) -> Result<Value, Er
                 "ref() takes a model name, or a package name and a model name",
             ));
         }
+    };
+    // A version is found by its own name, `name.v<version>`.
+    let name = match version {
+        Some(v) => format!("{name}.v{v}"),
+        None => name,
     };
     let ctx = ctx(state)?;
     let resolved = ctx

@@ -258,6 +258,7 @@ struct NodeForMacros {
     fqn: Vec<String>,
     tags: Vec<String>,
     config: Config,
+    version: Option<String>,
 }
 
 /// The `node` a naming macro receives: the fields of dbt's node that such macros read.
@@ -272,6 +273,7 @@ fn node_for_macros(node: &Node) -> NodeForMacros {
         fqn: node.fqn.clone(),
         tags: node.config.tags(),
         config: node.config.clone(),
+        version: node.version.as_ref().map(|v| v.v.clone()),
     }
 }
 
@@ -838,6 +840,7 @@ impl Loader<'_> {
             parse_error: None,
             generic_test: None,
             unit_test: None,
+            version: None,
             location: Location::file(path),
             relation: Relation::new("", "", name),
         }
@@ -1018,6 +1021,10 @@ impl Loader<'_> {
     fn apply_properties(&mut self) {
         let entries = std::mem::take(&mut self.properties);
         for PropertyEntry { file, kind, entry } in &entries[self.applied..] {
+            if *kind == NodeKind::Model && !entry.versions.is_empty() {
+                self.apply_versions(file, entry);
+                continue;
+            }
             let uid = self.uid(*kind, &entry.name.value);
             if !self.project.nodes.contains_key(&uid) {
                 self.diags.push(
@@ -1035,34 +1042,201 @@ impl Loader<'_> {
                 );
                 continue;
             }
-            // dbt renders a properties file's configs as it parses the file.
-            let mut tree = entry.config.clone();
-            let ctx = self.parse_ctx(&entry.name.value, &self.scope.package);
-            let text = self.text(file);
-            let problems = render_config_tree(&mut tree, file, self.templates, &text, &ctx);
-            self.diags.extend(problems);
-            let Some(node) = self.project.nodes.get_mut(&uid) else {
-                continue;
-            };
-            node.description = entry.description.clone().unwrap_or_default();
-            node.columns = column_docs(file, &entry.columns);
-            // YAML config sits between the folder level and the file's own config() call.
-            let file_config = node.config.clone();
-            let mut yaml_config = config_from_yaml(&tree, file);
-            yaml_config.retain(|k| !file_config.contains(k) || k == "tags");
-            node.config.merge(&yaml_config);
-            let name = entry.name.value.clone();
-            for t in entry.tests.iter().chain(&entry.data_tests) {
-                self.add_generic_test(file, &uid, &name, None, t, false);
-            }
-            for col in &entry.columns {
-                for t in col.tests.iter().chain(&col.data_tests) {
-                    self.add_generic_test(file, &uid, &name, Some(&col.name.value), t, false);
-                }
-            }
+            let columns: Vec<&ColumnYaml> = entry.columns.iter().collect();
+            let tests: Vec<&Spanned<Json>> = entry.tests.iter().chain(&entry.data_tests).collect();
+            self.apply_entry(
+                file,
+                &uid,
+                &entry.name.value,
+                entry.description.clone(),
+                &[&entry.config],
+                &columns,
+                &tests,
+            );
         }
         self.applied = entries.len();
         self.properties = entries;
+    }
+
+    /// A node's YAML properties: description, columns, the config blocks (the later over the
+    /// earlier) and the tests, named after `target` as dbt names them.
+    #[allow(clippy::too_many_arguments)]
+    fn apply_entry(
+        &mut self,
+        file: &str,
+        uid: &str,
+        target: &str,
+        description: Option<String>,
+        configs: &[&YamlTree],
+        columns: &[&ColumnYaml],
+        tests: &[&Spanned<Json>],
+    ) {
+        // dbt renders a properties file's configs as it parses the file.
+        let ctx = self.parse_ctx(target, &self.scope.package);
+        let text = self.text(file);
+        let mut yaml_config = Config::default();
+        for config in configs {
+            let mut tree = (*config).clone();
+            let problems = render_config_tree(&mut tree, file, self.templates, &text, &ctx);
+            self.diags.extend(problems);
+            yaml_config.merge(&config_from_yaml(&tree, file));
+        }
+        let Some(node) = self.project.nodes.get_mut(uid) else {
+            return;
+        };
+        node.description = description.unwrap_or_default();
+        node.columns = columns
+            .iter()
+            .map(|c| ColumnDoc {
+                name: c.name.value.clone(),
+                description: c.description.clone().unwrap_or_default(),
+                data_type: c.data_type.clone(),
+                at: yaml::location_of(file, &c.name),
+            })
+            .collect();
+        // YAML config sits between the folder level and the file's own config() call.
+        let file_config = node.config.clone();
+        yaml_config.retain(|k| !file_config.contains(k) || k == "tags");
+        node.config.merge(&yaml_config);
+        for t in tests {
+            self.add_generic_test(file, uid, target, None, t, false);
+        }
+        for col in columns {
+            for t in col.tests.iter().chain(&col.data_tests) {
+                self.add_generic_test(file, uid, target, Some(&col.name.value), t, false);
+            }
+        }
+    }
+
+    /// A versioned model's properties: each version is the model built from its own file
+    /// (`<name>_v<v>.sql`, or `defined_in`), named `<name>` with its version, its table
+    /// `<name>_v<v>`; `ref('<name>')` finds the latest (`latest_version`, else the greatest).
+    fn apply_versions(&mut self, file: &str, entry: &NodeYaml) {
+        let name = entry.name.value.clone();
+        let versions: Vec<String> = entry
+            .versions
+            .iter()
+            .map(|v| yaml::version_text(&v.v.value))
+            .collect();
+        let latest = entry
+            .latest_version
+            .as_ref()
+            .map(|l| yaml::version_text(&l.value))
+            .or_else(|| {
+                versions
+                    .iter()
+                    .max_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+                        (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+                        _ => a.cmp(b),
+                    })
+                    .cloned()
+            });
+        let text = self.text(file);
+        for (v, version) in entry.versions.iter().zip(&versions) {
+            let stem = v
+                .defined_in
+                .clone()
+                .unwrap_or_else(|| format!("{name}_v{version}"));
+            let Some(mut node) = self
+                .project
+                .nodes
+                .shift_remove(&self.uid(NodeKind::Model, &stem))
+            else {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::Project,
+                        yaml::location_of(file, &v.v),
+                        format!("version {version} of model `{name}` has no file `{stem}.sql`"),
+                    )
+                    .with_source(&text)
+                    .with_hint(format!(
+                        "add {stem}.sql beside the model's other versions, or name its file with `defined_in`"
+                    )),
+                );
+                continue;
+            };
+            let uid = format!("model.{}.{name}.v{version}", self.scope.package);
+            node.name = name.clone();
+            node.unique_id = uid.clone();
+            node.version = Some(super::ModelVersion {
+                v: version.clone(),
+                latest: latest.as_deref() == Some(version.as_str()),
+            });
+            if let Some(last) = node.fqn.last_mut() {
+                last.clone_from(&name);
+            }
+            node.fqn.push(format!("v{version}"));
+            self.project.nodes.insert(uid.clone(), node);
+            let columns = self.version_columns(file, entry, v);
+            let tests: Vec<&Spanned<Json>> = entry
+                .tests
+                .iter()
+                .chain(&entry.data_tests)
+                .chain(&v.tests)
+                .chain(&v.data_tests)
+                .collect();
+            self.apply_entry(
+                file,
+                &uid,
+                &format!("{name}_v{version}"),
+                v.description.clone().or_else(|| entry.description.clone()),
+                &[&entry.config, &v.config],
+                &columns,
+                &tests,
+            );
+        }
+    }
+
+    /// A version's columns: the model's, or those its `include`/`exclude` entry keeps. A
+    /// column a version declares itself is documented by dbt but not tested here: said so.
+    fn version_columns<'e>(
+        &mut self,
+        file: &str,
+        entry: &'e NodeYaml,
+        v: &yaml::VersionYaml,
+    ) -> Vec<&'e ColumnYaml> {
+        if v.columns.is_empty() {
+            return entry.columns.iter().collect();
+        }
+        let mut keep: Vec<&ColumnYaml> = Vec::new();
+        for c in &v.columns {
+            let Some(map) = c.as_object() else { continue };
+            if map.contains_key("include") || map.contains_key("exclude") {
+                let names = |key: &str| -> Option<Vec<String>> {
+                    match map.get(key)? {
+                        Json::String(s) if s == "all" || s == "*" => None,
+                        Json::Array(items) => Some(
+                            items
+                                .iter()
+                                .filter_map(|i| i.as_str().map(str::to_lowercase))
+                                .collect(),
+                        ),
+                        Json::String(s) => Some(vec![s.to_lowercase()]),
+                        _ => None,
+                    }
+                };
+                let include = names("include");
+                let exclude = names("exclude").unwrap_or_default();
+                keep.extend(entry.columns.iter().filter(|col| {
+                    let n = col.name.value.to_lowercase();
+                    include.as_ref().is_none_or(|i| i.contains(&n)) && !exclude.contains(&n)
+                }));
+            } else if map.contains_key("tests") || map.contains_key("data_tests") {
+                let col = map.get("name").and_then(Json::as_str).unwrap_or_default();
+                self.diags.push(
+                    Diagnostic::warning(
+                        Code::Unsupported,
+                        yaml::location_of(file, &v.v),
+                        format!(
+                            "the tests of column `{col}`, declared under one version of `{}`, are not run: modelplay runs a versioned model's tests from its model-level columns",
+                            entry.name.value
+                        ),
+                    )
+                    .with_source(&self.text(file)),
+                );
+            }
+        }
+        keep
     }
 
     /// Every config, typed once; a bad value fails its node, not the project.
@@ -1150,11 +1324,16 @@ impl Loader<'_> {
                 custom_database.map_or(target.database.clone(), |d| d.trim().to_string()),
             );
             let custom_alias = node.config.str("alias");
+            // A version's table is `<name>_v<version>` unless an alias says otherwise.
+            let default_alias = match &node.version {
+                Some(v) => format!("{}_v{}", node.name, v.v.replace('.', "_")),
+                None => node.name.clone(),
+            };
             let identifier = call(
                 &alias_macro,
                 "generate_alias_name",
                 custom_alias,
-                custom_alias.map_or(node.name.clone(), |a| a.trim().to_string()),
+                custom_alias.map_or(default_alias, |a| a.trim().to_string()),
             );
             named.push((
                 node.unique_id.clone(),
@@ -1352,9 +1531,16 @@ impl Loader<'_> {
                         .cloned()
                         .ok_or_else(|| {
                             let hint = suggest(name, by_name.names());
-                            let named = match package {
-                                Some(p) => format!("a node named `{name}` in package `{p}`"),
+                            // `ref('m', v=2)` looks for `m.v2`.
+                            let named = match name.rsplit_once(".v") {
+                                Some((model, v)) => {
+                                    format!("version {v} of a model named `{model}`")
+                                }
                                 None => format!("a node named `{name}`"),
+                            };
+                            let named = match package {
+                                Some(p) => format!("{named} in package `{p}`"),
+                                None => named,
                             };
                             let d = Diagnostic::error(
                                 Code::Ref,
@@ -1366,7 +1552,10 @@ impl Loader<'_> {
                                 ),
                             );
                             match hint {
-                                Some(h) => d.with_hint(format!("did you mean `{h}`?")),
+                                Some(h) => d.with_hint(match h.rsplit_once(".v") {
+                                    Some((m, v)) => format!("did you mean `ref('{m}', v={v})`?"),
+                                    None => format!("did you mean `{h}`?"),
+                                }),
                                 None => d,
                             }
                         }),
@@ -1630,10 +1819,12 @@ fn locate_call(file: &str, text: &str, func: &str, name: &str, node: &Node) -> L
     if node.generic_test.is_some() {
         return node.location.clone();
     }
-    // `ref('model')`, or `ref('package', 'model')`.
+    // `ref('model')`, or `ref('package', 'model')`; a version's name is `model.v<v>`, and
+    // the call names the model.
+    let model = name.rsplit_once(".v").map_or(name, |(m, _)| m);
     let pattern = format!(
         r#"{func}\s*\(\s*(['"][^'"]*['"]\s*,\s*)?['"]{}['"]"#,
-        regex::escape(name)
+        regex::escape(model)
     );
     match Regex::new(&pattern).ok().and_then(|re| re.find(text)) {
         Some(m) => {

@@ -45,7 +45,13 @@ impl<T> ByPackage<T> {
     pub fn refs(project: &Project, value: impl Fn(&Node) -> T) -> Self {
         let mut out = ByPackage::new(&project.name);
         for n in project.nodes.values().filter(|n| !n.kind.is_test()) {
-            out.insert(&n.package_name, &n.name, value(n));
+            // A versioned model is found as `name.v<version>`, and its latest also as `name`.
+            if n.version.as_ref().is_none_or(|v| v.latest) {
+                out.insert(&n.package_name, &n.name, value(n));
+            }
+            if n.version.is_some() {
+                out.insert(&n.package_name, &n.ref_name(), value(n));
+            }
         }
         out
     }

@@ -151,9 +151,20 @@ pub struct Node {
     /// Set for unit tests: their inputs, expectation and overrides.
     #[serde(skip)]
     pub unit_test: Option<std::sync::Arc<unit_tests::UnitTest>>,
+    /// Set for a version of a versioned model.
+    pub version: Option<ModelVersion>,
     /// Where the node is declared (the YAML entry for generic tests).
     pub location: Location,
     pub relation: Relation,
+}
+
+/// Which version of a versioned model a node is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelVersion {
+    pub v: String,
+    /// Whether it is the version `ref` without `v=` names (`latest_version`, else the
+    /// greatest).
+    pub latest: bool,
 }
 
 /// A dependency as a file names it: `ref('x')`, `source('a', 'b')`, or, for a test
@@ -172,6 +183,14 @@ pub(crate) enum NamedDep {
 }
 
 impl Node {
+    /// The name `ref` finds it by: `name`, or `name.v<version>` for a version.
+    pub fn ref_name(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{}.v{}", self.name, v.v),
+            None => self.name.clone(),
+        }
+    }
+
     /// dbt's `path`: the file below its resource path (`staging/stg_orders.sql`); for a test
     /// from YAML, the file its SQL is compiled to.
     pub fn resource_path(&self) -> String {
@@ -179,8 +198,9 @@ impl Node {
             return format!("{}.sql", self.name);
         }
         let file = self.path.rsplit('/').next().unwrap_or(&self.path);
-        // A unit test's fqn ends with its model's name and its own.
-        let tail = if self.kind == NodeKind::UnitTest {
+        // A unit test's fqn ends with its model's name and its own; a versioned model's with
+        // its name and `v<version>`.
+        let tail = if self.kind == NodeKind::UnitTest || self.version.is_some() {
             2
         } else {
             1

@@ -940,6 +940,7 @@ pub(crate) fn model_with(config: Json) -> Materialization {
         parse_error: None,
         generic_test: None,
         unit_test: None,
+        version: None,
         location: at,
         relation: crate::relation::Relation::new("dev", "analytics", "m"),
     };

@@ -82,6 +82,39 @@ pub struct NodeYaml {
     pub tests: Vec<Spanned<Json>>,
     #[serde(default)]
     pub data_tests: Vec<Spanned<Json>>,
+    /// A versioned model's versions, each built from a file of its own.
+    #[serde(default)]
+    pub versions: Vec<VersionYaml>,
+    #[serde(default)]
+    pub latest_version: Option<Spanned<Json>>,
+}
+
+/// One entry of a model's `versions:`.
+#[derive(Debug, Deserialize)]
+pub struct VersionYaml {
+    pub v: Spanned<Json>,
+    /// The file's name without `.sql` (default `<model>_v<v>`).
+    #[serde(default)]
+    pub defined_in: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub config: YamlTree,
+    /// The version's columns: the model's, with `include`/`exclude` entries, or its own.
+    #[serde(default)]
+    pub columns: Vec<Json>,
+    #[serde(default)]
+    pub tests: Vec<Spanned<Json>>,
+    #[serde(default)]
+    pub data_tests: Vec<Spanned<Json>>,
+}
+
+/// A version number as YAML gives it (`v: 2`, `v: "2"`), as text.
+pub fn version_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.trim().to_string(),
+        other => other.to_string(),
+    }
 }
 
 #[derive(Debug, Deserialize)]

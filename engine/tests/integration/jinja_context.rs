@@ -174,7 +174,7 @@ fn a_test_runs_after_every_node_its_arguments_name() {
         ("models/customers.sql", "select 1 as id"),
         (
             "models/schema.yml",
-            "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: customer_id\n        tests:\n          - relationships:\n              to: ref('customers', v=2)\n              field: id\n",
+            "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: customer_id\n        tests:\n          - relationships:\n              to: ref('customers')\n              field: id\n",
         ),
     ]);
     let test = e

@@ -370,3 +370,115 @@ fn compare_changes_shows_what_an_edit_did_downstream() {
     // What was not built from the edit is not compared.
     assert!(found.models.iter().all(|m| m.name != "stg_orders"));
 }
+
+const VERSIONED: &[(&str, &str)] = &[
+    ("dbt_project.yml", "name: cafe\n"),
+    (
+        "models/dim_customers_v1.sql",
+        "select 1 as customer_id, 'Ada Lovelace' as full_name",
+    ),
+    (
+        "models/dim_customers_v2.sql",
+        "select 1 as customer_id, 'Ada' as first_name, 'Lovelace' as last_name",
+    ),
+    (
+        "models/legacy_names.sql",
+        "select full_name from {{ ref('dim_customers', v=1) }}",
+    ),
+    (
+        "models/first_names.sql",
+        "select first_name from {{ ref('dim_customers') }}",
+    ),
+    (
+        "models/customers.yml",
+        "models:
+  - name: dim_customers
+    latest_version: 2
+    columns:
+      - name: customer_id
+        data_tests: [unique]
+    versions:
+      - v: 1
+      - v: 2
+unit_tests:
+  - name: every_version_keeps_its_id
+    model: dim_customers
+    given: []
+    expect:
+      rows:
+        - {customer_id: 1}
+  - name: v2_splits_the_name
+    model: dim_customers
+    versions:
+      include: [2]
+    given: []
+    expect:
+      rows:
+        - {first_name: Ada}
+",
+    ),
+];
+
+#[test]
+fn versioned_models_build_each_version_and_unit_tests_pick_theirs() {
+    let mut e = engine(inline(VERSIONED)).unwrap_or_else(|d| panic!("{d:#?}"));
+    let p = e.project();
+    let v1 = &p.nodes["model.cafe.dim_customers.v1"];
+    let v2 = &p.nodes["model.cafe.dim_customers.v2"];
+    assert_eq!(
+        (v1.name.as_str(), v2.name.as_str()),
+        ("dim_customers", "dim_customers")
+    );
+    assert_eq!(v1.relation.identifier, "dim_customers_v1");
+    assert_eq!(v2.relation.identifier, "dim_customers_v2");
+    assert_eq!(v2.fqn, vec!["cafe", "dim_customers", "v2"]);
+    // `ref` without a version is the latest; `v=` picks one.
+    assert_eq!(
+        p.nodes["model.cafe.first_names"].depends_on,
+        vec!["model.cafe.dim_customers.v2"]
+    );
+    assert_eq!(
+        p.nodes["model.cafe.legacy_names"].depends_on,
+        vec!["model.cafe.dim_customers.v1"]
+    );
+    let units: Vec<&str> = p
+        .nodes
+        .keys()
+        .filter(|k| k.starts_with("unit_test."))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        units,
+        vec![
+            "unit_test.cafe.dim_customers.every_version_keeps_its_id.v1",
+            "unit_test.cafe.dim_customers.every_version_keeps_its_id.v2",
+            "unit_test.cafe.dim_customers.v2_splits_the_name.v2",
+        ]
+    );
+    // Each version has its own test of the model-level column.
+    let tests = p
+        .nodes
+        .values()
+        .filter(|n| n.name.starts_with("unique_dim_customers"))
+        .count();
+    assert_eq!(tests, 2);
+    let results = build(&mut e);
+    assert!(results.success(), "{}", explain(&results));
+    assert_eq!(
+        rows(&mut e, "select full_name from legacy_names"),
+        vec![vec!["Ada Lovelace"]]
+    );
+    // Selecting the model selects every version.
+    let mut request = RunRequest::new(Verb::Run);
+    request.select = vec!["dim_customers".into()];
+    assert_eq!(e.plan(&request).unwrap().len(), 2);
+    let manifest = modelplay_engine::artifacts::manifest(&e, "2024-05-16T12:00:00Z");
+    assert_eq!(
+        manifest["nodes"]["model.cafe.dim_customers.v1"]["version"],
+        "1"
+    );
+    assert_eq!(
+        manifest["nodes"]["model.cafe.dim_customers.v1"]["latest_version"],
+        "2"
+    );
+}

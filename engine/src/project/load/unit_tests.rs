@@ -9,6 +9,25 @@ use crate::project::unit_tests::{
     FixtureFiles, Given, Input, UnitTest, UnitTestYaml, read_fixture, read_overrides,
 };
 
+/// Which versions a unit test's `versions: {include: [...], exclude: [...]}` picks.
+fn versions_picked(versions: Option<&serde_json::Value>) -> impl Fn(&str) -> bool {
+    let list = |key: &str| -> Option<Vec<String>> {
+        let v = versions?.get(key)?;
+        Some(match v {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(crate::project::yaml::version_text)
+                .collect(),
+            other => vec![crate::project::yaml::version_text(other)],
+        })
+    };
+    let include = list("include");
+    let exclude = list("exclude").unwrap_or_default();
+    move |v: &str| {
+        include.as_ref().is_none_or(|i| i.iter().any(|x| x == v)) && !exclude.iter().any(|x| x == v)
+    }
+}
+
 /// A unit test as read, with what its scope says about it.
 pub(super) struct UnitTestEntry {
     file: String,
@@ -59,25 +78,26 @@ impl Loader<'_> {
         let sources = ByPackage::sources(self.project, |s| s.unique_id.clone());
         for entry in std::mem::take(&mut self.unit_tests) {
             match self.unit_test_node(&entry, &refs, &sources) {
-                Ok(Some(node)) => {
-                    if self.project.nodes.contains_key(&node.unique_id) {
-                        self.diags.push(
-                            Diagnostic::error(
-                                Code::UnitTest,
-                                node.location.clone(),
-                                format!(
-                                    "two unit tests of model `{}` are named `{}`",
-                                    entry.yaml.model.value, node.name
-                                ),
-                            )
-                            .with_source(&self.text(&entry.file))
-                            .with_hint("a unit test's name must be unique among its model's"),
-                        );
-                    } else {
-                        self.project.nodes.insert(node.unique_id.clone(), node);
+                Ok(nodes) => {
+                    for node in nodes {
+                        if self.project.nodes.contains_key(&node.unique_id) {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    Code::UnitTest,
+                                    node.location.clone(),
+                                    format!(
+                                        "two unit tests of model `{}` are named `{}`",
+                                        entry.yaml.model.value, node.name
+                                    ),
+                                )
+                                .with_source(&self.text(&entry.file))
+                                .with_hint("a unit test's name must be unique among its model's"),
+                            );
+                        } else {
+                            self.project.nodes.insert(node.unique_id.clone(), node);
+                        }
                     }
                 }
-                Ok(None) => {}
                 Err(d) => {
                     let text = self.text(&d.location.file);
                     self.diags.push(d.with_source(&text));
@@ -91,20 +111,24 @@ impl Loader<'_> {
         entry: &UnitTestEntry,
         refs: &ByPackage<String>,
         sources: &ByPackage<String>,
-    ) -> Result<Option<Node>, Diagnostic> {
+    ) -> Result<Vec<Node>, Diagnostic> {
         let y = &entry.yaml;
         let file = entry.file.as_str();
         let name = y.name.value.trim().to_string();
         let model_name = y.model.value.trim();
-        let model = self
+        let models: Vec<&Node> = self
             .project
             .nodes
             .values()
-            .find(|n| {
-                n.kind == NodeKind::Model
-                    && n.name == model_name
-                    && n.package_name == entry.package
+            .filter(|n| {
+                n.kind == NodeKind::Model && n.name == model_name && n.package_name == entry.package
             })
+            .collect();
+        let model = models
+            .iter()
+            .find(|n| n.version.as_ref().is_none_or(|v| v.latest))
+            .or(models.first())
+            .copied()
             .ok_or_else(|| {
                 let names: Vec<String> = self
                     .project
@@ -137,7 +161,7 @@ impl Loader<'_> {
         }
         config.merge(&config_from_yaml(&tree, file));
         if !config.enabled() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let fixtures = FixtureFiles {
             files: self.files,
@@ -176,48 +200,69 @@ impl Loader<'_> {
             &yaml::location_of(file, &y.expect),
             &fixtures,
         )?;
-        if let Some(versions) = &y.versions {
-            return Err(Diagnostic::error(
-                Code::Unsupported,
-                yaml::location_of(file, versions),
-                "modelplay does not build versioned models yet, so `versions` cannot pick any",
-            )
-            .with_hint("remove `versions` to test the model as it is"));
-        }
-        let unit = UnitTest {
-            model: model.unique_id.clone(),
-            given,
-            expect,
-            overrides: read_overrides(file, y.overrides.as_ref()),
-            file: file.to_string(),
-        };
+        let overrides = read_overrides(file, y.overrides.as_ref());
         let original_file_path = file
             .strip_prefix(&format!("{}/", entry.folder))
             .filter(|_| !entry.folder.is_empty())
             .unwrap_or(file)
             .to_string();
-        Ok(Some(Node {
-            unique_id: format!("unit_test.{}.{}.{}", entry.package, model.name, name),
-            name,
-            kind: NodeKind::UnitTest,
-            package_name: entry.package.clone(),
-            path: file.to_string(),
-            original_file_path,
-            fqn,
-            raw_sql: String::new(),
-            raw_start: (1, 1),
-            config,
-            materialization: Materialization::Unit,
-            description: y.description.clone().unwrap_or_default(),
-            columns: Vec::new(),
-            depends_on: vec![model.unique_id.clone()],
-            named_deps: Vec::new(),
-            parse_error: None,
-            generic_test: None,
-            unit_test: Some(Arc::new(unit)),
-            location: yaml::location_of(file, &y.name),
-            relation: model.relation.clone(),
-        }))
+        let base_id = format!("unit_test.{}.{}.{}", entry.package, model.name, name);
+        // A versioned model has a unit test per version `versions:` picks (all by default),
+        // as in dbt; `this` stands for each version in its own.
+        let tested: Vec<&Node> = if model.version.is_some() {
+            let picked = versions_picked(y.versions.as_ref().map(|v| &v.value));
+            models
+                .iter()
+                .copied()
+                .filter(|m| m.version.as_ref().is_some_and(|v| picked(&v.v)))
+                .collect()
+        } else {
+            vec![model]
+        };
+        Ok(tested
+            .into_iter()
+            .map(|m| {
+                let mut given = given.clone();
+                for g in &mut given {
+                    if g.input == Input::This {
+                        g.unique_id.clone_from(&m.unique_id);
+                    }
+                }
+                let unit = UnitTest {
+                    model: m.unique_id.clone(),
+                    given,
+                    expect: expect.clone(),
+                    overrides: overrides.clone(),
+                    file: file.to_string(),
+                };
+                Node {
+                    unique_id: match &m.version {
+                        Some(v) => format!("{base_id}.v{}", v.v),
+                        None => base_id.clone(),
+                    },
+                    name: name.clone(),
+                    kind: NodeKind::UnitTest,
+                    package_name: entry.package.clone(),
+                    path: file.to_string(),
+                    original_file_path: original_file_path.clone(),
+                    fqn: fqn.clone(),
+                    raw_sql: String::new(),
+                    raw_start: (1, 1),
+                    config: config.clone(),
+                    materialization: Materialization::Unit,
+                    description: y.description.clone().unwrap_or_default(),
+                    columns: Vec::new(),
+                    depends_on: vec![m.unique_id.clone()],
+                    named_deps: Vec::new(),
+                    parse_error: None,
+                    generic_test: None,
+                    unit_test: Some(Arc::new(unit)),
+                    version: None,
+                    location: yaml::location_of(file, &y.name),
+                    relation: m.relation.clone(),
+                }
+            })
+            .collect())
     }
 
     /// What a `given:` entry's `input` names: `ref(...)` or `source(...)`, evaluated as dbt
