@@ -81,6 +81,28 @@ impl Engine {
         Ok(built)
     }
 
+    /// Compares `base` with `current` (this engine's project and DAG) for the models among
+    /// `unique_ids` and everything downstream of them.
+    pub fn compare_tables(
+        &self,
+        unique_ids: &[String],
+        key: Option<&str>,
+        base: &BuiltTables,
+        current: &BuiltTables,
+    ) -> Changes {
+        let models: Vec<String> = unique_ids
+            .iter()
+            .filter(|id| {
+                self.project()
+                    .nodes
+                    .get(*id)
+                    .is_some_and(|n| !n.kind.is_test())
+            })
+            .cloned()
+            .collect();
+        compare(self.project(), self.dag(), &models, key, base, current)
+    }
+
     /// The tables of `unique_ids` as they are now (those built), with the last results'
     /// statuses: the "before" or "after" of a comparison.
     pub async fn built_tables(

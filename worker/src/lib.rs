@@ -16,7 +16,7 @@ use modelplay_engine::{
 use std::collections::HashMap;
 
 use modelplay_engine::Status;
-use modelplay_engine::changes::{self, Changes};
+use modelplay_engine::changes::Changes;
 
 use convert::{
     changed_rows, changes_report, lineage, node_infos, outcome, problem, table, unit_test_infos,
@@ -201,21 +201,8 @@ impl Worker {
         let base = other.built_tables(&ids, Some(&results)).await;
         let mut current = engine.built_tables(&ids, None).await;
         current.set_statuses(self.statuses.clone());
-        let roots: Vec<String> = engine
-            .project()
-            .nodes
-            .values()
-            .filter(|n| !n.kind.is_test())
-            .map(|n| n.unique_id.clone())
-            .collect();
-        let found = changes::compare(
-            engine.project(),
-            engine.dag(),
-            &roots,
-            None,
-            &base,
-            &current,
-        );
+        let all: Vec<String> = engine.project().nodes.keys().cloned().collect();
+        let found = engine.compare_tables(&all, None, &base, &current);
         let report = changes_report(&found, label, CHANGED_ROWS);
         self.changes = Some(found);
         Response::Changes(Box::new(report))
@@ -370,25 +357,7 @@ impl Worker {
         if let Some(base) = baseline {
             let mut current = engine.built_tables(&planned, None).await;
             current.set_statuses(self.statuses.clone());
-            let roots: Vec<String> = planned
-                .iter()
-                .filter(|id| {
-                    engine
-                        .project()
-                        .nodes
-                        .get(*id)
-                        .is_some_and(|n| !n.kind.is_test())
-                })
-                .cloned()
-                .collect();
-            let found = changes::compare(
-                engine.project(),
-                engine.dag(),
-                &roots,
-                None,
-                &base,
-                &current,
-            );
+            let found = engine.compare_tables(&planned, None, &base, &current);
             post(Response::Changes(Box::new(changes_report(
                 &found,
                 "the last build",

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use modelplay_engine::changes::{self, Changes, Compared, KeySource, SchemaChange};
+use modelplay_engine::changes::{Changes, Compared, KeySource, SchemaChange};
 use modelplay_engine::run::{Cell, RowChange};
 use modelplay_engine::{Engine, ProjectFiles, RunRequest, RunResults, Verb};
 
@@ -186,16 +186,7 @@ pub async fn diff(
             return 2;
         }
     };
-    let models: Vec<String> = chosen
-        .into_iter()
-        .filter(|id| {
-            current
-                .project()
-                .nodes
-                .get(id)
-                .is_some_and(|n| !n.kind.is_test())
-        })
-        .collect();
+    let models: Vec<String> = chosen.into_iter().collect();
     let base_results = match before.build_for_comparison(&downstream).await {
         Ok(r) => r,
         Err(diags) => {
@@ -219,14 +210,7 @@ pub async fn diff(
         .collect();
     let old = before.built_tables(&ids, Some(&base_results)).await;
     let new = current.built_tables(&ids, Some(&results)).await;
-    let found = changes::compare(
-        current.project(),
-        current.dag(),
-        &models,
-        key.as_deref(),
-        &old,
-        &new,
-    );
+    let found = current.compare_tables(&models, key.as_deref(), &old, &new);
     print!("{}", render(&found, &base, limit));
     0
 }

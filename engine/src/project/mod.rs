@@ -293,6 +293,14 @@ impl Project {
         self.package_vars.get(package).unwrap_or(&self.vars)
     }
 
+    /// The relation of the node or source table with this unique id.
+    pub fn relation_of(&self, unique_id: &str) -> Option<&Relation> {
+        self.nodes
+            .get(unique_id)
+            .map(|n| &n.relation)
+            .or_else(|| self.sources.get(unique_id).map(|s| &s.relation))
+    }
+
     pub fn node_by_name(&self, kind: NodeKind, name: &str) -> Option<&Node> {
         self.nodes
             .values()

@@ -273,15 +273,8 @@ fn compile_generic_test(
             .with_source(&project.files.text(&node.path).unwrap_or_default())
     };
     let attached = project
-        .nodes
-        .get(&test.attached_to)
-        .map(|n| n.relation.clone())
-        .or_else(|| {
-            project
-                .sources
-                .get(&test.attached_to)
-                .map(|s| s.relation.clone())
-        })
+        .relation_of(&test.attached_to)
+        .cloned()
         .ok_or_else(|| fail(format!("the tested node {} is missing", test.attached_to)))?;
     let attached_node = project.nodes.get(&test.attached_to);
     let filter = node

@@ -428,6 +428,7 @@ impl Engine {
         what: &str,
     ) -> Result<(SchemaRef, Vec<RecordBatch>), Diagnostic> {
         let text = |f: &str| self.text_of(f);
+        let plan = self.plan_fixture_sql(session, sql, fixture, what).await?;
         let compiled = generated(sql);
         let origin = Origin {
             file: &fixture.at.file,
@@ -435,12 +436,9 @@ impl Engine {
             compiled: &compiled,
             templates: &self.loaded.templates,
         };
-        let wrap = |d: Diagnostic| at_fixture(d, fixture, what, &text);
-        let query = execute::parse_query(sql, &origin).map_err(wrap)?;
-        let plan = execute::plan(session, query, &origin).await.map_err(wrap)?;
         let batches = execute::collect(session, plan.clone(), &origin)
             .await
-            .map_err(wrap)?;
+            .map_err(|d| at_fixture(d, fixture, what, &text))?;
         let schema = unqualified(&output_schema(session, &plan, &batches));
         let batches = batches
             .into_iter()
@@ -451,6 +449,28 @@ impl Engine {
                     .with_source(&text(&fixture.at.file))
             })?;
         Ok((schema, batches))
+    }
+
+    /// Plans SQL the engine wrote for a fixture (or the test's own `sql` rows), reporting a
+    /// failure at the fixture.
+    async fn plan_fixture_sql(
+        &self,
+        session: &SessionContext,
+        sql: &str,
+        fixture: &Fixture,
+        what: &str,
+    ) -> Result<LogicalPlan, Diagnostic> {
+        let text = |f: &str| self.text_of(f);
+        let compiled = generated(sql);
+        let origin = Origin {
+            file: &fixture.at.file,
+            file_text: "",
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        let wrap = |d: Diagnostic| at_fixture(d, fixture, what, &text);
+        let query = execute::parse_query(sql, &origin).map_err(wrap)?;
+        execute::plan(session, query, &origin).await.map_err(wrap)
     }
 
     /// Loads a unit test's fixtures and plans the model against them; `check` holds the
@@ -501,16 +521,9 @@ impl Engine {
             let relation = match &given.input {
                 Input::This => model.relation.clone(),
                 _ => project
-                    .nodes
-                    .get(&given.unique_id)
-                    .map(|n| n.relation.clone())
-                    .or_else(|| {
-                        project
-                            .sources
-                            .get(&given.unique_id)
-                            .map(|s| s.relation.clone())
-                    })
-                    .unwrap_or_else(|| model.relation.clone()),
+                    .relation_of(&given.unique_id)
+                    .unwrap_or(&model.relation)
+                    .clone(),
             };
             if given.input != Input::This {
                 inputs.insert(
@@ -656,16 +669,9 @@ impl Engine {
                     .map(|(c, i)| (c.clone(), output[*i].1.clone()))
                     .collect();
                 let sql = fixture_sql(&typed, rows, false);
-                let compiled = generated(&sql);
-                let origin = Origin {
-                    file: &expect.at.file,
-                    file_text: "",
-                    compiled: &compiled,
-                    templates: &self.loaded.templates,
-                };
-                let wrap = |d: Diagnostic| at_fixture(d, expect, "the expected rows", &text);
-                let q = execute::parse_query(&sql, &origin).map_err(wrap)?;
-                let plan = execute::plan(&session, q, &origin).await.map_err(wrap)?;
+                let plan = self
+                    .plan_fixture_sql(&session, &sql, expect, "the expected rows")
+                    .await?;
                 (Expected::Query(Box::new((plan, expect.clone()))), sql)
             }
             FixtureRows::Sql(template) => {
@@ -675,16 +681,9 @@ impl Engine {
                     .render(&expect.at.file, template, &render)
                     .map_err(|d| at_fixture(d, expect, "the expected sql does not render", &text))?
                     .sql;
-                let compiled = generated(&sql);
-                let origin = Origin {
-                    file: &expect.at.file,
-                    file_text: "",
-                    compiled: &compiled,
-                    templates: &self.loaded.templates,
-                };
-                let wrap = |d: Diagnostic| at_fixture(d, expect, "the expected sql", &text);
-                let q = execute::parse_query(&sql, &origin).map_err(wrap)?;
-                let plan = execute::plan(&session, q, &origin).await.map_err(wrap)?;
+                let plan = self
+                    .plan_fixture_sql(&session, &sql, expect, "the expected sql")
+                    .await?;
                 (Expected::Query(Box::new((plan, expect.clone()))), sql)
             }
         };
