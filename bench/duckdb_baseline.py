@@ -25,7 +25,10 @@ from sqlglot import exp
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
-SECTION = re.compile(r"(?m)^-- (source|view|table|seed|snapshot|incremental|materialized view) (\S+)$")
+SECTION = re.compile(r"(?m)^-- (source|view|table|seed|snapshot|incremental|materialized_view) (\S+)$")
+# A view is built as `<name>__dbt_tmp` and renamed into place with Redshift's `alter table`;
+# DuckDB renames a view with `alter view`.
+RENAME_VIEW = re.compile(r"(?i)^alter table (\S+) rename to ")
 
 
 def load_time(stem: str) -> str | None:
@@ -136,6 +139,8 @@ def statements(export_dir: Path, project: Path, run_time: str, sources_only: boo
         if sources_only:
             continue
         for s in stmts:
+            if kind == "view":
+                s = RENAME_VIEW.sub(r"alter view \1 rename to ", s)
             out.extend(translate(s, run_time))
     return out
 

@@ -97,6 +97,10 @@ enum Command {
         /// The folder to write into (default: <target-path>/export in the project).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// A previous deploy's manifest.json (dbt's or modelplay's): deploy only what changed
+        /// since, and what is built from it, against the relations already there.
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Recommend distribution and sort keys from the models' SQL and the sample data.
     Advise {
@@ -229,7 +233,9 @@ fn main() -> ExitCode {
                 resource_type,
             } => commands::ls(args, &output, resource_type.as_deref()),
             Command::Show { args, limit } => commands::show(args, limit).await,
-            Command::Export { args, out, .. } => commands::export(args, out).await,
+            Command::Export {
+                args, out, state, ..
+            } => commands::export(args, out, state).await,
             Command::Advise { args, json } => commands::advise(args, json).await,
             Command::Check(args) => commands::check(args).await,
             Command::UnitTest { args, rows, write } => commands::unit_test(args, rows, write).await,

@@ -24,8 +24,9 @@ fn metadata(project: &Project, generated_at: &str, schema: &str) -> Json {
     })
 }
 
-fn sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
+/// Hex SHA-256, dbt's checksum of a node's file.
+pub(crate) fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -60,13 +61,7 @@ fn node_json(
         }
         nodes.push(json!(dep));
     }
-    let mut config = serde_json::to_value(&node.config).unwrap_or_else(|_| json!({}));
-    if let Json::Object(map) = &mut config {
-        map.entry("materialized")
-            .or_insert(json!(node.materialized()));
-        map.entry("enabled").or_insert(json!(true));
-        map.entry("tags").or_insert(json!([]));
-    }
+    let config = Json::Object(node_config(node));
     let mut out = json!({
         "database": node.relation.database,
         "schema": node.relation.schema,
@@ -78,7 +73,7 @@ fn node_json(
         "unique_id": node.unique_id,
         "fqn": node.fqn,
         "alias": node.relation.identifier,
-        "checksum": {"name": "sha256", "checksum": sha256(&node.raw_sql)},
+        "checksum": {"name": "sha256", "checksum": node.checksum(project)},
         "config": config,
         "tags": node.config.tags(),
         "description": node.description,
@@ -139,6 +134,19 @@ fn node_json(
         map.insert("attached_node".into(), json!(test.attached_to));
     }
     out
+}
+
+/// A node's config as the manifest records it: as set, with what dbt always fills in.
+pub(crate) fn node_config(node: &Node) -> Map<String, Json> {
+    let mut map = match serde_json::to_value(&node.config) {
+        Ok(Json::Object(map)) => map,
+        _ => Map::new(),
+    };
+    map.entry("materialized")
+        .or_insert(json!(node.materialized()));
+    map.entry("enabled").or_insert(json!(true));
+    map.entry("tags").or_insert(json!([]));
+    map
 }
 
 /// Which package defines each test macro (`test_unique` → `dbt`), found once for all nodes:

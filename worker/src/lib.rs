@@ -465,8 +465,10 @@ async fn export(files: &Files, now: NaiveDateTime) -> Response {
         Ok(e) => e,
         Err(diags) => return export_refused(&diags),
     };
-    match modelplay_engine::export::export(&engine, &[], &[]).await {
-        Ok(exported) => {
+    match modelplay_engine::export::export(&engine, &Default::default()).await {
+        Ok(export) => {
+            let problems = export.problems.iter().map(problem).collect();
+            let exported = export.files;
             let as_files: ProjectFiles = exported
                 .iter()
                 .map(|f| (f.path.clone(), f.contents.as_bytes().to_vec()))
@@ -478,7 +480,7 @@ async fn export(files: &Files, now: NaiveDateTime) -> Response {
             Response::Exported {
                 files: exported.into_iter().map(|f| (f.path, f.contents)).collect(),
                 zip,
-                problems: Vec::new(),
+                problems,
             }
         }
         Err(diags) => export_refused(&diags),

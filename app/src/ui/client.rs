@@ -338,15 +338,25 @@ fn apply(ui: Ui, response: Response) {
             problems,
         } => {
             ui.engine.set(EngineStatus::Ready);
-            if problems.is_empty() {
+            if !zip.is_empty() {
                 browser::download("redshift-export.zip", &zip, "application/zip");
                 ui.export.set(Some(files));
-            } else {
+            }
+            if !problems.is_empty() {
+                let errors = problems
+                    .iter()
+                    .filter(|p| p.severity == modelplay_protocol::Severity::Error)
+                    .count();
                 ui.problems.set(problems);
                 ui.tab.set(Tab::Problems);
-                ui.notice.set(Some(
-                    "The export stopped: fix the problems listed first.".into(),
-                ));
+                ui.notice.set(Some(if zip.is_empty() {
+                    "The export stopped: fix the problems listed first.".into()
+                } else {
+                    format!(
+                        "Exported without what does not compile ({errors} node{}) and what is built from it: see Problems.",
+                        if errors == 1 { "" } else { "s" }
+                    )
+                }));
             }
         }
         Response::Link { link } => actions::link_made(ui, &link),

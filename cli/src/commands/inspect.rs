@@ -192,26 +192,53 @@ pub async fn advise(args: ProjectArgs, json: bool) -> u8 {
     }
 }
 
-pub async fn export(args: ProjectArgs, out: Option<std::path::PathBuf>) -> u8 {
+pub async fn export(
+    args: ProjectArgs,
+    out: Option<std::path::PathBuf>,
+    state: Option<std::path::PathBuf>,
+) -> u8 {
     let engine = match open(&args) {
         Ok(e) => e,
         Err(code) => return code,
     };
+    let state = match state {
+        None => None,
+        Some(path) => {
+            let label = path.display().to_string();
+            let read = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {label}: {e}"))
+                .and_then(|text| modelplay_engine::export::State::from_manifest(&label, &text));
+            match read {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("error: --state: {e}");
+                    return 2;
+                }
+            }
+        }
+    };
     let dir = out.unwrap_or_else(|| args.project_dir.join(&args.target_path).join("export"));
-    match modelplay_engine::export::export(&engine, &args.select, &args.exclude).await {
-        Ok(files) => {
-            for f in &files {
+    let options = modelplay_engine::export::ExportOptions {
+        select: &args.select,
+        exclude: &args.exclude,
+        state: state.as_ref(),
+    };
+    match modelplay_engine::export::export(&engine, &options).await {
+        Ok(export) => {
+            for f in &export.files {
                 if let Err(e) = disk::write(&dir.join(&f.path), &f.contents) {
                     eprintln!("error: {e}");
                     return 2;
                 }
             }
+            print_diagnostics(&export.problems);
             println!(
                 "Wrote {} files to {} (run deploy.sql on the cluster)",
-                files.len(),
+                export.files.len(),
                 dir.display()
             );
-            0
+            // What was left out is said above; the deploy is still written.
+            u8::from(!export.complete())
         }
         Err(diags) => {
             print_diagnostics(&diags);

@@ -373,9 +373,14 @@ fn export_and_advise_on_the_sample() {
         &out_dir.to_string_lossy(),
     ]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.starts_with("Wrote 25 files to"), "{out}");
+    assert!(out.starts_with("Wrote 26 files to"), "{out}");
     let deploy = std::fs::read_to_string(out_dir.join("deploy.sql")).unwrap();
     assert!(deploy.contains("diststyle key distkey (lead_key)"));
+    let tests = std::fs::read_to_string(out_dir.join("tests.sql")).unwrap();
+    assert!(
+        tests.contains("-- test source_unique_brightwheel_exercise_salesforce_leads_id"),
+        "{tests}"
+    );
     assert!(
         out_dir
             .join("sources/brightwheel_exercise__salesforce_leads.sql")

@@ -129,8 +129,23 @@ fn quoted_list(columns: &[String]) -> String {
         .join(", ")
 }
 
-/// What an incremental run executes after the first build: the new rows into a temporary
-/// table, then dbt-core's delete+insert, merge or append into the target.
+/// The target's name in a predicate: Redshift's `merge` and `delete` name the target table
+/// itself, so `DBT_INTERNAL_DEST.` in `incremental_predicates` becomes the relation
+/// (dbt-redshift's `_update_predicates`).
+fn predicates_on(relation: &str, predicates: &[String]) -> Vec<String> {
+    predicates
+        .iter()
+        .map(|p| {
+            p.replace("DBT_INTERNAL_DEST.", &format!("{relation}."))
+                .replace("dbt_internal_dest.", &format!("{relation}."))
+        })
+        .collect()
+}
+
+/// What an incremental run executes after the first build, as dbt-redshift writes it: the
+/// new rows into a temporary table, then the strategy's statements into the target
+/// (`append`; `delete+insert`; `merge`, with `merge_update_columns` or
+/// `merge_exclude_columns`), each limited by `incremental_predicates`.
 pub fn incremental_statements(
     relation: &str,
     temp: &str,
@@ -140,17 +155,31 @@ pub fn incremental_statements(
 ) -> Vec<String> {
     let keys = &config.unique_key;
     let cols = quoted_list(columns);
+    let predicates = predicates_on(relation, &config.predicates);
     let mut out = vec![format!(
         "create temporary table {temp} as (\n{}\n);",
         indent(sql)
     )];
+    let insert =
+        format!("insert into {relation} ({cols})\n(\n    select {cols}\n    from {temp}\n);");
     match config.strategy {
         IncrementalStrategy::Merge => {
-            let on: Vec<String> = keys
+            let mut on = predicates;
+            on.extend(
+                keys.iter()
+                    .map(|k| format!("DBT_INTERNAL_SOURCE.{k} = {relation}.{k}")),
+            );
+            let update: Vec<&String> = columns
                 .iter()
-                .map(|k| format!("DBT_INTERNAL_SOURCE.{k} = DBT_INTERNAL_DEST.{k}"))
+                .filter(|c| {
+                    config
+                        .merge_update_columns
+                        .as_ref()
+                        .is_none_or(|u| u.contains(c))
+                        && !config.merge_exclude_columns.contains(c)
+                })
                 .collect();
-            let set: Vec<String> = columns
+            let set: Vec<String> = update
                 .iter()
                 .map(|c| format!("\"{c}\" = DBT_INTERNAL_SOURCE.\"{c}\""))
                 .collect();
@@ -159,35 +188,21 @@ pub fn incremental_statements(
                 .map(|c| format!("DBT_INTERNAL_SOURCE.\"{c}\""))
                 .collect();
             out.push(format!(
-                "merge into {relation} as DBT_INTERNAL_DEST\nusing {temp} as DBT_INTERNAL_SOURCE\non ({})\nwhen matched then update set\n    {}\nwhen not matched then insert\n    ({cols})\nvalues\n    ({});",
-                on.join(" and "),
+                "merge into {relation}\n    using {temp} as DBT_INTERNAL_SOURCE\n    on ({})\nwhen matched then update set\n    {}\nwhen not matched then insert ({cols})\nvalues ({});",
+                on.join(") and ("),
                 set.join(",\n    "),
                 values.join(", ")
             ));
         }
         IncrementalStrategy::DeleteInsert => {
-            if keys.len() == 1 {
-                let k = &keys[0];
-                out.push(format!(
-                    "delete from {relation}\nwhere ({k}) in (\n    select ({k})\n    from {temp}\n);"
-                ));
-            } else {
-                let on: Vec<String> = keys
-                    .iter()
-                    .map(|k| format!("{temp}.{k} = {relation}.{k}"))
-                    .collect();
-                out.push(format!(
-                    "delete from {relation}\nusing {temp}\nwhere (\n    {}\n);",
-                    on.join("\n    and ")
-                ));
-            }
+            let key = keys.join(", ");
+            let limits: String = predicates.iter().map(|p| format!("\nand {p}")).collect();
             out.push(format!(
-                "insert into {relation} ({cols})\n(\n    select {cols}\n    from {temp}\n);"
+                "delete from {relation}\nwhere ({key}) in (\n    select distinct {key}\n    from {temp} as DBT_INTERNAL_SOURCE\n){limits};"
             ));
+            out.push(insert);
         }
-        IncrementalStrategy::Append => out.push(format!(
-            "insert into {relation} ({cols})\n(\n    select {cols}\n    from {temp}\n);"
-        )),
+        IncrementalStrategy::Append => out.push(insert),
     }
     out
 }

@@ -1,21 +1,58 @@
-//! `modelplay export --target redshift`: the SQL that deploys the project on a Redshift
-//! cluster, per node and as one `deploy.sql` in dependency order, plus the `create table` and
-//! `copy` template of every source.
+//! `modelplay export --target redshift`: what dbt-redshift would run to deploy the project,
+//! per node and as one `deploy.sql` in dependency order, with the `create table` and `copy`
+//! of every source, and the data tests as queries a deploy job runs after the build.
+//!
+//! The export reads the project as the check plans it (compiled SQL, each model's columns
+//! and types), never a run: what the sample data does has no bearing on what deploys. A node
+//! that does not compile is reported at its line and left out with what is built from it;
+//! the rest is written. Given a previous `manifest.json` (`state`), only what changed and
+//! what is built from it deploys, against the relations already there.
 
 pub mod ddl;
+mod nodes;
+pub mod state;
 pub mod validate;
 
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::project::{Materialization, Node};
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::project::{Materialization, Node, NodeKind};
 use crate::redshift::types::redshift_type;
 use crate::run::tables::display_value;
 use crate::run::{CheckReport, Engine};
+
+pub use nodes::Existing;
+pub use state::State;
 
 /// One written file: a path below the export folder and its contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportedFile {
     pub path: String,
     pub contents: String,
+}
+
+/// What to export: dbt's `--select`, `--exclude`, and `--state` (a previous manifest).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExportOptions<'a> {
+    pub select: &'a [String],
+    pub exclude: &'a [String],
+    pub state: Option<&'a State>,
+}
+
+/// The export: its files, and why anything was left out.
+#[derive(Debug, Clone, Default)]
+pub struct Export {
+    pub files: Vec<ExportedFile>,
+    /// A node that does not compile (an error at its line), and each node left out because
+    /// of it (a warning).
+    pub problems: Vec<Diagnostic>,
+}
+
+impl Export {
+    /// Whether every selected node was exported.
+    pub fn complete(&self) -> bool {
+        self.problems.is_empty()
+    }
 }
 
 fn var(engine: &Engine, name: &str) -> Option<String> {
@@ -30,65 +67,147 @@ fn quote_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// Checks the project (every model's columns, planned, and its key configs) without building
-/// it, then renders every selected node: what a run does on the sample data has no bearing on
-/// what deploys.
+/// A node's statements: what this deploy runs, and for a first build of an incremental
+/// model or a snapshot, what later runs execute.
+struct NodeSql {
+    now: Vec<String>,
+    later: Option<Vec<String>>,
+}
+
+/// Exports the project; `Err` only for a selection that does not parse.
 pub async fn export(
     engine: &Engine,
-    select: &[String],
-    exclude: &[String],
-) -> Result<Vec<ExportedFile>, Vec<Diagnostic>> {
+    options: &ExportOptions<'_>,
+) -> Result<Export, Vec<Diagnostic>> {
+    let project = engine.project();
     let report = engine.check().await;
-    if report.errors() > 0 {
-        let errors = report
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.severity == Severity::Error)
-            .collect();
-        return Err(errors);
-    }
-    let chosen = crate::selector::select(engine.project(), engine.dag(), select, exclude)
+    let chosen = crate::selector::select(project, engine.dag(), options.select, options.exclude)
         .map_err(|m| vec![crate::run::selector_error(m)])?;
+    // With a previous manifest, what changed and what is built from it, and the tables
+    // whose keys alone changed (altered in place; what reads them is as it was).
+    let changed: Option<HashSet<String>> = options.state.map(|s| {
+        let mut out = HashSet::new();
+        for node in project.nodes.values().filter(|n| !n.kind.is_test()) {
+            match s.change(project, node) {
+                state::Change::Rebuild => {
+                    out.extend(engine.dag().descendants(&node.unique_id, None));
+                    out.insert(node.unique_id.clone());
+                }
+                state::Change::Keys { .. } => {
+                    out.insert(node.unique_id.clone());
+                }
+                state::Change::None => {}
+            }
+        }
+        out
+    });
     let order: Vec<Node> = engine
         .dag()
-        .order(engine.project())
+        .order(project)
         .iter()
         .filter(|id| chosen.contains(*id))
-        .filter_map(|id| engine.project().nodes.get(id).cloned())
+        .filter(|id| changed.as_ref().is_none_or(|c| c.contains(*id)))
+        .filter_map(|id| project.nodes.get(id).cloned())
         .filter(|n| !n.kind.is_test())
         .collect();
 
+    let mut problems = Vec::new();
+    // Each node left out, with the node whose failure left it out (itself, or upstream).
+    let mut left_out: HashMap<String, String> = HashMap::new();
+    let mut exported: Vec<(Node, NodeSql)> = Vec::new();
+    for node in &order {
+        let blocked = engine
+            .dag()
+            .parents(&node.unique_id)
+            .into_iter()
+            .find_map(|p| left_out.get(&p).cloned());
+        if let Some(cause) = blocked {
+            let name = project
+                .nodes
+                .get(&cause)
+                .map_or(cause.clone(), |n| n.name.clone());
+            problems.push(Diagnostic::warning(
+                Code::Upstream,
+                crate::diagnostic::Location::file(&node.path),
+                format!(
+                    "`{}` is not exported because `{name}`, which it is built from, cannot be",
+                    node.name
+                ),
+            ));
+            left_out.insert(node.unique_id.clone(), cause);
+            continue;
+        }
+        let existing = options.state.and_then(|s| s.existing(node));
+        let rekeyed = options
+            .state
+            .map(|s| s.change(project, node))
+            .and_then(|c| match c {
+                state::Change::Keys { dist, sort } => Some((dist, sort)),
+                _ => None,
+            });
+        if let (Some((dist, sort)), Some(keys), Some(Existing::Table)) =
+            (rekeyed, node.materialization.table_keys(), existing)
+        {
+            let relation = node.relation.to_string();
+            exported.push((
+                node.clone(),
+                NodeSql {
+                    now: state::alter_keys(&relation, keys, dist, sort),
+                    later: None,
+                },
+            ));
+            continue;
+        }
+        match node_sql(engine, &report, node, existing) {
+            Ok(Some(sql)) => exported.push((node.clone(), sql)),
+            Ok(None) => {}
+            Err(d) => {
+                problems.push(d);
+                left_out.insert(node.unique_id.clone(), node.unique_id.clone());
+            }
+        }
+    }
+
     let mut files = Vec::new();
     let mut deploy: Vec<String> = Vec::new();
-    let mut schemas: Vec<String> = Vec::new();
-    let sources: Vec<_> = engine
-        .project()
+    let sources: Vec<_> = project
         .sources
         .values()
-        .filter(|s| chosen.contains(&s.unique_id))
+        .filter(|s| chosen.contains(&s.unique_id) && options.state.is_none())
         .cloned()
         .collect();
-    for source in &sources {
-        let schema = format!("\"{}\"", source.relation.schema);
+    let mut schemas: Vec<String> = Vec::new();
+    let relations = sources
+        .iter()
+        .map(|s| &s.relation)
+        .chain(exported.iter().map(|(n, _)| &n.relation));
+    for relation in relations {
+        let schema = format!("\"{}\"", relation.schema);
         if !schemas.contains(&schema) {
             schemas.push(schema);
         }
     }
-    for node in &order {
-        if !node.materialization.is_ephemeral() {
-            let schema = format!("\"{}\"", node.relation.schema);
-            if !schemas.contains(&schema) {
-                schemas.push(schema);
-            }
-        }
+    if !schemas.is_empty() {
+        deploy.push(
+            schemas
+                .iter()
+                .map(|s| format!("create schema if not exists {s};"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
     }
-    deploy.push(
-        schemas
-            .iter()
-            .map(|s| format!("create schema if not exists {s};"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    );
+    match engine.render_project_hooks("on-run-start") {
+        Ok(hooks) if !hooks.is_empty() => deploy.push(format!(
+            "-- on-run-start\n{}",
+            hooks
+                .iter()
+                .map(|h| statement_of(h))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
+        Ok(_) => {}
+        Err(d) => problems.push(d),
+    }
 
     let bucket = var(engine, "s3_bucket");
     let role = var(engine, "iam_role");
@@ -101,41 +220,92 @@ pub async fn export(
         deploy.push(sql);
     }
 
-    for node in &order {
-        let Some((first, later)) = node_sql(engine, &report, node).map_err(|d| vec![d])? else {
-            continue;
-        };
+    for (node, sql) in &exported {
+        let now = sql.now.join("\n");
         let mut body = format!(
-            "-- {} {} ({})\n{first}\n",
+            "-- {} {} ({})\n{now}\n",
             node.materialized(),
             node.name,
             node.path
         );
-        if let Some(later) = &later {
+        if let Some(later) = &sql.later {
             body.push_str(&format!(
-                "\n-- Later runs: what dbt executes once the table exists.\n{later}\n"
+                "\n-- Later runs: what dbt executes once the table exists.\n{}\n",
+                later.join("\n\n")
             ));
         }
         files.push(ExportedFile {
-            path: format!("models/{}/{}.sql", node.relation.schema, node.name),
+            path: format!(
+                "models/{}/{}.sql",
+                node.relation.schema, node.relation.identifier
+            ),
             contents: body,
         });
-        deploy.push(format!("-- {} {}\n{first}", node.materialized(), node.name));
+        deploy.push(format!("-- {} {}\n{now}", node.materialized(), node.name));
     }
-    let header = format!(
-        "-- Deploys project `{}` to Amazon Redshift, in dependency order.\n\
-         -- One transaction: if any statement fails, nothing is applied.\n\
-         -- Run with: psql -v ON_ERROR_STOP=1 -f deploy.sql\n",
-        engine.project().name
+    match engine.render_project_hooks("on-run-end") {
+        Ok(hooks) if !hooks.is_empty() => deploy.push(format!(
+            "-- on-run-end\n{}",
+            hooks
+                .iter()
+                .map(|h| statement_of(h))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
+        Ok(_) => {}
+        Err(d) => problems.push(d),
+    }
+
+    let deployed: HashSet<&str> = exported
+        .iter()
+        .map(|(n, _)| n.unique_id.as_str())
+        .chain(sources.iter().map(|s| s.unique_id.as_str()))
+        .collect();
+    let tests = tests_sql(engine, &report, &deployed, &left_out);
+    if !tests.is_empty() {
+        files.push(ExportedFile {
+            path: "tests.sql".into(),
+            contents: tests,
+        });
+    }
+    let mut header = format!(
+        "-- Deploys project `{}` to Amazon Redshift, in dependency order, as dbt-redshift builds it:\n\
+         -- each node in its own transaction, a table or view built beside the old one and swapped in.\n\
+         -- Run with: psql -v ON_ERROR_STOP=1 -f deploy.sql; then tests.sql checks the data.\n",
+        project.name
     );
+    if let Some(state) = options.state {
+        header.push_str(&format!(
+            "-- A change deploy against {}: what changed since, and what is built from it.\n",
+            state.label
+        ));
+    }
+    let mut missing: Vec<&str> = order
+        .iter()
+        .filter(|n| left_out.contains_key(&n.unique_id))
+        .map(|n| n.name.as_str())
+        .collect();
+    missing.dedup();
+    if !missing.is_empty() {
+        header.push_str(&format!(
+            "-- Left out, as they do not compile here (or are built from what does not): {}\n",
+            missing.join(", ")
+        ));
+    }
     files.insert(
         0,
         ExportedFile {
             path: "deploy.sql".into(),
-            contents: format!("{header}\nbegin;\n\n{}\n\ncommit;\n", deploy.join("\n\n")),
+            contents: format!("{header}\n{}\n", deploy.join("\n\n")),
         },
     );
-    Ok(files)
+    Ok(Export { files, problems })
+}
+
+/// A statement as the deploy writes it: trimmed, ending in `;`.
+fn statement_of(sql: &str) -> String {
+    let s = sql.trim().trim_end_matches(';').trim_end();
+    format!("{s};")
 }
 
 /// The node's columns with Redshift types, as the check planned them.
@@ -147,21 +317,99 @@ fn columns_of(report: &CheckReport, node: &Node) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// The first-deploy statements of a node, and for incremental models and snapshots the
-/// statements later runs execute.
+/// Why a node cannot deploy: its own check failure, a config dbt would reject, keys that
+/// name columns it does not have.
+fn cannot_deploy(engine: &Engine, report: &CheckReport, node: &Node) -> Option<Diagnostic> {
+    if let Some(d) = report.failed.get(&node.unique_id) {
+        return Some(d.clone());
+    }
+    if report.not_checked.contains(&node.unique_id) {
+        return Some(Diagnostic::error(
+            Code::Upstream,
+            crate::diagnostic::Location::file(&node.path),
+            format!(
+                "`{}` was not checked: something it reads has errors",
+                node.name
+            ),
+        ));
+    }
+    if let Some(d) = node.materialization.problems().first() {
+        return Some(d.clone());
+    }
+    let keys = node.materialization.table_keys()?;
+    if node.kind == NodeKind::Seed {
+        return None;
+    }
+    let columns = columns_of(report, node);
+    let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+    let monotonic = |c: &str| {
+        columns
+            .iter()
+            .any(|(n, t)| n == c && (t.starts_with("timestamp") || t == "date"))
+    };
+    validate::check_keys(engine.project(), node, keys, &names, &monotonic)
+        .into_iter()
+        .find(|d| d.severity == Severity::Error)
+}
+
+/// A node's statements, as dbt-redshift runs them: for a first deploy (`existing` is none),
+/// or against the relation already there.
 fn node_sql(
     engine: &Engine,
     report: &CheckReport,
     node: &Node,
-) -> Result<Option<(String, Option<String>)>, Diagnostic> {
+    existing: Option<Existing>,
+) -> Result<Option<NodeSql>, Diagnostic> {
+    if matches!(
+        node.materialization,
+        Materialization::Ephemeral | Materialization::Test(_) | Materialization::Unit
+    ) {
+        return Ok(None);
+    }
+    if let Some(d) = cannot_deploy(engine, report, node) {
+        return Err(d);
+    }
     let compile =
         |is_incremental| engine.compile_sql_checked(&node.unique_id, is_incremental, report);
     let relation = node.relation.to_string();
     let columns = columns_of(report, node);
     let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+    let incremental_run = matches!(existing, Some(Existing::Table))
+        && node
+            .materialization
+            .incremental()
+            .is_some_and(|i| i.full_refresh != Some(true));
+    let column_docs: Vec<(String, String)> = node
+        .columns
+        .iter()
+        .filter(|c| names.iter().any(|n| n.eq_ignore_ascii_case(&c.name)))
+        .map(|c| (c.name.clone(), c.description.clone()))
+        .collect();
+    let around = nodes::Around {
+        relation: &node.relation,
+        pre_hooks: engine.render_node_hooks(node, "pre-hook", incremental_run)?,
+        post_hooks: engine.render_node_hooks(node, "post-hook", incremental_run)?,
+        deploy: &node.deploy,
+        description: &node.description,
+        column_docs,
+        existing,
+    };
     let temp = format!("\"{}__dbt_tmp\"", node.relation.identifier);
+    let intermediate = nodes::intermediate(&node.relation);
     Ok(Some(match &node.materialization {
-        Materialization::Seed { .. } => (seed_sql(engine, node, &columns)?, None),
+        Materialization::Seed { .. } => {
+            let (create, insert) = seed_sql(engine, node, &columns)?;
+            let mut main = match existing {
+                // dbt seed on a table that is there: emptied, then loaded again.
+                Some(Existing::Table) => vec![format!("truncate table {relation};")],
+                _ => vec![create],
+            };
+            main.extend(insert);
+            NodeSql {
+                now: nodes::in_place(&around, "table", main),
+                later: None,
+            }
+        }
         Materialization::Snapshot { snapshot, .. } => {
             let sql = compile(false)?;
             let meta = snapshot.names.columns(snapshot.hard_deletes);
@@ -171,110 +419,203 @@ fn node_sql(
                 .cloned()
                 .collect();
             let snap = ddl::SnapshotSql::new(snapshot, &data);
-            let mut later = vec![format!(
+            let mut merge = vec![format!(
                 "create temporary table {temp} as (\n{}\n);",
                 snap.staging(&relation, &sql)
             )];
-            later.extend(snap.merge(&relation, &temp, &names));
-            (snap.create(&relation, &sql), Some(later.join("\n\n")))
+            merge.extend(snap.merge(&relation, &temp, &names));
+            match existing {
+                Some(_) => NodeSql {
+                    now: nodes::in_place(&around, "table", merge),
+                    later: None,
+                },
+                None => NodeSql {
+                    now: nodes::in_place(&around, "table", vec![snap.create(&relation, &sql)]),
+                    later: Some(merge),
+                },
+            }
         }
         Materialization::Ephemeral
         | Materialization::Test(_)
         | Materialization::Unit
-        | Materialization::Invalid(_) => {
-            return Ok(None);
-        }
+        | Materialization::Invalid(_) => return Ok(None),
         Materialization::View { bind, .. } => {
             let sql = compile(false)?;
-            (
-                format!(
-                    "drop view if exists {relation} cascade;\n{}",
-                    ddl::create_view_as(&relation, *bind, &sql)
+            NodeSql {
+                now: nodes::view(
+                    &around,
+                    ddl::create_view_as(&intermediate, *bind, &sql),
+                    !*bind,
                 ),
-                None,
-            )
+                later: None,
+            }
         }
         Materialization::MaterializedView { keys, auto_refresh } => {
             let sql = compile(false)?;
-            (
-                format!(
-                    "drop materialized view if exists {relation} cascade;\n{}",
-                    ddl::create_materialized_view(&relation, keys, *auto_refresh, &sql)
-                ),
-                None,
-            )
+            let mut main = Vec::new();
+            if existing.is_some() {
+                // A changed materialized view is replaced: dropped, then created.
+                main.push(format!(
+                    "drop materialized view if exists {relation} cascade;"
+                ));
+            }
+            main.push(ddl::create_materialized_view(
+                &relation,
+                keys,
+                *auto_refresh,
+                &sql,
+            ));
+            NodeSql {
+                now: nodes::in_place(&around, "materialized view", main),
+                later: None,
+            }
         }
-        Materialization::Table(keys) | Materialization::Incremental { keys, .. } => {
+        Materialization::Table(keys) => {
             let sql = compile(false)?;
-            let create = if keys.contract_enforced {
-                // dbt creates a contracted table with the types its contract declares.
-                let declared: Vec<(String, String)> = node
-                    .columns
-                    .iter()
-                    .filter_map(|c| Some((c.name.clone(), c.data_type.clone()?)))
-                    .collect();
-                ddl::create_table_with_columns(&relation, keys, &declared, &sql)
-            } else {
-                ddl::create_table_as(&relation, keys, &sql, false)
+            NodeSql {
+                now: nodes::table(&around, create_table(node, keys, &intermediate, &sql)),
+                later: None,
+            }
+        }
+        Materialization::Incremental { keys, incremental } => {
+            let later = || -> Result<Vec<String>, Diagnostic> {
+                let s = compile(true)?;
+                Ok(ddl::incremental_statements(
+                    &relation,
+                    &temp,
+                    incremental,
+                    &s,
+                    &names,
+                ))
             };
-            let later = match node.materialization.incremental() {
-                Some(incremental) => {
-                    let s = compile(true)?;
-                    Some(
-                        ddl::incremental_statements(&relation, &temp, incremental, &s, &names)
-                            .join("\n\n"),
-                    )
+            if incremental_run {
+                NodeSql {
+                    now: nodes::incremental(&around, later()?),
+                    later: None,
                 }
-                None => None,
-            };
-            (
-                format!("drop table if exists {relation} cascade;\n{create}"),
-                later,
-            )
+            } else if existing.is_some() {
+                // A full refresh (or a view that becomes this table): built beside, swapped.
+                let sql = compile(false)?;
+                NodeSql {
+                    now: nodes::table(&around, create_table(node, keys, &intermediate, &sql)),
+                    later: Some(later()?),
+                }
+            } else {
+                let sql = compile(false)?;
+                NodeSql {
+                    now: nodes::incremental(
+                        &around,
+                        vec![create_table(node, keys, &relation, &sql)],
+                    ),
+                    later: Some(later()?),
+                }
+            }
         }
     }))
 }
 
-/// A seed as a table with the types dbt inferred, and its rows.
+/// `create table ... as`, or, for an enforced contract, the declared columns then the insert.
+fn create_table(
+    node: &Node,
+    keys: &crate::project::resolved::TableKeys,
+    relation: &str,
+    sql: &str,
+) -> String {
+    if keys.contract_enforced {
+        let declared: Vec<(String, String)> = node
+            .columns
+            .iter()
+            .filter_map(|c| Some((c.name.clone(), c.data_type.clone()?)))
+            .collect();
+        ddl::create_table_with_columns(relation, keys, &declared, sql)
+    } else {
+        ddl::create_table_as(relation, keys, sql, false)
+    }
+}
+
+/// The data tests of the exported nodes as queries that return failing rows, a test each,
+/// for a deploy job to run after the build (a test passes when its query returns no row).
+fn tests_sql(
+    engine: &Engine,
+    report: &CheckReport,
+    deployed: &HashSet<&str>,
+    left_out: &HashMap<String, String>,
+) -> String {
+    let project = engine.project();
+    let mut out = Vec::new();
+    for test in project.nodes.values().filter(|n| n.kind == NodeKind::Test) {
+        let reads_deployed = test
+            .depends_on
+            .iter()
+            .any(|d| deployed.contains(d.as_str()));
+        let reads_left_out = test.depends_on.iter().any(|d| left_out.contains_key(d));
+        if !reads_deployed || reads_left_out {
+            continue;
+        }
+        let Ok(sql) = engine.compile_sql_checked(&test.unique_id, false, report) else {
+            continue;
+        };
+        let severity = test.materialization.test().map_or("error", |t| {
+            if t.severity == crate::project::resolved::TestSeverity::Warn {
+                "warn"
+            } else {
+                "error"
+            }
+        });
+        out.push(format!(
+            "-- test {} ({severity}; {})\n{}",
+            test.name,
+            test.location,
+            statement_of(&sql)
+        ));
+    }
+    if out.is_empty() {
+        return String::new();
+    }
+    format!(
+        "-- The project's data tests: each query returns the rows that fail it (none: it passes).\n\n{}\n",
+        out.join("\n\n")
+    )
+}
+
+/// A seed as dbt loads it: the table with the types dbt inferred, and its rows.
 fn seed_sql(
     engine: &Engine,
     node: &Node,
     columns: &[(String, String)],
-) -> Result<String, Diagnostic> {
+) -> Result<(String, Vec<String>), Diagnostic> {
     let relation = node.relation.to_string();
-    let batches = [engine.seed_rows(node)?];
+    let batch = engine.seed_rows(node)?;
     let cols: Vec<String> = columns
         .iter()
         .map(|(n, t)| format!("    \"{n}\" {t}"))
         .collect();
     let mut values = Vec::new();
-    for b in &batches {
-        for i in 0..b.num_rows() {
-            let row: Vec<String> = (0..b.num_columns())
-                .map(|c| {
-                    if b.column(c).is_null(i) {
-                        "null".to_string()
-                    } else {
-                        quote_literal(&display_value(b.column(c), i))
-                    }
-                })
-                .collect();
-            values.push(format!("    ({})", row.join(", ")));
-        }
+    for i in 0..batch.num_rows() {
+        let row: Vec<String> = (0..batch.num_columns())
+            .map(|c| {
+                if batch.column(c).is_null(i) {
+                    "null".to_string()
+                } else {
+                    quote_literal(&display_value(batch.column(c), i))
+                }
+            })
+            .collect();
+        values.push(format!("    ({})", row.join(", ")));
     }
     let names: Vec<String> = columns.iter().map(|(n, _)| format!("\"{n}\"")).collect();
-    let mut sql = format!(
-        "drop table if exists {relation} cascade;\ncreate table {relation} (\n{}\n);",
-        cols.join(",\n")
-    );
-    if !values.is_empty() {
-        sql.push_str(&format!(
-            "\ninsert into {relation} ({})\nvalues\n{};",
-            names.join(", "),
-            values.join(",\n")
-        ));
-    }
-    Ok(sql)
+    let create = format!("create table {relation} (\n{}\n);", cols.join(",\n"));
+    let insert = (!values.is_empty())
+        .then(|| {
+            format!(
+                "insert into {relation} ({})\nvalues\n{};",
+                names.join(", "),
+                values.join(",\n")
+            )
+        })
+        .into_iter()
+        .collect();
+    Ok((create, insert))
 }
 
 /// The raw table a loader fills, and the `copy` that loads one file of it from S3.

@@ -57,6 +57,9 @@ const KNOWN_KEYS: &[&str] = &[
     "auto_refresh",
     "contract",
     "grants",
+    "merge_update_columns",
+    "merge_exclude_columns",
+    "incremental_predicates",
     "group",
     "access",
 ];
@@ -119,6 +122,28 @@ impl Config {
     /// A node's `pre-hook` or `post-hook` statements, in the order dbt runs them.
     pub fn hooks(&self, key: &str) -> Vec<String> {
         self.get(key).map(hooks_of).unwrap_or_default()
+    }
+
+    /// The hooks of `key` with whether each runs inside the node's transaction (dbt's
+    /// `{sql: ..., transaction: false}` runs outside it; the default is inside).
+    pub fn hook_entries(&self, key: &str) -> Vec<(String, bool)> {
+        let Some(value) = self.get(key) else {
+            return Vec::new();
+        };
+        let items: Vec<&Json> = match value {
+            Json::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        items
+            .into_iter()
+            .flat_map(|item| {
+                let inside = item
+                    .get("transaction")
+                    .and_then(Json::as_bool)
+                    .unwrap_or(true);
+                hooks_of(item).into_iter().map(move |sql| (sql, inside))
+            })
+            .collect()
     }
 
     pub fn set(&mut self, key: &str, value: Json, at: Location) {

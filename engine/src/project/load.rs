@@ -841,6 +841,7 @@ impl Loader<'_> {
             generic_test: None,
             unit_test: None,
             version: None,
+            deploy: Default::default(),
             location: Location::file(path),
             relation: Relation::new("", "", name),
         }
@@ -1243,7 +1244,7 @@ impl Loader<'_> {
     fn type_configs(&mut self) {
         let files = self.files;
         for node in self.project.nodes.values_mut() {
-            node.materialization = resolved::resolve(node, &|path| files.text(path));
+            (node.materialization, node.deploy) = resolved::resolve(node, &|path| files.text(path));
         }
     }
 

@@ -153,6 +153,9 @@ pub struct Node {
     pub unit_test: Option<std::sync::Arc<unit_tests::UnitTest>>,
     /// Set for a version of a versioned model.
     pub version: Option<ModelVersion>,
+    /// What a deploy does around the relation: grants, comments.
+    #[serde(skip)]
+    pub deploy: resolved::Deploy,
     /// Where the node is declared (the YAML entry for generic tests).
     pub location: Location,
     pub relation: Relation,
@@ -183,6 +186,16 @@ pub(crate) enum NamedDep {
 }
 
 impl Node {
+    /// dbt's checksum: of a seed's file, of a node's SQL as written.
+    pub fn checksum(&self, project: &Project) -> String {
+        match self.kind {
+            NodeKind::Seed => {
+                crate::artifacts::sha256(project.files.get(&self.path).unwrap_or_default())
+            }
+            _ => crate::artifacts::sha256(self.raw_sql.as_bytes()),
+        }
+    }
+
     /// The name `ref` finds it by: `name`, or `name.v<version>` for a version.
     pub fn ref_name(&self) -> String {
         match &self.version {

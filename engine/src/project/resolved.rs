@@ -271,6 +271,23 @@ pub struct Incremental {
     pub on_schema_change: OnSchemaChange,
     /// The model's own `full_refresh`, which wins over `--full-refresh`.
     pub full_refresh: Option<bool>,
+    /// `merge_update_columns`: the only columns a merge updates (all when `None`).
+    pub merge_update_columns: Option<Vec<String>>,
+    /// `merge_exclude_columns`: columns a merge leaves as they are.
+    pub merge_exclude_columns: Vec<String>,
+    /// `incremental_predicates`: conditions that limit which target rows a run touches.
+    pub predicates: Vec<String>,
+}
+
+/// What a deploy does around a relation besides building it: `grants` and `persist_docs`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Deploy {
+    /// Privilege (`select`, ...) to grantees, in the config's order.
+    pub grants: Vec<(String, Vec<String>)>,
+    /// `persist_docs: {relation: true}`: the description as the relation's comment.
+    pub relation_docs: bool,
+    /// `persist_docs: {columns: true}`: the columns' descriptions as their comments.
+    pub column_docs: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -431,9 +448,9 @@ pub enum TestOutcome {
     Fail,
 }
 
-/// Resolves `node`'s merged config. `text` reads a project file, for quoting the line of a
-/// diagnostic.
-pub fn resolve(node: &Node, text: &dyn Fn(&str) -> Option<String>) -> Materialization {
+/// Resolves `node`'s merged config: how it is built, and what a deploy does around it.
+/// `text` reads a project file, for quoting the line of a diagnostic.
+pub fn resolve(node: &Node, text: &dyn Fn(&str) -> Option<String>) -> (Materialization, Deploy) {
     let mut r = Resolver {
         config: &node.config,
         node,
@@ -441,10 +458,15 @@ pub fn resolve(node: &Node, text: &dyn Fn(&str) -> Option<String>) -> Materializ
         problems: Vec::new(),
     };
     let m = r.materialization();
-    if r.problems.is_empty() {
-        m
+    let deploy = if node.kind.is_test() {
+        Deploy::default()
     } else {
-        Materialization::Invalid(r.problems)
+        r.deploy()
+    };
+    if r.problems.is_empty() {
+        (m, deploy)
+    } else {
+        (Materialization::Invalid(r.problems), deploy)
     }
 }
 
@@ -744,11 +766,95 @@ impl Resolver<'_> {
             .config
             .contains("full_refresh")
             .then(|| self.boolean("full_refresh", false));
+        let lowered = |names: Vec<String>| names.iter().map(|n| n.trim().to_lowercase()).collect();
+        let merge_update_columns = self
+            .config
+            .contains("merge_update_columns")
+            .then(|| lowered(self.names("merge_update_columns")));
+        let merge_exclude_columns = lowered(self.names("merge_exclude_columns"));
+        let predicates = match self
+            .config
+            .get("incremental_predicates")
+            .or(self.config.get("predicates"))
+        {
+            None => Vec::new(),
+            Some(Json::String(s)) => vec![s.clone()],
+            Some(Json::Array(items)) if items.iter().all(Json::is_string) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            Some(other) => {
+                let message =
+                    format!("`incremental_predicates` must be a list of conditions, found {other}");
+                self.fail("incremental_predicates", message, None);
+                Vec::new()
+            }
+        };
         Incremental {
             strategy,
             unique_key,
             on_schema_change,
             full_refresh,
+            merge_update_columns,
+            merge_exclude_columns,
+            predicates,
+        }
+    }
+
+    /// `grants: {select: ['reporter', 'group:analysts']}` and `persist_docs`.
+    fn deploy(&mut self) -> Deploy {
+        let grants = match self.config.get("grants") {
+            None | Some(Json::Null) => Vec::new(),
+            Some(Json::Object(map)) => {
+                let mut out = Vec::new();
+                let mut bad = None;
+                for (privilege, grantees) in map {
+                    let list = match grantees {
+                        Json::String(s) => vec![s.clone()],
+                        Json::Array(items) if items.iter().all(Json::is_string) => items
+                            .iter()
+                            .filter_map(|i| i.as_str().map(str::to_string))
+                            .collect(),
+                        other => {
+                            bad = Some(format!(
+                                "the grantees of `{privilege}` must be a name or a list of names, found {other}"
+                            ));
+                            continue;
+                        }
+                    };
+                    out.push((privilege.trim().to_lowercase(), list));
+                }
+                if let Some(message) = bad {
+                    self.fail("grants", message, None);
+                }
+                out
+            }
+            Some(other) => {
+                let message = format!(
+                    "`grants` must map privileges to grantees, such as {{select: ['reporter']}}, found {other}"
+                );
+                self.fail("grants", message, None);
+                Vec::new()
+            }
+        };
+        let (relation_docs, column_docs) = match self.config.get("persist_docs") {
+            None | Some(Json::Null) => (false, false),
+            Some(Json::Object(map)) => {
+                let flag = |key: &str| map.get(key).and_then(Json::as_bool).unwrap_or(false);
+                (flag("relation"), flag("columns"))
+            }
+            Some(other) => {
+                let message = format!(
+                    "`persist_docs` must be a mapping such as {{relation: true, columns: true}}, found {other}"
+                );
+                self.fail("persist_docs", message, None);
+                (false, false)
+            }
+        };
+        Deploy {
+            grants,
+            relation_docs,
+            column_docs,
         }
     }
 
@@ -941,10 +1047,11 @@ pub(crate) fn model_with(config: Json) -> Materialization {
         generic_test: None,
         unit_test: None,
         version: None,
+        deploy: Deploy::default(),
         location: at,
         relation: crate::relation::Relation::new("dev", "analytics", "m"),
     };
-    resolve(&node, &|_| None)
+    resolve(&node, &|_| None).0
 }
 
 fn one_of(names: &[String]) -> String {

@@ -189,9 +189,30 @@ impl Engine {
         key: &str,
         is_incremental: bool,
     ) -> Result<(), Diagnostic> {
-        let hooks = node.config.hooks(key);
+        let at = node
+            .config
+            .at(key)
+            .cloned()
+            .unwrap_or_else(|| Location::file(&node.path));
+        let label = format!("the {key} of `{}`", node.name);
+        for (sql, _) in self.render_node_hooks(node, key, is_incremental)? {
+            self.run_hook_sql(&sql, &label, &at).await?;
+        }
+        Ok(())
+    }
+
+    /// A node's `pre-hook` or `post-hook` statements rendered in its context (`this`,
+    /// `config`) as dbt renders them just before they run, each with whether it runs inside
+    /// the node's transaction.
+    pub fn render_node_hooks(
+        &self,
+        node: &Node,
+        key: &str,
+        is_incremental: bool,
+    ) -> Result<Vec<(String, bool)>, Diagnostic> {
+        let hooks = node.config.hook_entries(key);
         if hooks.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let at = node
             .config
@@ -207,17 +228,51 @@ impl Engine {
             is_incremental,
         );
         let label = format!("the {key} of `{}`", node.name);
-        for sql in hooks {
-            let rendered = self
-                .loaded
-                .templates
-                .render(&at.file, &sql, &ctx)
-                .map_err(|d| {
-                    self.hook_error(&at, format!("{label} does not render: {}", d.message))
-                })?;
-            self.run_hook_sql(&rendered.sql, &label, &at).await?;
-        }
-        Ok(())
+        hooks
+            .into_iter()
+            .map(|(sql, inside)| {
+                let rendered = self
+                    .loaded
+                    .templates
+                    .render(&at.file, &sql, &ctx)
+                    .map_err(|d| {
+                        self.hook_error(&at, format!("{label} does not render: {}", d.message))
+                    })?;
+                Ok((rendered.sql, inside))
+            })
+            .collect()
+    }
+
+    /// `on-run-start` or `on-run-end` rendered as a deploy runs them (`on-run-end` with no
+    /// results yet: the deploy is SQL to run, not a run).
+    pub fn render_project_hooks(&self, key: &str) -> Result<Vec<String>, Diagnostic> {
+        let hooks = if key == "on-run-start" {
+            &self.loaded.project.on_run_start
+        } else {
+            &self.loaded.project.on_run_end
+        };
+        let extra = (key == "on-run-end").then(|| end_of_run_context(&self.loaded.project, &[]));
+        hooks
+            .iter()
+            .map(|hook| {
+                let mut ctx = compile::project_render_ctx(
+                    &self.loaded,
+                    &hook.package,
+                    key,
+                    self.resolver(),
+                    &format_timestamp(&self.run_time),
+                );
+                ctx.extra = extra.clone();
+                let rendered = self
+                    .loaded
+                    .templates
+                    .render(&hook.at.file, &hook.sql, &Arc::new(ctx))
+                    .map_err(|d| {
+                        self.hook_error(&hook.at, format!("`{key}` does not render: {}", d.message))
+                    })?;
+                Ok(rendered.sql)
+            })
+            .collect()
     }
 
     /// Runs `on-run-start` (before any node) or `on-run-end` (after the last, with dbt's

@@ -69,12 +69,38 @@ pub fn merge(config: &Incremental, existing: &Rows, new: &Rows) -> Result<Rows, 
             keys.join(", ")
         ));
     }
-    let mut rows: Vec<Vec<ScalarValue>> = existing
-        .rows
-        .iter()
-        .filter(|r| key_of(existing, r).is_none_or(|k| !incoming.contains(&k)))
-        .map(|r| layout(existing, r))
-        .collect();
-    rows.extend(new.rows.iter().map(|r| layout(new, r)));
+    // A merge that updates only some columns keeps the others as the table has them.
+    let partial_update = strategy == Strategy::Merge
+        && (config.merge_update_columns.is_some() || !config.merge_exclude_columns.is_empty());
+    let updated = |name: &str| {
+        config
+            .merge_update_columns
+            .as_ref()
+            .is_none_or(|u| u.iter().any(|c| c == name))
+            && !config.merge_exclude_columns.iter().any(|c| c == name)
+    };
+    let mut kept: std::collections::HashMap<String, Vec<ScalarValue>> = Default::default();
+    let mut rows: Vec<Vec<ScalarValue>> = Vec::new();
+    for r in &existing.rows {
+        match key_of(existing, r) {
+            Some(k) if incoming.contains(&k) => {
+                if partial_update {
+                    kept.insert(k, layout(existing, r));
+                }
+            }
+            _ => rows.push(layout(existing, r)),
+        }
+    }
+    for r in &new.rows {
+        let mut row = layout(new, r);
+        if let Some(old) = key_of(new, r).and_then(|k| kept.get(&k)) {
+            for (i, (name, _)) in columns.iter().enumerate() {
+                if !updated(name) {
+                    row[i] = old[i].clone();
+                }
+            }
+        }
+        rows.push(row);
+    }
     Ok(Rows { columns, rows })
 }

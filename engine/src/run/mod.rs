@@ -726,6 +726,26 @@ impl Engine {
             let existing = self
                 .execute_rows(parse_internal(&sql, node)?, &origin)
                 .await?;
+            if !config.predicates.is_empty() {
+                // The export writes them; the sample's merge does not apply them.
+                let at = node
+                    .config
+                    .at("incremental_predicates")
+                    .cloned()
+                    .unwrap_or_else(|| Location::file(&node.path));
+                let warning = Diagnostic::warning(
+                    Code::Unsupported,
+                    at.clone(),
+                    format!(
+                        "the incremental_predicates of `{}` are not applied to the sample data: every row of the table can match; the export applies them",
+                        node.name
+                    ),
+                )
+                .with_source(&self.file_text(&at.file));
+                if !self.warnings.contains(&warning) {
+                    self.warnings.push(warning);
+                }
+            }
             let merged = incremental::merge(config, &existing, &new).map_err(|m| {
                 Diagnostic::error(Code::Runtime, Location::file(&node.path), m)
                     .with_source(&file_text)

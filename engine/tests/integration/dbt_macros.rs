@@ -211,7 +211,9 @@ fn a_projects_own_naming_macros_name_what_builds_and_what_deploys() {
         rows(&mut e, "select id from marts.fct_orders"),
         vec![vec!["1"]]
     );
-    let exported = block_on(modelplay_engine::export::export(&e, &[], &[])).unwrap();
+    let exported = block_on(modelplay_engine::export::export(&e, &Default::default()))
+        .unwrap()
+        .files;
     let deploy = &exported
         .iter()
         .find(|f| f.path == "deploy.sql")
@@ -222,7 +224,13 @@ fn a_projects_own_naming_macros_name_what_builds_and_what_deploys() {
         "{deploy}"
     );
     assert!(
-        deploy.contains("\"dev\".\"marts\".\"fct_orders\""),
+        deploy.contains("create view \"dev\".\"marts\".\"fct_orders__dbt_tmp\" as"),
+        "{deploy}"
+    );
+    assert!(
+        deploy.contains(
+            "alter table \"dev\".\"marts\".\"fct_orders__dbt_tmp\" rename to fct_orders;"
+        ),
         "{deploy}"
     );
 }

@@ -1,24 +1,33 @@
-//! `modelplay export`: the full export of the sample project and of a fixture using every
-//! Redshift config option, as reviewed snapshots; every exported file parsed by sqlparser's
-//! Redshift dialect (where it supports the syntax) and by sqlglot's, an independent parser;
-//! config mistakes reported before anything is written.
+//! `modelplay export`: the export of the sample project and of a fixture using every Redshift
+//! config option, each node's statements a reviewed snapshot of its own; every exported file
+//! parsed by sqlparser's Redshift dialect (where it supports the syntax) and by sqlglot's, an
+//! independent parser; what does not compile reported at its line and left out with what is
+//! built from it, the rest exported.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common::*;
-use modelplay_engine::export::{ExportedFile, export};
+use modelplay_engine::export::{Export, ExportOptions, ExportedFile, export};
 
+fn export_all(e: &modelplay_engine::Engine) -> Export {
+    block_on(export(e, &ExportOptions::default())).unwrap_or_else(|d| panic!("{d:#?}"))
+}
+
+/// A whole export that must leave nothing out.
 fn exported(files: modelplay_engine::ProjectFiles) -> Vec<ExportedFile> {
     let e = engine(files).unwrap_or_else(|d| panic!("{d:#?}"));
-    block_on(export(&e, &[], &[])).unwrap_or_else(|d| {
-        panic!(
-            "{}",
-            d.iter()
-                .map(|d| format!("{d:#}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
+    let export = export_all(&e);
+    assert!(
+        export.complete(),
+        "{}",
+        export
+            .problems
+            .iter()
+            .map(|d| format!("{d:#}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    export.files
 }
 
 fn joined(files: &[ExportedFile]) -> String {
@@ -27,6 +36,18 @@ fn joined(files: &[ExportedFile]) -> String {
         .map(|f| format!("=== {} ===\n{}", f.path, f.contents))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Every file but `deploy.sql` (which strings them together) as a snapshot of its own,
+/// named after the case and the file.
+fn snapshot_each(case: &str, files: &[ExportedFile]) {
+    for f in files.iter().filter(|f| f.path != "deploy.sql") {
+        let name = format!(
+            "{case}__{}",
+            f.path.trim_end_matches(".sql").replace('/', "__")
+        );
+        insta::assert_snapshot!(name, &f.contents);
+    }
 }
 
 fn sample() -> Vec<ExportedFile> {
@@ -41,7 +62,7 @@ fn configs() -> Vec<ExportedFile> {
 
 #[test]
 fn sample_project_export() {
-    insta::assert_snapshot!("sample_export", joined(&sample()));
+    snapshot_each("sample", &sample());
 }
 
 #[test]
@@ -50,16 +71,17 @@ fn every_config_option_export() {
     let all = joined(&files);
     // The adapter's keywords, in the adapter's order, for each case in the fixture.
     for expected in [
-        "create table \"dev\".\"analytics\".\"order_facts\"\n  backup no\n  diststyle key distkey (customer_id)\n  compound sortkey(ordered_at,order_id)\nas (",
-        "create table \"dev\".\"analytics\".\"customers_all\"\n  diststyle all\n  compound sortkey(customer_id)\nas (",
-        "create table \"dev\".\"analytics\".\"status_even\"\n  diststyle even\n  interleaved sortkey(status,order_id)\nas (",
-        "create table \"dev\".\"analytics\".\"auto_dist\"\nas (",
+        "create table \"dev\".\"analytics\".\"order_facts__dbt_tmp\"\n  backup no\n  diststyle key distkey (customer_id)\n  compound sortkey(ordered_at,order_id)\nas (",
+        "alter table \"dev\".\"analytics\".\"order_facts__dbt_tmp\" rename to order_facts;",
+        "create table \"dev\".\"analytics\".\"customers_all__dbt_tmp\"\n  diststyle all\n  compound sortkey(customer_id)\nas (",
+        "create table \"dev\".\"analytics\".\"status_even__dbt_tmp\"\n  diststyle even\n  interleaved sortkey(status,order_id)\nas (",
+        "create table \"dev\".\"analytics\".\"auto_dist__dbt_tmp\"\nas (",
         ") with no schema binding;",
         "create materialized view \"dev\".\"analytics\".\"orders_by_customer\"\n    backup no\n    diststyle key\n    distkey (customer_id)\n    sortkey (customer_id)\n    auto refresh yes\nas (",
-        "merge into \"dev\".\"analytics\".\"orders_merge\" as DBT_INTERNAL_DEST",
-        "delete from \"dev\".\"analytics\".\"orders_delete_insert\"\nusing \"orders_delete_insert__dbt_tmp\"",
+        "merge into \"dev\".\"analytics\".\"orders_merge\"\n    using \"orders_merge__dbt_tmp\" as DBT_INTERNAL_SOURCE\n    on (DBT_INTERNAL_SOURCE.order_id = \"dev\".\"analytics\".\"orders_merge\".order_id)",
+        "delete from \"dev\".\"analytics\".\"orders_delete_insert\"\nwhere (order_id, status) in (\n    select distinct order_id, status\n    from \"orders_delete_insert__dbt_tmp\" as DBT_INTERNAL_SOURCE\n);",
         "insert into \"dev\".\"analytics\".\"orders_append\" (\"order_id\", \"ordered_at\")",
-        "create table \"dev\".\"analytics\".\"contracted\" (\n    \"order_id\" bigint,\n    \"amount\" integer\n)\n  diststyle key distkey (order_id);",
+        "create table \"dev\".\"analytics\".\"contracted__dbt_tmp\" (\n    \"order_id\" bigint,\n    \"amount\" integer\n)\n  diststyle key distkey (order_id);",
         "copy \"raw_shop\".\"orders\" (\"id\", \"customer_id\", \"status\", \"amount\", \"ordered_at\")\nfrom 's3://example-raw-bucket/shop/orders/'\niam_role 'arn:aws:iam::123456789012:role/example-copy'\nformat as csv",
         "\"_loaded_at\" timestamp default getdate()",
     ] {
@@ -68,18 +90,23 @@ fn every_config_option_export() {
     // Ephemeral models are inlined into what reads them, never created.
     assert!(!files.iter().any(|f| f.path.contains("order_ids")));
     assert!(all.contains("with __dbt__cte__order_ids as ("));
-    insta::assert_snapshot!("config_fixture_export", all);
+    snapshot_each("configs", &files);
 }
 
 #[test]
-fn deploy_runs_in_dependency_order_inside_one_transaction() {
+fn deploy_runs_in_dependency_order_a_transaction_a_node() {
     let files = sample();
     let deploy = &files
         .iter()
         .find(|f| f.path == "deploy.sql")
         .unwrap()
         .contents;
-    assert!(deploy.contains("\nbegin;\n") && deploy.trim_end().ends_with("commit;"));
+    // Every node's statements are one transaction, as dbt runs them.
+    assert_eq!(
+        deploy.matches("\nbegin;\n").count(),
+        deploy.matches("\ncommit;").count()
+    );
+    assert!(deploy.matches("\nbegin;\n").count() > 15);
     let at = |needle: &str| {
         deploy
             .find(needle)
@@ -87,15 +114,29 @@ fn deploy_runs_in_dependency_order_inside_one_transaction() {
     };
     assert!(
         at("create table if not exists \"brightwheel_exercise\".\"source1_file\"")
-            < at("create view \"dev\".\"analytics_staging\".\"stg_source1_providers\"")
+            < at("create view \"dev\".\"analytics_staging\".\"stg_source1_providers__dbt_tmp\"")
     );
     assert!(
-        at("create view \"dev\".\"analytics_staging\".\"stg_source1_providers\"")
-            < at("create table \"dev\".\"analytics_intermediate\".\"int_providers_unioned\"")
+        at("create view \"dev\".\"analytics_staging\".\"stg_source1_providers__dbt_tmp\"")
+            < at(
+                "create table \"dev\".\"analytics_intermediate\".\"int_providers_unioned__dbt_tmp\""
+            )
     );
     assert!(
         at("create table \"dev\".\"snapshots\".\"snap_source1_file\"")
-            < at("create table \"dev\".\"analytics_business_questions\".\"leads_for_outreach\"")
+            < at(
+                "create table \"dev\".\"analytics_business_questions\".\"leads_for_outreach__dbt_tmp\""
+            )
+    );
+    // The data tests come as queries, for a deploy job to run after the build.
+    let tests = &files
+        .iter()
+        .find(|f| f.path == "tests.sql")
+        .unwrap()
+        .contents;
+    assert_eq!(
+        tests.matches("\n-- test ").count() + usize::from(tests.starts_with("-- test ")),
+        46
     );
 }
 
@@ -188,14 +229,17 @@ fn exported_files_parse_with_sqlglot() {
 
 fn export_errors(files: &[(&str, &str)]) -> String {
     let e = engine(inline(files)).unwrap_or_else(|d| panic!("{d:#?}"));
-    match block_on(export(&e, &[], &[])) {
-        Ok(_) => panic!("export should have refused"),
-        Err(diags) => diags
-            .iter()
-            .map(|d| format!("{d:#}"))
-            .collect::<Vec<_>>()
-            .join("\n\n"),
-    }
+    let export = export_all(&e);
+    assert!(
+        !export.complete(),
+        "the export should have left something out"
+    );
+    export
+        .problems
+        .iter()
+        .map(|d| format!("{d:#}"))
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 #[test]
@@ -223,7 +267,7 @@ fn the_export_builds_nothing_and_ignores_what_the_sample_data_does() {
     );
 
     let e = engine(files).unwrap();
-    let exported = block_on(export(&e, &[], &[])).unwrap_or_else(|d| panic!("{d:#?}"));
+    let exported = export_all(&e).files;
     let model = exported
         .iter()
         .find(|f| f.path == "models/analytics/shares.sql")
@@ -442,7 +486,7 @@ fn a_model_whose_template_runs_a_query_exports_as_the_check_compiled_it() {
         ),
     ]))
     .unwrap();
-    let exported = block_on(export(&e, &[], &[])).unwrap_or_else(|d| panic!("{d:#?}"));
+    let exported = export_all(&e).files;
     let model = exported
         .iter()
         .find(|f| f.path.ends_with("/code_flags.sql"))

@@ -38,7 +38,9 @@ fn a_parquet_source_builds_with_the_files_types() {
 #[test]
 fn a_parquet_source_exports_a_parquet_copy_through_a_staging_table() {
     let e = engine(tiny_shop()).unwrap_or_else(|d| panic!("{d:#?}"));
-    let files = block_on(export(&e, &[], &[])).unwrap_or_else(|d| panic!("{d:#?}"));
+    let files = block_on(export(&e, &Default::default()))
+        .unwrap_or_else(|d| panic!("{d:#?}"))
+        .files;
     let refunds = files
         .iter()
         .find(|f| f.contents.contains("-- source shop.refunds"))

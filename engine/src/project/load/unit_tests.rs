@@ -258,6 +258,7 @@ impl Loader<'_> {
                     generic_test: None,
                     unit_test: Some(Arc::new(unit)),
                     version: None,
+                    deploy: Default::default(),
                     location: yaml::location_of(file, &y.name),
                     relation: m.relation.clone(),
                 }
