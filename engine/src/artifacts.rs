@@ -32,6 +32,20 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// A constraint as dbt's manifest records it.
+fn constraint_json(c: &crate::project::constraints::Constraint) -> Json {
+    json!({
+        "type": c.kind.as_str(),
+        "name": c.name,
+        "expression": c.expression,
+        "warn_unenforced": c.warn_unenforced,
+        "warn_unsupported": c.warn_unsupported,
+        "to": c.to,
+        "to_columns": c.to_columns,
+        "columns": c.columns,
+    })
+}
+
 fn node_json(
     project: &Project,
     test_macros: &TestMacros,
@@ -45,7 +59,9 @@ fn node_json(
             (
                 c.name.clone(),
                 json!({"name": c.name, "description": c.description, "data_type": c.data_type,
-                       "meta": {}, "tags": [], "constraints": [], "quote": null}),
+                       "meta": {}, "tags": [],
+                       "constraints": c.constraints.iter().map(constraint_json).collect::<Vec<_>>(),
+                       "quote": c.quote.then_some(true)}),
             )
         })
         .collect();
@@ -100,8 +116,8 @@ fn node_json(
         "patch_path": null,
         "group": null,
         "access": "protected",
-        "contract": {"enforced": false, "alias_types": true, "checksum": null},
-        "constraints": [],
+        "contract": {"enforced": node.materialization.contract_enforced(), "alias_types": true, "checksum": null},
+        "constraints": node.constraints.iter().map(constraint_json).collect::<Vec<_>>(),
         "version": node.version.as_ref().map(|v| v.v.clone()),
         "latest_version": node.version.as_ref().map(|_| {
             project

@@ -59,30 +59,38 @@ pub fn create_table_as(relation: &str, config: &TableKeys, sql: &str, temporary:
     format!("{}\nas (\n{}\n);", head.join("\n  "), indent(sql))
 }
 
-/// `create table` with declared columns and keys, then the insert: how dbt-redshift builds a
-/// table whose contract is enforced.
+/// `create table` with the contract's column lines (declared columns, their constraints,
+/// the model's constraints) and keys, then the insert of the model's rows selected in the
+/// declared order: how dbt-redshift builds a table whose contract is enforced.
 pub fn create_table_with_columns(
     relation: &str,
     config: &TableKeys,
-    columns: &[(String, String)],
+    column_lines: &[String],
+    names: &[String],
     sql: &str,
 ) -> String {
-    let cols: Vec<String> = columns
-        .iter()
-        .map(|(n, t)| format!("    \"{n}\" {t}"))
-        .collect();
     let mut keys: Vec<String> = Vec::new();
     keys.extend(backup_no(config));
     keys.extend(dist(config));
     keys.extend(sort(config));
-    let names: Vec<String> = columns.iter().map(|(n, _)| format!("\"{n}\"")).collect();
-    format!(
-        "create table {relation} (\n{}\n){}{};\ninsert into {relation} ({})\n(\n{}\n);",
-        cols.join(",\n"),
-        if keys.is_empty() { "" } else { "\n  " },
-        keys.join("\n  "),
+    let select = format!(
+        "select {}
+from (
+{}
+) as model_subq",
         names.join(", "),
         indent(sql)
+    );
+    format!(
+        "create table {relation} (\n{}\n){}{};\ninsert into {relation}\n(\n{}\n);",
+        column_lines
+            .iter()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join(",\n"),
+        if keys.is_empty() { "" } else { "\n  " },
+        keys.join("\n  "),
+        indent(&select)
     )
 }
 
@@ -169,20 +177,19 @@ pub fn incremental_statements(
                 keys.iter()
                     .map(|k| format!("DBT_INTERNAL_SOURCE.{k} = {relation}.{k}")),
             );
-            let update: Vec<&String> = columns
-                .iter()
-                .filter(|c| {
-                    config
-                        .merge_update_columns
-                        .as_ref()
-                        .is_none_or(|u| u.contains(c))
-                        && !config.merge_exclude_columns.contains(c)
-                })
-                .collect();
-            let set: Vec<String> = update
-                .iter()
-                .map(|c| format!("\"{c}\" = DBT_INTERNAL_SOURCE.\"{c}\""))
-                .collect();
+            // dbt writes `merge_update_columns` as given, and every other list of the
+            // table's columns quoted.
+            let set: Vec<String> = match &config.merge_update_columns {
+                Some(named) => named
+                    .iter()
+                    .map(|c| format!("{c} = DBT_INTERNAL_SOURCE.{c}"))
+                    .collect(),
+                None => columns
+                    .iter()
+                    .filter(|c| !config.merge_exclude_columns.contains(c))
+                    .map(|c| format!("\"{c}\" = DBT_INTERNAL_SOURCE.\"{c}\""))
+                    .collect(),
+            };
             let values: Vec<String> = columns
                 .iter()
                 .map(|c| format!("DBT_INTERNAL_SOURCE.\"{c}\""))
@@ -530,10 +537,10 @@ mod tests {
     #[test]
     fn contract_tables_declare_columns_then_insert() {
         let c = config(json!({"dist": "even"}));
-        let cols = vec![("id".to_string(), "bigint".to_string())];
+        let lines = vec!["id bigint not null".to_string()];
         assert_eq!(
-            create_table_with_columns("t", &c, &cols, "select 1 as id"),
-            "create table t (\n    \"id\" bigint\n)\n  diststyle even;\ninsert into t (\"id\")\n(\n    select 1 as id\n);"
+            create_table_with_columns("t", &c, &lines, &["id".into()], "select 1 as id"),
+            "create table t (\n    id bigint not null\n)\n  diststyle even;\ninsert into t\n(\n    select id\n    from (\n        select 1 as id\n    ) as model_subq\n);"
         );
     }
 }

@@ -8,6 +8,7 @@
 //! the rest is written. Given a previous `manifest.json` (`state`), only what changed and
 //! what is built from it deploys, against the relations already there.
 
+mod constraints;
 pub mod ddl;
 mod nodes;
 pub mod state;
@@ -158,7 +159,7 @@ pub async fn export(
             ));
             continue;
         }
-        match node_sql(engine, &report, node, existing) {
+        match node_sql(engine, &report, node, options.state) {
             Ok(Some(sql)) => exported.push((node.clone(), sql)),
             Ok(None) => {}
             Err(d) => {
@@ -231,7 +232,7 @@ pub async fn export(
         if let Some(later) = &sql.later {
             body.push_str(&format!(
                 "\n-- Later runs: what dbt executes once the table exists.\n{}\n",
-                later.join("\n\n")
+                later.join("\n")
             ));
         }
         files.push(ExportedFile {
@@ -358,8 +359,9 @@ fn node_sql(
     engine: &Engine,
     report: &CheckReport,
     node: &Node,
-    existing: Option<Existing>,
+    state: Option<&State>,
 ) -> Result<Option<NodeSql>, Diagnostic> {
+    let existing = state.and_then(|s| s.existing(node));
     if matches!(
         node.materialization,
         Materialization::Ephemeral | Materialization::Test(_) | Materialization::Unit
@@ -369,6 +371,7 @@ fn node_sql(
     if let Some(d) = cannot_deploy(engine, report, node) {
         return Err(d);
     }
+    let project = engine.project();
     let compile =
         |is_incremental| engine.compile_sql_checked(&node.unique_id, is_incremental, report);
     let relation = node.relation.to_string();
@@ -385,14 +388,36 @@ fn node_sql(
         .filter(|c| names.iter().any(|n| n.eq_ignore_ascii_case(&c.name)))
         .map(|c| (c.name.clone(), c.description.clone()))
         .collect();
+    // A relation that stays (merged into, reloaded) keeps its grants; one built new has none.
+    let kept = incremental_run
+        || (existing == Some(Existing::Table)
+            && matches!(
+                node.materialization,
+                Materialization::Seed { .. } | Materialization::Snapshot { .. }
+            ));
     let around = nodes::Around {
         relation: &node.relation,
         pre_hooks: engine.render_node_hooks(node, "pre-hook", incremental_run)?,
         post_hooks: engine.render_node_hooks(node, "post-hook", incremental_run)?,
         deploy: &node.deploy,
         description: &node.description,
-        column_docs,
+        column_docs: column_docs.clone(),
         existing,
+        kept_grants: kept.then(|| state.map(|s| s.grants(node)).unwrap_or_default()),
+    };
+    // A later run of an incremental model or a snapshot, once this deploy built it: the
+    // hooks see `is_incremental()`, and the grants are in place.
+    let later_around = || -> Result<nodes::Around, Diagnostic> {
+        Ok(nodes::Around {
+            relation: &node.relation,
+            pre_hooks: engine.render_node_hooks(node, "pre-hook", true)?,
+            post_hooks: engine.render_node_hooks(node, "post-hook", true)?,
+            deploy: &node.deploy,
+            description: &node.description,
+            column_docs: column_docs.clone(),
+            existing: Some(Existing::Table),
+            kept_grants: Some(node.deploy.grants.clone()),
+        })
     };
     let temp = format!("\"{}__dbt_tmp\"", node.relation.identifier);
     let intermediate = nodes::intermediate(&node.relation);
@@ -431,7 +456,7 @@ fn node_sql(
                 },
                 None => NodeSql {
                     now: nodes::in_place(&around, "table", vec![snap.create(&relation, &sql)]),
-                    later: Some(merge),
+                    later: Some(nodes::in_place(&later_around()?, "table", merge)),
                 },
             }
         }
@@ -473,12 +498,15 @@ fn node_sql(
         Materialization::Table(keys) => {
             let sql = compile(false)?;
             NodeSql {
-                now: nodes::table(&around, create_table(node, keys, &intermediate, &sql)),
+                now: nodes::table(
+                    &around,
+                    create_table(project, node, keys, &intermediate, &sql)?,
+                ),
                 later: None,
             }
         }
         Materialization::Incremental { keys, incremental } => {
-            let later = || -> Result<Vec<String>, Diagnostic> {
+            let strategy = || -> Result<Vec<String>, Diagnostic> {
                 let s = compile(true)?;
                 Ok(ddl::incremental_statements(
                     &relation,
@@ -488,16 +516,22 @@ fn node_sql(
                     &names,
                 ))
             };
+            let later = || -> Result<Vec<String>, Diagnostic> {
+                Ok(nodes::incremental(&later_around()?, strategy()?))
+            };
             if incremental_run {
                 NodeSql {
-                    now: nodes::incremental(&around, later()?),
+                    now: nodes::incremental(&around, strategy()?),
                     later: None,
                 }
             } else if existing.is_some() {
                 // A full refresh (or a view that becomes this table): built beside, swapped.
                 let sql = compile(false)?;
                 NodeSql {
-                    now: nodes::table(&around, create_table(node, keys, &intermediate, &sql)),
+                    now: nodes::table(
+                        &around,
+                        create_table(project, node, keys, &intermediate, &sql)?,
+                    ),
                     later: Some(later()?),
                 }
             } else {
@@ -505,7 +539,7 @@ fn node_sql(
                 NodeSql {
                     now: nodes::incremental(
                         &around,
-                        vec![create_table(node, keys, &relation, &sql)],
+                        vec![create_table(project, node, keys, &relation, &sql)?],
                     ),
                     later: Some(later()?),
                 }
@@ -514,23 +548,26 @@ fn node_sql(
     }))
 }
 
-/// `create table ... as`, or, for an enforced contract, the declared columns then the insert.
+/// `create table ... as`, or, for an enforced contract, the declared columns and
+/// constraints, then the insert.
 fn create_table(
+    project: &crate::project::Project,
     node: &Node,
     keys: &crate::project::resolved::TableKeys,
     relation: &str,
     sql: &str,
-) -> String {
-    if keys.contract_enforced {
-        let declared: Vec<(String, String)> = node
-            .columns
-            .iter()
-            .filter_map(|c| Some((c.name.clone(), c.data_type.clone()?)))
-            .collect();
-        ddl::create_table_with_columns(relation, keys, &declared, sql)
-    } else {
-        ddl::create_table_as(relation, keys, sql, false)
+) -> Result<String, Diagnostic> {
+    if !keys.contract_enforced {
+        return Ok(ddl::create_table_as(relation, keys, sql, false));
     }
+    let lines = constraints::table_columns(project, node).map_err(|d| {
+        let text = project.files.text(&d.location.file).unwrap_or_default();
+        d.with_source(&text)
+    })?;
+    let names: Vec<String> = node.columns.iter().map(constraints::column_name).collect();
+    Ok(ddl::create_table_with_columns(
+        relation, keys, &lines, &names, sql,
+    ))
 }
 
 /// The data tests of the exported nodes as queries that return failing rows, a test each,

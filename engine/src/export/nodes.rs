@@ -39,6 +39,9 @@ pub struct Around<'a> {
     /// Documented columns that the relation has, with their descriptions.
     pub column_docs: Vec<(String, String)>,
     pub existing: Option<Existing>,
+    /// For a relation that is kept (an incremental run, a seed reloaded, a snapshot
+    /// merged), the grants it has; `None` for one built new.
+    pub kept_grants: Option<Vec<(String, Vec<String>)>>,
 }
 
 /// `"db"."schema"."identifier<suffix>"`.
@@ -85,19 +88,75 @@ fn grantee(g: &str) -> String {
     }
 }
 
-/// `apply_grants` for a relation that has none yet (a new one, or one rebuilt): a grant
-/// per privilege. Revoking what an existing relation has beyond the config needs the
-/// warehouse's answer, so it is not written.
-pub fn grants(relation: &Relation, deploy: &Deploy) -> Vec<String> {
-    deploy
-        .grants
+/// dbt-redshift's grantee spelling for comparing grants: a bare name is a user.
+fn normalized(g: &str) -> String {
+    if ["group:", "role:", "user:"]
         .iter()
-        .filter(|(_, to)| !to.is_empty())
-        .map(|(privilege, to)| {
-            let to: Vec<String> = to.iter().map(|g| grantee(g)).collect();
-            format!("grant {privilege} on {relation} to {};", to.join(", "))
-        })
-        .collect()
+        .any(|p| g.starts_with(p))
+    {
+        g.to_string()
+    } else {
+        format!("user:{g}")
+    }
+}
+
+/// dbt's `apply_grants`. A new relation (or one rebuilt, as Redshift copies no grants) gets
+/// a grant per privilege; one that is kept has what it had (`kept_grants`, from the
+/// previous manifest) revoked where the config no longer gives it, and granted where the
+/// config adds it.
+pub fn grants(around: &Around) -> Vec<String> {
+    let relation = around.relation;
+    let wanted = &around.deploy.grants;
+    let Some(had) = &around.kept_grants else {
+        return wanted
+            .iter()
+            .filter(|(_, to)| !to.is_empty())
+            .map(|(privilege, to)| {
+                let to: Vec<String> = to.iter().map(|g| grantee(g)).collect();
+                format!("grant {privilege} on {relation} to {};", to.join(", "))
+            })
+            .collect();
+    };
+    let of = |list: &[(String, Vec<String>)], privilege: &str| -> Vec<String> {
+        list.iter()
+            .filter(|(p, _)| p.eq_ignore_ascii_case(privilege))
+            .flat_map(|(_, to)| to.iter().map(|g| normalized(g)))
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut privileges: Vec<&str> = had.iter().map(|(p, _)| p.as_str()).collect();
+    for (p, _) in wanted {
+        if !privileges.iter().any(|q| q.eq_ignore_ascii_case(p)) {
+            privileges.push(p);
+        }
+    }
+    for privilege in privileges {
+        let before = of(had, privilege);
+        let after = of(wanted, privilege);
+        let revoke: Vec<String> = before
+            .iter()
+            .filter(|g| !after.contains(g))
+            .map(|g| grantee(g))
+            .collect();
+        let grant: Vec<String> = after
+            .iter()
+            .filter(|g| !before.contains(g))
+            .map(|g| grantee(g))
+            .collect();
+        if !revoke.is_empty() {
+            out.push(format!(
+                "revoke {privilege} on {relation} from {};",
+                revoke.join(", ")
+            ));
+        }
+        if !grant.is_empty() {
+            out.push(format!(
+                "grant {privilege} on {relation} to {};",
+                grant.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// dbt-postgres' `escape_comment`, which dbt-redshift uses: a dollar-quoted literal.
@@ -175,7 +234,7 @@ pub fn table(around: &Around, create: String) -> Vec<String> {
         around.relation.identifier
     ));
     out.extend(hooks(&around.post_hooks, true));
-    out.extend(grants(around.relation, around.deploy));
+    out.extend(grants(around));
     out.extend(comments(around, "table", false));
     out.push("commit;".into());
     out.extend(drop_backup);
@@ -197,7 +256,7 @@ pub fn view(around: &Around, create: String, late_binding: bool) -> Vec<String> 
         intermediate(around.relation),
         around.relation.identifier
     ));
-    out.extend(grants(around.relation, around.deploy));
+    out.extend(grants(around));
     out.extend(comments(around, "view", late_binding));
     out.extend(hooks(&around.post_hooks, true));
     out.push("commit;".into());
@@ -213,7 +272,7 @@ pub fn incremental(around: &Around, main: Vec<String>) -> Vec<String> {
     out.push("begin;".into());
     out.extend(hooks(&around.pre_hooks, true));
     out.extend(main);
-    out.extend(grants(around.relation, around.deploy));
+    out.extend(grants(around));
     out.extend(comments(around, "table", false));
     out.extend(hooks(&around.post_hooks, true));
     out.push("commit;".into());
@@ -228,7 +287,7 @@ pub fn in_place(around: &Around, kind: &str, main: Vec<String>) -> Vec<String> {
     out.push("begin;".into());
     out.extend(hooks(&around.pre_hooks, true));
     out.extend(main);
-    out.extend(grants(around.relation, around.deploy));
+    out.extend(grants(around));
     out.extend(comments(around, kind, false));
     out.extend(hooks(&around.post_hooks, true));
     out.push("commit;".into());
@@ -263,6 +322,7 @@ mod tests {
             description: "One row per order.",
             column_docs: vec![("order_id".into(), "The key.".into())],
             existing: None,
+            kept_grants: None,
         };
         let create = "create table \"dev\".\"analytics\".\"orders__dbt_tmp\" as (select 1);";
         assert_eq!(
@@ -289,5 +349,40 @@ mod tests {
             changed.last().map(String::as_str),
             Some("drop table if exists \"dev\".\"analytics\".\"orders__dbt_backup\" cascade;")
         );
+    }
+
+    #[test]
+    fn a_kept_relation_has_its_grants_changed_not_given_again() {
+        let relation = Relation::new("dev", "analytics", "orders");
+        let d = deploy(&[("select", &["reporter", "group:analysts"])]);
+        let around = Around {
+            relation: &relation,
+            pre_hooks: Vec::new(),
+            post_hooks: Vec::new(),
+            deploy: &d,
+            description: "",
+            column_docs: Vec::new(),
+            existing: Some(Existing::Table),
+            kept_grants: Some(vec![
+                (
+                    "select".into(),
+                    vec!["user:reporter".into(), "old_user".into()],
+                ),
+                ("insert".into(), vec!["loader".into()]),
+            ]),
+        };
+        assert_eq!(
+            grants(&around),
+            vec![
+                "revoke select on \"dev\".\"analytics\".\"orders\" from old_user;",
+                "grant select on \"dev\".\"analytics\".\"orders\" to GROUP analysts;",
+                "revoke insert on \"dev\".\"analytics\".\"orders\" from loader;",
+            ]
+        );
+        let same = Around {
+            kept_grants: Some(d.grants.clone()),
+            ..around
+        };
+        assert!(grants(&same).is_empty());
     }
 }

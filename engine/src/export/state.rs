@@ -4,6 +4,9 @@
 //! alters in place instead of rebuilding.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use serde_json::Value as Json;
 
@@ -15,6 +18,7 @@ use crate::project::{Node, Project};
 #[derive(Debug, Clone)]
 struct Previous {
     checksum: String,
+    raw_code: Option<String>,
     materialized: String,
     config: serde_json::Map<String, Json>,
     relation: Option<String>,
@@ -71,6 +75,16 @@ pub enum Change {
     Keys { dist: bool, sort: bool },
 }
 
+static CONFIG_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(r"(?s)\{\{-?\s*config\s*\(.*?\)\s*-?\}\}").expect("the pattern is valid")
+});
+
+/// A node's SQL without its `{{ config(...) }}` calls, and without surrounding blanks.
+fn without_config(raw: &str) -> String {
+    CONFIG_CALL.replace_all(raw, "").trim().to_string()
+}
+
 fn normalized(v: Option<&Json>) -> Json {
     match v {
         None | Some(Json::Null) => Json::Null,
@@ -103,6 +117,7 @@ impl State {
                         .and_then(Json::as_str)
                         .unwrap_or_default()
                         .to_string(),
+                    raw_code: n.get("raw_code").and_then(Json::as_str).map(str::to_string),
                     materialized: config
                         .get("materialized")
                         .and_then(Json::as_str)
@@ -128,9 +143,20 @@ impl State {
         let Some(previous) = self.nodes.get(&node.unique_id) else {
             return Change::Rebuild;
         };
-        if previous.checksum != node.checksum(project)
-            || previous.relation.as_deref() != Some(node.relation.to_string().as_str())
-        {
+        // An ephemeral model has no relation (dbt records none); a change of materialization
+        // is a change of config, below.
+        let moved = previous
+            .relation
+            .as_deref()
+            .is_some_and(|r| r != node.relation.to_string());
+        // A file whose only edit is in its `config()` call changed its config, not its SQL:
+        // the config comparison below decides.
+        let same_sql = previous.checksum == node.checksum(project)
+            || previous
+                .raw_code
+                .as_deref()
+                .is_some_and(|raw| without_config(raw) == without_config(&node.raw_sql));
+        if !same_sql || moved {
             return Change::Rebuild;
         }
         let now = crate::artifacts::node_config(node);
@@ -158,6 +184,31 @@ impl State {
             };
         }
         Change::None
+    }
+
+    /// The grants the previous deploy gave `node`'s relation (its `grants` config).
+    pub fn grants(&self, node: &Node) -> Vec<(String, Vec<String>)> {
+        let Some(Json::Object(grants)) = self
+            .nodes
+            .get(&node.unique_id)
+            .and_then(|p| p.config.get("grants"))
+        else {
+            return Vec::new();
+        };
+        grants
+            .iter()
+            .map(|(privilege, to)| {
+                let to = match to {
+                    Json::String(s) => vec![s.clone()],
+                    Json::Array(items) => items
+                        .iter()
+                        .filter_map(|i| i.as_str().map(str::to_string))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                (privilege.clone(), to)
+            })
+            .collect()
     }
 
     /// What is in the warehouse under `node`'s relation, as the previous deploy left it.

@@ -103,13 +103,21 @@ impl Config {
                     },
                 );
             } else if key == "pre-hook" || key == "post-hook" {
-                // dbt runs the hooks of every level, the project's before the model's own.
-                let mut hooks = self.hooks(key);
-                hooks.extend(hooks_of(&setting.value));
+                // dbt runs the hooks of every level, the project's before the model's own;
+                // each entry kept as written, so `{sql, transaction}` keeps its flag.
+                let entries = |v: Option<&Json>| -> Vec<Json> {
+                    match v {
+                        None | Some(Json::Null) => Vec::new(),
+                        Some(Json::Array(items)) => items.clone(),
+                        Some(one) => vec![one.clone()],
+                    }
+                };
+                let mut hooks = entries(self.get(key));
+                hooks.extend(entries(Some(&setting.value)));
                 self.0.insert(
                     key.clone(),
                     Setting {
-                        value: Json::Array(hooks.into_iter().map(Json::String).collect()),
+                        value: Json::Array(hooks),
                         at: setting.at.clone(),
                     },
                 );

@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 use serde_saphyr::Spanned;
 
 use super::config::{self, config_from_json, config_from_yaml, folder_config};
+use super::constraints::{Constraint, ConstraintYaml};
 use super::lookup::{ByPackage, source_key};
 use super::resolved::{self, Materialization};
 use super::yaml::{self, ColumnYaml, DbtProjectYaml, NodeYaml, PropertiesYaml};
@@ -835,6 +836,7 @@ impl Loader<'_> {
             materialization: Materialization::Invalid(Vec::new()),
             description: String::new(),
             columns: Vec::new(),
+            constraints: Vec::new(),
             depends_on: Vec::new(),
             named_deps: Vec::new(),
             parse_error: None,
@@ -1045,33 +1047,30 @@ impl Loader<'_> {
             }
             let columns: Vec<&ColumnYaml> = entry.columns.iter().collect();
             let tests: Vec<&Spanned<Json>> = entry.tests.iter().chain(&entry.data_tests).collect();
-            self.apply_entry(
-                file,
-                &uid,
-                &entry.name.value,
-                entry.description.clone(),
-                &[&entry.config],
-                &columns,
-                &tests,
-            );
+            let constraints: Vec<&ConstraintYaml> = entry.constraints.iter().collect();
+            let properties = Properties {
+                description: entry.description.clone(),
+                configs: &[&entry.config],
+                columns: &columns,
+                constraints: &constraints,
+                tests: &tests,
+            };
+            self.apply_entry(file, &uid, &entry.name.value, properties);
         }
         self.applied = entries.len();
         self.properties = entries;
     }
 
-    /// A node's YAML properties: description, columns, the config blocks (the later over the
-    /// earlier) and the tests, named after `target` as dbt names them.
-    #[allow(clippy::too_many_arguments)]
-    fn apply_entry(
-        &mut self,
-        file: &str,
-        uid: &str,
-        target: &str,
-        description: Option<String>,
-        configs: &[&YamlTree],
-        columns: &[&ColumnYaml],
-        tests: &[&Spanned<Json>],
-    ) {
+    /// A node's YAML properties: description, columns and constraints, the config blocks
+    /// (the later over the earlier) and the tests, named after `target` as dbt names them.
+    fn apply_entry(&mut self, file: &str, uid: &str, target: &str, properties: Properties) {
+        let Properties {
+            description,
+            configs,
+            columns,
+            constraints,
+            tests,
+        } = properties;
         // dbt renders a properties file's configs as it parses the file.
         let ctx = self.parse_ctx(target, &self.scope.package);
         let text = self.text(file);
@@ -1082,19 +1081,34 @@ impl Loader<'_> {
             self.diags.extend(problems);
             yaml_config.merge(&config_from_yaml(&tree, file));
         }
-        let Some(node) = self.project.nodes.get_mut(uid) else {
-            return;
+        let mut typed = |entries: &[&ConstraintYaml]| -> Vec<Constraint> {
+            entries
+                .iter()
+                .filter_map(|c| {
+                    Constraint::from_yaml(file, c)
+                        .map_err(|d| self.diags.push(d.with_source(&text)))
+                        .ok()
+                })
+                .collect()
         };
-        node.description = description.unwrap_or_default();
-        node.columns = columns
+        let column_docs: Vec<ColumnDoc> = columns
             .iter()
             .map(|c| ColumnDoc {
                 name: c.name.value.clone(),
                 description: c.description.clone().unwrap_or_default(),
                 data_type: c.data_type.clone(),
+                constraints: typed(&c.constraints.iter().collect::<Vec<_>>()),
+                quote: c.quote.unwrap_or(false),
                 at: yaml::location_of(file, &c.name),
             })
             .collect();
+        let model_constraints = typed(constraints);
+        let Some(node) = self.project.nodes.get_mut(uid) else {
+            return;
+        };
+        node.description = description.unwrap_or_default();
+        node.columns = column_docs;
+        node.constraints = model_constraints;
         // YAML config sits between the folder level and the file's own config() call.
         let file_config = node.config.clone();
         yaml_config.retain(|k| !file_config.contains(k) || k == "tags");
@@ -1176,15 +1190,20 @@ impl Loader<'_> {
                 .chain(&v.tests)
                 .chain(&v.data_tests)
                 .collect();
-            self.apply_entry(
-                file,
-                &uid,
-                &format!("{name}_v{version}"),
-                v.description.clone().or_else(|| entry.description.clone()),
-                &[&entry.config, &v.config],
-                &columns,
-                &tests,
-            );
+            // A version's own constraints replace the model's, as its columns do.
+            let constraints: Vec<&ConstraintYaml> = if v.constraints.is_empty() {
+                entry.constraints.iter().collect()
+            } else {
+                v.constraints.iter().collect()
+            };
+            let properties = Properties {
+                description: v.description.clone().or_else(|| entry.description.clone()),
+                configs: &[&entry.config, &v.config],
+                columns: &columns,
+                constraints: &constraints,
+                tests: &tests,
+            };
+            self.apply_entry(file, &uid, &format!("{name}_v{version}"), properties);
         }
     }
 
@@ -1646,12 +1665,24 @@ impl Loader<'_> {
     }
 }
 
+/// A node's YAML properties, from its entry (and, for a version, the version's entry).
+struct Properties<'a> {
+    description: Option<String>,
+    /// Config blocks, the later over the earlier.
+    configs: &'a [&'a YamlTree],
+    columns: &'a [&'a ColumnYaml],
+    constraints: &'a [&'a ConstraintYaml],
+    tests: &'a [&'a Spanned<Json>],
+}
+
 fn column_docs(file: &str, cols: &[ColumnYaml]) -> Vec<ColumnDoc> {
     cols.iter()
         .map(|c| ColumnDoc {
             name: c.name.value.clone(),
             description: c.description.clone().unwrap_or_default(),
             data_type: c.data_type.clone(),
+            constraints: Vec::new(),
+            quote: c.quote.unwrap_or(false),
             at: yaml::location_of(file, &c.name),
         })
         .collect()

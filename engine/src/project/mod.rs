@@ -1,6 +1,7 @@
 //! A dbt project loaded from an in-memory file map: its nodes, sources, macros and configs.
 
 mod config;
+pub mod constraints;
 pub mod load;
 pub mod lookup;
 pub mod resolved;
@@ -66,6 +67,10 @@ pub struct ColumnDoc {
     pub name: String,
     pub description: String,
     pub data_type: Option<String>,
+    /// Its constraints (which shape the table's DDL when the contract is enforced).
+    pub constraints: Vec<constraints::Constraint>,
+    /// `quote: true`: dbt quotes the name in the DDL.
+    pub quote: bool,
     /// Where the column's `name:` is written.
     pub at: Location,
 }
@@ -136,6 +141,8 @@ pub struct Node {
     pub materialization: Materialization,
     pub description: String,
     pub columns: Vec<ColumnDoc>,
+    /// Constraints over several columns, from the model's `constraints:`.
+    pub constraints: Vec<constraints::Constraint>,
     /// Unique ids of the nodes and sources this node reads.
     pub depends_on: Vec<String>,
     /// The dependencies as the node's files name them, until loading resolves them into

@@ -771,7 +771,14 @@ impl Resolver<'_> {
             .config
             .contains("merge_update_columns")
             .then(|| lowered(self.names("merge_update_columns")));
-        let merge_exclude_columns = lowered(self.names("merge_exclude_columns"));
+        let merge_exclude_columns: Vec<String> = lowered(self.names("merge_exclude_columns"));
+        if merge_update_columns.is_some() && !merge_exclude_columns.is_empty() {
+            self.fail(
+                "merge_exclude_columns",
+                "a model cannot set both merge_update_columns and merge_exclude_columns".into(),
+                Some("keep one: the columns to update, or the columns to leave alone".into()),
+            );
+        }
         let predicates = match self
             .config
             .get("incremental_predicates")
@@ -1041,6 +1048,7 @@ pub(crate) fn model_with(config: Json) -> Materialization {
         materialization: Materialization::Ephemeral,
         description: String::new(),
         columns: Vec::new(),
+        constraints: Vec::new(),
         depends_on: Vec::new(),
         named_deps: Vec::new(),
         parse_error: None,

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use serde_saphyr::Spanned;
 
+use super::constraints::ConstraintYaml;
 use super::yaml_tree::YamlTree;
 use crate::diagnostic::{Code, Diagnostic, Location};
 
@@ -87,6 +88,9 @@ pub struct NodeYaml {
     pub versions: Vec<VersionYaml>,
     #[serde(default)]
     pub latest_version: Option<Spanned<Json>>,
+    /// Constraints over the model's columns (`primary_key` of two columns, a `check`).
+    #[serde(default)]
+    pub constraints: Vec<ConstraintYaml>,
 }
 
 /// One entry of a model's `versions:`.
@@ -107,6 +111,8 @@ pub struct VersionYaml {
     pub tests: Vec<Spanned<Json>>,
     #[serde(default)]
     pub data_tests: Vec<Spanned<Json>>,
+    #[serde(default)]
+    pub constraints: Vec<ConstraintYaml>,
 }
 
 /// A version number as YAML gives it (`v: 2`, `v: "2"`), as text.
@@ -128,6 +134,11 @@ pub struct ColumnYaml {
     pub tests: Vec<Spanned<Json>>,
     #[serde(default)]
     pub data_tests: Vec<Spanned<Json>>,
+    #[serde(default)]
+    pub constraints: Vec<ConstraintYaml>,
+    /// Whether dbt quotes the name in the DDL it writes.
+    #[serde(default)]
+    pub quote: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

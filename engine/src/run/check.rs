@@ -248,6 +248,11 @@ impl Engine {
                             report.failed.insert(id.clone(), first.clone());
                         }
                         report.diagnostics.extend(problems);
+                        report
+                            .diagnostics
+                            .extend(super::contract::constraint_warnings(&node, &|f| {
+                                files.text(f).unwrap_or_default()
+                            }));
                     }
                     if let Some(keys) = node.materialization.table_keys()
                         && node.kind != NodeKind::Seed

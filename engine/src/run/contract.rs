@@ -81,6 +81,20 @@ pub fn check(
             _ => {}
         }
     }
+    for c in &node.constraints {
+        for column in &c.columns {
+            if !declared.iter().any(|d| d.name.eq_ignore_ascii_case(column)) {
+                out.push(error(
+                    c.at.clone(),
+                    format!(
+                        "the `{}` constraint of `{}` names column `{column}`, which its contract does not declare",
+                        c.kind.as_str(),
+                        node.name
+                    ),
+                ));
+            }
+        }
+    }
     for (name, got) in planned {
         if !declared.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
             out.push(error(
@@ -93,6 +107,76 @@ pub fn check(
         }
     }
     out
+}
+
+/// dbt's warnings for the constraints of a contracted table that Redshift does not enforce
+/// or does not have. A view's contract has no constraints to warn about.
+pub fn constraint_warnings(node: &Node, text_of: &dyn Fn(&str) -> String) -> Vec<Diagnostic> {
+    if node.materialization.table_keys().is_none() {
+        return Vec::new();
+    }
+    node.columns
+        .iter()
+        .flat_map(|c| &c.constraints)
+        .chain(&node.constraints)
+        .filter_map(|c| c.support_warning())
+        .map(|d| {
+            let text = text_of(&d.location.file);
+            d.with_source(&text)
+        })
+        .collect()
+}
+
+/// The rows of a contracted table that break a `not_null` constraint, which Redshift
+/// enforces: the insert fails, so the build does.
+pub fn not_null_violations(
+    node: &Node,
+    schema: &datafusion::arrow::datatypes::Schema,
+    batches: &[datafusion::arrow::record_batch::RecordBatch],
+    text_of: &dyn Fn(&str) -> String,
+) -> Option<Diagnostic> {
+    if !node.materialization.contract_enforced() || node.materialization.table_keys().is_none() {
+        return None;
+    }
+    for column in &node.columns {
+        let Some(constraint) = column
+            .constraints
+            .iter()
+            .find(|c| c.kind == crate::project::constraints::ConstraintKind::NotNull)
+        else {
+            continue;
+        };
+        let Some(index) = schema
+            .fields()
+            .iter()
+            .position(|f| f.name().eq_ignore_ascii_case(&column.name))
+        else {
+            continue;
+        };
+        let nulls: usize = batches.iter().map(|b| b.column(index).null_count()).sum();
+        if nulls > 0 {
+            let at = constraint.at.clone();
+            let text = text_of(&at.file);
+            return Some(
+                Diagnostic::error(
+                    Code::Runtime,
+                    at,
+                    format!(
+                        "Redshift refuses to build `{}`: column `{}` is NULL in {nulls} row{} and its not_null constraint forbids it",
+                        node.name,
+                        column.name,
+                        if nulls == 1 { "" } else { "s" }
+                    ),
+                )
+                .with_source(&text)
+                .with_hint(format!(
+                    "filter the NULLs out or coalesce them in the model, or drop the constraint from `{}`",
+                    column.name
+                )),
+            );
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -755,6 +755,12 @@ impl Engine {
         } else {
             self.execute_batches(query, &origin).await?
         };
+        let files = &self.loaded.project.files;
+        if let Some(d) = contract::not_null_violations(node, &schema, &batches, &|f| {
+            files.text(f).unwrap_or_default()
+        }) {
+            return Err(d);
+        }
         let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
         self.register(&node.relation, schema, batches).map_err(at)?;
         self.built.insert(node.unique_id.clone());

@@ -81,7 +81,15 @@ fn every_config_option_export() {
         "merge into \"dev\".\"analytics\".\"orders_merge\"\n    using \"orders_merge__dbt_tmp\" as DBT_INTERNAL_SOURCE\n    on (DBT_INTERNAL_SOURCE.order_id = \"dev\".\"analytics\".\"orders_merge\".order_id)",
         "delete from \"dev\".\"analytics\".\"orders_delete_insert\"\nwhere (order_id, status) in (\n    select distinct order_id, status\n    from \"orders_delete_insert__dbt_tmp\" as DBT_INTERNAL_SOURCE\n);",
         "insert into \"dev\".\"analytics\".\"orders_append\" (\"order_id\", \"ordered_at\")",
-        "create table \"dev\".\"analytics\".\"contracted__dbt_tmp\" (\n    \"order_id\" bigint,\n    \"amount\" integer\n)\n  diststyle key distkey (order_id);",
+        "create table \"dev\".\"analytics\".\"contracted__dbt_tmp\" (\n    order_id bigint not null,\n    customer_id bigint,\n    amount integer,\n    constraint contracted_pk primary key (order_id),\n    foreign key (customer_id) references \"dev\".\"analytics\".\"customers_all\" (customer_id)\n)\n  diststyle key distkey (order_id);",
+        "when matched then update set\n    status = DBT_INTERNAL_SOURCE.status\nwhen not matched",
+        "on (\"dev\".\"analytics\".\"orders_merge_update\".ordered_at > dateadd(day, -7, getdate())) and (DBT_INTERNAL_SOURCE.order_id = \"dev\".\"analytics\".\"orders_merge_update\".order_id)",
+        "set query_group to 'etl';\nbegin;\n",
+        "grant select on \"dev\".\"analytics\".\"order_facts\" to reporter, GROUP analysts;",
+        "comment on column \"dev\".\"analytics\".\"order_facts\".customer_id is $dbt_comment_literal_block$Who placed it.$dbt_comment_literal_block$;",
+        "create view \"dev\".\"analytics\".\"orders_view__dbt_tmp\" as (\n    select order_id, status from \"dev\".\"analytics\".\"stg_orders\"\n);",
+        "coalesce(nullif(getdate(), getdate()), '9999-12-31'::timestamp) as valid_to,\n        'False' as is_deleted",
+        "-- on-run-start\ncreate table if not exists analytics.deploy_log",
         "copy \"raw_shop\".\"orders\" (\"id\", \"customer_id\", \"status\", \"amount\", \"ordered_at\")\nfrom 's3://example-raw-bucket/shop/orders/'\niam_role 'arn:aws:iam::123456789012:role/example-copy'\nformat as csv",
         "\"_loaded_at\" timestamp default getdate()",
     ] {
@@ -173,6 +181,8 @@ const SQLPARSER_UNSUPPORTED: &[&str] = &[
     "iam_role",
     "auto refresh",
     "no schema binding",
+    // Its Redshift dialect does not read `comment on` (its PostgreSQL dialect does).
+    "comment on",
 ];
 
 #[test]

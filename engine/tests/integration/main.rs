@@ -10,6 +10,7 @@ mod classic_project;
 mod dbt_macros;
 mod diagnostics;
 mod export;
+mod export_changes;
 mod fuzz;
 mod hooks;
 mod incremental;

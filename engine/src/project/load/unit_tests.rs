@@ -252,6 +252,7 @@ impl Loader<'_> {
                     materialization: Materialization::Unit,
                     description: y.description.clone().unwrap_or_default(),
                     columns: Vec::new(),
+                    constraints: Vec::new(),
                     depends_on: vec![m.unique_id.clone()],
                     named_deps: Vec::new(),
                     parse_error: None,
