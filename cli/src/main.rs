@@ -97,8 +97,10 @@ enum Command {
         /// The folder to write into (default: <target-path>/export in the project).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// A previous deploy's manifest.json (dbt's or modelplay's): deploy only what changed
-        /// since, and what is built from it, against the relations already there.
+        /// A previous deploy's manifest.json (dbt's or modelplay's): the relations already
+        /// there. Without --select, deploys what changed since and what is built from it
+        /// (state:modified+, a table whose keys alone changed altered in place); with it, the
+        /// selection (state:new, state:modified, ... select against the manifest).
         #[arg(long)]
         state: Option<PathBuf>,
     },

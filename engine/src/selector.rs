@@ -1,6 +1,7 @@
 //! Node selection as dbt spells it: `stg_leads`, `+model`, `model+`, `2+model+1`, `@model`,
 //! `tag:nightly`, `path:models/staging`, `source:crm+`, `resource_type:snapshot`,
-//! `config.materialized:table`, globs (`stg_*`), unions (spaces) and intersections (commas).
+//! `config.materialized:table`, globs (`stg_*`), unions (spaces) and intersections (commas);
+//! with a previous manifest, `state:new`, `state:modified` and its `.body` and `.configs`.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -14,6 +15,17 @@ use crate::project::{NodeKind, Project};
 static SPEC: LazyLock<Result<Regex, regex::Error>> =
     LazyLock::new(|| Regex::new(r"^(@)?(?:(\d*)\+)?([^+@]+?)(?:\+(\d*))?$"));
 
+/// What a previous manifest says changed, for the `state:` method.
+#[derive(Debug, Clone, Default)]
+pub struct StateSets {
+    /// Nodes the manifest does not have.
+    pub new: HashSet<String>,
+    /// Nodes whose SQL changed.
+    pub body: HashSet<String>,
+    /// Nodes whose config changed.
+    pub configs: HashSet<String>,
+}
+
 /// Resolves `--select` and `--exclude` to unique ids. An empty selection means everything.
 pub fn select(
     project: &Project,
@@ -21,6 +33,22 @@ pub fn select(
     select: &[String],
     exclude: &[String],
 ) -> Result<IndexSet<String>, String> {
+    select_in_state(project, dag, select, exclude, None)
+}
+
+/// `select`, with the `state:` method answered from a previous manifest.
+pub fn select_in_state(
+    project: &Project,
+    dag: &Dag,
+    select: &[String],
+    exclude: &[String],
+    state: Option<&StateSets>,
+) -> Result<IndexSet<String>, String> {
+    let ctx = Ctx {
+        project,
+        dag,
+        state,
+    };
     let mut chosen: IndexSet<String> = if select.iter().all(|s| s.trim().is_empty()) {
         project
             .sources
@@ -29,34 +57,34 @@ pub fn select(
             .cloned()
             .collect()
     } else {
-        union(project, dag, select)?
+        union_of(&ctx, select, false)?
     };
     if !exclude.is_empty() {
         // Leaving out what is not there is no mistake: `--exclude resource_type:test` on a
         // project without tests excludes nothing, as in dbt.
-        let dropped = union_of(project, dag, exclude, true)?;
+        let dropped = union_of(&ctx, exclude, true)?;
         chosen.retain(|id| !dropped.contains(id));
     }
     Ok(chosen)
 }
 
-fn union(project: &Project, dag: &Dag, args: &[String]) -> Result<IndexSet<String>, String> {
-    union_of(project, dag, args, false)
+/// What a selector is resolved against.
+struct Ctx<'a> {
+    project: &'a Project,
+    dag: &'a Dag,
+    state: Option<&'a StateSets>,
 }
 
-fn union_of(
-    project: &Project,
-    dag: &Dag,
-    args: &[String],
-    nothing_is_fine: bool,
-) -> Result<IndexSet<String>, String> {
+fn union_of(ctx: &Ctx, args: &[String], nothing_is_fine: bool) -> Result<IndexSet<String>, String> {
     let mut out = IndexSet::new();
     for arg in args {
         for term in arg.split_whitespace() {
             let mut acc: Option<IndexSet<String>> = None;
             for spec in term.split(',') {
-                let set = one(project, dag, spec)?;
-                if set.is_empty() && !nothing_is_fine {
+                let set = one(ctx, spec)?;
+                // A change deploy where nothing changed selects nothing, and says so elsewhere.
+                let stateful = spec.trim_start_matches(['@', '+']).starts_with("state:");
+                if set.is_empty() && !nothing_is_fine && !stateful {
                     return Err(format!(
                         "the selector `{spec}` matches nothing in this project"
                     ));
@@ -72,7 +100,8 @@ fn union_of(
     Ok(out)
 }
 
-fn one(project: &Project, dag: &Dag, spec: &str) -> Result<IndexSet<String>, String> {
+fn one(ctx: &Ctx, spec: &str) -> Result<IndexSet<String>, String> {
+    let dag = ctx.dag;
     let Ok(re) = &*SPEC else {
         return Err("selector syntax is unavailable".into());
     };
@@ -83,7 +112,7 @@ fn one(project: &Project, dag: &Dag, spec: &str) -> Result<IndexSet<String>, Str
     let parents = caps.get(2).map(|m| m.as_str().parse::<usize>().ok());
     let body = caps.get(3).map_or("", |m| m.as_str());
     let children = caps.get(4).map(|m| m.as_str().parse::<usize>().ok());
-    let base = matches(project, body)?;
+    let base = matches(ctx, body)?;
     let mut out: IndexSet<String> = base.iter().cloned().collect();
     for id in &base {
         if let Some(depth) = parents {
@@ -117,7 +146,8 @@ fn glob(pattern: &str, value: &str) -> bool {
 }
 
 /// The unique ids a single method:value selects.
-fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
+fn matches(ctx: &Ctx, body: &str) -> Result<Vec<String>, String> {
+    let project = ctx.project;
     let (method, value) = match body.split_once(':') {
         Some((m, v)) => (m, v),
         None if body.contains('/') || body.ends_with(".sql") => ("path", body),
@@ -214,6 +244,28 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
             })
             .map(|n| n.unique_id.clone())
             .collect(),
+        "state" => {
+            let Some(state) = ctx.state else {
+                return Err(format!(
+                    "`state:{value}` needs a previous manifest: pass --state path/to/manifest.json"
+                ));
+            };
+            let sets: Vec<&HashSet<String>> = match value {
+                "new" => vec![&state.new],
+                "modified" => vec![&state.new, &state.body, &state.configs],
+                "modified.body" => vec![&state.body],
+                "modified.configs" => vec![&state.configs],
+                other => {
+                    return Err(format!(
+                        "`state:{other}` is not a state modelplay knows (new, modified, modified.body, modified.configs)"
+                    ));
+                }
+            };
+            nodes
+                .filter(|n| sets.iter().any(|s| s.contains(&n.unique_id)))
+                .map(|n| n.unique_id.clone())
+                .collect()
+        }
         m if m.starts_with("config.") => {
             let key = &m["config.".len()..];
             nodes
@@ -231,7 +283,7 @@ fn matches(project: &Project, body: &str) -> Result<Vec<String>, String> {
         }
         other => {
             return Err(format!(
-                "`{other}` is not a selector method modelplay knows (try tag:, path:, package:, source:, resource_type:, test_type:, unit_test:, config.*:)"
+                "`{other}` is not a selector method modelplay knows (try tag:, path:, package:, source:, resource_type:, test_type:, unit_test:, state:, config.*:)"
             ));
         }
     };

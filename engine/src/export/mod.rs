@@ -82,11 +82,19 @@ pub async fn export(
 ) -> Result<Export, Vec<Diagnostic>> {
     let project = engine.project();
     let report = engine.check().await;
-    let chosen = crate::selector::select(project, engine.dag(), options.select, options.exclude)
-        .map_err(|m| vec![crate::run::selector_error(m)])?;
-    // With a previous manifest, what changed and what is built from it, and the tables
-    // whose keys alone changed (altered in place; what reads them is as it was).
-    let changed: Option<HashSet<String>> = options.state.map(|s| {
+    let sets = options.state.map(|s| s.sets(project));
+    let chosen = crate::selector::select_in_state(
+        project,
+        engine.dag(),
+        options.select,
+        options.exclude,
+        sets.as_ref(),
+    )
+    .map_err(|m| vec![crate::run::selector_error(m)])?;
+    // With a previous manifest and no selection, dbt's `state:modified+`, except that a
+    // table whose keys alone changed is altered in place and what reads it is as it was.
+    let stateless_selection = options.select.iter().all(|s| s.trim().is_empty());
+    let changed: Option<HashSet<String>> = options.state.filter(|_| stateless_selection).map(|s| {
         let mut out = HashSet::new();
         for node in project.nodes.values().filter(|n| !n.kind.is_test()) {
             match s.change(project, node) {

@@ -151,12 +151,7 @@ impl State {
             .is_some_and(|r| r != node.relation.to_string());
         // A file whose only edit is in its `config()` call changed its config, not its SQL:
         // the config comparison below decides.
-        let same_sql = previous.checksum == node.checksum(project)
-            || previous
-                .raw_code
-                .as_deref()
-                .is_some_and(|raw| without_config(raw) == without_config(&node.raw_sql));
-        if !same_sql || moved {
+        if !self.same_sql(previous, project, node) || moved {
             return Change::Rebuild;
         }
         let now = crate::artifacts::node_config(node);
@@ -184,6 +179,37 @@ impl State {
             };
         }
         Change::None
+    }
+
+    /// The `state:` selector's sets: new nodes, and those whose SQL or config changed.
+    pub fn sets(&self, project: &Project) -> crate::selector::StateSets {
+        let mut sets = crate::selector::StateSets::default();
+        for node in project.nodes.values() {
+            let id = node.unique_id.clone();
+            match self.nodes.get(&node.unique_id) {
+                None => {
+                    sets.new.insert(id);
+                }
+                Some(previous) => {
+                    if !self.same_sql(previous, project, node) {
+                        sets.body.insert(id.clone());
+                    }
+                    if self.change(project, node) != Change::None {
+                        sets.configs.insert(id);
+                    }
+                }
+            }
+        }
+        sets.configs.retain(|id| !sets.body.contains(id));
+        sets
+    }
+
+    fn same_sql(&self, previous: &Previous, project: &Project, node: &Node) -> bool {
+        previous.checksum == node.checksum(project)
+            || previous
+                .raw_code
+                .as_deref()
+                .is_some_and(|raw| without_config(raw) == without_config(&node.raw_sql))
     }
 
     /// The grants the previous deploy gave `node`'s relation (its `grants` config).

@@ -282,7 +282,14 @@ pub fn merge(
             rows[i][to] = ts(Some(now));
             if config.hard_deletes == HardDeletes::NewRecord {
                 let data: Vec<ScalarValue> = rows[i][..data_width].to_vec();
-                inserts.push(new_row(&data, key, Some(now), true));
+                let mut record = new_row(&data, key, Some(now), true);
+                // dbt hashes the deleted version's scd id with the time, not the key.
+                let previous = text_of(&rows[i][scd]).unwrap_or_default();
+                record[scd] = ScalarValue::Utf8(Some(md5_hex(&format!(
+                    "{previous}|{}",
+                    format_timestamp(&now)
+                ))));
+                inserts.push(record);
             }
         }
     }

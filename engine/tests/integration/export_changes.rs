@@ -173,3 +173,61 @@ fn a_kept_table_has_its_grants_changed_and_a_rebuilt_one_gets_them_all() {
     );
     assert!(!merge.contains("GROUP analysts"), "{merge}");
 }
+
+#[test]
+fn a_selection_with_state_chooses_by_state_or_reruns_everything_in_place() {
+    let state = state_of(configs());
+    let files = edited(&[(
+        "models/stg_orders.sql",
+        "status,",
+        "lower(status) as status,",
+    )]);
+    let e = engine(files.clone()).unwrap();
+    let select = ["state:modified".to_string()];
+    let options = ExportOptions {
+        select: &select,
+        state: Some(&state),
+        ..Default::default()
+    };
+    let only = block_on(export(&e, &options)).unwrap();
+    assert_eq!(model_files(&only), vec!["models/analytics/stg_orders.sql"]);
+
+    // Everything, as a `dbt run` on the deployed warehouse: tables built beside and
+    // swapped, incremental models merged, snapshots merged, seeds reloaded.
+    let select = ["*".to_string()];
+    let options = ExportOptions {
+        select: &select,
+        state: Some(&state),
+        ..Default::default()
+    };
+    let all = block_on(export(&e, &options)).unwrap();
+    assert!(all.complete(), "{:#?}", all.problems);
+    let table = file(&all, "models/analytics/order_facts.sql");
+    assert!(
+        table.contains("rename to order_facts__dbt_backup;"),
+        "{table}"
+    );
+    let seed = file(&all, "models/analytics/countries.sql");
+    assert!(
+        seed.contains("truncate table \"dev\".\"analytics\".\"countries\";"),
+        "{seed}"
+    );
+    let append = file(&all, "models/analytics/orders_append.sql");
+    assert!(
+        append.contains("insert into \"dev\".\"analytics\".\"orders_append\""),
+        "{append}"
+    );
+    assert!(!append.contains("Later runs"), "{append}");
+
+    let e = engine(configs()).unwrap();
+    let select = ["state:modified+".to_string()];
+    let options = ExportOptions {
+        select: &select,
+        ..Default::default()
+    };
+    let err = block_on(export(&e, &options)).unwrap_err();
+    assert!(
+        format!("{:#?}", err).contains("needs a previous manifest"),
+        "{err:#?}"
+    );
+}

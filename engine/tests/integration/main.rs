@@ -11,6 +11,7 @@ mod dbt_macros;
 mod diagnostics;
 mod export;
 mod export_changes;
+mod export_equivalence;
 mod fuzz;
 mod hooks;
 mod incremental;

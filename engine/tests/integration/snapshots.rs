@@ -140,7 +140,9 @@ fn hard_deletes_new_record_marks_the_deletion() {
         "id, name, dbt_valid_from, dbt_valid_to, dbt_is_deleted, dbt_scd_id",
         "id, dbt_valid_from",
     );
-    let deleted_scd = md5_hex("2|2024-01-02 00:00:00");
+    // dbt hashes the deleted version's scd id with the time of the deletion.
+    let bob_scd = md5_hex("2|2024-01-01 08:00:00");
+    let deleted_scd = md5_hex(&format!("{bob_scd}|2024-01-02 00:00:00"));
     assert_eq!(
         got,
         vec![
