@@ -14,8 +14,6 @@ SOURCES_EXPORT_DIR is a first deploy's export (its sources/ hold each source's t
 Prints JSON: {"schema.table": {"columns": [...], "rows": [[...], ...]}, ...}, values as text.
 """
 
-import datetime
-import decimal
 import json
 import re
 import sys
@@ -28,6 +26,8 @@ import duckdb_baseline as base  # noqa: E402
 
 CREATE_SOURCE = re.compile(r'create table if not exists "([^"]+)"\."([^"]+)" \((.*?)\n\);', re.S)
 LOADED_AT = re.compile(r'"([^"]+)" timestamp default getdate\(\)')
+# A source kept in another database than the models' (the export says where to run it).
+ELSEWHERE = re.compile(r'^-- In database "([^"]+)"', re.M)
 
 
 def source_tables(export_dir: Path) -> list[dict]:
@@ -40,7 +40,9 @@ def source_tables(export_dir: Path) -> list[dict]:
             continue
         source_name, table = f.stem.split("__", 1)
         loaded_at = LOADED_AT.search(text)
+        elsewhere = ELSEWHERE.search(text)
         out.append({
+            "database": elsewhere.group(1) if elsewhere else "dev",
             "schema": m.group(1), "table": m.group(2), "source": source_name, "file_table": table,
             "create": m.group(0).replace(" default getdate()", ""),
             "loaded_at": loaded_at.group(1) if loaded_at else None,
@@ -73,10 +75,11 @@ def utf8_copy(path: Path, scratch: Path) -> Path:
 
 def load_sources(con, project: Path, sources: list[dict], as_of: str, scratch: Path) -> None:
     for s in sources:
+        con.execute(f'use "{s["database"]}"')
         con.execute(f'create schema if not exists "{s["schema"]}"')
         for stmt in base.translate(s["create"], as_of):
             con.execute(stmt)
-        relation = f'"{s["schema"]}"."{s["table"]}"'
+        relation = f'"{s["database"]}"."{s["schema"]}"."{s["table"]}"'
         con.execute(f"delete from {relation}")
         load = load_at(project, s["source"], s["file_table"], as_of)
         if load is None:
@@ -84,8 +87,8 @@ def load_sources(con, project: Path, sources: list[dict], as_of: str, scratch: P
         loaded_at, path = load
         path = utf8_copy(path, scratch)
         columns = [r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-            "order by ordinal_position", [s["schema"], s["table"]]).fetchall()]
+            "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
+            "and table_name = ? order by ordinal_position", [s["database"], s["schema"], s["table"]]).fetchall()]
         file_columns = [c for c in columns if c != s["loaded_at"]]
         cols = ", ".join(f'"{c}"' for c in file_columns)
         select = "*"
@@ -159,18 +162,6 @@ def deploy(con, export_dir: Path, run_time: str) -> None:
                     raise SystemExit(f"duckdb failed on {kind} {name}:\n{t}\n{e}") from e
 
 
-def text(v) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (datetime.datetime, datetime.date, datetime.time)):
-        return str(v)
-    if isinstance(v, decimal.Decimal):
-        return str(v)
-    return str(v)
-
-
 def dump(con, skip_schemas: set[str]) -> dict:
     out = {}
     relations = con.execute(
@@ -180,9 +171,10 @@ def dump(con, skip_schemas: set[str]) -> dict:
     for schema, table in relations:
         if schema in skip_schemas:
             continue
-        cur = con.execute(f'select * from dev."{schema}"."{table}"')
+        # As DuckDB prints each value: no Python types (a timestamptz would need pytz).
+        cur = con.execute(f'select columns(*)::varchar from dev."{schema}"."{table}"')
         columns = [d[0] for d in cur.description]
-        rows = [[text(v) for v in r] for r in cur.fetchall()]
+        rows = [list(r) for r in cur.fetchall()]
         out[f"{schema}.{table}"] = {"columns": columns, "rows": rows}
     return out
 
@@ -191,10 +183,14 @@ def main() -> None:
     project, sources_dir, db_file, export_dir, as_of, run_time = sys.argv[1:7]
     project, sources_dir, export_dir = Path(project), Path(sources_dir), Path(export_dir)
     con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
     con.execute(f"attach '{db_file}' as dev")
     con.execute("use dev")
     sources = source_tables(sources_dir)
+    for database in sorted({s["database"] for s in sources} - {"dev"}):
+        con.execute(f"attach '{db_file}.{database}' as \"{database}\"")
     load_sources(con, project, sources, as_of, Path(db_file).parent / "utf8")
+    con.execute("use dev")
     deploy(con, export_dir, run_time)
     print(json.dumps(dump(con, {s["schema"] for s in sources})))
 

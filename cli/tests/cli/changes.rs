@@ -77,6 +77,7 @@ fn unit_test_write_adds_a_passing_test_beside_the_model() {
         "{out}"
     );
     assert!(out.contains("true→false"), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -139,4 +140,6 @@ fn diff_compares_a_model_and_what_is_built_from_it_with_another_version() {
         err.contains("is not a folder, a .zip or a share link"),
         "{err}"
     );
+    let _ = std::fs::remove_dir_all(base);
+    let _ = std::fs::remove_dir_all(dir);
 }

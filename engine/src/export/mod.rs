@@ -110,7 +110,7 @@ pub async fn export(
         }
         out
     });
-    let order: Vec<Node> = engine
+    let mut order: Vec<Node> = engine
         .dag()
         .order(project)
         .iter()
@@ -119,6 +119,9 @@ pub async fn export(
         .filter_map(|id| project.nodes.get(id).cloned())
         .filter(|n| !n.kind.is_test())
         .collect();
+    // Seeds first, as `dbt seed` before `dbt run`: a source can name a seed's table, and
+    // the graph has no edge for that. A seed reads nothing, so this keeps every dependency.
+    order.sort_by_key(|n| n.kind != NodeKind::Seed);
 
     let mut problems = Vec::new();
     // Each node left out, with the node whose failure left it out (itself, or upstream).
@@ -183,6 +186,9 @@ pub async fn export(
         .sources
         .values()
         .filter(|s| chosen.contains(&s.unique_id) && options.state.is_none())
+        // A source that names the table a seed builds is that seed's table (dbt's "seed,
+        // then build"): the seed creates and fills it, so no loader table or copy.
+        .filter(|s| engine.seed_behind(s).is_none())
         .cloned()
         .collect();
     let mut schemas: Vec<String> = Vec::new();
@@ -678,6 +684,26 @@ fn source_sql(
         .loaded_at_field
         .clone()
         .unwrap_or_else(|| "_fivetran_synced".into());
+    // The loader stamps the load time only where the file has no such column; a
+    // `loaded_at_field` the file carries (a scrape time) is loaded from it.
+    let file_has = |name: &str| -> bool {
+        let Some(load) = source.loads.last() else {
+            return false;
+        };
+        let bytes = engine.project().files.get(&load.path).unwrap_or_default();
+        if crate::data::parquet::is_parquet(&load.path) {
+            crate::data::parquet::read(&load.path, bytes, &|_| None, None)
+                .is_ok_and(|b| b.schema().fields().iter().any(|f| f.name() == name))
+        } else {
+            crate::data::csv::read_columns(&load.path, bytes, b',')
+                .is_ok_and(|(c, _)| c.headers.iter().any(|h| h == name))
+        }
+    };
+    let loaded_at = if file_has(&loaded_at) {
+        String::new()
+    } else {
+        loaded_at
+    };
     // The columns and types the loader gives the latest sample file: read, not built.
     let schema = engine
         .read_source(source, None)
@@ -722,8 +748,17 @@ fn source_sql(
         .collect();
     let bucket = bucket.unwrap_or("<s3_bucket var>");
     let role = role.unwrap_or("<iam_role var>");
+    // Redshift creates and loads tables only in the database a session is connected to.
+    let elsewhere = if source.relation.database != engine.project().target.database {
+        format!(
+            "-- In database \"{}\": Redshift creates and loads a table only in the database it is connected to; run this part connected there.\n",
+            source.relation.database
+        )
+    } else {
+        String::new()
+    };
     let create = format!(
-        "-- source {}.{}\ncreate table if not exists {relation} (\n{}\n);\n\
+        "-- source {}.{}\n{elsewhere}create table if not exists {relation} (\n{}\n);\n\
          -- Load one file; set the s3_bucket and iam_role vars in dbt_project.yml.\n",
         source.source_name,
         source.name,

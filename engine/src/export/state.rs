@@ -85,11 +85,77 @@ fn without_config(raw: &str) -> String {
     CONFIG_CALL.replace_all(raw, "").trim().to_string()
 }
 
-fn normalized(v: Option<&Json>) -> Json {
+/// A config value as it decides what deploys, whoever wrote the manifest: dbt records
+/// every default (`on_schema_change: ignore`, a contract's `alias_types`, hooks as
+/// `{sql, transaction, index}`), modelplay what the project sets.
+fn normalized(key: &str, v: Option<&Json>) -> Json {
+    let v = match v {
+        None | Some(Json::Null) => None,
+        Some(v) => Some(v),
+    };
+    match key {
+        "on_schema_change" => {
+            return Json::String(
+                v.and_then(Json::as_str)
+                    .unwrap_or("ignore")
+                    .trim()
+                    .to_lowercase(),
+            );
+        }
+        "contract" => {
+            return Json::Bool(
+                v.and_then(|c| c.get("enforced"))
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false),
+            );
+        }
+        "bind" | "backup" => return Json::Bool(v.and_then(Json::as_bool).unwrap_or(true)),
+        "pre-hook" | "post-hook" => {
+            let entries: Vec<Json> = match v {
+                None => Vec::new(),
+                Some(Json::Array(items)) => items.clone(),
+                Some(one) => vec![one.clone()],
+            };
+            let hooks: Vec<Json> = entries
+                .iter()
+                .filter_map(|e| {
+                    let (sql, inside) = match e {
+                        Json::String(s) => (s.as_str(), true),
+                        Json::Object(o) => (
+                            o.get("sql").and_then(Json::as_str)?,
+                            o.get("transaction").and_then(Json::as_bool).unwrap_or(true),
+                        ),
+                        _ => return None,
+                    };
+                    let sql = sql.trim();
+                    (!sql.is_empty()).then(|| serde_json::json!([sql, inside]))
+                })
+                .collect();
+            return if hooks.is_empty() {
+                Json::Null
+            } else {
+                Json::Array(hooks)
+            };
+        }
+        _ => {}
+    }
     match v {
-        None | Some(Json::Null) => Json::Null,
+        None => Json::Null,
         Some(Json::Array(a)) if a.is_empty() => Json::Null,
-        Some(Json::Object(o)) if o.is_empty() => Json::Null,
+        Some(Json::Object(o)) => {
+            // `persist_docs: {relation: false}`, `snapshot_meta_column_names` of nulls: unset.
+            let kept: serde_json::Map<String, Json> = o
+                .iter()
+                .filter(|(_, v)| !matches!(v, Json::Null | Json::Bool(false)))
+                .filter(|(_, v)| !matches!(v, Json::Array(a) if a.is_empty()))
+                .map(|(k, v)| (k.clone(), normalized("", Some(v))))
+                .collect();
+            if kept.is_empty() {
+                Json::Null
+            } else {
+                Json::Object(kept)
+            }
+        }
         Some(Json::String(s)) => Json::String(s.trim().to_lowercase()),
         Some(other) => other.clone(),
     }
@@ -143,19 +209,16 @@ impl State {
         let Some(previous) = self.nodes.get(&node.unique_id) else {
             return Change::Rebuild;
         };
-        // An ephemeral model has no relation (dbt records none); a change of materialization
-        // is a change of config, below.
-        let moved = previous
-            .relation
-            .as_deref()
-            .is_some_and(|r| r != node.relation.to_string());
         // A file whose only edit is in its `config()` call changed its config, not its SQL:
-        // the config comparison below decides.
-        if !self.same_sql(previous, project, node) || moved {
+        // the config comparison below decides. As in dbt, the relation's name is compared
+        // through its `database`, `schema` and `alias` configs, not as rendered: a manifest
+        // from another target (prod's database) is not a change of every node.
+        if !self.same_sql(previous, project, node) {
             return Change::Rebuild;
         }
         let now = crate::artifacts::node_config(node);
-        let differs = |key: &str| normalized(previous.config.get(key)) != normalized(now.get(key));
+        let differs =
+            |key: &str| normalized(key, previous.config.get(key)) != normalized(key, now.get(key));
         if DEPLOYED_KEYS.iter().any(|k| differs(k)) {
             return Change::Rebuild;
         }

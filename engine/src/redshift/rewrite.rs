@@ -127,6 +127,16 @@ impl VisitorMut for Rewriter {
                 data_type,
                 ..
             } if !matches!(kind, CastKind::TryCast | CastKind::SafeCast) => {
+                // DECIMAL without a precision is DECIMAL(18, 0) in Redshift (DataFusion's
+                // default keeps ten decimals): `0.15::numeric` is 0.
+                if matches!(
+                    data_type,
+                    DataType::Numeric(ExactNumberInfo::None)
+                        | DataType::Decimal(ExactNumberInfo::None)
+                        | DataType::Dec(ExactNumberInfo::None)
+                ) {
+                    *data_type = DataType::Numeric(ExactNumberInfo::PrecisionAndScale(18, 0));
+                }
                 if is_integer_type(data_type) {
                     **inner = call(
                         crate::redshift::decimals::ROUND_FOR_INTEGER,

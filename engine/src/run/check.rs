@@ -243,7 +243,10 @@ impl Engine {
                         let problems = super::contract::check(&node, &columns, &|f| {
                             files.text(f).unwrap_or_default()
                         });
-                        if let Some(first) = problems.first() {
+                        if let Some(first) = problems
+                            .iter()
+                            .find(|d| d.severity == crate::diagnostic::Severity::Error)
+                        {
                             walk.fail(&id);
                             report.failed.insert(id.clone(), first.clone());
                         }

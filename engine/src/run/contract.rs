@@ -45,6 +45,28 @@ pub fn check(
     };
     let declared: &[ColumnDoc] = &node.columns;
     for column in declared {
+        // dbt's warning, for the same reason: the warehouse's default scale rounds.
+        let bare = column.data_type.as_deref().is_some_and(|t| {
+            let t = t.trim().to_lowercase();
+            matches!(t.as_str(), "numeric" | "decimal" | "dec")
+        });
+        if bare && node.materialization.table_keys().is_some() {
+            let text = text_of(&column.at.file);
+            out.push(
+                Diagnostic::warning(
+                    Code::Config,
+                    column.at.clone(),
+                    format!(
+                        "column `{}` of `{}` is declared {} without precision and scale: Redshift stores it as DECIMAL(18, 0), so its values are rounded to whole numbers",
+                        column.name,
+                        node.name,
+                        column.data_type.as_deref().unwrap_or_default()
+                    ),
+                )
+                .with_source(&text)
+                .with_hint("declare the scale it needs, such as numeric(18,2)"),
+            );
+        }
         let found = planned
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(&column.name));
@@ -107,6 +129,54 @@ pub fn check(
         }
     }
     out
+}
+
+/// The model's query with the values a contracted table stores: dbt-redshift inserts the
+/// rows into columns of the declared types, so a number takes the declared column's
+/// precision and scale (`0.15` in a `numeric` column, DECIMAL(18, 0), is 0). Text and the
+/// rest are left as the query gives them (Redshift refuses a value too long for its
+/// column rather than cutting it, which no cast reproduces). `None` when nothing changes.
+pub fn assignment_casts(
+    node: &Node,
+    query: &datafusion::sql::sqlparser::ast::Query,
+) -> Option<Box<datafusion::sql::sqlparser::ast::Query>> {
+    use datafusion::sql::sqlparser::ast::Statement;
+    if !node.materialization.contract_enforced() || node.materialization.table_keys().is_none() {
+        return None;
+    }
+    let mut any = false;
+    let items: Vec<String> = node
+        .columns
+        .iter()
+        .map(|c| {
+            let name = format!("\"{}\"", c.name.to_lowercase().replace('"', "\"\""));
+            match c.data_type.as_deref() {
+                Some(t) if matches!(family(t), "integer" | "number") => {
+                    any = true;
+                    format!("cast({name} as {t}) as {name}")
+                }
+                _ => name,
+            }
+        })
+        .collect();
+    if !any {
+        return None;
+    }
+    let sql = format!(
+        "with model_subq as (select 1) select {} from model_subq",
+        items.join(", ")
+    );
+    let parsed = datafusion::sql::sqlparser::parser::Parser::parse_sql(
+        &crate::redshift::dialect::RedshiftDialect,
+        &sql,
+    )
+    .ok()?;
+    let Some(Statement::Query(mut wrapped)) = parsed.into_iter().next() else {
+        return None;
+    };
+    let cte = wrapped.with.as_mut()?.cte_tables.first_mut()?;
+    *cte.query = query.clone();
+    Some(wrapped)
 }
 
 /// dbt's warnings for the constraints of a contracted table that Redshift does not enforce

@@ -691,6 +691,7 @@ impl Engine {
         };
         let (query, sql) = self.query_with_ephemerals(&compiled, &origin)?;
         self.compiled.insert(node.unique_id.clone(), sql);
+        let query = contract::assignment_casts(node, &query).unwrap_or(query);
         let at = |e: String| Diagnostic::error(Code::Runtime, Location::file(&node.path), e);
         // Snapshots and incremental runs merge with the existing table row by row; a plain
         // build registers DataFusion's batches as they come.

@@ -103,7 +103,7 @@ impl Engine {
     }
 
     /// The seed that builds the table `source` names, if one does.
-    fn seed_behind(&self, source: &crate::project::SourceTable) -> Option<&Node> {
+    pub(crate) fn seed_behind(&self, source: &crate::project::SourceTable) -> Option<&Node> {
         let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
         self.loaded.project.nodes.values().find(|n| {
             n.kind == NodeKind::Seed

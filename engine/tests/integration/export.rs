@@ -507,3 +507,34 @@ fn a_model_whose_template_runs_a_query_exports_as_the_check_compiled_it() {
         model.contents
     );
 }
+
+#[test]
+fn a_contracted_table_stores_numbers_at_its_declared_scale_and_a_bare_numeric_is_warned_about() {
+    let schema = "models:\n  - name: rates\n    columns:\n      - name: id\n        data_type: integer\n      - name: commission_rate\n        data_type: numeric\n      - name: exact_rate\n        data_type: numeric(12,4)\n";
+    let mut e = engine(inline(&[
+        (
+            "dbt_project.yml",
+            "name: contracts\nmodels:\n  contracts:\n    +materialized: table\n",
+        ),
+        (
+            "models/rates.sql",
+            "{{ config(contract={'enforced': true}) }}\nselect 1 as id, 48.04::decimal(8,2) / 320.25::decimal(8,2) as commission_rate, 48.04::decimal(8,2) / 320.25::decimal(8,2) as exact_rate",
+        ),
+        ("models/rates.yml", schema),
+    ]))
+    .unwrap();
+    let report = block_on(e.check());
+    assert!(report.failed.is_empty(), "{:#?}", report.diagnostics);
+    let said: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        said.iter().any(|d| d.starts_with("models/rates.yml:6:")
+            && d.contains("declared numeric without precision and scale")),
+        "{said:#?}"
+    );
+    assert!(build(&mut e).success());
+    // Inserted into the declared columns, as dbt-redshift builds a contracted table.
+    assert_eq!(
+        rows(&mut e, "select commission_rate, exact_rate from rates"),
+        vec![vec!["0", "0.1500"]]
+    );
+}

@@ -231,3 +231,51 @@ fn a_selection_with_state_chooses_by_state_or_reruns_everything_in_place() {
         "{err:#?}"
     );
 }
+
+#[test]
+fn a_manifest_dbt_wrote_for_another_target_is_no_change() {
+    // dbt records every default and the relation in its own target's database; neither
+    // is a change of what deploys.
+    let e = engine(configs()).unwrap();
+    let mut manifest = modelplay_engine::artifacts::manifest(&e, "2024-05-16T12:00:00Z");
+    for node in manifest["nodes"].as_object_mut().unwrap().values_mut() {
+        let config = node["config"].as_object_mut().unwrap();
+        config
+            .entry("on_schema_change")
+            .or_insert(serde_json::json!("ignore"));
+        let enforced = config
+            .get("contract")
+            .and_then(|c| c.get("enforced"))
+            .cloned()
+            .unwrap_or(serde_json::json!(false));
+        config.insert(
+            "contract".into(),
+            serde_json::json!({"enforced": enforced, "alias_types": true}),
+        );
+        for key in ["pre-hook", "post-hook"] {
+            let hooks: Vec<serde_json::Value> = match config.get(key) {
+                Some(serde_json::Value::Array(items)) => items
+                    .iter()
+                    .map(|h| match h {
+                        serde_json::Value::String(sql) => {
+                            serde_json::json!({"sql": sql, "transaction": true, "index": null})
+                        }
+                        other => other.clone(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            config.insert(key.into(), serde_json::json!(hooks));
+        }
+        if let Some(relation) = node["relation_name"].as_str() {
+            node["relation_name"] = serde_json::json!(relation.replace("\"dev\"", "\"prod\""));
+        }
+    }
+    let state = State::from_manifest("prod/manifest.json", &manifest.to_string()).unwrap();
+    let export = export_against(configs(), &state);
+    assert!(
+        model_files(&export).is_empty(),
+        "{:#?}",
+        model_files(&export)
+    );
+}

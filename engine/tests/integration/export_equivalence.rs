@@ -93,6 +93,11 @@ fn canonical(v: &Option<String>) -> String {
         && (bytes[10] == b'T' || bytes[10] == b' ')
         && bytes[13] == b':';
     if looks_like_timestamp {
+        // A timestamptz in UTC, with or without its `+00`.
+        let t = t
+            .strip_suffix("+00:00")
+            .or(t.strip_suffix("+00"))
+            .unwrap_or(t);
         let mut s = t.replacen('T', " ", 1);
         if let Some(dot) = s.find('.') {
             let fraction = s[dot + 1..].trim_end_matches('0').to_string();
@@ -202,7 +207,7 @@ fn replay(project: &Path, case: &str) -> (Vec<String>, Vec<(usize, usize)>) {
     let db = work.join("warehouse.duckdb");
     let mut e = engine(read_dir(project)).unwrap();
     let loads = e.load_times();
-    assert!(loads.len() > 1, "{loads:?}");
+    assert!(!loads.is_empty(), "no sample data under data/");
     let first = work.join("load-1");
     let mut problems = Vec::new();
     // (relations, rows) compared at each load.
@@ -260,4 +265,18 @@ fn every_strategy_and_snapshot_option_leaves_the_builds_rows_on_a_second_load() 
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(compared.len(), 2, "{compared:?}");
+}
+
+/// The same check on any project folder (with sample data under `data/`), for trying the
+/// export on a project of one's own: `MODELPLAY_EQUIVALENCE_PROJECT=path cargo test -p
+/// modelplay-engine --test integration any_project -- --ignored`.
+#[test]
+#[ignore = "runs on the project MODELPLAY_EQUIVALENCE_PROJECT names"]
+fn any_projects_export_leaves_the_builds_rows() {
+    let Ok(path) = std::env::var("MODELPLAY_EQUIVALENCE_PROJECT") else {
+        panic!("set MODELPLAY_EQUIVALENCE_PROJECT to a project folder");
+    };
+    let (problems, compared) = replay(Path::new(&path), "project");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    eprintln!("compared (relations, rows) per load: {compared:?}");
 }
