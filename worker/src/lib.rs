@@ -467,7 +467,12 @@ async fn export(files: &Files, now: NaiveDateTime) -> Response {
     };
     match modelplay_engine::export::export(&engine, &Default::default()).await {
         Ok(export) => {
-            let problems = export.problems.iter().map(problem).collect();
+            let problems = export
+                .problems
+                .iter()
+                .chain(&export.warnings)
+                .map(problem)
+                .collect();
             let exported = export.files;
             let as_files: ProjectFiles = exported
                 .iter()

@@ -351,6 +351,8 @@ fn apply(ui: Ui, response: Response) {
                 ui.tab.set(Tab::Problems);
                 ui.notice.set(Some(if zip.is_empty() {
                     "The export stopped: fix the problems listed first.".into()
+                } else if errors == 0 {
+                    "Exported, with warnings: see Problems.".into()
                 } else {
                     format!(
                         "Exported without what does not compile ({errors} node{}) and what is built from it: see Problems.",

@@ -232,6 +232,7 @@ pub async fn export(
                 }
             }
             print_diagnostics(&export.problems);
+            print_diagnostics(&export.warnings);
             println!(
                 "Wrote {} files to {} (run deploy.sql on the cluster)",
                 export.files.len(),

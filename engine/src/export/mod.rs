@@ -47,6 +47,9 @@ pub struct Export {
     /// A node that does not compile (an error at its line), and each node left out because
     /// of it (a warning).
     pub problems: Vec<Diagnostic>,
+    /// What was exported with a caveat: a model the playground could not check (it reads
+    /// Redshift's system tables), deployed from its compiled SQL as written.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Export {
@@ -124,6 +127,7 @@ pub async fn export(
     order.sort_by_key(|n| n.kind != NodeKind::Seed);
 
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     // Each node left out, with the node whose failure left it out (itself, or upstream).
     let mut left_out: HashMap<String, String> = HashMap::new();
     let mut exported: Vec<(Node, NodeSql)> = Vec::new();
@@ -170,8 +174,15 @@ pub async fn export(
             ));
             continue;
         }
-        match node_sql(engine, &report, node, options.state) {
-            Ok(Some(sql)) => exported.push((node.clone(), sql)),
+        let unchecked = unchecked_but_deployable(engine, &report, node);
+        match node_sql(engine, &report, node, options.state, unchecked.is_some()) {
+            Ok(Some(sql)) => {
+                if let Some(w) = unchecked {
+                    let text = project.files.text(&w.location.file).unwrap_or_default();
+                    warnings.push(w.with_source(&text));
+                }
+                exported.push((node.clone(), sql));
+            }
             Ok(None) => {}
             Err(d) => {
                 problems.push(d);
@@ -314,7 +325,11 @@ pub async fn export(
             contents: format!("{header}\n{}\n", deploy.join("\n\n")),
         },
     );
-    Ok(Export { files, problems })
+    Ok(Export {
+        files,
+        problems,
+        warnings,
+    })
 }
 
 /// A statement as the deploy writes it: trimmed, ending in `;`.
@@ -330,6 +345,62 @@ fn columns_of(report: &CheckReport, node: &Node) -> Vec<(String, String)> {
         .get(&node.unique_id)
         .cloned()
         .unwrap_or_default()
+}
+
+/// Whether a check failure is only that the model reads Redshift's system tables.
+fn reads_system_tables(d: &Diagnostic) -> bool {
+    d.code == Code::Unsupported && d.message.contains(crate::redshift::system::NOT_HERE)
+}
+
+/// A node the check could not plan, because it (or what it is built from) reads Redshift's
+/// system tables, and that deploys from its SQL alone (a table, view or materialized view:
+/// nothing in its statements needs its columns). The warning that says so, or `None`.
+fn unchecked_but_deployable(
+    engine: &Engine,
+    report: &CheckReport,
+    node: &Node,
+) -> Option<Diagnostic> {
+    let from_sql_alone = matches!(
+        node.materialization,
+        Materialization::Table(_)
+            | Materialization::View { .. }
+            | Materialization::MaterializedView { .. }
+    );
+    if !from_sql_alone || !node.materialization.problems().is_empty() {
+        return None;
+    }
+    if let Some(d) = report.failed.get(&node.unique_id) {
+        return reads_system_tables(d).then(|| {
+            Diagnostic::warning(
+                Code::Unsupported,
+                d.location.clone(),
+                format!(
+                    "`{}` reads Redshift's system tables, which the playground does not have: it is exported from its compiled SQL, unchecked",
+                    node.name
+                ),
+            )
+        });
+    }
+    if !report.not_checked.contains(&node.unique_id) {
+        return None;
+    }
+    let blockers: Vec<&Diagnostic> = engine
+        .dag()
+        .ancestors(&node.unique_id, None)
+        .iter()
+        .filter_map(|a| report.failed.get(a))
+        .collect();
+    let only_system = !blockers.is_empty() && blockers.iter().all(|d| reads_system_tables(d));
+    only_system.then(|| {
+        Diagnostic::warning(
+            Code::Unsupported,
+            crate::diagnostic::Location::file(&node.path),
+            format!(
+                "`{}` is built from a model that reads Redshift's system tables: it is exported from its compiled SQL, unchecked",
+                node.name
+            ),
+        )
+    })
 }
 
 /// Why a node cannot deploy: its own check failure, a config dbt would reject, keys that
@@ -374,6 +445,7 @@ fn node_sql(
     report: &CheckReport,
     node: &Node,
     state: Option<&State>,
+    unchecked: bool,
 ) -> Result<Option<NodeSql>, Diagnostic> {
     let existing = state.and_then(|s| s.existing(node));
     if matches!(
@@ -382,7 +454,7 @@ fn node_sql(
     ) {
         return Ok(None);
     }
-    if let Some(d) = cannot_deploy(engine, report, node) {
+    if !unchecked && let Some(d) = cannot_deploy(engine, report, node) {
         return Err(d);
     }
     let project = engine.project();

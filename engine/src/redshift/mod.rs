@@ -7,6 +7,7 @@ pub mod functions;
 pub mod lateral;
 pub mod pivot;
 pub mod rewrite;
+pub mod system;
 pub mod text_rules;
 pub mod types;
 

@@ -485,6 +485,22 @@ fn plan_error(e: &DataFusionError, origin: &Origin) -> Diagnostic {
         .or_else(|| operator_site(&message, origin))
         .unwrap_or_else(|| Location::file(origin.file).into());
     let mut d = origin.error(code, location, user_wording(&redshift_type_names(&message)));
+    if let Some(name) = d
+        .message
+        .strip_prefix("relation \"")
+        .and_then(|m| m.strip_suffix("\" does not exist"))
+        && crate::redshift::system::is_system_relation(name)
+    {
+        let short = name.rsplit('.').next().unwrap_or(name).to_string();
+        d.code = Code::Unsupported;
+        d.message = format!(
+            "`{short}` is {}, which the playground does not have: this model runs on the cluster, not here",
+            crate::redshift::system::NOT_HERE
+        );
+        d = d.with_hint(
+            "the export deploys it as written; leave it out of a local build with --exclude",
+        );
+    }
     if message.contains("ast node Pivot") {
         d = d.with_hint(
             "name the columns in a subquery: `from (select status, amount from payments) pivot (...)`",

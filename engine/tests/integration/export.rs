@@ -538,3 +538,43 @@ fn a_contracted_table_stores_numbers_at_its_declared_scale_and_a_bare_numeric_is
         vec![vec!["0", "0.1500"]]
     );
 }
+
+#[test]
+fn a_model_on_redshifts_system_tables_exports_unchecked_with_what_reads_it() {
+    let e = engine(inline(&[
+        (
+            "dbt_project.yml",
+            "name: admin\nmodels:\n  admin:\n    +materialized: table\n",
+        ),
+        (
+            "models/blocks.sql",
+            "select tbl, count(*) as blocks from stv_blocklist group by tbl",
+        ),
+        (
+            "models/blocks_report.sql",
+            "select * from {{ ref('blocks') }}",
+        ),
+        ("models/ok.sql", "select 1 as id"),
+    ]))
+    .unwrap();
+    let report = block_on(e.check());
+    let said: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        said.iter().any(|d| d.starts_with("models/blocks.sql:1:37:")
+            && d.contains("`stv_blocklist` is one of Redshift's system tables and views")),
+        "{said:#?}"
+    );
+    let export = export_all(&e);
+    assert!(export.complete(), "{:#?}", export.problems);
+    let paths: Vec<&str> = export.files.iter().map(|f| f.path.as_str()).collect();
+    for expected in [
+        "models/analytics/blocks.sql",
+        "models/analytics/blocks_report.sql",
+        "models/analytics/ok.sql",
+    ] {
+        assert!(paths.contains(&expected), "{paths:#?}");
+    }
+    let warned: Vec<String> = export.warnings.iter().map(|d| d.to_string()).collect();
+    assert_eq!(warned.len(), 2, "{warned:#?}");
+    assert!(warned[0].contains("exported from its compiled SQL, unchecked"));
+}
