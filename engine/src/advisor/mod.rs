@@ -3,6 +3,7 @@
 //! Redshift's developer guide. Each recommendation comes with its reasons, its evidence and
 //! the config line to paste into the model.
 
+pub mod estimate;
 pub mod usage;
 
 use std::collections::BTreeMap;
@@ -39,48 +40,10 @@ pub struct Advice {
     pub reasons: Vec<String>,
     pub evidence: Vec<String>,
     pub warnings: Vec<String>,
+    /// What the recommendation means for Redshift's automatic table optimization.
+    pub notes: Vec<String>,
     pub config_line: String,
     pub current: String,
-}
-
-async fn count(engine: &mut Engine, relation: &str) -> u64 {
-    engine
-        .query(&format!("select count(*) from {relation}"))
-        .await
-        .ok()
-        .and_then(|b| b.first().map(|b| display_value(b.column(0), 0)))
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0)
-}
-
-/// The rows a table will hold in production: `modelplay_expected_rows: {source.table: rows}`
-/// in the project vars says how much larger each source is than its sample; a model grows
-/// like the fastest-growing source upstream of it.
-async fn expected_rows(engine: &mut Engine, node: &Node, sample_rows: u64) -> u64 {
-    let Some(map) = engine
-        .project()
-        .vars
-        .get("modelplay_expected_rows")
-        .and_then(|v| v.as_object())
-        .cloned()
-    else {
-        return sample_rows;
-    };
-    let mut factor: f64 = 1.0;
-    let upstream: Vec<_> = engine
-        .dag()
-        .ancestors(&node.unique_id, None)
-        .iter()
-        .filter_map(|id| engine.project().sources.get(id).cloned())
-        .collect();
-    for s in upstream {
-        let key = format!("{}.{}", s.source_name, s.name);
-        if let Some(expected) = map.get(&key).and_then(|v| v.as_u64()) {
-            let sample = count(engine, &s.relation.to_string()).await.max(1);
-            factor = factor.max(expected as f64 / sample as f64);
-        }
-    }
-    ((sample_rows as f64) * factor).round() as u64
 }
 
 async fn stats(engine: &mut Engine, relation: &str, column: &str) -> Option<ColumnStats> {
@@ -146,6 +109,7 @@ pub async fn advise(
         .unwrap_or(1_000_000);
     let chosen = crate::selector::select(engine.project(), engine.dag(), select, exclude)
         .map_err(|m| vec![crate::run::selector_error(m)])?;
+    let estimates = estimate::estimates(engine).await;
     let mut out = Vec::new();
     for node in nodes.iter().filter(|n| chosen.contains(&n.unique_id)) {
         let Some(keys) = node
@@ -157,8 +121,11 @@ pub async fn advise(
         };
         let key = node.relation.short();
         let mine: Vec<&Usage> = uses.iter().filter(|u| u.table == key).collect();
-        let rows = count(engine, &node.relation.to_string()).await;
-        let expected = expected_rows(engine, node, rows).await;
+        let Some(est) = estimates.get(&node.unique_id).cloned() else {
+            continue;
+        };
+        let rows = est.sample;
+        let expected = est.rows();
         let mut joins: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut filters: BTreeMap<String, (usize, bool, bool)> = BTreeMap::new();
         for u in &mine {
@@ -233,31 +200,52 @@ pub async fn advise(
             distkey = Some((*col).clone());
             break;
         }
+        evidence.push(format!(
+            "{expected} rows expected: {rows} in the sample, grown ×{:.1} as {}",
+            est.growth, est.how
+        ));
         let small = expected <= all_max;
-        let dist = match (small, &distkey) {
-            (true, _) if !joins.is_empty() => {
+        let dist = match (est.known && rows > 0, small, &distkey) {
+            (false, _, _) if rows == 0 => {
+                reasons.push(
+                    "the sample build has no rows for it: nothing to judge its size or its values by, so AUTO leaves the choice to Redshift".to_string(),
+                );
+                "auto".to_string()
+            }
+            (false, _, key) => {
+                reasons.push(
+                    "its production size is unknown (no `modelplay_expected_rows` for the sources it reads): AUTO lets Redshift keep it on every node while it is small and spread it as it grows".to_string(),
+                );
+                if let Some(col) = key {
+                    reasons.push(format!(
+                        "should it grow large, `{col}` is the join column to distribute it on"
+                    ));
+                }
+                "auto".to_string()
+            }
+            (true, true, _) if !joins.is_empty() => {
                 reasons.push(format!(
                     "small ({expected} rows expected, at most {all_max} for ALL) and joined: a copy on every node avoids redistribution"
                 ));
                 "all".to_string()
             }
-            (true, _) => {
+            (true, true, _) => {
                 reasons.push(format!(
                     "small ({expected} rows expected) and not joined: ALL costs little and serves any filter"
                 ));
                 "all".to_string()
             }
-            (false, Some(col)) => {
+            (true, false, Some(col)) => {
                 reasons.push(format!(
                     "large ({expected} rows expected) and joined most often on `{col}`: distributing on it co-locates the join"
                 ));
                 col.clone()
             }
-            (false, None) => {
+            (true, false, None) => {
                 reasons.push(format!(
-                    "large ({expected} rows expected) with no join column fit to be a distkey: EVEN spreads the rows"
+                    "large ({expected} rows expected) with no join column fit to be a distkey: AUTO spreads the rows evenly and lets Redshift choose a key from the queries it sees"
                 ));
-                "even".to_string()
+                "auto".to_string()
             }
         };
         // Sort: the timestamp recent-data queries filter on, else the most used filter, else
@@ -283,6 +271,23 @@ pub async fn advise(
             sort.push(col.clone());
             reasons.push(format!(
                 "no filters: sorting on the join column `{col}` allows merge joins"
+            ));
+        }
+        let mut notes = Vec::new();
+        if dist == "auto" && sort.is_empty() {
+            notes.push(format!(
+                "AUTO keeps `{}` under Redshift's automatic table optimization, which changes its keys as the queries change",
+                node.name
+            ));
+        } else {
+            notes.push(format!(
+                "explicit keys take `{}` out of Redshift's automatic table optimization: Redshift no longer changes its {} as the queries change",
+                node.name,
+                match (dist == "auto", sort.is_empty()) {
+                    (true, _) => "sort key",
+                    (false, true) => "distribution",
+                    (false, false) => "distribution or sort key",
+                }
             ));
         }
         let sort_part = match sort.as_slice() {
@@ -321,6 +326,7 @@ pub async fn advise(
             reasons,
             evidence,
             warnings,
+            notes,
             current,
         });
     }
@@ -343,6 +349,9 @@ pub fn render(advice: &[Advice]) -> String {
         }
         for w in &a.warnings {
             s.push_str(&format!("  warning:   {w}\n"));
+        }
+        for n in &a.notes {
+            s.push_str(&format!("  note:      {n}\n"));
         }
         s.push('\n');
     }

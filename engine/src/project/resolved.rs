@@ -735,15 +735,35 @@ impl Resolver<'_> {
         } else {
             IncrementalStrategy::DeleteInsert
         };
-        let strategy = self.choice(
-            "incremental_strategy",
-            &[
-                ("append", IncrementalStrategy::Append),
-                ("delete+insert", IncrementalStrategy::DeleteInsert),
-                ("merge", IncrementalStrategy::Merge),
-            ],
-            default,
-        );
+        let microbatch = self
+            .string("incremental_strategy")
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case("microbatch"));
+        if microbatch {
+            let at = self.at("incremental_strategy");
+            let mut d = Diagnostic::error(
+                Code::Unsupported,
+                at.clone(),
+                "modelplay does not run or export the microbatch strategy yet (dbt-redshift runs it batch by batch of `event_time`)",
+            )
+            .with_hint("until it does, build the model here with incremental_strategy='delete+insert' and a unique_key");
+            if let Some(text) = (self.text)(&at.file) {
+                d = d.with_source(&text);
+            }
+            self.problems.push(d);
+        }
+        let strategy = if microbatch {
+            IncrementalStrategy::Append
+        } else {
+            self.choice(
+                "incremental_strategy",
+                &[
+                    ("append", IncrementalStrategy::Append),
+                    ("delete+insert", IncrementalStrategy::DeleteInsert),
+                    ("merge", IncrementalStrategy::Merge),
+                ],
+                default,
+            )
+        };
         if strategy != IncrementalStrategy::Append && unique_key.is_empty() {
             let message = format!("the {} strategy needs a unique_key", strategy.as_str());
             self.fail(

@@ -30,6 +30,33 @@ impl Engine {
         execute::collect(&self.ctx, plan, &origin).await
     }
 
+    /// The logical plan of a node's compiled SQL against what is built, for tools that read
+    /// a model's shape (the advisor's row estimates).
+    pub async fn node_plan(
+        &self,
+        unique_id: &str,
+    ) -> Result<datafusion::logical_expr::LogicalPlan, Diagnostic> {
+        let sql = self.compile_sql(unique_id, false)?;
+        let compiled = Compiled {
+            rendered: crate::jinja::Rendered {
+                sql: sql.clone(),
+                map: crate::jinja::SourceMap::default(),
+            },
+            template_source: sql.clone(),
+            ephemerals: Vec::new(),
+            logs: Vec::new(),
+            queried: false,
+        };
+        let origin = Origin {
+            file: "<query>",
+            file_text: &sql,
+            compiled: &compiled,
+            templates: &self.loaded.templates,
+        };
+        let query = execute::parse_query(&sql, &origin)?;
+        execute::plan(&self.ctx, query, &origin).await
+    }
+
     /// Builds the whole project for tools that inspect the result (export, advise): the
     /// nodes that failed, as diagnostics, if any did (tests may fail; they do not count).
     pub async fn build_for_inspection(&mut self) -> Result<(), Vec<Diagnostic>> {

@@ -74,7 +74,8 @@ fn a_skewed_join_column_is_not_a_distkey() {
     .unwrap();
     let advice = block_on(advise(&mut e, &[], &[])).unwrap();
     let events = advice.iter().find(|a| a.model == "events").unwrap();
-    assert_eq!(events.dist, "even", "{events:#?}");
+    // Large, and its only join column is skewed: AUTO, not a key.
+    assert_eq!(events.dist, "auto", "{events:#?}");
     assert!(
         events
             .warnings
@@ -84,4 +85,71 @@ fn a_skewed_join_column_is_not_a_distkey() {
         events.warnings
     );
     assert_eq!(events.expected_rows, 500_000_000);
+}
+
+#[test]
+fn without_a_production_size_auto_is_offered_and_a_group_by_does_not_grow_like_its_source() {
+    let mut rows = String::from("id,state,amount\n");
+    for i in 0..300 {
+        rows.push_str(&format!("{i},{},{}\n", ["NV", "TX", "OK"][i % 3], i % 11));
+    }
+    let files = |vars: &str| {
+        inline(&[
+            ("dbt_project.yml", vars),
+            (
+                "models/sources.yml",
+                "version: 2\nsources:\n  - name: app\n    tables:\n      - name: orders\n",
+            ),
+            ("data/app/orders/2024-01-01.csv", rows.as_str()),
+            (
+                "models/orders.sql",
+                "{{ config(materialized='table') }}\nselect id::int as id, state, amount::int as amount from {{ source('app', 'orders') }}",
+            ),
+            (
+                "models/by_state.sql",
+                "{{ config(materialized='table') }}\nselect state, sum(amount) as amount from {{ ref('orders') }} group by state",
+            ),
+            (
+                "models/order_totals.sql",
+                "{{ config(materialized='table') }}\nselect o.id, s.amount from {{ ref('orders') }} o join {{ ref('by_state') }} s on s.state = o.state",
+            ),
+        ])
+    };
+    // No size given: the sample is all there is, and AUTO is the advice.
+    let mut e = engine(files("name: sizes\n")).unwrap();
+    let advice = block_on(advise(&mut e, &[], &[])).unwrap();
+    let orders = advice.iter().find(|a| a.model == "orders").unwrap();
+    assert_eq!(orders.dist, "auto", "{orders:#?}");
+    assert!(
+        orders
+            .reasons
+            .iter()
+            .any(|r| r.contains("production size is unknown")),
+        "{orders:#?}"
+    );
+    assert!(
+        orders
+            .notes
+            .iter()
+            .any(|n| n.contains("automatic table optimization")),
+        "{orders:#?}"
+    );
+    // With the source's size, the orders grow with it and the three states do not.
+    let mut e = engine(files(
+        "name: sizes\nvars:\n  modelplay_expected_rows:\n    app.orders: 30000000\n",
+    ))
+    .unwrap();
+    let advice = block_on(advise(&mut e, &[], &[])).unwrap();
+    let orders = advice.iter().find(|a| a.model == "orders").unwrap();
+    assert_eq!(orders.expected_rows, 30_000_000);
+    let by_state = advice.iter().find(|a| a.model == "by_state").unwrap();
+    assert!(by_state.expected_rows < 10, "{by_state:#?}");
+    assert_eq!(by_state.dist, "all");
+    assert!(
+        by_state
+            .notes
+            .iter()
+            .any(|n| n.contains("out of Redshift's automatic table optimization")),
+        "{by_state:#?}"
+    );
 }
