@@ -222,16 +222,8 @@ pub async fn export(
                 .join("\n"),
         );
     }
-    match engine.render_project_hooks("on-run-start") {
-        Ok(hooks) if !hooks.is_empty() => deploy.push(format!(
-            "-- on-run-start\n{}",
-            hooks
-                .iter()
-                .map(|h| statement_of(h))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )),
-        Ok(_) => {}
+    match project_hooks(engine, "on-run-start") {
+        Ok(hooks) => deploy.extend(hooks),
         Err(d) => problems.push(d),
     }
 
@@ -269,16 +261,8 @@ pub async fn export(
         });
         deploy.push(format!("-- {} {}\n{now}", node.materialized(), node.name));
     }
-    match engine.render_project_hooks("on-run-end") {
-        Ok(hooks) if !hooks.is_empty() => deploy.push(format!(
-            "-- on-run-end\n{}",
-            hooks
-                .iter()
-                .map(|h| statement_of(h))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )),
-        Ok(_) => {}
+    match project_hooks(engine, "on-run-end") {
+        Ok(hooks) => deploy.extend(hooks),
         Err(d) => problems.push(d),
     }
 
@@ -330,6 +314,16 @@ pub async fn export(
         problems,
         warnings,
     })
+}
+
+/// `on-run-start` or `on-run-end`, rendered, as one section of the deploy (none when the
+/// project has none).
+fn project_hooks(engine: &Engine, key: &str) -> Result<Option<String>, Diagnostic> {
+    let hooks = engine.render_project_hooks(key)?;
+    Ok((!hooks.is_empty()).then(|| {
+        let statements: Vec<String> = hooks.iter().map(|h| statement_of(h)).collect();
+        format!("-- {key}\n{}", statements.join("\n"))
+    }))
 }
 
 /// A statement as the deploy writes it: trimmed, ending in `;`.

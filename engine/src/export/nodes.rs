@@ -220,31 +220,21 @@ fn move_existing(around: &Around) -> (Vec<String>, Option<String>) {
     }
 }
 
-/// dbt's `table` materialization: built as `<name>__dbt_tmp`, renamed into place.
+/// dbt's `table` materialization: built as `<name>__dbt_tmp`, renamed into place, the
+/// post-hooks before the grants and comments.
 pub fn table(around: &Around, create: String) -> Vec<String> {
-    let mut out = hooks(&around.pre_hooks, false);
-    out.push("begin;".into());
-    out.extend(hooks(&around.pre_hooks, true));
-    out.push(create);
-    let (moved, drop_backup) = move_existing(around);
-    out.extend(moved);
-    out.push(format!(
-        "alter table {} rename to {};",
-        intermediate(around.relation),
-        around.relation.identifier
-    ));
-    out.extend(hooks(&around.post_hooks, true));
-    out.extend(grants(around));
-    out.extend(comments(around, "table", false));
-    out.push("commit;".into());
-    out.extend(drop_backup);
-    out.extend(hooks(&around.post_hooks, false));
-    out
+    swap(around, create, "table", false)
 }
 
 /// dbt-redshift's `view` materialization: the same dance, with grants and comments before
 /// the post-hooks.
 pub fn view(around: &Around, create: String, late_binding: bool) -> Vec<String> {
+    swap(around, create, "view", late_binding)
+}
+
+/// Built beside the old relation and renamed into place, in one transaction; the backup
+/// dropped once it commits.
+fn swap(around: &Around, create: String, kind: &str, late_binding: bool) -> Vec<String> {
     let mut out = hooks(&around.pre_hooks, false);
     out.push("begin;".into());
     out.extend(hooks(&around.pre_hooks, true));
@@ -256,9 +246,18 @@ pub fn view(around: &Around, create: String, late_binding: bool) -> Vec<String> 
         intermediate(around.relation),
         around.relation.identifier
     ));
-    out.extend(grants(around));
-    out.extend(comments(around, "view", late_binding));
-    out.extend(hooks(&around.post_hooks, true));
+    let granted: Vec<String> = grants(around)
+        .into_iter()
+        .chain(comments(around, kind, late_binding))
+        .collect();
+    let inside = hooks(&around.post_hooks, true);
+    if kind == "view" {
+        out.extend(granted);
+        out.extend(inside);
+    } else {
+        out.extend(inside);
+        out.extend(granted);
+    }
     out.push("commit;".into());
     out.extend(drop_backup);
     out.extend(hooks(&around.post_hooks, false));
@@ -268,16 +267,7 @@ pub fn view(around: &Around, create: String, late_binding: bool) -> Vec<String> 
 /// dbt's `incremental` materialization, as a first build (or a full refresh of a view):
 /// the table is created in place; `main` is the strategy's statements on a later run.
 pub fn incremental(around: &Around, main: Vec<String>) -> Vec<String> {
-    let mut out = hooks(&around.pre_hooks, false);
-    out.push("begin;".into());
-    out.extend(hooks(&around.pre_hooks, true));
-    out.extend(main);
-    out.extend(grants(around));
-    out.extend(comments(around, "table", false));
-    out.extend(hooks(&around.post_hooks, true));
-    out.push("commit;".into());
-    out.extend(hooks(&around.post_hooks, false));
-    out
+    in_place(around, "table", main)
 }
 
 /// dbt's `seed`, `snapshot` and dbt-redshift's `materialized_view`: the build, then grants,
