@@ -462,3 +462,48 @@ fn share_open_and_zip_move_projects_between_folders() {
     }
     let _ = std::fs::remove_file(zip);
 }
+
+#[test]
+fn a_change_deploy_exports_what_changed_since_the_manifest() {
+    let dir = copy_project("sample-data/brightwheel");
+    let d = dir.to_string_lossy();
+    let (code, _, err) = modelplay(&["compile", "--project-dir", &d]);
+    assert_eq!(code, 0, "{err}");
+    let manifest = dir.join("target/manifest.json");
+    let model = dir.join("models/intermediate/int_leads_deduplicated.sql");
+    let text = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(&model, format!("{text}\n-- reviewed\n")).unwrap();
+    let out_dir = dir.join("change");
+    let (code, out, err) = modelplay(&[
+        "export",
+        "--project-dir",
+        &d,
+        "--state",
+        &manifest.to_string_lossy(),
+        "--out",
+        &out_dir.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let deploy = std::fs::read_to_string(out_dir.join("deploy.sql")).unwrap();
+    assert!(
+        deploy.contains("-- table int_leads_deduplicated"),
+        "{deploy}"
+    );
+    // What reads it rebuilds too; what it reads does not.
+    assert!(deploy.contains("-- table int_state_leads_matched_to_salesforce"));
+    assert!(!deploy.contains("-- view stg_salesforce_leads"), "{deploy}");
+    assert!(!deploy.contains("copy "), "{deploy}");
+    let (code, _, err) = modelplay(&[
+        "export",
+        "--project-dir",
+        &d,
+        "--state",
+        "no/such/manifest.json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--state: cannot read no/such/manifest.json"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
