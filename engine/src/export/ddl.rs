@@ -3,6 +3,7 @@
 //! `redshift__create_view_as`, the materialized view macro, dbt-core's delete+insert and
 //! merge, and `redshift__snapshot_merge_sql`).
 
+use crate::project::microbatch::{Batch, boundary};
 use crate::project::resolved::{
     Dist, HardDeletes, Incremental, IncrementalStrategy, Snapshot, SnapshotStrategy, TableKeys,
 };
@@ -160,6 +161,7 @@ pub fn incremental_statements(
     config: &Incremental,
     sql: &str,
     columns: &[String],
+    batch: Option<&Batch>,
 ) -> Vec<String> {
     let keys = &config.unique_key;
     let cols = quoted_list(columns);
@@ -210,6 +212,28 @@ pub fn incremental_statements(
             out.push(insert);
         }
         IncrementalStrategy::Append => out.push(insert),
+        // dbt-redshift's microbatch: the batch's window of the event time is deleted, then
+        // the batch inserted (no unique key needed).
+        IncrementalStrategy::Microbatch => {
+            if let (Some(mb), Some(b)) = (&config.microbatch, batch) {
+                let mut all = predicates;
+                all.push(format!(
+                    "{} >= TIMESTAMP '{}'",
+                    mb.event_time,
+                    boundary(b.start)
+                ));
+                all.push(format!(
+                    "{} < TIMESTAMP '{}'",
+                    mb.event_time,
+                    boundary(b.end)
+                ));
+                out.push(format!(
+                    "delete from {relation}\nwhere (\n    {}\n);",
+                    all.join("\n    and ")
+                ));
+            }
+            out.push(insert);
+        }
     }
     out
 }

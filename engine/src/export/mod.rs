@@ -585,6 +585,79 @@ fn node_sql(
                 later: None,
             }
         }
+        Materialization::Incremental { keys, incremental } if incremental.microbatch.is_some() => {
+            let Some(mb) = &incremental.microbatch else {
+                return Ok(None);
+            };
+            // Each batch reads its window of what it reads, and replaces its window.
+            let run_time = engine.run_time();
+            let in_batch = |b: &crate::project::microbatch::Batch, is_incremental: bool| {
+                engine.compile_sql_checked_in_batch(
+                    &node.unique_id,
+                    is_incremental,
+                    report,
+                    Some(b),
+                )
+            };
+            let replace =
+                |b: &crate::project::microbatch::Batch| -> Result<Vec<String>, Diagnostic> {
+                    let s = in_batch(b, true)?;
+                    let temp = format!("\"{}__dbt_tmp_{}\"", node.relation.identifier, b.id);
+                    Ok(ddl::incremental_statements(
+                        &relation,
+                        &temp,
+                        incremental,
+                        &s,
+                        &names,
+                        Some(b),
+                    ))
+                };
+            let batches = mb.batches(run_time, incremental_run);
+            let Some((first, rest)) = batches.split_first() else {
+                let at = node
+                    .config
+                    .at("begin")
+                    .cloned()
+                    .unwrap_or_else(|| crate::diagnostic::Location::file(&node.path));
+                return Err(Diagnostic::error(
+                    Code::Config,
+                    at,
+                    format!(
+                        "`{}` has no batch to build: its `begin` is after the run's time",
+                        node.name
+                    ),
+                ));
+            };
+            let mut now = if incremental_run {
+                nodes::incremental(&around, replace(first)?)
+            } else if existing.is_some() {
+                let sql = in_batch(first, false)?;
+                nodes::table(
+                    &around,
+                    create_table(project, node, keys, &intermediate, &sql)?,
+                )
+            } else {
+                let sql = in_batch(first, false)?;
+                nodes::incremental(
+                    &around,
+                    vec![create_table(project, node, keys, &relation, &sql)?],
+                )
+            };
+            for b in rest {
+                now.extend(nodes::incremental(&later_around()?, replace(b)?));
+            }
+            // A later run at this time: the lookback batches and the current one.
+            let later = if incremental_run {
+                None
+            } else {
+                let mut later = Vec::new();
+                for b in mb.batches(run_time, true) {
+                    later.extend(nodes::incremental(&later_around()?, replace(&b)?));
+                }
+                Some(later)
+            };
+            NodeSql { now, later }
+        }
         Materialization::Incremental { keys, incremental } => {
             let strategy = || -> Result<Vec<String>, Diagnostic> {
                 let s = compile(true)?;
@@ -594,6 +667,7 @@ fn node_sql(
                     incremental,
                     &s,
                     &names,
+                    None,
                 ))
             };
             let later = || -> Result<Vec<String>, Diagnostic> {

@@ -144,7 +144,7 @@ fn ref_fn(state: &State, args: Rest<String>, kwargs: Kwargs) -> Result<Value, Er
     if !rec.refs.contains(&call) {
         rec.refs.push(call);
     }
-    if resolved.rendered != resolved.relation.to_string() {
+    if resolved.rendered.starts_with("__dbt__cte__") {
         rec.ephemerals.push(resolved.relation.identifier.clone());
     }
     rec.relations.push(resolved.relation.clone());

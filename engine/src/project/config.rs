@@ -60,6 +60,10 @@ const KNOWN_KEYS: &[&str] = &[
     "merge_update_columns",
     "merge_exclude_columns",
     "incremental_predicates",
+    "event_time",
+    "begin",
+    "batch_size",
+    "lookback",
     "group",
     "access",
 ];

@@ -4,6 +4,7 @@ mod config;
 pub mod constraints;
 pub mod load;
 pub mod lookup;
+pub mod microbatch;
 pub mod resolved;
 pub mod unit_tests;
 pub mod yaml;

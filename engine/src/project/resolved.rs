@@ -240,6 +240,8 @@ pub enum IncrementalStrategy {
     DeleteInsert,
     #[serde(rename = "merge")]
     Merge,
+    #[serde(rename = "microbatch")]
+    Microbatch,
 }
 
 impl IncrementalStrategy {
@@ -248,6 +250,7 @@ impl IncrementalStrategy {
             IncrementalStrategy::Append => "append",
             IncrementalStrategy::DeleteInsert => "delete+insert",
             IncrementalStrategy::Merge => "merge",
+            IncrementalStrategy::Microbatch => "microbatch",
         }
     }
 }
@@ -277,6 +280,8 @@ pub struct Incremental {
     pub merge_exclude_columns: Vec<String>,
     /// `incremental_predicates`: conditions that limit which target rows a run touches.
     pub predicates: Vec<String>,
+    /// The `microbatch` strategy's `event_time`, `begin`, `batch_size` and `lookback`.
+    pub microbatch: Option<super::microbatch::Microbatch>,
 }
 
 /// What a deploy does around a relation besides building it: `grants` and `persist_docs`.
@@ -735,36 +740,24 @@ impl Resolver<'_> {
         } else {
             IncrementalStrategy::DeleteInsert
         };
-        let microbatch = self
-            .string("incremental_strategy")
-            .is_some_and(|s| s.trim().eq_ignore_ascii_case("microbatch"));
-        if microbatch {
-            let at = self.at("incremental_strategy");
-            let mut d = Diagnostic::error(
-                Code::Unsupported,
-                at.clone(),
-                "modelplay does not run or export the microbatch strategy yet (dbt-redshift runs it batch by batch of `event_time`)",
-            )
-            .with_hint("until it does, build the model here with incremental_strategy='delete+insert' and a unique_key");
-            if let Some(text) = (self.text)(&at.file) {
-                d = d.with_source(&text);
-            }
-            self.problems.push(d);
-        }
-        let strategy = if microbatch {
-            IncrementalStrategy::Append
-        } else {
-            self.choice(
-                "incremental_strategy",
-                &[
-                    ("append", IncrementalStrategy::Append),
-                    ("delete+insert", IncrementalStrategy::DeleteInsert),
-                    ("merge", IncrementalStrategy::Merge),
-                ],
-                default,
-            )
-        };
-        if strategy != IncrementalStrategy::Append && unique_key.is_empty() {
+        let strategy = self.choice(
+            "incremental_strategy",
+            &[
+                ("append", IncrementalStrategy::Append),
+                ("delete+insert", IncrementalStrategy::DeleteInsert),
+                ("merge", IncrementalStrategy::Merge),
+                ("microbatch", IncrementalStrategy::Microbatch),
+            ],
+            default,
+        );
+        let microbatch = (strategy == IncrementalStrategy::Microbatch)
+            .then(|| self.microbatch())
+            .flatten();
+        let keyed = matches!(
+            strategy,
+            IncrementalStrategy::DeleteInsert | IncrementalStrategy::Merge
+        );
+        if keyed && unique_key.is_empty() {
             let message = format!("the {} strategy needs a unique_key", strategy.as_str());
             self.fail(
                 "incremental_strategy",
@@ -825,7 +818,82 @@ impl Resolver<'_> {
             merge_update_columns,
             merge_exclude_columns,
             predicates,
+            microbatch,
         }
+    }
+
+    /// The microbatch strategy's settings; each one dbt needs is an error where it is missing.
+    fn microbatch(&mut self) -> Option<super::microbatch::Microbatch> {
+        use super::microbatch::{BatchSize, Microbatch};
+        let missing = |this: &mut Self, key: &str, example: &str| {
+            this.fail(
+                "incremental_strategy",
+                format!("the microbatch strategy needs `{key}`"),
+                Some(format!("add {key}={example} to the model's config")),
+            );
+        };
+        let event_time = self.string("event_time");
+        if event_time.is_none() {
+            missing(
+                self,
+                "event_time",
+                "'ordered_at' (the column a batch is cut on)",
+            );
+        }
+        let begin = match self.string("begin") {
+            None => {
+                missing(self, "begin", "'2024-01-01' (when the first batch starts)");
+                None
+            }
+            Some(text) => {
+                let parsed = crate::redshift::functions::parse_timestamp(text.trim());
+                if parsed.is_none() {
+                    self.fail(
+                        "begin",
+                        format!("`begin` must be a date or timestamp such as '2024-01-01', found '{text}'"),
+                        None,
+                    );
+                }
+                parsed
+            }
+        };
+        let batch_size = match self.string("batch_size") {
+            None => {
+                missing(self, "batch_size", "'day' (or 'hour', 'month', 'year')");
+                None
+            }
+            Some(text) => {
+                let size = BatchSize::parse(&text);
+                if size.is_none() {
+                    self.fail(
+                        "batch_size",
+                        format!(
+                            "`batch_size` must be 'hour', 'day', 'month' or 'year', found '{text}'"
+                        ),
+                        None,
+                    );
+                }
+                size
+            }
+        };
+        let lookback = match self.config.get("lookback") {
+            None => 1,
+            Some(Json::Number(n)) if n.as_u64().is_some() => {
+                u32::try_from(n.as_u64().unwrap_or(1)).unwrap_or(1)
+            }
+            Some(other) => {
+                let message =
+                    format!("`lookback` must be a whole number of batches, found {other}");
+                self.fail("lookback", message, None);
+                1
+            }
+        };
+        Some(Microbatch {
+            event_time: event_time?.trim().to_lowercase(),
+            begin: begin?,
+            batch_size: batch_size?,
+            lookback,
+        })
     }
 
     /// `grants: {select: ['reporter', 'group:analysts']}` and `persist_docs`.

@@ -238,6 +238,34 @@ impl Engine {
                     }
                     let columns = typed(&schema);
                     let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+                    if node
+                        .materialization
+                        .incremental()
+                        .is_some_and(|i| i.microbatch.is_some())
+                        && node
+                            .depends_on
+                            .iter()
+                            .any(|d| self.loaded.project.sources.contains_key(d))
+                    {
+                        let at = node
+                            .config
+                            .at("incremental_strategy")
+                            .cloned()
+                            .unwrap_or_else(|| Location::file(&node.path));
+                        let text = self.loaded.project.files.text(&at.file).unwrap_or_default();
+                        report.diagnostics.push(
+                            Diagnostic::warning(
+                                Code::Unsupported,
+                                at,
+                                format!(
+                                    "`{}` reads a source: modelplay reads a source whole in every batch, where dbt cuts one that declares an `event_time` to the batch's window",
+                                    node.name
+                                ),
+                            )
+                            .with_source(&text)
+                            .with_hint("read the source through a staging model with `event_time` in its config"),
+                        );
+                    }
                     if node.materialization.contract_enforced() {
                         let files = &self.loaded.project.files;
                         let problems = super::contract::check(&node, &columns, &|f| {

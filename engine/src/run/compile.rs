@@ -28,6 +28,18 @@ pub struct CompileResolver {
     /// The session `run_query` runs in: the build's, or the check's (whose tables are empty).
     session: Option<datafusion::prelude::SessionContext>,
     selected: Arc<Vec<String>>,
+    /// A microbatch model's batch: what it reads is cut to the batch's window.
+    batch: Option<EventTimeFilter>,
+}
+
+/// The window of one microbatch batch, and the event-time column of every relation that
+/// declares one (`event_time` in its config): a `ref` to such a relation reads only the
+/// window's rows, as dbt renders it.
+#[derive(Debug, Clone)]
+struct EventTimeFilter {
+    start: String,
+    end: String,
+    columns: HashMap<Relation, String>,
 }
 
 impl std::fmt::Debug for CompileResolver {
@@ -57,6 +69,48 @@ impl CompileResolver {
             schemas,
             session: None,
             selected: Arc::default(),
+            batch: None,
+        }
+    }
+
+    /// Cuts every input that declares an `event_time` to `batch`'s window.
+    pub fn with_batch(
+        mut self,
+        project: &Project,
+        batch: &crate::project::microbatch::Batch,
+    ) -> Self {
+        let columns = project
+            .nodes
+            .values()
+            .filter(|n| !n.materialization.is_ephemeral())
+            .filter_map(|n| {
+                let column = n.config.get("event_time")?.as_str()?.trim().to_string();
+                Some((n.relation.clone(), column))
+            })
+            .collect();
+        self.batch = Some(EventTimeFilter {
+            start: crate::project::microbatch::boundary(batch.start),
+            end: crate::project::microbatch::boundary(batch.end),
+            columns,
+        });
+        self
+    }
+
+    /// `value` cut to the batch's window, when there is a batch and it declares an event time.
+    fn in_batch(&self, value: RelationValue) -> RelationValue {
+        let Some(filter) = &self.batch else {
+            return value;
+        };
+        let Some(column) = filter.columns.get(&value.relation) else {
+            return value;
+        };
+        let rendered = format!(
+            "(select * from {} where {column} >= '{}' and {column} < '{}') _dbt_et_filter_subq_{}",
+            value.rendered, filter.start, filter.end, value.relation.identifier
+        );
+        RelationValue {
+            relation: value.relation,
+            rendered,
         }
     }
 
@@ -83,6 +137,7 @@ impl Resolve for CompileResolver {
         self.refs
             .find(from, package, name)
             .cloned()
+            .map(|v| self.in_batch(v))
             .ok_or_else(|| match package {
                 Some(p) => format!("ref('{p}', '{name}') names no model, seed or snapshot"),
                 None => format!("ref('{name}') names no model, seed or snapshot"),

@@ -144,9 +144,24 @@ impl Engine {
         is_incremental: bool,
         report: &CheckReport,
     ) -> Result<String, Diagnostic> {
+        self.compile_sql_checked_in_batch(unique_id, is_incremental, report, None)
+    }
+
+    /// `compile_sql_checked` for one batch of a microbatch model: what it reads is cut to
+    /// the batch's window.
+    pub fn compile_sql_checked_in_batch(
+        &self,
+        unique_id: &str,
+        is_incremental: bool,
+        report: &CheckReport,
+        batch: Option<&crate::project::microbatch::Batch>,
+    ) -> Result<String, Diagnostic> {
         let mut resolver = CompileResolver::new(&self.loaded.project, report.schemas.clone());
         if let Some(session) = &report.session.0 {
             resolver = resolver.with_session(session.clone());
+        }
+        if let Some(b) = batch {
+            resolver = resolver.with_batch(&self.loaded.project, b);
         }
         self.compile_sql_using(unique_id, is_incremental, Arc::new(resolver))
     }

@@ -9,6 +9,7 @@ pub mod freshness;
 mod hooks;
 mod incremental;
 mod inspect;
+mod microbatch;
 mod reload;
 pub mod results;
 mod rows;
@@ -717,6 +718,13 @@ impl Engine {
                 snapshot::merge(config, &staged, existing.as_ref(), self.run_time).map_err(at)?;
             let (schema, batch) = merged.to_batch().map_err(at)?;
             (schema, vec![batch])
+        } else if let Some(mb) = node
+            .materialization
+            .incremental()
+            .and_then(|i| i.microbatch.clone())
+        {
+            self.run_batches(node, &mb, self.is_incremental(node, request))
+                .await?
         } else if let Some(config) = node
             .materialization
             .incremental()
@@ -768,6 +776,84 @@ impl Engine {
         self.run_node_hooks(node, "post-hook", is_incremental)
             .await?;
         Ok(rows)
+    }
+
+    /// A microbatch model's run: batch after batch, each compiled with what it reads cut
+    /// to its window, its rows replacing the table's rows in that window.
+    async fn run_batches(
+        &mut self,
+        node: &Node,
+        mb: &crate::project::microbatch::Microbatch,
+        incremental: bool,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>), Diagnostic> {
+        let at = |e: String| {
+            let at = node
+                .config
+                .at("event_time")
+                .cloned()
+                .unwrap_or_else(|| Location::file(&node.path));
+            Diagnostic::error(Code::Runtime, at, e)
+        };
+        let file_text = self.file_text(&node.path);
+        let mut table: Option<(SchemaRef, Vec<RecordBatch>)> = if incremental {
+            let sql = format!("select * from {}", node.relation);
+            let compiled = self.compile_as(node, true)?;
+            let origin = Origin {
+                file: &node.path,
+                file_text: &file_text,
+                compiled: &compiled,
+                templates: &self.loaded.templates,
+            };
+            Some(
+                self.execute_batches(parse_internal(&sql, node)?, &origin)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        for batch in mb.batches(self.run_time, incremental) {
+            let resolver = Arc::new(
+                CompileResolver::new(&self.loaded.project, self.schemas.clone())
+                    .with_session(self.ctx.clone())
+                    .with_selection(self.selected.clone())
+                    .with_batch(&self.loaded.project, &batch),
+            );
+            // After the first batch of a first run, the table is there: is_incremental().
+            let compiled = self.compile_with(node, resolver.clone(), table.is_some())?;
+            let origin = Origin {
+                file: &node.path,
+                file_text: &file_text,
+                compiled: &compiled,
+                templates: &self.loaded.templates,
+            };
+            let (query, sql) = self.query_with_ephemerals_using(&compiled, &origin, resolver)?;
+            self.compiled.insert(node.unique_id.clone(), sql);
+            let query = contract::assignment_casts(node, &query).unwrap_or(query);
+            let (schema, rows) = self.execute_batches(query, &origin).await?;
+            table = Some(match table {
+                None => microbatch::conform(&schema, rows).map_err(at)?,
+                Some((schema, old)) => {
+                    let mut kept =
+                        microbatch::outside(&old, &schema, &mb.event_time, &batch).map_err(at)?;
+                    let (schema, new) = microbatch::conform(&schema, rows).map_err(at)?;
+                    kept.extend(new);
+                    (schema, kept)
+                }
+            });
+        }
+        table.ok_or_else(|| {
+            Diagnostic::error(
+                Code::Config,
+                node.config
+                    .at("begin")
+                    .cloned()
+                    .unwrap_or_else(|| Location::file(&node.path)),
+                format!(
+                    "`{}` has no batch to build: its `begin` is after the run's time",
+                    node.name
+                ),
+            )
+        })
     }
 
     fn exists(&self, relation: &Relation) -> bool {

@@ -90,6 +90,8 @@ fn every_config_option_export() {
         "create view \"dev\".\"analytics\".\"orders_view__dbt_tmp\" as (\n    select order_id, status from \"dev\".\"analytics\".\"stg_orders\"\n);",
         "coalesce(nullif(getdate(), getdate()), '9999-12-31'::timestamp) as valid_to,\n        'False' as is_deleted",
         "-- on-run-start\ncreate table if not exists analytics.deploy_log",
+        "select order_id, status, amount, ordered_at from (select * from \"dev\".\"analytics\".\"stg_orders\" where ordered_at >= '2024-05-01 00:00:00+00:00' and ordered_at < '2024-06-01 00:00:00+00:00') _dbt_et_filter_subq_stg_orders",
+        "delete from \"dev\".\"analytics\".\"orders_microbatch\"\nwhere (\n    ordered_at >= TIMESTAMP '2024-05-01 00:00:00+00:00'\n    and ordered_at < TIMESTAMP '2024-06-01 00:00:00+00:00'\n);",
         "copy \"raw_shop\".\"orders\" (\"id\", \"customer_id\", \"status\", \"amount\", \"ordered_at\")\nfrom 's3://example-raw-bucket/shop/orders/'\niam_role 'arn:aws:iam::123456789012:role/example-copy'\nformat as csv",
         "\"_loaded_at\" timestamp default getdate()",
     ] {

@@ -244,3 +244,79 @@ fn on_schema_change_follows_dbt() {
         "{message}"
     );
 }
+
+#[test]
+fn microbatch_replaces_each_batchs_window_and_keeps_the_rest() {
+    let mut e = engine(inline(&[
+        ("dbt_project.yml", "name: batches\n"),
+        (
+            "models/sources.yml",
+            "version: 2\nsources:\n  - name: app\n    tables:\n      - name: events\n",
+        ),
+        (
+            "data/app/events/2024-01-02T12-00-00.csv",
+            "id,amount,at\na,1,2024-01-01 10:00:00\nb,1,2024-01-02 09:00:00\n",
+        ),
+        (
+            "data/app/events/2024-01-03T12-00-00.csv",
+            "id,amount,at\na,2,2024-01-01 10:00:00\nb,2,2024-01-02 09:00:00\nc,2,2024-01-03 08:00:00\n",
+        ),
+        (
+            "models/stg_events.sql",
+            "{{ config(materialized='table', event_time='at') }}\nselect id, amount::int as amount, at::timestamp as at from {{ source('app', 'events') }}",
+        ),
+        (
+            "models/daily.sql",
+            "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='at', begin='2024-01-01', batch_size='day', lookback=1) }}\nselect id, amount, at from {{ ref('stg_events') }}",
+        ),
+    ]))
+    .unwrap();
+    let report = block_on(e.check());
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    let loads = e.load_times();
+    // First run, at noon on the 2nd: the batches of the 1st and the 2nd.
+    e.step_to(&loads[0]).unwrap();
+    assert!(build(&mut e).success());
+    assert_eq!(
+        rows(&mut e, "select id, amount from daily order by id"),
+        vec![vec!["a", "1"], vec!["b", "1"]]
+    );
+    let sql = e.compiled_sql("model.batches.daily").unwrap();
+    assert!(
+        sql.contains("where at >= '2024-01-02 00:00:00+00:00' and at < '2024-01-03 00:00:00+00:00') _dbt_et_filter_subq_stg_events"),
+        "{sql}"
+    );
+    // At noon on the 3rd, with a lookback of one: the 2nd and the 3rd are built again; the
+    // 1st keeps what its batch wrote, though the source has changed it since.
+    e.step_to(&loads[1]).unwrap();
+    assert!(build(&mut e).success());
+    assert_eq!(
+        rows(&mut e, "select id, amount from daily order by id"),
+        vec![vec!["a", "1"], vec!["b", "2"], vec!["c", "2"]]
+    );
+}
+
+#[test]
+fn a_microbatch_model_on_a_source_is_warned_about() {
+    let e = engine(inline(&[
+        ("dbt_project.yml", "name: batches\n"),
+        (
+            "models/sources.yml",
+            "version: 2\nsources:\n  - name: app\n    tables:\n      - name: events\n",
+        ),
+        ("data/app/events/2024-01-02.csv", "id,at\na,2024-01-01 10:00:00\n"),
+        (
+            "models/daily.sql",
+            "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='at', begin='2024-01-01', batch_size='day') }}\nselect id, at::timestamp as at from {{ source('app', 'events') }}",
+        ),
+    ]))
+    .unwrap();
+    let report = block_on(e.check());
+    let said: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        said.iter()
+            .any(|d| d.starts_with("models/daily.sql:1:39: warning")
+                && d.contains("reads a source whole in every batch")),
+        "{said:#?}"
+    );
+}
