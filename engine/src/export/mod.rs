@@ -477,8 +477,8 @@ fn node_sql(
             ));
     let around = nodes::Around {
         relation: &node.relation,
-        pre_hooks: engine.render_node_hooks(node, "pre-hook", incremental_run)?,
-        post_hooks: engine.render_node_hooks(node, "post-hook", incremental_run)?,
+        pre_hooks: engine.render_node_hooks_checked(node, "pre-hook", incremental_run, report)?,
+        post_hooks: engine.render_node_hooks_checked(node, "post-hook", incremental_run, report)?,
         deploy: &node.deploy,
         description: &node.description,
         column_docs: column_docs.clone(),
@@ -490,8 +490,8 @@ fn node_sql(
     let later_around = || -> Result<nodes::Around, Diagnostic> {
         Ok(nodes::Around {
             relation: &node.relation,
-            pre_hooks: engine.render_node_hooks(node, "pre-hook", true)?,
-            post_hooks: engine.render_node_hooks(node, "post-hook", true)?,
+            pre_hooks: engine.render_node_hooks_checked(node, "pre-hook", true, report)?,
+            post_hooks: engine.render_node_hooks_checked(node, "post-hook", true, report)?,
             deploy: &node.deploy,
             description: &node.description,
             column_docs: column_docs.clone(),

@@ -30,7 +30,13 @@ pub struct CompileResolver {
     selected: Arc<Vec<String>>,
     /// A microbatch model's batch: what it reads is cut to the batch's window.
     batch: Option<EventTimeFilter>,
+    /// Where the statements a template runs for their effect (an `insert` in a hook's
+    /// `statement` call) are written down, for an export that must run them too.
+    captured: Option<Captured>,
 }
+
+/// Statements run by templates for their effect, in the order they ran.
+pub type Captured = Arc<std::sync::Mutex<Vec<String>>>;
 
 /// The window of one microbatch batch, and the event-time column of every relation that
 /// declares one (`event_time` in its config): a `ref` to such a relation reads only the
@@ -70,7 +76,14 @@ impl CompileResolver {
             session: None,
             selected: Arc::default(),
             batch: None,
+            captured: None,
         }
+    }
+
+    /// Writes down into `captured` every statement a template runs that is not a query.
+    pub fn with_capture(mut self, captured: Captured) -> Self {
+        self.captured = Some(captured);
+        self
     }
 
     /// Cuts every input that declares an `event_time` to `batch`'s window.
@@ -171,6 +184,18 @@ impl Resolve for CompileResolver {
             .session
             .as_ref()
             .ok_or("run_query() has no session to run in here")?;
+        if let Some(captured) = &self.captured {
+            let head = sql.trim_start().to_lowercase();
+            let read = ["select", "with", "show", "values", "("]
+                .iter()
+                .any(|k| head.starts_with(k));
+            if !read {
+                captured
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(sql.trim().to_string());
+            }
+        }
         super::template_query::run(session, sql)
     }
 

@@ -210,6 +210,42 @@ impl Engine {
         key: &str,
         is_incremental: bool,
     ) -> Result<Vec<(String, bool)>, Diagnostic> {
+        self.render_node_hooks_using(node, key, is_incremental, self.resolver(), None)
+    }
+
+    /// `render_node_hooks` against what the check planned, for the export, which builds
+    /// nothing: a hook's queries (`run_query`, `statement`) see the planned relations, empty.
+    pub fn render_node_hooks_checked(
+        &self,
+        node: &Node,
+        key: &str,
+        is_incremental: bool,
+        report: &super::CheckReport,
+    ) -> Result<Vec<(String, bool)>, Diagnostic> {
+        let captured = compile::Captured::default();
+        let mut resolver =
+            compile::CompileResolver::new(&self.loaded.project, report.schemas.clone())
+                .with_capture(captured.clone());
+        if let Some(session) = &report.session.0 {
+            resolver = resolver.with_session(session.clone());
+        }
+        self.render_node_hooks_using(
+            node,
+            key,
+            is_incremental,
+            Arc::new(resolver),
+            Some(&captured),
+        )
+    }
+
+    fn render_node_hooks_using(
+        &self,
+        node: &Node,
+        key: &str,
+        is_incremental: bool,
+        resolver: Arc<compile::CompileResolver>,
+        captured: Option<&compile::Captured>,
+    ) -> Result<Vec<(String, bool)>, Diagnostic> {
         let hooks = node.config.hook_entries(key);
         if hooks.is_empty() {
             return Ok(Vec::new());
@@ -223,24 +259,28 @@ impl Engine {
         let ctx = compile::render_ctx(
             &self.loaded,
             node,
-            self.resolver(),
+            resolver,
             &run_started_at,
             is_incremental,
         );
         let label = format!("the {key} of `{}`", node.name);
-        hooks
-            .into_iter()
-            .map(|(sql, inside)| {
-                let rendered = self
-                    .loaded
-                    .templates
-                    .render(&at.file, &sql, &ctx)
-                    .map_err(|d| {
-                        self.hook_error(&at, format!("{label} does not render: {}", d.message))
-                    })?;
-                Ok((rendered.sql, inside))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for (sql, inside) in hooks {
+            let rendered = self
+                .loaded
+                .templates
+                .render(&at.file, &sql, &ctx)
+                .map_err(|d| {
+                    self.hook_error(&at, format!("{label} does not render: {}", d.message))
+                })?;
+            // What the hook ran while it rendered (`statement` calls), before what it says.
+            if let Some(captured) = captured {
+                let ran = std::mem::take(&mut *captured.lock().unwrap_or_else(|e| e.into_inner()));
+                out.extend(ran.into_iter().map(|s| (s, inside)));
+            }
+            out.push((rendered.sql, inside));
+        }
+        Ok(out)
     }
 
     /// `on-run-start` or `on-run-end` rendered as a deploy runs them (`on-run-end` with no

@@ -580,3 +580,44 @@ fn a_model_on_redshifts_system_tables_exports_unchecked_with_what_reads_it() {
     assert_eq!(warned.len(), 2, "{warned:#?}");
     assert!(warned[0].contains("exported from its compiled SQL, unchecked"));
 }
+
+#[test]
+fn statements_a_hook_runs_while_it_renders_are_exported_in_its_place() {
+    // A package's pattern (dbt_project_evaluator fills its tables this way): the post-hook's
+    // macro inserts rows through `statement` calls and renders to nothing.
+    let e = engine(inline(&[
+        (
+            "dbt_project.yml",
+            "name: hooks\nmodels:\n  hooks:\n    +materialized: table\n",
+        ),
+        (
+            "macros/fill.sql",
+            "{% macro fill(relation) %}{% if execute %}{% for i in range(2) %}{% call statement('fill') %}insert into {{ relation }} values ({{ i }}){% endcall %}{% endfor %}{% endif %}{% endmacro %}",
+        ),
+        (
+            "models/numbers.sql",
+            "{{ config(post_hook=\"{{ fill(this) }}\") }}\nselect cast(null as integer) as n where false",
+        ),
+    ]))
+    .unwrap();
+    let export = export_all(&e);
+    let model = export
+        .files
+        .iter()
+        .find(|f| f.path == "models/analytics/numbers.sql")
+        .unwrap();
+    let inserts: Vec<&str> = model
+        .contents
+        .lines()
+        .filter(|l| l.starts_with("insert into"))
+        .collect();
+    assert_eq!(
+        inserts,
+        vec![
+            "insert into \"dev\".\"analytics\".\"numbers\" values (0);",
+            "insert into \"dev\".\"analytics\".\"numbers\" values (1);",
+        ],
+        "{}",
+        model.contents
+    );
+}
