@@ -181,6 +181,12 @@ pub async fn export(
                     let text = project.files.text(&w.location.file).unwrap_or_default();
                     warnings.push(w.with_source(&text));
                 }
+                if let Some(w) = options
+                    .state
+                    .and_then(|s| schema_change_unseen(project, s, node))
+                {
+                    warnings.push(w);
+                }
                 exported.push((node.clone(), sql));
             }
             Ok(None) => {}
@@ -339,6 +345,48 @@ fn columns_of(report: &CheckReport, node: &Node) -> Vec<(String, String)> {
         .get(&node.unique_id)
         .cloned()
         .unwrap_or_default()
+}
+
+/// An incremental model merged into the table a previous deploy left, whose SQL changed and
+/// whose `on_schema_change` is not `ignore`: dbt compares the new columns with the table's
+/// as it runs, and the manifest does not record the table's columns, so the export cannot
+/// write the `alter table` that comparison may call for. Said, not silently assumed.
+fn schema_change_unseen(
+    project: &crate::project::Project,
+    state: &State,
+    node: &Node,
+) -> Option<Diagnostic> {
+    use crate::project::resolved::OnSchemaChange;
+    let inc = node.materialization.incremental()?;
+    if inc.on_schema_change == OnSchemaChange::Ignore
+        || inc.full_refresh == Some(true)
+        || state.existing(node) != Some(Existing::Table)
+        || !state.body_changed(project, node)
+    {
+        return None;
+    }
+    let at = node
+        .config
+        .at("on_schema_change")
+        .cloned()
+        .unwrap_or_else(|| crate::diagnostic::Location::file(&node.path));
+    let text = project.files.text(&at.file).unwrap_or_default();
+    Some(
+        Diagnostic::warning(
+            Code::Unsupported,
+            at,
+            format!(
+                "`{}` changed and merges into the table already there: dbt compares its columns with the table's as it runs (on_schema_change: {}), which the export cannot see, so it writes no `alter table` for them",
+                node.name,
+                serde_json::to_value(inc.on_schema_change)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            ),
+        )
+        .with_source(&text)
+        .with_hint("if the model's columns changed, add or drop them with `alter table` before the deploy, or deploy it with full_refresh"),
+    )
 }
 
 /// Whether a check failure is only that the model reads Redshift's system tables.

@@ -267,6 +267,14 @@ impl State {
         sets
     }
 
+    /// Whether `node`'s SQL (its config aside) changed since the previous deploy (a node the
+    /// manifest lacks counts as changed).
+    pub fn body_changed(&self, project: &Project, node: &Node) -> bool {
+        self.nodes
+            .get(&node.unique_id)
+            .is_none_or(|p| !self.same_sql(p, project, node))
+    }
+
     fn same_sql(&self, previous: &Previous, project: &Project, node: &Node) -> bool {
         previous.checksum == node.checksum(project)
             || previous

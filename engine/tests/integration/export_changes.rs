@@ -279,3 +279,33 @@ fn a_manifest_dbt_wrote_for_another_target_is_no_change() {
         model_files(&export)
     );
 }
+
+#[test]
+fn a_changed_incremental_model_with_on_schema_change_says_what_the_export_cannot_see() {
+    let with = |select: &str| {
+        inline(&[
+            ("dbt_project.yml", "name: schema_change\n"),
+            ("seeds/orders.csv", "id,status\n1,placed\n"),
+            (
+                "models/events.sql",
+                &format!(
+                    "{{{{ config(materialized='incremental', unique_key='id', on_schema_change='append_new_columns') }}}}\n{select} from {{{{ ref('orders') }}}}"
+                ),
+            ),
+        ])
+    };
+    let state = state_of(with("select id"));
+    let e = engine(with("select id, status")).unwrap();
+    let options = ExportOptions {
+        state: Some(&state),
+        ..Default::default()
+    };
+    let export = block_on(export(&e, &options)).unwrap();
+    assert!(export.complete(), "{:#?}", export.problems);
+    let said: Vec<String> = export.warnings.iter().map(|d| d.to_string()).collect();
+    assert!(
+        said.iter().any(|d| d.starts_with("models/events.sql:1:")
+            && d.contains("on_schema_change: append_new_columns")),
+        "{said:#?}"
+    );
+}
