@@ -277,7 +277,7 @@ pub async fn export(
         .map(|(n, _)| n.unique_id.as_str())
         .chain(sources.iter().map(|s| s.unique_id.as_str()))
         .collect();
-    let tests = tests_sql(engine, &report, &deployed, &left_out);
+    let tests = tests_sql(engine, &report, &deployed, &left_out, &mut problems);
     if !tests.is_empty() {
         files.push(ExportedFile {
             path: "tests.sql".into(),
@@ -774,11 +774,13 @@ fn create_table(
 
 /// The data tests of the exported nodes as queries that return failing rows, a test each,
 /// for a deploy job to run after the build (a test passes when its query returns no row).
+/// A test that does not compile or plan is an error at its line and left out of the file.
 fn tests_sql(
     engine: &Engine,
     report: &CheckReport,
     deployed: &HashSet<&str>,
     left_out: &HashMap<String, String>,
+    problems: &mut Vec<Diagnostic>,
 ) -> String {
     let project = engine.project();
     let mut out = Vec::new();
@@ -791,8 +793,16 @@ fn tests_sql(
         if !reads_deployed || reads_left_out {
             continue;
         }
-        let Ok(sql) = engine.compile_sql_checked(&test.unique_id, false, report) else {
+        if let Some(d) = report.failed.get(&test.unique_id) {
+            problems.push(d.clone());
             continue;
+        }
+        let sql = match engine.compile_sql_checked(&test.unique_id, false, report) {
+            Ok(sql) => sql,
+            Err(d) => {
+                problems.push(d);
+                continue;
+            }
         };
         let severity = test.materialization.test().map_or("error", |t| {
             if t.severity == crate::project::resolved::TestSeverity::Warn {

@@ -621,3 +621,33 @@ fn statements_a_hook_runs_while_it_renders_are_exported_in_its_place() {
         model.contents
     );
 }
+
+#[test]
+fn a_test_that_cannot_plan_is_reported_and_left_out_of_the_tests_file() {
+    let e = engine(inline(&[
+        ("dbt_project.yml", "name: broken_tests\n"),
+        ("models/users.sql", "select 1 as id"),
+        (
+            "models/schema.yml",
+            "version: 2\nmodels:\n  - name: users\n    columns:\n      - name: id\n        tests: [unique]\n      - name: subscriber_id\n        tests: [not_null]\n",
+        ),
+    ]))
+    .unwrap();
+    let export = export_all(&e);
+    let problems: Vec<String> = export.problems.iter().map(|d| d.to_string()).collect();
+    assert!(
+        problems.len() == 1
+            && problems[0].starts_with("models/schema.yml:8:")
+            && problems[0].contains("subscriber_id"),
+        "{problems:#?}"
+    );
+    let tests = &export
+        .files
+        .iter()
+        .find(|f| f.path == "tests.sql")
+        .unwrap()
+        .contents;
+    assert!(tests.contains("-- test unique_users_id"), "{tests}");
+    assert!(!tests.contains("subscriber_id"), "{tests}");
+    assert!(export.files.iter().any(|f| f.path.ends_with("/users.sql")));
+}
