@@ -3,8 +3,8 @@
 //! typed messages, so that a long build never freezes the page and a crashed engine never
 //! takes the user's edits with it.
 
+pub mod completions;
 pub mod layout;
-pub mod profile;
 pub mod ui;
 pub mod workspace;
 pub mod workspaces;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod data_target;
 pub mod paths;
+pub mod profile;
 pub mod wire;
 
 /// What a share link's fragment starts with (the engine's `share::LINK_PREFIX`; the worker's
@@ -123,8 +124,16 @@ pub enum Request {
     Build { select: Vec<String>, reuse: bool },
     /// Plan every model without running anything, for diagnostics as the user types.
     Check,
-    /// The rows of a built node.
-    Rows { unique_id: String, limit: usize },
+    /// The rows of a built node, at most `limit`, in the order `sort` gives the whole
+    /// relation (the relation's own order when `None`).
+    Rows {
+        unique_id: String,
+        limit: usize,
+        #[serde(default)]
+        sort: Option<SortBy>,
+    },
+    /// A profile of each column of a built node, over all of its rows.
+    Profile { unique_id: String },
     /// The Redshift export of the workspace: every file, and all of them as a `.zip`.
     Export,
     /// A share link for the workspace.
@@ -178,6 +187,13 @@ pub enum Other {
     Files(Files),
     /// A share link, which the worker opens.
     Link(String),
+}
+
+/// An order for a node's rows: by one column, NULLs placed as Redshift places them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SortBy {
+    pub column: String,
+    pub ascending: bool,
 }
 
 /// Where a data file goes and how much of it is kept.
@@ -239,6 +255,13 @@ pub enum Response {
     Rows {
         unique_id: String,
         table: Table,
+        #[serde(default)]
+        sort: Option<SortBy>,
+    },
+    /// Each column's profile, in the table's column order.
+    Profile {
+        unique_id: String,
+        columns: Vec<profile::ColumnProfile>,
     },
     Exported {
         files: Vec<(String, String)>,

@@ -84,7 +84,12 @@ impl Worker {
                 self.build(&files, select, reuse, now, clock, post).await
             }
             Request::Check => post(check(&self.files, now).await),
-            Request::Rows { unique_id, limit } => post(self.rows(&unique_id, limit).await),
+            Request::Rows {
+                unique_id,
+                limit,
+                sort,
+            } => post(self.rows(&unique_id, limit, sort).await),
+            Request::Profile { unique_id } => post(self.profile(&unique_id).await),
             Request::Export => post(export(&self.files, now).await),
             Request::Share => post(
                 match modelplay_engine::share::encode_link(&project_files(&self.files)) {
@@ -230,7 +235,17 @@ impl Worker {
         file: F,
         post: &mut dyn FnMut(Response),
     ) {
-        let answer = add_data::add_data(spec, file, post);
+        let mut answer = add_data::add_data(spec, file, post);
+        // A load that does not fit its table is refused here, before the page keeps it.
+        if let Response::DataAdded { path, body, .. } = &answer
+            && let Some(why) = modelplay_engine::data::loads::load_misfit(
+                self.files.iter().map(|(p, b)| (p.as_str(), b.bytes())),
+                path,
+                body.bytes(),
+            )
+        {
+            answer = failed("add the data", format!("{}: {why}", spec.name));
+        }
         post(answer);
     }
 
@@ -244,11 +259,12 @@ impl Worker {
         post: &mut dyn FnMut(Response),
     ) {
         let started = clock();
+        // A project that does not load builds nothing and takes nothing away: the engine
+        // keeps the tables of the last build, so that the run after the fix reuses them.
         let loaded = match load_project(project_files(files), &LoadOptions::default()) {
             Ok(l) => l,
             Err(diags) => {
-                self.engine = None;
-                return not_built(&diags, Vec::new(), (clock() - started) * 1000.0, post);
+                return not_built(&diags, None, (clock() - started) * 1000.0, post);
             }
         };
         let nodes = node_infos(&loaded.project);
@@ -276,7 +292,7 @@ impl Worker {
             Ok(kept) => kept,
             Err(diags) => {
                 self.engine = None;
-                return not_built(&diags, nodes, (clock() - started) * 1000.0, post);
+                return not_built(&diags, Some(nodes), (clock() - started) * 1000.0, post);
             }
         };
         let Some(engine) = self.engine.as_mut() else {
@@ -367,21 +383,45 @@ impl Worker {
         }
     }
 
-    async fn rows(&self, unique_id: &str, limit: usize) -> Response {
+    /// The relation of a node the last build built, or why there is none.
+    fn built_relation(&self, unique_id: &str) -> Result<modelplay_engine::Relation, String> {
         let Some(engine) = self.engine.as_ref() else {
-            return failed("show rows", "build the project first");
+            return Err("build the project first".into());
         };
         let Some(node) = engine.project().nodes.get(unique_id) else {
-            return failed("show rows", format!("no node `{unique_id}` in the project"));
+            return Err(format!("no node `{unique_id}` in the project"));
         };
         if node.kind.is_test() || !engine.is_built(unique_id) {
+            return Err(format!(
+                "`{}` has not been built; build it first",
+                node.name
+            ));
+        }
+        Ok(node.relation.clone())
+    }
+
+    async fn rows(
+        &self,
+        unique_id: &str,
+        limit: usize,
+        sort: Option<modelplay_protocol::SortBy>,
+    ) -> Response {
+        let (Some(engine), Ok(relation)) = (self.engine.as_ref(), self.built_relation(unique_id))
+        else {
             return failed(
                 "show rows",
-                format!("`{}` has not been built; build it first", node.name),
+                self.built_relation(unique_id).err().unwrap_or_default(),
             );
-        }
-        let relation = node.relation.clone();
-        let batches: Vec<RecordBatch> = match engine.preview(&relation, limit).await {
+        };
+        let batches = match &sort {
+            None => engine.preview(&relation, limit).await,
+            Some(by) => {
+                engine
+                    .preview_sorted(&relation, &by.column, by.ascending, limit)
+                    .await
+            }
+        };
+        let batches: Vec<RecordBatch> = match batches {
             Ok(b) => b,
             Err(e) => return failed("show rows", e),
         };
@@ -392,6 +432,36 @@ impl Worker {
         Response::Rows {
             unique_id: unique_id.to_string(),
             table: table(&batches, usize::MAX, total),
+            sort,
+        }
+    }
+
+    /// Each column of a built node profiled over every row, each value as the grid prints it.
+    async fn profile(&self, unique_id: &str) -> Response {
+        let (Some(engine), Ok(relation)) = (self.engine.as_ref(), self.built_relation(unique_id))
+        else {
+            return failed(
+                "profile the columns",
+                self.built_relation(unique_id).err().unwrap_or_default(),
+            );
+        };
+        let Some(schema) = engine.relation_schema(&relation) else {
+            return failed("profile the columns", format!("`{relation}` is not built"));
+        };
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let mut columns = Vec::with_capacity(names.len());
+        for name in &names {
+            let values = match engine.column_values(&relation, name).await {
+                Ok(batches) => table(&batches, usize::MAX, 0),
+                Err(e) => return failed("profile the columns", e),
+            };
+            columns.push(modelplay_protocol::profile::profile(
+                values.rows.iter().filter_map(|r| r.first()),
+            ));
+        }
+        Response::Profile {
+            unique_id: unique_id.to_string(),
+            columns,
         }
     }
 }
@@ -405,20 +475,23 @@ fn open_zip(bytes: &[u8]) -> Response {
     }
 }
 
-/// Answers a build whose project could not be loaded: its nodes (as far as known), the
-/// problems, and a summary that counts each problem as an error.
+/// Answers a build whose project could not be loaded: its nodes when known (when not, the
+/// page keeps those it has), the problems, and a summary that counts each problem as an
+/// error.
 fn not_built(
     diags: &[Diagnostic],
-    nodes: Vec<modelplay_protocol::NodeInfo>,
+    nodes: Option<Vec<modelplay_protocol::NodeInfo>>,
     elapsed_ms: f64,
     post: &mut dyn FnMut(Response),
 ) {
     let problems: Vec<_> = diags.iter().map(problem).collect();
-    post(Response::Project {
-        nodes,
-        problems: problems.clone(),
-        unit_tests: Vec::new(),
-    });
+    if let Some(nodes) = nodes {
+        post(Response::Project {
+            nodes,
+            problems: problems.clone(),
+            unit_tests: Vec::new(),
+        });
+    }
     post(Response::BuildDone(Box::new(BuildSummary {
         error: problems.len(),
         total: 0,

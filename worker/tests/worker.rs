@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use modelplay_protocol::{AddData, Body, Change, Files, KeepRows, Request, Response, wire};
+use modelplay_protocol::{AddData, Body, Change, Files, KeepRows, Request, Response, SortBy, wire};
 use modelplay_worker::Worker;
 
 fn now() -> chrono::NaiveDateTime {
@@ -152,6 +152,7 @@ fn builds_the_sample_node_by_node_then_reruns_one_model_reusing_the_rest() {
         .ask(Request::Rows {
             unique_id: "model.brightwheel.stg_source2_providers".into(),
             limit: 5,
+            sort: None,
         })
         .remove(0)
     {
@@ -162,6 +163,106 @@ fn builds_the_sample_node_by_node_then_reruns_one_model_reusing_the_rest() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+fn numbers_project() -> Files {
+    let mut files = Files::new();
+    files.insert(
+        "dbt_project.yml".into(),
+        Body::Text("name: numbers\nversion: '1.0'\nprofile: numbers\n".into()),
+    );
+    files.insert(
+        "models/numbers.sql".into(),
+        Body::Text(
+            "select 3 as n union all select null union all select 10 union all select 1 \
+             union all select 10"
+                .into(),
+        ),
+    );
+    files
+}
+
+#[test]
+fn rows_are_sorted_and_profiled_over_the_whole_relation() {
+    let mut w = Page::default();
+    let out = build_from_scratch(&mut w, numbers_project());
+    assert_eq!(done(&out).error, 0, "{out:#?}");
+    let id = "model.numbers.numbers";
+    let sorted = |w: &mut Page, ascending: bool| match w
+        .ask(Request::Rows {
+            unique_id: id.into(),
+            limit: 2,
+            sort: Some(SortBy {
+                column: "n".into(),
+                ascending,
+            }),
+        })
+        .remove(0)
+    {
+        Response::Rows { table, sort, .. } => {
+            assert_eq!(sort.map(|s| s.ascending), Some(ascending));
+            assert_eq!(table.total_rows, 5);
+            table.rows
+        }
+        other => panic!("{other:?}"),
+    };
+    let cell = |v: Option<&str>| vec![v.map(str::to_string)];
+    // Redshift puts NULLs last in ascending order and first in descending order.
+    assert_eq!(sorted(&mut w, true), [cell(Some("1")), cell(Some("3"))]);
+    assert_eq!(sorted(&mut w, false), [cell(None), cell(Some("10"))]);
+    match w
+        .ask(Request::Profile {
+            unique_id: id.into(),
+        })
+        .remove(0)
+    {
+        Response::Profile { columns, .. } => {
+            let p = &columns[0];
+            assert_eq!((p.nulls, p.distinct), (1, 3));
+            assert_eq!(
+                (p.min.as_deref(), p.max.as_deref()),
+                (Some("1"), Some("10"))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_run_that_cannot_load_keeps_the_nodes_and_the_tables_built_before() {
+    let mut w = Page::default();
+    let mut files = numbers_project();
+    let out = build_from_scratch(&mut w, files.clone());
+    assert_eq!(done(&out).error, 0, "{out:#?}");
+    files.insert(
+        "models/broken.sql".into(),
+        Body::Text("select * from {{ ref('nope') }}".into()),
+    );
+    let out = w.ask_about(
+        &files,
+        Request::Build {
+            select: vec!["broken+".into()],
+            reuse: true,
+        },
+    );
+    let s = done(&out);
+    assert_eq!((s.error, s.total), (1, 0), "{out:#?}");
+    assert!(s.problems[0].message.contains("nope"), "{:?}", s.problems);
+    assert!(
+        !out.iter()
+            .any(|r| matches!(r, Response::Project { nodes, .. } if nodes.is_empty())),
+        "the page keeps the nodes it knows: {out:#?}"
+    );
+    // The table built before is still there to show.
+    let rows = w.ask(Request::Rows {
+        unique_id: "model.numbers.numbers".into(),
+        limit: 10,
+        sort: None,
+    });
+    assert!(
+        matches!(&rows[0], Response::Rows { table, .. } if table.total_rows == 5),
+        "{rows:?}"
+    );
 }
 
 #[test]
@@ -373,6 +474,45 @@ fn data_that_cannot_land_where_asked_is_refused_with_why() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+#[test]
+fn a_load_that_does_not_fit_its_table_or_is_not_text_is_refused() {
+    let mut w = Page::default();
+    w.ask_about(&tiny_shop(), Request::Check);
+    let target = "data/shop/orders/2024-05-09.csv";
+    for (bytes, why) in [
+        (
+            &b"Order Id,Customer,Total\n1,a,2\n"[..],
+            "orders.csv: its columns do not match source `shop.orders`: it lacks `region`, \
+             `amount`; it has `total` besides (the table's loads have order_id, customer, \
+             region, amount, as in data/shop/orders/2024-05-01.csv)",
+        ),
+        (
+            &b"Order Id,Customer,Region,Amount\nPK\x03\x04\x00\x00\n"[..],
+            "orders.csv: line 2 holds a NUL byte: the file is binary, not a CSV",
+        ),
+    ] {
+        let out = add(&mut w, "orders.csv", target, KeepRows::All, bytes.to_vec());
+        match out.last() {
+            Some(Response::Failed { message, .. }) => {
+                assert!(message.starts_with(why), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // The same columns, spelled as another loader spells them, fit.
+    let out = add(
+        &mut w,
+        "orders.csv",
+        target,
+        KeepRows::All,
+        b"order_id,customer,region,amount\n9,Cy,W,1.00\n".to_vec(),
+    );
+    assert!(
+        matches!(out.last(), Some(Response::DataAdded { .. })),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -191,10 +191,18 @@ pub fn build_all(ui: Ui) {
 }
 
 /// Runs the open model and everything downstream of it, keeping what was built upstream.
+/// A model file the last build did not know (new, or renamed) runs by its name, as dbt
+/// names a model after its file; with nothing built yet, everything builds.
 pub fn run_open(ui: Ui) {
-    match ui.open_node() {
-        Some(node) => start_build(ui, vec![format!("{}+", node.name)], true),
-        None => build_all(ui),
+    let built_before = ui.states.with_untracked(|s| !s.is_empty());
+    let name = ui.open_node().map(|n| n.name).or_else(|| {
+        let path = ui.open.get_untracked()?;
+        let stem = path.strip_suffix(".sql")?.rsplit('/').next()?.to_string();
+        (path.starts_with("models/") || path.starts_with("snapshots/")).then_some(stem)
+    });
+    match name {
+        Some(name) if built_before => start_build(ui, vec![format!("{name}+")], true),
+        _ => build_all(ui),
     }
 }
 
@@ -213,37 +221,77 @@ pub fn show_rows_of_open_node(ui: Ui) {
         send(&Request::Rows {
             unique_id: node.unique_id,
             limit: GRID_ROWS,
+            sort: ui.sort.get_untracked(),
+        });
+    }
+}
+
+/// Orders the open node's rows by a column (or back to the table's own order), over all of
+/// its rows.
+pub fn sort_rows(ui: Ui, sort: Option<modelplay_protocol::SortBy>) {
+    ui.sort.set(sort);
+    show_rows_of_open_node(ui);
+}
+
+/// Profiles every column of the open node over all of its rows.
+pub fn profile_open(ui: Ui) {
+    if let Some(node) = ui.open_node() {
+        send(&Request::Profile {
+            unique_id: node.unique_id,
         });
     }
 }
 
 pub fn open_file(ui: Ui, path: String) {
+    if ui.open.get_untracked().as_deref() != Some(path.as_str()) {
+        ui.sort.set(None);
+        ui.profile.set(None);
+    }
     ui.open.set(Some(path));
     ui.column.set(None);
     save(ui);
     show_rows_of_open_node(ui);
 }
 
-/// A change typed in the editor: kept, saved, and checked once typing pauses.
+/// A change typed in the editor: kept, saved, and checked once typing pauses. A run's error
+/// in the edited file was about the text before the edit: it goes, and the check says what
+/// holds of the new text.
 pub fn edit(ui: Ui, path: String, text: String) {
+    let stale = ui.outcomes.with_untracked(|o| {
+        o.values()
+            .any(|o| o.problem.as_ref().is_some_and(|p| p.file == path))
+    });
+    if stale {
+        ui.outcomes.update(|o| {
+            for outcome in o.values_mut() {
+                if outcome.problem.as_ref().is_some_and(|p| p.file == path) {
+                    outcome.problem = None;
+                }
+            }
+        });
+    }
     ui.files.update(|f| {
         f.insert(path, Body::Text(text));
     });
     save(ui);
+    ui.check_pending.set(true);
     PENDING_CHECK.with(|p| {
         if let Some(h) = p.borrow_mut().take() {
             h.clear();
         }
-        let handle = set_timeout_with_handle(
-            move || {
-                if matches!(ui.engine.get_untracked(), EngineStatus::Ready) {
-                    send(&Request::Check);
-                }
-            },
-            CHECK_AFTER,
-        );
+        let handle = set_timeout_with_handle(move || check_if_pending(ui), CHECK_AFTER);
         *p.borrow_mut() = handle.ok();
     });
+}
+
+/// Checks the workspace if an edit has not been checked and the engine is free; a busy
+/// engine is asked again when it is done.
+pub fn check_if_pending(ui: Ui) {
+    if ui.check_pending.get_untracked() && matches!(ui.engine.get_untracked(), EngineStatus::Ready)
+    {
+        ui.check_pending.set(false);
+        send(&Request::Check);
+    }
 }
 
 /// Whether `path` may be given to a new or renamed file; if not, the notice says why.
@@ -309,6 +357,13 @@ pub fn delete_file(ui: Ui, path: String) {
         ui.open.set(next);
     }
     save(ui);
+    // Without the file the tables differ: what was built from it is built again.
+    if path.starts_with("data/") || path.starts_with("seeds/") {
+        build_all(ui);
+    } else {
+        ui.check_pending.set(true);
+        check_if_pending(ui);
+    }
 }
 
 pub fn reset_to_sample(ui: Ui) {

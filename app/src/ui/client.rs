@@ -29,12 +29,14 @@ enum Slot {
     /// A check or a build: both answer with the project's problems.
     Problems,
     Rows,
+    Profile,
 }
 
 fn slot(request: &Request) -> Option<Slot> {
     match request {
         Request::Check | Request::Build { .. } => Some(Slot::Problems),
         Request::Rows { .. } => Some(Slot::Rows),
+        Request::Profile { .. } => Some(Slot::Profile),
         _ => None,
     }
 }
@@ -61,6 +63,7 @@ impl Asked {
         let slot = match response {
             Response::Checked { .. } => Slot::Problems,
             Response::Rows { .. } => Slot::Rows,
+            Response::Profile { .. } => Slot::Profile,
             _ => return false,
         };
         self.latest
@@ -269,9 +272,15 @@ pub fn restart(ui: Ui, why: &str) {
             running.worker.terminate();
         }
     });
-    ui.states.update(|states| {
-        states.retain(|_, s| matches!(s, NodeState::Ended(_)));
-    });
+    // The new worker holds no tables: no status, row or test result of the old one may
+    // claim otherwise.
+    ui.states.set(Default::default());
+    ui.outcomes.set(Default::default());
+    ui.summary.set(None);
+    ui.rows.set(None);
+    ui.profile.set(None);
+    ui.changes.set(None);
+    ui.stopped.set(Some(why.to_string()));
     ui.engine.set(EngineStatus::Restarting(why.to_string()));
     start(ui);
 }
@@ -284,6 +293,8 @@ fn apply(ui: Ui, response: Response) {
                 send(&Request::Sample);
             } else if ui.build_when_ready.get_untracked() {
                 actions::build_all(ui);
+            } else {
+                actions::check_if_pending(ui);
             }
         }
         Response::Progress { loaded, total } => ui.engine.set(EngineStatus::Loading(loaded, total)),
@@ -321,9 +332,14 @@ fn apply(ui: Ui, response: Response) {
             ui.problems.set(summary.problems.clone());
             ui.lineage.set(summary.lineage.clone());
             ui.summary.set(Some(*summary));
+            ui.stopped.set(None);
             ui.builds.update(|n| *n += 1);
             ui.engine.set(EngineStatus::Ready);
+            ui.profile.set(None);
             actions::show_rows_of_open_node(ui);
+            // Text typed during the build was not checked; the build's problems are of the
+            // text it started from.
+            actions::check_if_pending(ui);
         }
         Response::Checked { problems, lineage } => {
             ui.problems.set(problems);
@@ -331,7 +347,12 @@ fn apply(ui: Ui, response: Response) {
                 ui.lineage.set(lineage);
             }
         }
-        Response::Rows { unique_id, table } => ui.rows.set(Some((unique_id, table))),
+        Response::Rows {
+            unique_id,
+            table,
+            sort,
+        } => ui.rows.set(Some((unique_id, table, sort))),
+        Response::Profile { unique_id, columns } => ui.profile.set(Some((unique_id, columns))),
         Response::Exported {
             files,
             zip,

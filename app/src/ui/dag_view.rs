@@ -63,6 +63,21 @@ fn short(id: &str) -> String {
     id.splitn(3, '.').nth(2).unwrap_or(id).to_string()
 }
 
+/// Characters of a name that fit in a node's box at the label's size; longer names are cut
+/// with an ellipsis, and the box's tooltip holds the whole name.
+const LABEL_CHARS: usize = 25;
+
+fn fitted_label(name: &str) -> String {
+    if name.chars().count() <= LABEL_CHARS {
+        return name.to_string();
+    }
+    let cut: String = name.chars().take(LABEL_CHARS - 1).collect();
+    format!("{cut}…")
+}
+
+/// Mouse travel, in pixels, past which a press is a drag and not a click.
+const DRAG_SLOP: f64 = 4.0;
+
 #[component]
 fn ColumnLineagePanel() -> impl IntoView {
     let ui = ui();
@@ -77,7 +92,19 @@ fn ColumnLineagePanel() -> impl IntoView {
                         view! { <li class="none">"none"</li> }.into_any()
                     } else {
                         cols.into_iter()
-                            .map(|(n, c)| view! { <li>{format!("{}.{c}", short(&n))}</li> })
+                            .map(|(n, c)| {
+                                let label = format!("{}.{c}", short(&n));
+                                view! {
+                                    <li>
+                                        <a
+                                            title="Follow this column"
+                                            on:click=move |_| ui.column.set(Some((n.clone(), c.clone())))
+                                        >
+                                            {label}
+                                        </a>
+                                    </li>
+                                }
+                            })
                             .collect_view()
                             .into_any()
                     }
@@ -104,6 +131,11 @@ pub fn DagView() -> impl IntoView {
     let selected = RwSignal::new(None::<String>);
     let view_box = RwSignal::new((1.0f64, 20.0f64, 20.0f64));
     let drag = RwSignal::new(None::<(f64, f64)>);
+    // Whether the mouse moved since it was pressed: a drag that starts on a node pans and
+    // does not open it.
+    let dragged = RwSignal::new(false);
+    let moved = RwSignal::new(0.0f64);
+    let svg_ref = NodeRef::<leptos::svg::Svg>::new();
 
     let shown = Memo::new(move |_| {
         let tests = show_tests.get();
@@ -178,7 +210,28 @@ pub fn DagView() -> impl IntoView {
             })
         })
     });
-    let fit = move || view_box.set((1.0, 20.0, 20.0));
+    // Scales the whole graph into the view (never above its natural size).
+    let fit = move || {
+        let (w, h) = svg_ref
+            .get_untracked()
+            .map(|svg| (svg.client_width() as f64, svg.client_height() as f64))
+            .unwrap_or((0.0, 0.0));
+        let (lw, lh) = layout.with_untracked(|l| (l.width, l.height));
+        const MARGIN: f64 = 20.0;
+        let scale = if w > 0.0 && h > 0.0 && lw > 0.0 && lh > 0.0 {
+            ((w - 2.0 * MARGIN) / lw)
+                .min((h - 2.0 * MARGIN) / lh)
+                .clamp(0.1, 1.0)
+        } else {
+            1.0
+        };
+        view_box.set((scale, MARGIN, MARGIN));
+    };
+    // A new graph (tests shown or hidden, nodes added) is fitted once it is drawn.
+    Effect::new(move |_| {
+        layout.track();
+        request_animation_frame(fit);
+    });
 
     let node_view = move |n: NodeInfo| {
         let id = n.unique_id.clone();
@@ -203,6 +256,9 @@ pub fn DagView() -> impl IntoView {
                 transform=format!("translate({x},{y})")
                 data-node=id.clone()
                 on:click=move |_| {
+                    if dragged.get_untracked() {
+                        return;
+                    }
                     selected.set(Some(id_click.clone()));
                     if !path.is_empty() {
                         actions::open_file(ui, path.clone());
@@ -211,7 +267,7 @@ pub fn DagView() -> impl IntoView {
             >
                 <title>{title}</title>
                 <rect width=NODE_WIDTH height=NODE_HEIGHT rx="5"></rect>
-                <text x="8" y="19">{label}</text>
+                <text x="8" y="19">{fitted_label(&label)}</text>
                 {move || {
                     let tests = tests_on.with(|t| t.get(&id_badge).cloned()).unwrap_or_default();
                     (!tests.is_empty()).then(|| {
@@ -244,6 +300,16 @@ pub fn DagView() -> impl IntoView {
                 </label>
                 <button on:click=move |_| fit()>"Fit"</button>
                 <button on:click=move |_| selected.set(None)>"Clear highlight"</button>
+                <span class="legend" data-testid="dag-legend">
+                    <span class="key model">"model"</span>
+                    <span class="key seed">"seed"</span>
+                    <span class="key snapshot">"snapshot"</span>
+                    <span class="key source">"source"</span>
+                    <span class="key success">"built"</span>
+                    <span class="key error">"failed"</span>
+                    <span class="key skipped">"skipped"</span>
+                    <span class="key badge-key">"● tests"</span>
+                </span>
                 <span data-testid="dag-counts">
                     {move || format!("{} nodes · {} edges", shown.with(Vec::len), edges.with(Vec::len))}
                 </span>
@@ -262,10 +328,19 @@ pub fn DagView() -> impl IntoView {
                         *s = ns;
                     });
                 }
-                on:mousedown=move |ev: web_sys::MouseEvent| drag.set(Some((ev.client_x() as f64, ev.client_y() as f64)))
+                node_ref=svg_ref
+                on:mousedown=move |ev: web_sys::MouseEvent| {
+                    dragged.set(false);
+                    moved.set(0.0);
+                    drag.set(Some((ev.client_x() as f64, ev.client_y() as f64)));
+                }
                 on:mousemove=move |ev: web_sys::MouseEvent| {
                     if let Some((x0, y0)) = drag.get_untracked() {
                         let (x, y) = (ev.client_x() as f64, ev.client_y() as f64);
+                        moved.update(|m| *m += (x - x0).abs() + (y - y0).abs());
+                        if moved.get_untracked() > DRAG_SLOP {
+                            dragged.set(true);
+                        }
                         view_box.update(|(_, tx, ty)| {
                             *tx += x - x0;
                             *ty += y - y0;

@@ -29,6 +29,9 @@ extern "C" {
 
     #[wasm_bindgen(method)]
     fn goto(this: &EditorHandle, line: u32, column: u32);
+
+    #[wasm_bindgen(method, js_name = setCompletions)]
+    fn set_completions(this: &EditorHandle, names: JsValue);
 }
 
 #[derive(Serialize)]
@@ -141,6 +144,26 @@ pub fn Editor() -> impl IntoView {
         EDITOR.with(|e| {
             if let Some(e) = e.borrow().as_ref() {
                 e.diagnostics(list);
+            }
+        });
+    });
+    // Completion offers what the project holds now: its nodes, sources, macros, and the
+    // columns the last check or build found in the models in scope.
+    Effect::new(move |_| {
+        let open = ui.open_node();
+        let names = ui.nodes.with(|nodes| {
+            ui.lineage.with(|lineage| {
+                ui.files
+                    .with(|files| crate::completions::names(nodes, lineage, files, open.as_ref()))
+            })
+        });
+        let value = serde_json::to_string(&names)
+            .ok()
+            .and_then(|s| js_sys::JSON::parse(&s).ok())
+            .unwrap_or(JsValue::NULL);
+        EDITOR.with(|e| {
+            if let Some(e) = e.borrow().as_ref() {
+                e.set_completions(value);
             }
         });
     });

@@ -58,7 +58,7 @@ pub fn FileTree() -> impl IntoView {
             </div>
             <div class="files-head">
                 <span>"Files"</span>
-                <button title="New file" on:click=move |_| actions::new_file(ui)>"+"</button>
+                <button title="New file" data-testid="new-file" on:click=move |_| actions::new_file(ui)>"+"</button>
             </div>
             {move || {
                 folders(&paths.get())
@@ -89,7 +89,7 @@ pub fn FileTree() -> impl IntoView {
                                                     <span
                                                         class=move || format!("dot {}", status_of(&p_status).unwrap_or_default())
                                                     ></span>
-                                                    <a on:click=move |_| actions::open_file(ui, p_open.clone())>{name}</a>
+                                                    <a title=path.clone() on:click=move |_| actions::open_file(ui, p_open.clone())>{name}</a>
                                                     <button class="icon" title="Rename" on:click=move |_| actions::rename_file(ui, p_rename.clone())>"✎"</button>
                                                     <button class="icon" title="Delete" on:click=move |_| actions::delete_file(ui, p_delete.clone())>"×"</button>
                                                 </li>

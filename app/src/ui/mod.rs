@@ -45,6 +45,37 @@ fn engine_label(status: &EngineStatus) -> String {
     }
 }
 
+/// The build summary as the top bar shows it: dbt's counts, or why there are none.
+fn summary_label(
+    summary: Option<&modelplay_protocol::BuildSummary>,
+    stopped: Option<&str>,
+) -> String {
+    match (summary, stopped) {
+        (_, Some(why)) => format!("Not built: {why}"),
+        (None, None) => String::new(),
+        // The project did not load: nothing ran, and the problems say why.
+        (Some(s), None) if s.total == 0 && s.error > 0 => format!(
+            "Not built: {} problem{} · see Problems",
+            s.error,
+            if s.error == 1 { "" } else { "s" }
+        ),
+        (Some(s), None) => format!(
+            "PASS={} WARN={} ERROR={} SKIP={} TOTAL={} · {:.0} ms{}",
+            s.pass,
+            s.warn,
+            s.error,
+            s.skip,
+            s.total,
+            s.elapsed_ms,
+            if s.reused > 0 {
+                format!(" · {} reused", s.reused)
+            } else {
+                String::new()
+            }
+        ),
+    }
+}
+
 /// A button that picks one file and hands it to `picked`; the input is cleared afterwards,
 /// so that picking the same file again counts.
 fn file_button(
@@ -119,11 +150,7 @@ fn TopBar() -> impl IntoView {
             <button data-testid="reset" on:click=move |_| actions::reset_to_sample(ui)>"Reset to sample"</button>
             <span class="engine" data-testid="engine-status">{move || engine_label(&ui.engine.get())}</span>
             <span class="summary" data-testid="summary" data-builds=move || ui.builds.get().to_string()>
-                {move || ui.summary.get().map(|s| format!(
-                    "PASS={} WARN={} ERROR={} SKIP={} TOTAL={} · {:.0} ms{}",
-                    s.pass, s.warn, s.error, s.skip, s.total, s.elapsed_ms,
-                    if s.reused > 0 { format!(" · {} reused", s.reused) } else { String::new() }
-                ))}
+                {move || summary_label(ui.summary.get().as_ref(), ui.stopped.get().as_deref())}
             </span>
         </header>
     }

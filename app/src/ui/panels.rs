@@ -32,47 +32,79 @@ fn small_table(t: &Table) -> impl IntoView + use<> {
     view! { <table class="small"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table> }
 }
 
+/// A test in the list: unique id, name, and its status word.
+type TestRow = (String, String, String);
+
 #[component]
 pub fn TestsPanel() -> impl IntoView {
     let ui = ui();
-    let tests = Memo::new(move |_| {
-        let mut tests: Vec<(String, String, String)> = ui.nodes.with(|nodes| {
-            nodes
-                .iter()
-                .filter(|n| n.kind.is_test())
-                .map(|n| {
-                    let status = ui
-                        .states
-                        .with(|s| s.get(&n.unique_id).map(|st| st.as_str()))
-                        .unwrap_or("not run")
-                        .to_string();
-                    (n.unique_id.clone(), n.name.clone(), status)
-                })
-                .collect()
-        });
+    // Tests grouped under the node they test (a test of several nodes under the first),
+    // groups with failures first, and within a group the failures first.
+    let groups = Memo::new(move |_| {
         let rank = |s: &str| match s {
             "fail" | "error" => 0,
             "warn" => 1,
             "pass" => 3,
             _ => 2,
         };
-        tests.sort_by(|a, b| rank(&a.2).cmp(&rank(&b.2)).then(a.1.cmp(&b.1)));
-        tests
+        let mut groups: std::collections::BTreeMap<String, Vec<TestRow>> = Default::default();
+        ui.nodes.with(|nodes| {
+            let name_of = |id: &str| {
+                nodes
+                    .iter()
+                    .find(|n| n.unique_id == id)
+                    .map(|n| n.name.clone())
+                    .unwrap_or_else(|| id.to_string())
+            };
+            for n in nodes.iter().filter(|n| n.kind.is_test()) {
+                let status = ui
+                    .states
+                    .with(|s| s.get(&n.unique_id).map(|st| st.as_str()))
+                    .unwrap_or("not run")
+                    .to_string();
+                let of = n
+                    .depends_on
+                    .first()
+                    .map(|d| name_of(d))
+                    .unwrap_or_else(|| "(no model)".into());
+                groups
+                    .entry(of)
+                    .or_default()
+                    .push((n.unique_id.clone(), n.name.clone(), status));
+            }
+        });
+        let mut groups: Vec<(String, Vec<TestRow>)> = groups.into_iter().collect();
+        for (_, tests) in &mut groups {
+            tests.sort_by(|a, b| rank(&a.2).cmp(&rank(&b.2)).then(a.1.cmp(&b.1)));
+        }
+        groups.sort_by_key(|(_, tests)| tests.iter().map(|t| rank(&t.2)).min().unwrap_or(3));
+        groups
     });
     view! {
         <div class="tests-panel" data-testid="tests">
             <ul class="tests">
                 {move || {
-                    tests
+                    groups
                         .get()
                         .into_iter()
-                        .map(|(id, name, status)| {
-                            let pick = id.clone();
+                        .map(|(model, tests)| {
+                            let items = tests
+                                .into_iter()
+                                .map(|(id, name, status)| {
+                                    let pick = id.clone();
+                                    let full = name.clone();
+                                    view! {
+                                        <li class=format!("test {status}") data-test=id.clone() title=full on:click=move |_| ui.test.set(Some(pick.clone()))>
+                                            <span class="status">{status.clone()}</span>
+                                            <span>{name}</span>
+                                        </li>
+                                    }
+                                })
+                                .collect_view();
+                            let full = model.clone();
                             view! {
-                                <li class=format!("test {status}") data-test=id.clone() on:click=move |_| ui.test.set(Some(pick.clone()))>
-                                    <span class="status">{status.clone()}</span>
-                                    <span>{name}</span>
-                                </li>
+                                <li class="test-group" title=full>{model}</li>
+                                {items}
                             }
                         })
                         .collect_view()

@@ -6,8 +6,9 @@ use leptos::prelude::*;
 
 use crate::workspaces::Shelf;
 use modelplay_protocol::checking::{ChangesReport, UnitTestInfo};
+use modelplay_protocol::profile::ColumnProfile;
 use modelplay_protocol::{
-    BuildSummary, ColumnLineage, Files, NodeInfo, NodeOutcome, Problem, Status, Table,
+    BuildSummary, ColumnLineage, Files, NodeInfo, NodeOutcome, Problem, SortBy, Status, Table,
 };
 
 /// Where a node is in the current build, or how it ended in the last one.
@@ -63,7 +64,17 @@ pub struct Ui {
     pub problems: RwSignal<Vec<Problem>>,
     pub summary: RwSignal<Option<BuildSummary>>,
     pub lineage: RwSignal<ColumnLineage>,
-    pub rows: RwSignal<Option<(String, Table)>>,
+    /// Rows of a built node, in the order they were asked for.
+    pub rows: RwSignal<Option<(String, Table, Option<SortBy>)>>,
+    /// The order the user asked for the open node's rows in (`None`: the table's own).
+    pub sort: RwSignal<Option<SortBy>>,
+    /// A profile of each column of a node, over all of its rows.
+    pub profile: RwSignal<Option<(String, Vec<ColumnProfile>)>>,
+    /// Why the last build has no result: it was cancelled or the engine stopped. Nothing it
+    /// built survives, so nothing may claim otherwise.
+    pub stopped: RwSignal<Option<String>>,
+    /// Whether an edit has not been checked yet (the engine was busy when typing paused).
+    pub check_pending: RwSignal<bool>,
     pub tab: RwSignal<Tab>,
     pub engine: RwSignal<EngineStatus>,
     /// The files of the Redshift export, once made: path and SQL.
@@ -106,6 +117,10 @@ impl Ui {
             summary: RwSignal::new(None),
             lineage: RwSignal::new(ColumnLineage::new()),
             rows: RwSignal::new(None),
+            sort: RwSignal::new(None),
+            profile: RwSignal::new(None),
+            stopped: RwSignal::new(None),
+            check_pending: RwSignal::new(false),
             tab: RwSignal::new(Tab::Results),
             engine: RwSignal::new(EngineStatus::Loading(0, 0)),
             export: RwSignal::new(None),

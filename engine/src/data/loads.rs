@@ -55,9 +55,104 @@ pub fn load_timestamp(stem: &str) -> Option<String> {
     Some(format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}"))
 }
 
+/// The columns of a load file, named as the engine names them.
+pub fn load_columns(path: &str, bytes: &[u8]) -> Result<Vec<String>, String> {
+    if super::parquet::is_parquet(path) {
+        let schema = super::parquet::schema(path, bytes).map_err(|d| d.message)?;
+        return Ok(schema.fields().iter().map(|f| f.name().clone()).collect());
+    }
+    Ok(super::csv::normalized_headers(&super::csv::headers(
+        bytes, b',',
+    )))
+}
+
+/// Why a load about to land at `target` with the bytes `new` cannot join the other loads of
+/// its source table, if it cannot. Every load of a table is read into the same table, as
+/// COPY loads each into it by column position: a load with other columns, or the same in
+/// another order, would break the models or load values into the wrong columns.
+/// `others` are the project's files; the newest other load of the table is the reference.
+pub fn load_misfit<'a>(
+    others: impl Iterator<Item = (&'a str, &'a [u8])>,
+    target: &str,
+    new: &[u8],
+) -> Option<String> {
+    let (source, table, _, _) = parse_load_path(target)?.ok()?;
+    let reference = others
+        .filter(|(path, _)| *path != target)
+        .filter_map(|(path, bytes)| {
+            let (s, t, _, at) = parse_load_path(path)?.ok()?;
+            (s == source && t == table).then_some((at, path, bytes))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))?;
+    let (_, reference_path, reference_bytes) = reference;
+    let expected = load_columns(reference_path, reference_bytes).ok()?;
+    let found = match load_columns(target, new) {
+        Ok(found) => found,
+        Err(why) => return Some(why),
+    };
+    if found == expected {
+        return None;
+    }
+    let missing: Vec<&String> = expected.iter().filter(|c| !found.contains(c)).collect();
+    let extra: Vec<&String> = found.iter().filter(|c| !expected.contains(c)).collect();
+    let list = |cols: &[&String]| {
+        cols.iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut what = Vec::new();
+    if !missing.is_empty() {
+        what.push(format!("it lacks {}", list(&missing)));
+    }
+    if !extra.is_empty() {
+        what.push(format!("it has {} besides", list(&extra)));
+    }
+    if what.is_empty() {
+        what.push("its columns are in another order".into());
+    }
+    Some(format!(
+        "its columns do not match source `{source}.{table}`: {} (the table's loads have {}, as \
+         in {reference_path}); every load of a table has the same columns in the same order",
+        what.join("; "),
+        expected.join(", "),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_load_must_have_its_tables_columns_in_order() {
+        let files = [
+            ("data/crm/leads/2024-05-01.csv", &b"Lead Id,Name\n1,a\n"[..]),
+            ("data/crm/leads/2024-05-02.csv", &b"lead_id,name\n2,b\n"[..]),
+            ("data/crm/other/2024-05-03.csv", &b"x\n1\n"[..]),
+        ];
+        let fits = |target: &str, new: &[u8]| load_misfit(files.iter().copied(), target, new);
+        assert_eq!(
+            fits("data/crm/leads/2024-05-04.csv", b"LEAD ID,name\n3,c\n"),
+            None
+        );
+        assert_eq!(
+            fits("data/crm/leads/2024-05-04.csv", b"lead_id,email\n3,c\n").as_deref(),
+            Some(
+                "its columns do not match source `crm.leads`: it lacks `name`; it has `email` \
+                 besides (the table's loads have lead_id, name, as in \
+                 data/crm/leads/2024-05-02.csv); every load of a table has the same columns \
+                 in the same order"
+            )
+        );
+        assert!(
+            fits("data/crm/leads/2024-05-04.csv", b"name,lead_id\nc,3\n")
+                .unwrap()
+                .contains("its columns are in another order")
+        );
+        // The first load of a table, and a file that is not a load, have nothing to match.
+        assert_eq!(fits("data/crm/new/2024-05-04.csv", b"a\n1\n"), None);
+        assert_eq!(fits("seeds/x.csv", b"a\n1\n"), None);
+    }
 
     #[test]
     fn reads_the_timestamp_spellings() {

@@ -1872,9 +1872,34 @@ pub(crate) fn suggest<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a String>,
 ) -> Option<String> {
+    // Among names as far off as each other, one the name starts with (a key pressed twice,
+    // `nvll` for `nvl`) or that starts with the name (`coalesc`) is the likelier slip; then
+    // the one most alike from the start (Jaro-Winkler), then the first alphabetically.
     candidates
         .map(|c| (strsim::levenshtein(name, c), c))
         .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
+        .min_by(|(da, a), (db, b)| {
+            let prefix = |c: &str| !(name.starts_with(c) || c.starts_with(name));
+            da.cmp(db)
+                .then(prefix(a).cmp(&prefix(b)))
+                .then(strsim::jaro_winkler(name, b).total_cmp(&strsim::jaro_winkler(name, a)))
+                .then(a.cmp(b))
+        })
         .map(|(_, c)| c.clone())
+}
+
+#[cfg(test)]
+mod suggest_tests {
+    use super::suggest;
+
+    #[test]
+    fn a_doubled_key_suggests_the_name_it_was_typed_for() {
+        let names = ["nvl2", "nvl", "coalesce"].map(String::from);
+        assert_eq!(suggest("nvll", names.iter()).as_deref(), Some("nvl"));
+        assert_eq!(
+            suggest("coalesc", names.iter()).as_deref(),
+            Some("coalesce")
+        );
+        assert_eq!(suggest("zzzz", names.iter()), None);
+    }
 }

@@ -241,6 +241,12 @@ pub fn is_redshift_function(name: &str) -> bool {
     FUNCTIONS.contains(&name.to_ascii_lowercase().as_str())
 }
 
+/// The Redshift function whose name is closest to `name`, for a misspelt call.
+pub fn closest_redshift_function(name: &str) -> Option<String> {
+    let names: Vec<String> = FUNCTIONS.iter().map(|f| f.to_string()).collect();
+    crate::project::load::suggest(&name.to_ascii_lowercase(), names.iter())
+}
+
 /// What to write instead of a function Redshift does not have.
 pub fn redshift_alternative(name: &str) -> Option<&'static str> {
     Some(match name.to_ascii_lowercase().as_str() {

@@ -23,7 +23,9 @@ use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::lineage::{EdgeKind, column_lineage};
 use crate::project::resolved::HardDeletes;
 use crate::project::{Node, NodeKind};
-use crate::redshift::catalog::{is_redshift_function, redshift_alternative};
+use crate::redshift::catalog::{
+    closest_redshift_function, is_redshift_function, redshift_alternative,
+};
 use crate::redshift::types::redshift_type;
 use crate::relation::Relation;
 
@@ -440,7 +442,13 @@ impl Engine {
                 Ok((Arc::new(Schema::new(fields)), lineage, problems))
             }
             Err(d) => {
-                problems.push(before_the_build(d));
+                // A function Redshift lacks that modelplay cannot run either is said once,
+                // as Redshift's error, at the call.
+                let said = d.message.starts_with("modelplay has no function ")
+                    && problems.iter().any(|p| p.code == Code::Unsupported);
+                if !said {
+                    problems.push(before_the_build(d));
+                }
                 Err(problems)
             }
         }
@@ -536,9 +544,12 @@ fn redshift_functions(query: &Query, origin: &Origin, extra: &[String]) -> Vec<D
                 origin.locate(line, column),
                 format!("Redshift has no function `{name}`"),
             );
-            match redshift_alternative(&name) {
-                Some(alt) => d.with_hint(format!("in Redshift write {alt}")),
-                None => d.with_hint(
+            match (redshift_alternative(&name), closest_redshift_function(&name)) {
+                (Some(alt), _) => d.with_hint(format!("in Redshift write {alt}")),
+                (None, Some(best)) => d.with_hint(format!(
+                    "did you mean `{best}`? (a user-defined function on your cluster goes in the modelplay_extra_functions var)"
+                )),
+                (None, None) => d.with_hint(
                     "if it is a user-defined function on your cluster, list it in the modelplay_extra_functions var",
                 ),
             }

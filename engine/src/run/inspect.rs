@@ -210,4 +210,49 @@ impl Engine {
             .map_err(|e| e.to_string())?;
         df.collect().await.map_err(|e| e.to_string())
     }
+
+    /// Rows of a built relation ordered by one of its columns as Redshift orders them
+    /// (NULLs last ascending, first descending), at most `limit`: the order is the whole
+    /// relation's, not that of the rows a preview holds.
+    pub async fn preview_sorted(
+        &self,
+        relation: &Relation,
+        column: &str,
+        ascending: bool,
+        limit: usize,
+    ) -> Result<Vec<RecordBatch>, String> {
+        let df = self
+            .ctx
+            .table(table_reference(relation))
+            .await
+            .map_err(|e| e.to_string())?;
+        if df.schema().field_with_unqualified_name(column).is_err() {
+            return Err(format!("`{relation}` has no column `{column}`"));
+        }
+        let key = datafusion::prelude::ident(column).sort(ascending, !ascending);
+        df.sort(vec![key])
+            .and_then(|df| df.limit(0, Some(limit)))
+            .map_err(|e| e.to_string())?
+            .collect()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Every value of one column of a built relation, for a profile of the whole of it.
+    pub async fn column_values(
+        &self,
+        relation: &Relation,
+        column: &str,
+    ) -> Result<Vec<RecordBatch>, String> {
+        let df = self
+            .ctx
+            .table(table_reference(relation))
+            .await
+            .map_err(|e| e.to_string())?;
+        df.select(vec![datafusion::prelude::ident(column)])
+            .map_err(|e| e.to_string())?
+            .collect()
+            .await
+            .map_err(|e| e.to_string())
+    }
 }

@@ -110,12 +110,12 @@ pub fn decode_link(link: &str) -> Result<ProjectFiles, ShareError> {
     }
     let deflated = URL_SAFE_NO_PAD
         .decode(data.trim_end_matches('='))
-        .map_err(|e| ShareError::Corrupt(format!("not base64url: {e}")))?;
+        .map_err(|_| ShareError::Corrupt("it holds characters a link does not".into()))?;
     let mut json = Vec::new();
     DeflateDecoder::new(deflated.as_slice())
         .take(MAX_EXPANDED_BYTES + 1)
         .read_to_end(&mut json)
-        .map_err(|e| ShareError::Corrupt(format!("cannot inflate: {e}")))?;
+        .map_err(|_| ShareError::Corrupt("its compressed project does not unpack".into()))?;
     if json.len() as u64 > MAX_EXPANDED_BYTES {
         return Err(ShareError::TooLarge(format!(
             "the link expands past {} MiB",
@@ -123,7 +123,7 @@ pub fn decode_link(link: &str) -> Result<ProjectFiles, ShareError> {
         )));
     }
     let payload: Payload = serde_json::from_slice(&json)
-        .map_err(|e| ShareError::Corrupt(format!("not a project: {e}")))?;
+        .map_err(|_| ShareError::Corrupt("what it unpacks to is not a project".into()))?;
     if payload.files.len() > MAX_FILES {
         return Err(ShareError::TooLarge(format!(
             "the link holds {} files, more than {MAX_FILES}",
@@ -150,9 +150,9 @@ pub fn decode_link(link: &str) -> Result<ProjectFiles, ShareError> {
         let path = safe_path(&path)?;
         let bytes = match content {
             Content::Text(t) => t.into_bytes(),
-            Content::Base64(b) => URL_SAFE_NO_PAD
-                .decode(b)
-                .map_err(|e| ShareError::Corrupt(format!("`{path}`: {e}")))?,
+            Content::Base64(b) => URL_SAFE_NO_PAD.decode(b).map_err(|_| {
+                ShareError::Corrupt(format!("the contents of `{path}` do not decode"))
+            })?,
         };
         files.insert(path, bytes);
     }

@@ -21,15 +21,28 @@ pub fn take_csv(
     let mut buf = vec![0u8; 64 * 1024];
     let mut read: u64 = 0;
     let mut reported: u64 = 0;
-    // The first record that is not blank is the header; the rest are rows.
-    let on_record = |record: Vec<u8>, header: &mut Option<Vec<u8>>, picker: &mut Picker<_>| {
+    let mut line: u64 = 0;
+    // The first record that is not blank is the header; the rest are rows. Every record is
+    // text: a binary file renamed `.csv` is refused at its first record that is not.
+    let mut on_record = |record: Vec<u8>,
+                         header: &mut Option<Vec<u8>>,
+                         picker: &mut Picker<_>|
+     -> Result<(), String> {
+        line += 1;
+        not_text(&record).map_or(Ok(()), |why| Err(format!("line {line} {why}")))?;
+        line += record
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            .saturating_sub(1) as u64;
         if record.iter().all(|b| b.is_ascii_whitespace()) {
-            return;
+            return Ok(());
         }
         match header {
             None => *header = Some(record),
             Some(_) => picker.offer(record),
         }
+        Ok(())
     };
     loop {
         if header.is_some() && !picker.wants_more() {
@@ -40,13 +53,13 @@ pub fn take_csv(
             .map_err(|e| format!("could not read the file: {e}"))?;
         if n == 0 {
             if let Some(last) = splitter.finish() {
-                on_record(last, &mut header, &mut picker);
+                on_record(last, &mut header, &mut picker)?;
             }
             break;
         }
         read += n as u64;
         for record in splitter.push(buf.get(..n).unwrap_or_default()) {
-            on_record(record, &mut header, &mut picker);
+            on_record(record, &mut header, &mut picker)?;
         }
         if read - reported >= REPORT_EVERY {
             reported = read;
@@ -69,6 +82,17 @@ pub fn take_csv(
         bytes,
         rows_read,
         rows_kept,
+    })
+}
+
+/// Why a record is not CSV text, if it is not: COPY refuses bytes that are not UTF-8, and a
+/// NUL byte only occurs in binary files.
+fn not_text(record: &[u8]) -> Option<String> {
+    if record.contains(&0) {
+        return Some("holds a NUL byte: the file is binary, not a CSV".into());
+    }
+    std::str::from_utf8(record).err().map(|_| {
+        "is not UTF-8 text (Redshift's COPY reads CSV as UTF-8): save the file as UTF-8".into()
     })
 }
 
@@ -172,6 +196,17 @@ mod tests {
         let taken = take_csv(file.as_slice(), Keep::First(10), &mut |n| heard = n).unwrap();
         assert_eq!(taken.rows_kept, 10);
         assert!(heard < file.len() as u64 / 2, "{heard}");
+    }
+
+    #[test]
+    fn a_binary_or_non_utf8_file_is_refused_at_its_line() {
+        let binary = take_csv(&b"a,b\n1,2\n\x00\x01\x02"[..], Keep::All, &mut |_| {});
+        assert_eq!(
+            binary.unwrap_err(),
+            "line 3 holds a NUL byte: the file is binary, not a CSV"
+        );
+        let latin1 = take_csv(&b"name\n\"a\nb\"\ncaf\xe9\n"[..], Keep::All, &mut |_| {});
+        assert!(latin1.unwrap_err().starts_with("line 4 is not UTF-8"));
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! A small profile of a result column (nulls, distinct values, range, and a histogram),
-//! and the ordering the grid sorts by: numbers as numbers, text as text, NULLs last.
+//! A small profile of a result column (nulls, distinct values, range, and a histogram). The
+//! worker profiles every value of the column, not the rows the page holds.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
-#[derive(Debug, Clone, PartialEq)]
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnProfile {
     pub nulls: usize,
     pub distinct: usize,
@@ -20,19 +21,6 @@ const TOP_VALUES: usize = 8;
 
 fn number(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok().filter(|f| f.is_finite())
-}
-
-/// Compares two cells as the grid sorts them.
-pub fn compare(a: &Option<String>, b: &Option<String>) -> Ordering {
-    match (a, b) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Greater,
-        (Some(_), None) => Ordering::Less,
-        (Some(x), Some(y)) => match (number(x), number(y)) {
-            (Some(x), Some(y)) => x.total_cmp(&y),
-            _ => x.cmp(y),
-        },
-    }
 }
 
 pub fn profile<'a>(values: impl Iterator<Item = &'a Option<String>>) -> ColumnProfile {
@@ -132,12 +120,5 @@ mod tests {
             (p.min.as_deref(), p.max.as_deref()),
             (Some("NV"), Some("TX"))
         );
-    }
-
-    #[test]
-    fn sorts_numbers_numerically_and_nulls_last() {
-        let mut v = cells(&[Some("10"), None, Some("9"), Some("100")]);
-        v.sort_by(compare);
-        assert_eq!(v, cells(&[Some("9"), Some("10"), Some("100"), None]));
     }
 }

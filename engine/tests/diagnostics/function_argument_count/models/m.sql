@@ -1,0 +1,2 @@
+select
+    split_part('a-b', '-') as first_part

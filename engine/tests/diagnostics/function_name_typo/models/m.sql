@@ -1,0 +1,2 @@
+select
+    nvll(null, 1) as x
