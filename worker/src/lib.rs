@@ -383,8 +383,11 @@ impl Worker {
         }
     }
 
-    /// The relation of a node the last build built, or why there is none.
-    fn built_relation(&self, unique_id: &str) -> Result<modelplay_engine::Relation, String> {
+    /// The engine and the relation of a node the last build built, or why there is none.
+    fn built_relation(
+        &self,
+        unique_id: &str,
+    ) -> Result<(&Engine, modelplay_engine::Relation), String> {
         let Some(engine) = self.engine.as_ref() else {
             return Err("build the project first".into());
         };
@@ -397,7 +400,7 @@ impl Worker {
                 node.name
             ));
         }
-        Ok(node.relation.clone())
+        Ok((engine, node.relation.clone()))
     }
 
     async fn rows(
@@ -406,12 +409,9 @@ impl Worker {
         limit: usize,
         sort: Option<modelplay_protocol::SortBy>,
     ) -> Response {
-        let (Some(engine), Ok(relation)) = (self.engine.as_ref(), self.built_relation(unique_id))
-        else {
-            return failed(
-                "show rows",
-                self.built_relation(unique_id).err().unwrap_or_default(),
-            );
+        let (engine, relation) = match self.built_relation(unique_id) {
+            Ok(built) => built,
+            Err(why) => return failed("show rows", why),
         };
         let batches = match &sort {
             None => engine.preview(&relation, limit).await,
@@ -438,12 +438,9 @@ impl Worker {
 
     /// Each column of a built node profiled over every row, each value as the grid prints it.
     async fn profile(&self, unique_id: &str) -> Response {
-        let (Some(engine), Ok(relation)) = (self.engine.as_ref(), self.built_relation(unique_id))
-        else {
-            return failed(
-                "profile the columns",
-                self.built_relation(unique_id).err().unwrap_or_default(),
-            );
+        let (engine, relation) = match self.built_relation(unique_id) {
+            Ok(built) => built,
+            Err(why) => return failed("profile the columns", why),
         };
         let Some(schema) = engine.relation_schema(&relation) else {
             return failed("profile the columns", format!("`{relation}` is not built"));

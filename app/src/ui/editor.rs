@@ -137,10 +137,7 @@ pub fn Editor() -> impl IntoView {
                 }
             }
         });
-        let list = serde_json::to_string(&marks)
-            .ok()
-            .and_then(|s| js_sys::JSON::parse(&s).ok())
-            .unwrap_or(JsValue::NULL);
+        let list = to_js(&marks);
         EDITOR.with(|e| {
             if let Some(e) = e.borrow().as_ref() {
                 e.diagnostics(list);
@@ -157,10 +154,7 @@ pub fn Editor() -> impl IntoView {
                     .with(|files| crate::completions::names(nodes, lineage, files, open.as_ref()))
             })
         });
-        let value = serde_json::to_string(&names)
-            .ok()
-            .and_then(|s| js_sys::JSON::parse(&s).ok())
-            .unwrap_or(JsValue::NULL);
+        let value = to_js(&names);
         EDITOR.with(|e| {
             if let Some(e) = e.borrow().as_ref() {
                 e.set_completions(value);
@@ -168,6 +162,14 @@ pub fn Editor() -> impl IntoView {
         });
     });
     view! { <div class="editor" node_ref=host data-testid="editor"></div> }
+}
+
+/// A value as the editor's JavaScript takes it (null if it cannot be written).
+fn to_js(value: &impl Serialize) -> JsValue {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|s| js_sys::JSON::parse(&s).ok())
+        .unwrap_or(JsValue::NULL)
 }
 
 /// What the editor shows for a file it cannot: the bytes travel with the project as they are.

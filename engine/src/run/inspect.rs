@@ -101,7 +101,6 @@ impl Engine {
         df.collect().await.map_err(|e| e.to_string())
     }
 
-    /// How many rows a built relation holds.
     /// A built table's batches as the session holds them, without running a query: for
     /// what keeps a build's tables (a comparison's earlier side).
     pub async fn table_batches(
@@ -121,12 +120,20 @@ impl Engine {
         Some((provider.schema(), batches))
     }
 
-    pub async fn relation_rows_count(&self, relation: &Relation) -> Result<usize, String> {
-        let df = self
-            .ctx
+    /// A built relation as a frame to query.
+    async fn relation_frame(
+        &self,
+        relation: &Relation,
+    ) -> Result<datafusion::dataframe::DataFrame, String> {
+        self.ctx
             .table(table_reference(relation))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())
+    }
+
+    /// How many rows a built relation holds.
+    pub async fn relation_rows_count(&self, relation: &Relation) -> Result<usize, String> {
+        let df = self.relation_frame(relation).await?;
         df.count().await.map_err(|e| e.to_string())
     }
 
@@ -221,11 +228,7 @@ impl Engine {
         ascending: bool,
         limit: usize,
     ) -> Result<Vec<RecordBatch>, String> {
-        let df = self
-            .ctx
-            .table(table_reference(relation))
-            .await
-            .map_err(|e| e.to_string())?;
+        let df = self.relation_frame(relation).await?;
         if df.schema().field_with_unqualified_name(column).is_err() {
             return Err(format!("`{relation}` has no column `{column}`"));
         }
@@ -244,11 +247,7 @@ impl Engine {
         relation: &Relation,
         column: &str,
     ) -> Result<Vec<RecordBatch>, String> {
-        let df = self
-            .ctx
-            .table(table_reference(relation))
-            .await
-            .map_err(|e| e.to_string())?;
+        let df = self.relation_frame(relation).await?;
         df.select(vec![datafusion::prelude::ident(column)])
             .map_err(|e| e.to_string())?
             .collect()
