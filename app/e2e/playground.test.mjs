@@ -5,42 +5,16 @@
 // written to app/e2e/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { writeFileSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { deflateRawSync } from "node:zlib";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
 import { serve } from "./serve.mjs";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const dist = process.env.MODELPLAY_DIST || join(here, "..", "..", "dist");
-const shots = join(here, "screenshots");
-mkdirSync(shots, { recursive: true });
-
-// The sample's full build: 15 models (one ephemeral, not run), 2 seeds, 4 snapshots and
-// 46 tests; one test warns by design (see sample-data/brightwheel/README.md).
-const FULL_BUILD = "PASS=65 WARN=1 ERROR=0 SKIP=0 TOTAL=66";
-const STAGING = "models/staging/stg_source2_providers.sql";
-const BUILD_TIMEOUT = 120_000;
+import * as h from "./helpers.mjs";
+import { FULL_BUILD, STAGING, TIMEOUT as BUILD_TIMEOUT, here, shots } from "./helpers.mjs";
 
 let server, browser, page, base;
-
-async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-}
 
 async function shot(name) {
   await page.screenshot({ path: join(shots, `${name}.png`) });
@@ -50,36 +24,15 @@ async function builds() {
   return Number(await page.getByTestId("summary").getAttribute("data-builds"));
 }
 
-async function summary() {
-  return (await page.getByTestId("summary").textContent()) ?? "";
-}
-
-// Waits until the engine is idle and the summary shows a finished build; returns its counts.
-async function buildFinished(p = page) {
-  await p.waitForFunction(
-    () => {
-      const s = document.querySelector('[data-testid="summary"]')?.textContent ?? "";
-      const e = document.querySelector('[data-testid="engine-status"]')?.textContent ?? "";
-      return s.includes("TOTAL=") && e === "Engine ready";
-    },
-    null,
-    { timeout: BUILD_TIMEOUT },
-  );
-  return ((await p.getByTestId("summary").textContent()) ?? "").split(" · ")[0];
-}
-
-async function openFile(path) {
-  await page.locator(`li[data-path="${path}"] a`).click();
-  await page.waitForFunction(
-    (p) => document.querySelector('[data-testid="open-path"]')?.textContent === p,
-    path,
-  );
-}
+const summary = () => h.summary(page);
+const buildFinished = (p = page) => h.idle(p);
+const openFile = (path) => h.openFile(page, path);
+const freshPage = () => h.newPage(browser, { width: 1400, height: 900 });
 
 before(async () => {
-  server = await serve(dist);
+  server = await serve(h.dist);
   base = `http://127.0.0.1:${server.address().port}/`;
-  browser = await launch();
+  browser = await h.launch();
   page = await freshPage();
 });
 
@@ -201,19 +154,9 @@ test("the Redshift export downloads with deploy.sql", async () => {
   await shot("07-export");
 });
 
-// A page in a browser profile of its own (a colleague's, for the sharing tests) that accepts
-// the page's confirmation dialogs.
-async function freshPage() {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 900 } });
-  const p = await context.newPage();
-  p.on("pageerror", (e) => console.error("page error:", e.message));
-  p.on("dialog", (d) => d.accept());
-  return p;
-}
-
 // Clicks Share and returns the link the notice shows.
 async function shareLink(p) {
-  await p.getByTestId("share").click();
+  await h.projectMenu(p, "share");
   const notice = p.getByTestId("notice");
   await notice.getByText("Share link copied").waitFor();
   return /(http\S+#mp1\.\S+)/.exec(await notice.locator("span").first().textContent())[1];
@@ -223,7 +166,7 @@ async function shareLink(p) {
 async function downloadProject(p, name) {
   const [download] = await Promise.all([
     p.waitForEvent("download", { timeout: BUILD_TIMEOUT }),
-    p.getByTestId("download-project").click(),
+    h.projectMenu(p, "download-project"),
   ]);
   const path = join(shots, name);
   await download.saveAs(path);
@@ -404,10 +347,8 @@ test("a dropped CSV and a picked Parquet file are sampled into source loads", as
 });
 
 test("workspaces are listed, switched, renamed and deleted", async () => {
-  const answers = ["Refunds work"];
-  shopPage.removeAllListeners("dialog");
-  shopPage.on("dialog", (d) => (d.type() === "prompt" ? d.accept(answers.shift() ?? d.defaultValue()) : d.accept()));
   await shopPage.getByTestId("workspace-rename").click();
+  await h.answer(shopPage, "Refunds work");
   await shopPage.waitForFunction(() => [...document.querySelectorAll('[data-testid="workspace"] option')].some((o) => o.textContent === "Refunds work"));
   await shopPage.getByTestId("workspace").selectOption({ label: "My workspace" });
   await builtWith(shopPage, FULL_BUILD);
@@ -421,6 +362,7 @@ test("workspaces are listed, switched, renamed and deleted", async () => {
   assert.equal(await selectedWorkspace(shopPage), "Refunds work");
   await shopPage.locator('li[data-path="data/shop/refunds/2024-05-04.parquet"]').waitFor({ state: "attached" });
   await shopPage.getByTestId("workspace-delete").click();
+  await h.answer(shopPage);
   await builtWith(shopPage, FULL_BUILD);
   const names = await shopPage.getByTestId("workspace").evaluate((s) => [...s.options].map((o) => o.textContent));
   assert.deepEqual(names, ["My workspace"]);

@@ -6,35 +6,19 @@
 // for the README.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, copyFileSync, readFileSync } from "node:fs";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { copyFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { serve } from "./serve.mjs";
+import * as h from "./helpers.mjs";
+import { FULL_BUILD, STAGING, TIMEOUT, here, shots } from "./helpers.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const dist = process.env.MODELPLAY_DIST || join(here, "..", "..", "dist");
-const shots = join(here, "screenshots");
-mkdirSync(shots, { recursive: true });
-
-const FULL_BUILD = "PASS=65 WARN=1 ERROR=0 SKIP=0 TOTAL=66";
-const STAGING = "models/staging/stg_source2_providers.sql";
-const TIMEOUT = 120_000;
-
-let server, browser, page, base;
+let server, browser, page;
 
 before(async () => {
-  server = await serve(dist);
-  base = `http://127.0.0.1:${server.address().port}/`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-  });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
-  page.on("dialog", (d) => (d.type() === "prompt" ? d.accept(promptAnswers.shift() ?? d.defaultValue()) : d.accept()));
-  await page.goto(base);
+  server = await serve(h.dist);
+  browser = await h.launch();
+  page = await h.newPage(browser);
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await idle();
 });
 
@@ -43,36 +27,10 @@ after(async () => {
   server?.close();
 });
 
-const promptAnswers = [];
-
-async function summary() {
-  return (await page.getByTestId("summary").textContent()) ?? "";
-}
-
-// Waits until the engine is idle after a finished build (or one that could not start).
-async function idle() {
-  await page.waitForFunction(() => {
-    const s = document.querySelector('[data-testid="summary"]')?.textContent ?? "";
-    const e = document.querySelector('[data-testid="engine-status"]')?.textContent ?? "";
-    return (s.includes("TOTAL=") || s.startsWith("Not built")) && e === "Engine ready";
-  }, null, { timeout: TIMEOUT });
-  return (await summary()).split(" · ")[0];
-}
-
-// Runs an action and waits for the build it starts to finish.
-async function nextBuild(action) {
-  const before = Number(await page.getByTestId("summary").getAttribute("data-builds"));
-  await action();
-  await page.waitForFunction(
-    (b) => Number(document.querySelector('[data-testid="summary"]')?.getAttribute("data-builds")) > b,
-    before, { timeout: TIMEOUT });
-  return idle();
-}
-
-async function openFile(path) {
-  await page.locator(`li[data-path="${path}"] a`).click();
-  await page.waitForFunction((p) => document.querySelector('[data-testid="open-path"]')?.textContent === p, path);
-}
+const summary = () => h.summary(page);
+const idle = () => h.idle(page);
+const nextBuild = (action) => h.nextBuild(page, action);
+const openFile = (path) => h.openFile(page, path);
 
 async function problemsIn(file) {
   await page.locator('[data-tab="Problems"]').click();
@@ -97,7 +55,8 @@ test("a failed run shows in the grid, and its error leaves the line once the lin
   await nextBuild(() => page.keyboard.press("Control+Enter"));
   const banner = page.getByTestId("grid-banner");
   await banner.waitFor();
-  assert.match(await banner.textContent(), /^The last run of stg_source2_providers failed: models\/staging\/stg_source2_providers\.sql:\d+:\d+: /);
+  // The error is placed at the cast that failed (line 52), not at an earlier cast of a constant.
+  assert.match(await banner.textContent(), /^The last run of stg_source2_providers failed: models\/staging\/stg_source2_providers\.sql:52:\d+: /);
   assert.match(await banner.getAttribute("class"), /\bfailed\b/);
   await page.locator(".cm-lint-marker-error").first().waitFor({ timeout: 30_000 });
   assert.ok((await problemsIn(STAGING)).length > 0, "the run's error is listed");
@@ -159,21 +118,33 @@ test("a data file that does not fit its source is refused and the project is unc
     { name: "leads.csv", buffer: Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x0a, 0x01]), why: "holds a NUL byte: the file is binary, not a CSV" },
     { name: "leads.csv", buffer: Buffer.from("just,some,columns\n1,2,3\n"), why: "its columns do not match source" },
   ];
+  // The dialog says what would happen before anything does: a file that would be refused
+  // says why and cannot be added.
+  const preview = page.getByTestId("data-preview");
   for (const t of tries) {
     await page.getByTestId("add-data").setInputFiles({ name: t.name, mimeType: "text/csv", buffer: t.buffer });
     await page.getByTestId("data-dialog").waitFor();
-    await page.getByTestId("data-add").click();
-    await page.getByTestId("notice").getByText(t.why).waitFor({ timeout: TIMEOUT });
+    await preview.getByText(t.why, { exact: false }).waitFor({ timeout: TIMEOUT });
+    assert.match(await preview.textContent(), /^It would be refused: /);
+    assert.ok(await page.getByTestId("data-add").isDisabled(), "a refused file cannot be added");
+    await page.screenshot({ path: join(shots, "32-data-refused.png") });
+    await page.getByTestId("data-dialog").getByText("Cancel").click();
     assert.equal(await page.locator("li[data-path]").count(), filesBefore, "no file was added");
     assert.equal(await idle(), FULL_BUILD, "the last build still stands");
   }
-  await page.screenshot({ path: join(shots, "32-data-refused.png") });
-  await page.getByTestId("notice").locator("button").click();
+  // A file with the source's columns fits, and the dialog lists them.
+  const load = readFileSync(join(here, "..", "..", "sample-data", "brightwheel", "data", "brightwheel_exercise",
+    "salesforce_leads", "2024-05-16T07-00-00.csv"), "utf8").split("\n").slice(0, 3).join("\n");
+  await page.getByTestId("add-data").setInputFiles({ name: "salesforce_leads.csv", mimeType: "text/csv", buffer: Buffer.from(load) });
+  await preview.getByText("Fits, with", { exact: false }).waitFor({ timeout: TIMEOUT });
+  assert.ok(!(await page.getByTestId("data-add").isDisabled()));
+  await page.getByTestId("data-dialog").getByText("Cancel").click();
+  assert.equal(await page.locator("li[data-path]").count(), filesBefore, "no file was added");
 });
 
 test("sorting and profiling use all 150,000 rows, NULLs placed as Redshift places them", async () => {
-  promptAnswers.push("models/many_numbers.sql");
   await page.getByTestId("new-file").click();
+  await h.answer(page, "models/many_numbers.sql");
   await page.waitForFunction(() => document.querySelector('[data-testid="open-path"]')?.textContent === "models/many_numbers.sql");
   await page.locator(".cm-content").click();
   await page.keyboard.insertText(
@@ -216,6 +187,40 @@ test("sorting and profiling use all 150,000 rows, NULLs placed as Redshift place
   await page.screenshot({ path: join(shots, "33-sorted-and-profiled.png") });
 });
 
+test("new file, rename and delete ask in the page's own dialogs, and Cancel or Escape changes nothing", async () => {
+  const NUMBERS = "models/many_numbers.sql";
+  const file = (path) => page.locator(`li[data-path="${path}"]`);
+  // Escape leaves a delete undone.
+  await file(NUMBERS).hover();
+  await file(NUMBERS).getByTitle("Delete").click();
+  assert.match(await page.getByTestId("ask-question").textContent(), /^Delete `models\/many_numbers\.sql`\?$/);
+  await page.keyboard.press("Escape");
+  await page.getByTestId("ask").waitFor({ state: "detached" });
+  await file(NUMBERS).waitFor();
+  // The rename field starts from the path, the name part selected, ready to be typed over.
+  await file(NUMBERS).hover();
+  await file(NUMBERS).getByTitle("Rename").click();
+  const field = page.getByTestId("ask-field");
+  assert.equal(await field.inputValue(), NUMBERS);
+  assert.equal(await field.evaluate((i) => i.value.slice(i.selectionStart, i.selectionEnd)), "many_numbers");
+  await page.screenshot({ path: join(shots, "35-rename-dialog.png") });
+  await page.keyboard.type("numbers");
+  await page.keyboard.press("Enter");
+  await file("models/numbers.sql").waitFor();
+  assert.equal(await file(NUMBERS).count(), 0);
+  assert.equal(await page.getByTestId("open-path").textContent(), "models/numbers.sql");
+  // A name already taken is refused, and said why.
+  await page.getByTestId("new-file").click();
+  await h.answer(page, "models/numbers.sql");
+  await page.getByTestId("notice").getByText("`models/numbers.sql` already exists").waitFor();
+  await page.getByTestId("notice").locator("button").click();
+  // Cancel creates nothing.
+  const filesBefore = await page.locator("li[data-path]").count();
+  await page.getByTestId("new-file").click();
+  await page.getByTestId("ask-cancel").click();
+  assert.equal(await page.locator("li[data-path]").count(), filesBefore);
+});
+
 test("completion offers the project's models inside ref() and the columns in scope", async () => {
   await openFile(STAGING);
   await page.locator(".cm-content").click();
@@ -249,6 +254,50 @@ test("completion offers the project's models inside ref() and the columns in sco
   await page.waitForFunction(() => !document.querySelector(".cm-lint-marker-error"), null, { timeout: 30_000 });
 });
 
+// The point over the middle of `word` on the editor's line holding `text`.
+async function pointAt(text, word) {
+  const line = page.locator(".cm-line", { hasText: text }).first();
+  await line.scrollIntoViewIfNeeded();
+  return line.evaluate((el, w) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.textContent.indexOf(w);
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + w.length);
+      const r = range.getBoundingClientRect();
+      return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+    }
+    throw new Error(`${w} is not on the line`);
+  }, word);
+}
+
+test("hover shows a column's type, and Ctrl+click or F12 goes to a macro's or a ref's definition", async () => {
+  await openFile(STAGING);
+  await page.locator(".cm-content").click();
+  // The lines drawn depend on the scroll: go near the end, where the names are.
+  await page.keyboard.press("Control+End");
+  const over = await pointAt("star_level as curriculum_type", "star_level");
+  await page.mouse.move(over.x, over.y);
+  const tip = page.locator(".cm-project-tip");
+  await tip.waitFor({ timeout: 30_000 });
+  assert.match(await tip.textContent(), /^star_level varchar[^]*column of brightwheel_exercise\.source2_file$/);
+  await page.screenshot({ path: join(shots, "36-hover-type.png") });
+  const macro = await pointAt("digits_only('phone')", "digits_only");
+  await page.keyboard.down("Control");
+  await page.mouse.click(macro.x, macro.y);
+  await page.keyboard.up("Control");
+  await page.waitForFunction(() => document.querySelector('[data-testid="open-path"]')?.textContent === "macros/cleaning.sql");
+  // F12 on a model's name in a ref opens the model.
+  await openFile("models/intermediate/int_salesforce_leads_normalized.sql");
+  await page.locator(".cm-line", { hasText: "ref('state_codes')" }).waitFor();
+  const ref = await pointAt("ref('stg_salesforce_leads')", "stg_salesforce_leads");
+  await page.mouse.click(ref.x, ref.y);
+  await page.keyboard.press("F12");
+  await page.waitForFunction(() => document.querySelector('[data-testid="open-path"]')?.textContent === "models/staging/stg_salesforce_leads.sql");
+});
+
 test("the main views at 1440x900 and 1024x700, for the README", async () => {
   assert.equal(await nextBuild(() => page.getByTestId("build-all").click()), "PASS=66 WARN=1 ERROR=0 SKIP=0 TOTAL=67");
   assert.equal(await page.locator(".cm-lint-marker-error").count(), 0);
@@ -257,9 +306,13 @@ test("the main views at 1440x900 and 1024x700, for the README", async () => {
     await openFile(STAGING);
     await page.locator('[data-tab="Results"]').click();
     await page.getByTestId("row-count").waitFor({ timeout: TIMEOUT });
-    // The toolbar is one row at both sizes.
-    const bar = await page.locator("header.top").boundingBox();
-    assert.ok(bar.height < 48, `the toolbar does not wrap at ${width}px (${bar.height}px high)`);
+    // The toolbar is one row at both sizes, with nothing scrolled out of sight: the build
+    // summary is whole and inside the window.
+    const bar = page.locator("header.top");
+    assert.ok((await bar.boundingBox()).height < 48, `the toolbar does not wrap at ${width}px`);
+    assert.ok(await bar.evaluate((b) => b.scrollWidth <= b.clientWidth), `the toolbar does not scroll at ${width}px`);
+    const counts = await page.getByTestId("summary").boundingBox();
+    assert.ok(counts.x >= 0 && counts.x + counts.width <= width, `the summary is in view at ${width}px`);
     await page.screenshot({ path: join(shots, `readme-results-${width}x${height}.png`) });
     await page.locator('[data-tab="Lineage"]').click();
     await page.locator("svg.dag g.node").first().waitFor();

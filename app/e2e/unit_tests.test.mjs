@@ -4,34 +4,22 @@
 // the model is broken; a fixture's rows are edited in the grid and saved into the YAML.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, copyFileSync } from "node:fs";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
 import { serve } from "./serve.mjs";
+import * as h from "./helpers.mjs";
+import { TIMEOUT, here, shots } from "./helpers.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const dist = process.env.MODELPLAY_DIST || join(here, "..", "..", "dist");
-const shots = join(here, "screenshots");
-mkdirSync(shots, { recursive: true });
 const CAFE = join(here, "..", "..", "engine", "tests", "fixtures", "unit_tests");
 // 3 seeds, 7 models (an ephemeral one is not run), 3 data tests and 5 unit tests.
 const CAFE_BUILD = "PASS=18 WARN=0 ERROR=0 SKIP=0 TOTAL=18";
-const TIMEOUT = 120_000;
 
 let server, browser, page;
 
 before(async () => {
-  server = await serve(dist);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
-  page.on("dialog", (d) => d.accept());
+  server = await serve(h.dist);
+  browser = await h.launch();
+  page = await h.newPage(browser);
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await idle();
 });
@@ -41,30 +29,9 @@ after(async () => {
   server?.close();
 });
 
-// Waits until the engine is idle after a finished build; returns the summary's counts.
-async function idle() {
-  await page.waitForFunction(() => {
-    const s = document.querySelector('[data-testid="summary"]')?.textContent ?? "";
-    const e = document.querySelector('[data-testid="engine-status"]')?.textContent ?? "";
-    return s.includes("TOTAL=") && e === "Engine ready";
-  }, null, { timeout: TIMEOUT });
-  return ((await page.getByTestId("summary").textContent()) ?? "").split(" · ")[0];
-}
-
-// Waits for the build after the one counted now.
-async function nextBuild(action) {
-  const before = Number(await page.getByTestId("summary").getAttribute("data-builds"));
-  await action();
-  await page.waitForFunction(
-    (b) => Number(document.querySelector('[data-testid="summary"]')?.getAttribute("data-builds")) > b,
-    before, { timeout: TIMEOUT });
-  return idle();
-}
-
-async function openFile(path) {
-  await page.locator(`li[data-path="${path}"] a`).click();
-  await page.waitForFunction((p) => document.querySelector('[data-testid="open-path"]')?.textContent === p, path);
-}
+const idle = () => h.idle(page);
+const nextBuild = (action) => h.nextBuild(page, action);
+const openFile = (path) => h.openFile(page, path);
 
 // Replaces the open file's text in the editor, as typing would.
 async function replaceText(from, to) {

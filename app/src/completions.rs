@@ -1,12 +1,13 @@
-//! What the editor offers to complete, from what the page knows of the project: the nodes
-//! `ref` can name, the sources and their tables, the columns of the models in scope (from the
-//! last check's lineage) and the macros the project's files define.
+//! What the editor knows of the project, from what the page knows: the nodes `ref` can name,
+//! the sources and their tables, the columns of the models in scope with their types (from
+//! the last check or build) and the macros the project's files define, for completion and
+//! hover; and where a ref's model or a macro is defined, for going to it.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use modelplay_protocol::{ColumnLineage, Files, NodeInfo, NodeKind};
+use modelplay_protocol::{ColumnTypes, Files, NodeInfo, NodeKind};
 
 #[derive(Debug, Default, PartialEq, Serialize)]
 pub struct Names {
@@ -28,6 +29,8 @@ pub struct Column {
     pub name: String,
     /// The node it is a column of, for the completion's detail.
     pub of: String,
+    /// Its Redshift type, as the check planned it.
+    pub data_type: String,
 }
 
 /// The names to offer while `open` (a node's unique id, if the open file defines one) is
@@ -35,7 +38,7 @@ pub struct Column {
 /// model's.
 pub fn names(
     nodes: &[NodeInfo],
-    lineage: &ColumnLineage,
+    column_types: &ColumnTypes,
     files: &Files,
     open: Option<&NodeInfo>,
 ) -> Names {
@@ -68,30 +71,55 @@ pub fn names(
         None => nodes.iter().filter(|n| !n.kind.is_test()).collect(),
     };
     for node in in_scope {
-        for column in lineage
-            .get(&node.unique_id)
-            .into_iter()
-            .flat_map(|c| c.keys())
-        {
+        for column in column_types.get(&node.unique_id).into_iter().flatten() {
             names.columns.push(Column {
-                name: column.clone(),
+                name: column.name.clone(),
                 of: format!("column of {}", node.name),
+                data_type: column.data_type.clone(),
             });
         }
     }
-    names.macros = files
-        .iter()
-        .filter(|(path, _)| path.ends_with(".sql"))
-        .filter_map(|(_, body)| body.text())
-        .flat_map(macro_names)
-        .collect();
+    names.macros = macro_definitions(files).map(|(name, _, _)| name).collect();
     names.macros.sort();
     names.macros.dedup();
     names
 }
 
-/// The names of the macros a file defines (`{% macro name(` and `{%- macro name(`).
-fn macro_names(text: &str) -> Vec<String> {
+/// Where `name` is defined, as a file and a 1-based line: a model, seed or snapshot `ref`
+/// can name (at its file's start), or else a macro of the project (at its `{% macro`).
+pub fn definition(name: &str, nodes: &[NodeInfo], files: &Files) -> Option<(String, usize)> {
+    let node = nodes.iter().find(|n| {
+        n.name == name
+            && matches!(
+                n.kind,
+                NodeKind::Model | NodeKind::Seed | NodeKind::Snapshot
+            )
+            && files.contains_key(&n.path)
+    });
+    if let Some(node) = node {
+        return Some((node.path.clone(), 1));
+    }
+    macro_definitions(files)
+        .find(|(macro_name, _, _)| macro_name == name)
+        .map(|(_, path, line)| (path.to_string(), line))
+}
+
+/// Every macro the project's `.sql` files define: its name, file and 1-based line.
+fn macro_definitions(files: &Files) -> impl Iterator<Item = (String, &str, usize)> {
+    files
+        .iter()
+        .filter(|(path, _)| path.ends_with(".sql"))
+        .filter_map(|(path, body)| Some((path.as_str(), body.text()?)))
+        .flat_map(|(path, text)| {
+            macro_names(text)
+                .into_iter()
+                .map(move |(name, at)| (name, path, text[..at].matches('\n').count() + 1))
+        })
+}
+
+/// The names of the macros a file defines (`{% macro name(` and `{%- macro name(`), with
+/// the byte offset of each definition.
+fn macro_names(text: &str) -> Vec<(String, usize)> {
     text.match_indices("{%")
         .filter_map(|(at, _)| {
             let rest = text.get(at + 2..)?.trim_start_matches('-').trim_start();
@@ -101,7 +129,7 @@ fn macro_names(text: &str) -> Vec<String> {
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            (!name.is_empty() && rest.starts_with(char::is_whitespace)).then_some(name)
+            (!name.is_empty() && rest.starts_with(char::is_whitespace)).then_some((name, at))
         })
         .collect()
 }
@@ -135,38 +163,63 @@ mod tests {
             node("model.p.other", NodeKind::Model, &[]),
             node("test.p.not_null_x", NodeKind::Test, &["model.p.stg_leads"]),
         ];
-        let mut lineage = ColumnLineage::new();
-        for (id, col) in [
-            ("source.p.crm.leads", "lead_id"),
-            ("model.p.stg_leads", "lead_key"),
-            ("model.p.other", "unrelated"),
+        let mut types = ColumnTypes::new();
+        for (id, col, data_type) in [
+            ("source.p.crm.leads", "lead_id", "integer"),
+            ("model.p.stg_leads", "lead_key", "varchar(32)"),
+            ("model.p.other", "unrelated", "date"),
         ] {
-            lineage
+            types
                 .entry(id.into())
                 .or_default()
-                .insert(col.into(), Vec::new());
+                .push(modelplay_protocol::Column {
+                    name: col.into(),
+                    data_type: data_type.into(),
+                });
         }
         let mut files = Files::new();
         files.insert(
             "macros/cents.sql".into(),
             Body::Text("{%- macro to_cents(x) -%}{{ x }} * 100{% endmacro %}\n{% macros %}".into()),
         );
-        let names = names(&nodes, &lineage, &files, nodes.get(1));
+        let names = names(&nodes, &types, &files, nodes.get(1));
         let models: Vec<&str> = names.models.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(models, ["stg_leads", "other"]);
         assert_eq!(names.sources["crm"], ["leads"]);
-        let columns: Vec<(&str, &str)> = names
+        let columns: Vec<(&str, &str, &str)> = names
             .columns
             .iter()
-            .map(|c| (c.name.as_str(), c.of.as_str()))
+            .map(|c| (c.name.as_str(), c.of.as_str(), c.data_type.as_str()))
             .collect();
         assert_eq!(
             columns,
             [
-                ("lead_id", "column of leads"),
-                ("lead_key", "column of stg_leads")
+                ("lead_id", "column of leads", "integer"),
+                ("lead_key", "column of stg_leads", "varchar(32)")
             ]
         );
         assert_eq!(names.macros, ["to_cents"]);
+    }
+
+    #[test]
+    fn finds_where_a_ref_or_a_macro_is_defined() {
+        let mut model = node("model.p.stg_leads", NodeKind::Model, &[]);
+        model.path = "models/stg_leads.sql".into();
+        let mut files = Files::new();
+        files.insert("models/stg_leads.sql".into(), Body::Text("select 1".into()));
+        files.insert(
+            "macros/money.sql".into(),
+            Body::Text("-- money\n\n{% macro to_cents(x) %}{{ x }} * 100{% endmacro %}".into()),
+        );
+        let nodes = [model];
+        assert_eq!(
+            definition("stg_leads", &nodes, &files),
+            Some(("models/stg_leads.sql".into(), 1))
+        );
+        assert_eq!(
+            definition("to_cents", &nodes, &files),
+            Some(("macros/money.sql".into(), 3))
+        );
+        assert_eq!(definition("nothing", &nodes, &files), None);
     }
 }

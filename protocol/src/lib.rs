@@ -205,6 +205,21 @@ pub struct AddData {
     /// `seeds/<name>.csv`.
     pub target: String,
     pub keep: KeepRows,
+    /// Only look: read the header and the first rows, and say whether the file would be
+    /// taken at `target` (`Response::DataPreview`), adding nothing.
+    #[serde(default)]
+    pub preview: bool,
+}
+
+/// What adding a data file at `target` would do, said before it is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataPreview {
+    pub name: String,
+    pub target: String,
+    /// The file's columns, as the project would read them.
+    pub columns: Vec<String>,
+    /// Why the file would be refused there, if it would.
+    pub refused: Option<String>,
 }
 
 /// Which rows of a data file are kept.
@@ -251,6 +266,8 @@ pub enum Response {
     Checked {
         problems: Vec<Problem>,
         lineage: ColumnLineage,
+        #[serde(default)]
+        columns: ColumnTypes,
     },
     Rows {
         unique_id: String,
@@ -310,6 +327,7 @@ pub enum Response {
         offset: usize,
         rows: Vec<checking::ChangedRow>,
     },
+    DataPreview(DataPreview),
     /// A request that could not be served, with why.
     Failed {
         what: String,
@@ -467,7 +485,12 @@ pub struct BuildSummary {
     pub reused: usize,
     pub problems: Vec<Problem>,
     pub lineage: ColumnLineage,
+    #[serde(default)]
+    pub columns: ColumnTypes,
 }
+
+/// The columns of every node that planned, with their Redshift types, in order.
+pub type ColumnTypes = BTreeMap<String, Vec<Column>>;
 
 /// Column lineage: node → column → the upstream columns it is computed from.
 pub type ColumnLineage = BTreeMap<String, BTreeMap<String, Vec<UpstreamColumn>>>;

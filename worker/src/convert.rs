@@ -143,6 +143,23 @@ pub fn outcome(result: &NodeResult, elapsed_ms: f64, failing_rows: usize) -> Nod
     }
 }
 
+pub fn column_types(report: &CheckReport) -> protocol::ColumnTypes {
+    report
+        .columns
+        .iter()
+        .map(|(node, columns)| {
+            let columns = columns
+                .iter()
+                .map(|(name, data_type)| protocol::Column {
+                    name: name.clone(),
+                    data_type: data_type.clone(),
+                })
+                .collect();
+            (node.clone(), columns)
+        })
+        .collect()
+}
+
 pub fn lineage(report: &CheckReport) -> ColumnLineage {
     report
         .lineage

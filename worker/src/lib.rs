@@ -19,7 +19,8 @@ use modelplay_engine::Status;
 use modelplay_engine::changes::Changes;
 
 use convert::{
-    changed_rows, changes_report, lineage, node_infos, outcome, problem, table, unit_test_infos,
+    changed_rows, changes_report, column_types, lineage, node_infos, outcome, problem, table,
+    unit_test_infos,
 };
 use modelplay_protocol::{Body, BuildSummary, Files, Request, Response};
 
@@ -235,6 +236,9 @@ impl Worker {
         file: F,
         post: &mut dyn FnMut(Response),
     ) {
+        if spec.preview {
+            return post(Response::DataPreview(self.preview_data(spec, file)));
+        }
         let mut answer = add_data::add_data(spec, file, post);
         // A load that does not fit its table is refused here, before the page keeps it.
         if let Response::DataAdded { path, body, .. } = &answer
@@ -247,6 +251,45 @@ impl Worker {
             answer = failed("add the data", format!("{}: {why}", spec.name));
         }
         post(answer);
+    }
+
+    /// What adding the file as `spec` says would do: its first rows are read, and checked
+    /// as the whole file would be.
+    fn preview_data<F: parquet::file::reader::ChunkReader + 'static>(
+        &self,
+        spec: &modelplay_protocol::AddData,
+        file: F,
+    ) -> modelplay_protocol::DataPreview {
+        const ROWS_LOOKED_AT: usize = 5;
+        let mut preview = modelplay_protocol::DataPreview {
+            name: spec.name.clone(),
+            target: spec.target.clone(),
+            columns: Vec::new(),
+            refused: None,
+        };
+        let head = modelplay_protocol::AddData {
+            keep: modelplay_protocol::KeepRows::First(ROWS_LOOKED_AT),
+            preview: false,
+            ..spec.clone()
+        };
+        match add_data::add_data(&head, file, &mut |_| {}) {
+            Response::DataAdded { path, body, .. } => {
+                match modelplay_engine::data::loads::load_columns(&path, body.bytes()) {
+                    Ok(columns) => preview.columns = columns,
+                    Err(why) => preview.refused = Some(why),
+                }
+                preview.refused = preview
+                    .refused
+                    .or(modelplay_engine::data::loads::load_misfit(
+                        self.files.iter().map(|(p, b)| (p.as_str(), b.bytes())),
+                        &path,
+                        body.bytes(),
+                    ));
+            }
+            Response::Failed { message, .. } => preview.refused = Some(message),
+            _ => {}
+        }
+        preview
     }
 
     async fn build(
@@ -360,6 +403,7 @@ impl Worker {
             reused,
             problems: load_problems,
             lineage: engine.last_check().map(lineage).unwrap_or_default(),
+            columns: engine.last_check().map(column_types).unwrap_or_default(),
         })));
         if !reuse {
             self.statuses.clear();
@@ -499,6 +543,7 @@ fn not_built(
         reused: 0,
         problems,
         lineage: Default::default(),
+        columns: Default::default(),
     })));
 }
 
@@ -521,11 +566,13 @@ async fn check(files: &Files, now: NaiveDateTime) -> Response {
             Response::Checked {
                 problems: report.diagnostics.iter().map(problem).collect(),
                 lineage: lineage(&report),
+                columns: column_types(&report),
             }
         }
         Err(diags) => Response::Checked {
             problems: diags.iter().map(problem).collect(),
             lineage: Default::default(),
+            columns: Default::default(),
         },
     }
 }

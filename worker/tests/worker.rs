@@ -380,10 +380,63 @@ fn add(w: &mut Page, name: &str, target: &str, keep: KeepRows, bytes: Vec<u8>) -
         name: name.into(),
         target: target.into(),
         keep,
+        preview: false,
     };
     w.worker
         .add_data(&spec, bytes::Bytes::from(bytes), &mut |r| out.push(r));
     out
+}
+
+fn preview(w: &mut Page, target: &str, bytes: &[u8]) -> modelplay_protocol::DataPreview {
+    let mut out = Vec::new();
+    let spec = AddData {
+        name: "export.csv".into(),
+        target: target.into(),
+        keep: KeepRows::All,
+        preview: true,
+    };
+    w.worker
+        .add_data(&spec, bytes::Bytes::from(bytes.to_vec()), &mut |r| {
+            out.push(r)
+        });
+    match out.as_slice() {
+        [Response::DataPreview(p)] => p.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_preview_says_what_adding_a_file_would_do_before_it_is_done() {
+    let mut w = Page::default();
+    w.ask_about(&tiny_shop(), Request::Check);
+    let target = "data/shop/orders/2024-05-09.csv";
+    let fits = preview(
+        &mut w,
+        target,
+        b"Order Id,Customer,Region,Amount
+1,a,W,2
+",
+    );
+    assert_eq!(fits.columns, ["order_id", "customer", "region", "amount"]);
+    assert_eq!(fits.refused, None);
+    let misfit = preview(
+        &mut w,
+        target,
+        b"Order Id,Total
+1,2
+",
+    );
+    assert_eq!(misfit.columns, ["order_id", "total"]);
+    assert!(
+        misfit.refused.as_deref().is_some_and(|why| why
+            .starts_with("its columns do not match source `shop.orders`: it lacks `customer`")),
+        "{misfit:?}"
+    );
+    // A binary file is refused at the line that gives it away, and a seed must be a CSV.
+    let binary = preview(&mut w, target, b"a,b\n\x00\x01\n");
+    assert!(binary.refused.is_some_and(|why| why.contains("binary")));
+    let not_a_seed = preview(&mut w, "seeds/orders.parquet", b"PAR1");
+    assert!(not_a_seed.refused.is_some());
 }
 
 #[test]

@@ -3,7 +3,7 @@
 // drives it through the small API exported here (the global `ModelplayEditor`).
 import { EditorView, basicSetup } from "codemirror";
 import { EditorState, EditorSelection, Prec } from "@codemirror/state";
-import { keymap } from "@codemirror/view";
+import { keymap, hoverTooltip } from "@codemirror/view";
 import { insertNewlineAndIndent } from "@codemirror/commands";
 import { REDSHIFT_FUNCTIONS } from "./functions.js";
 import { sql, PostgreSQL } from "@codemirror/lang-sql";
@@ -54,12 +54,66 @@ function projectCompletions(context) {
   const word = context.matchBefore(/\w+/);
   if (!word && !context.explicit) return null;
   const options = [
-    ...project.columns.map((c) => ({ label: c.name, type: "property", detail: c.of, boost: 2 })),
+    ...project.columns.map((c) => ({ label: c.name, type: "property", detail: `${c.data_type} · ${c.of}`, boost: 2 })),
     ...project.macros.map((m) => ({ label: m, type: "function", detail: "macro", boost: 1 })),
     ...REDSHIFT_FUNCTIONS.map(([name, signature]) => ({ label: name, type: "function", detail: signature })),
   ];
   return { from: word ? word.from : context.pos, options, validFor: /^\w*$/ };
 }
+
+// The word at `pos` and whether it is the name inside `ref('...')`.
+function nameAt(state, pos) {
+  const word = state.wordAt(pos);
+  if (!word) return null;
+  const text = state.sliceDoc(word.from, word.to);
+  const line = state.doc.lineAt(word.from);
+  const before = state.sliceDoc(line.from, word.from);
+  const inRef = /\bref\(\s*(?:['"][\w.]*['"]\s*,\s*)?['"]$/.test(before);
+  return { ...word, text, inRef };
+}
+
+// Whether a name can be gone to: a model, seed or snapshot named in a ref, or a macro.
+function hasDefinition(name) {
+  if (name.inRef) return project.models.some((m) => m.name === name.text);
+  return project.macros.includes(name.text) && !project.columns.some((c) => c.name === name.text);
+}
+
+function tip(lines) {
+  const dom = document.createElement("div");
+  dom.className = "cm-project-tip";
+  for (const [text, cls] of lines) {
+    const line = document.createElement("div");
+    line.textContent = text;
+    if (cls) line.className = cls;
+    dom.appendChild(line);
+  }
+  return { dom };
+}
+
+// Hover says what a name is: a column's type and model, a ref's kind, a macro, or a
+// Redshift function's signature.
+const projectHover = hoverTooltip((view, pos) => {
+  const name = nameAt(view.state, pos);
+  if (!name) return null;
+  const lines = [];
+  if (name.inRef) {
+    const model = project.models.find((m) => m.name === name.text);
+    if (model) lines.push([`${model.kind} ${model.name}`], ["Ctrl+click or F12 opens it", "hint"]);
+  } else {
+    for (const c of project.columns.filter((c) => c.name === name.text)) {
+      lines.push([`${c.name} ${c.data_type}`, "type"], [c.of, "hint"]);
+    }
+    if (!lines.length && project.macros.includes(name.text)) {
+      lines.push([`macro ${name.text}`], ["Ctrl+click or F12 opens it", "hint"]);
+    }
+    if (!lines.length) {
+      const fn = REDSHIFT_FUNCTIONS.find(([n]) => n === name.text.toLowerCase());
+      if (fn) lines.push([fn[1], "type"]);
+    }
+  }
+  if (!lines.length) return null;
+  return { pos: name.from, end: name.to, above: true, create: () => tip(lines) };
+});
 
 // Enter keeps the indentation of the line it breaks, where SQL inside Jinja has no
 // indentation rules of its own.
@@ -83,17 +137,34 @@ function offset(doc, line, column) {
   return Math.min(l.from + Math.max(column - 1, 0), l.to);
 }
 
-export function create(parent, onChange, onRun) {
+export function create(parent, onChange, onRun, onDefinition) {
   let path = "";
   let silent = false;
+  const goToDefinition = (state, pos) => {
+    const name = nameAt(state, pos);
+    if (!name || !hasDefinition(name)) return false;
+    onDefinition(name.text);
+    return true;
+  };
   const extensions = (newPath, readOnly) => [
     Prec.highest(
       keymap.of([
         { key: "Mod-Enter", run: () => (onRun(), true) },
         // The page saves on every change; keep the browser's "save page" dialog away.
         { key: "Mod-s", run: () => true, preventDefault: true },
+        { key: "F12", run: (view) => goToDefinition(view.state, view.state.selection.main.head) },
       ]),
     ),
+    EditorView.domEventHandlers({
+      mousedown(event, view) {
+        if (!(event.ctrlKey || event.metaKey) || event.button !== 0) return false;
+        const pos = view.posAtCoords({ x: event.clientX, y: event.clientY });
+        if (pos === null || !goToDefinition(view.state, pos)) return false;
+        event.preventDefault();
+        return true;
+      },
+    }),
+    projectHover,
     Prec.high(keymap.of([{ key: "Enter", run: newPath.endsWith(".sql") ? newlineKeepingIndent : insertNewlineAndIndent }])),
     basicSetup,
     lintGutter(),
@@ -113,7 +184,7 @@ export function create(parent, onChange, onRun) {
       view.setState(EditorState.create({ doc: text, extensions: extensions(newPath, readOnly) }));
       silent = false;
     },
-    // names: {models: [{name, kind}], sources: {source: [table]}, columns: [{name, of}], macros: [name]}
+    // names: {models: [{name, kind}], sources: {source: [table]}, columns: [{name, of, data_type}], macros: [name]}
     setCompletions(names) {
       project = names;
     },

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use super::ask;
 use super::browser;
 use super::client::{self, send};
 use super::state::{EngineStatus, NodeState, Tab, Ui};
@@ -128,48 +129,55 @@ pub fn switch_workspace(ui: Ui, id: u32) {
 
 /// A new workspace, starting from the sample project.
 pub fn new_workspace(ui: Ui) {
-    let mut shelf = ui.shelf.get_untracked();
-    let Some(name) = browser::prompt("Name of the new workspace:", &shelf.free_name("Workspace"))
-    else {
-        return;
-    };
-    shelf.add(&name);
-    store_shelf(ui, shelf);
-    // Ids are never reused, so nothing is saved under the new one yet: it shows the sample.
-    show_saved_workspace(ui);
-    save(ui);
-    build_all(ui);
+    let free = ui.shelf.with_untracked(|s| s.free_name("Workspace"));
+    ask::text(
+        ui,
+        "Name of the new workspace:",
+        free,
+        "Create",
+        move |name| {
+            let mut shelf = ui.shelf.get_untracked();
+            shelf.add(&name);
+            store_shelf(ui, shelf);
+            // Ids are never reused, so nothing is saved under the new one yet: it shows the sample.
+            show_saved_workspace(ui);
+            save(ui);
+            build_all(ui);
+        },
+    );
 }
 
 pub fn rename_workspace(ui: Ui) {
-    let mut shelf = ui.shelf.get_untracked();
-    let id = shelf.current;
-    let old = shelf.name_of(id).unwrap_or_default().to_string();
-    let Some(name) = browser::prompt("Rename the workspace to:", &old) else {
-        return;
-    };
-    match shelf.rename(id, &name) {
-        Ok(()) => store_shelf(ui, shelf),
-        Err(e) => ui
-            .notice
-            .set(Some(format!("Cannot rename the workspace: {e}"))),
-    }
+    let old = ui
+        .shelf
+        .with_untracked(|s| s.name_of(s.current).unwrap_or_default().to_string());
+    ask::text(ui, "Rename the workspace to:", old, "Rename", move |name| {
+        let mut shelf = ui.shelf.get_untracked();
+        match shelf.rename(shelf.current, &name) {
+            Ok(()) => store_shelf(ui, shelf),
+            Err(e) => ui
+                .notice
+                .set(Some(format!("Cannot rename the workspace: {e}"))),
+        }
+    });
 }
 
 pub fn delete_workspace(ui: Ui) {
-    let mut shelf = ui.shelf.get_untracked();
-    let id = shelf.current;
-    let name = shelf.name_of(id).unwrap_or_default().to_string();
-    if !browser::confirm(&format!(
+    let name = ui
+        .shelf
+        .with_untracked(|s| s.name_of(s.current).unwrap_or_default().to_string());
+    let question = format!(
         "Delete the workspace `{name}`? Its files are gone for good (Download .zip keeps a copy)."
-    )) {
-        return;
-    }
-    browser::forget_workspace(id);
-    shelf.remove(id);
-    store_shelf(ui, shelf);
-    show_saved_workspace(ui);
-    build_all(ui);
+    );
+    ask::confirm(ui, question, "Delete", move || {
+        let mut shelf = ui.shelf.get_untracked();
+        let id = shelf.current;
+        browser::forget_workspace(id);
+        shelf.remove(id);
+        store_shelf(ui, shelf);
+        show_saved_workspace(ui);
+        build_all(ui);
+    });
 }
 
 fn start_build(ui: Ui, select: Vec<String>, reuse: bool) {
@@ -309,75 +317,75 @@ fn path_is_free(ui: Ui, path: &str, gesture: &str) -> bool {
 }
 
 pub fn new_file(ui: Ui) {
-    let Some(path) = browser::prompt("New file (path in the project):", "models/new_model.sql")
-    else {
-        return;
-    };
-    let path = path.trim().to_string();
-    if !path_is_free(ui, &path, "create") {
-        return;
-    }
-    ui.files.update(|f| {
-        f.insert(path.clone(), Body::Text(String::new()));
-    });
-    open_file(ui, path);
+    let question = "New file (path in the project):";
+    ask::text(
+        ui,
+        question,
+        "models/new_model.sql",
+        "Create",
+        move |path| {
+            let path = path.trim().to_string();
+            if !path_is_free(ui, &path, "create") {
+                return;
+            }
+            ui.files.update(|f| {
+                f.insert(path.clone(), Body::Text(String::new()));
+            });
+            open_file(ui, path);
+        },
+    );
 }
 
 pub fn rename_file(ui: Ui, from: String) {
-    let Some(to) = browser::prompt("Rename to:", &from) else {
-        return;
-    };
-    let to = to.trim().to_string();
-    if to == from {
-        return;
-    }
-    if !path_is_free(ui, &to, "rename to") {
-        return;
-    }
-    ui.files.update(|f| {
-        if let Some(text) = f.remove(&from) {
-            f.insert(to.clone(), text);
+    let question = format!("Rename `{from}` to:");
+    ask::text(ui, question, from.clone(), "Rename", move |to| {
+        let to = to.trim().to_string();
+        if to == from || !path_is_free(ui, &to, "rename to") {
+            return;
         }
+        ui.files.update(|f| {
+            if let Some(text) = f.remove(&from) {
+                f.insert(to.clone(), text);
+            }
+        });
+        if ui.open.get_untracked().as_deref() == Some(from.as_str()) {
+            ui.open.set(Some(to.clone()));
+        }
+        save(ui);
     });
-    if ui.open.get_untracked().as_deref() == Some(from.as_str()) {
-        ui.open.set(Some(to));
-    }
-    save(ui);
 }
 
 pub fn delete_file(ui: Ui, path: String) {
-    if !browser::confirm(&format!("Delete `{path}`?")) {
-        return;
-    }
-    ui.files.update(|f| {
-        f.remove(&path);
+    ask::confirm(ui, format!("Delete `{path}`?"), "Delete", move || {
+        ui.files.update(|f| {
+            f.remove(&path);
+        });
+        if ui.open.get_untracked().as_deref() == Some(path.as_str()) {
+            let next = ui.files.with_untracked(|f| first_file(f, None));
+            ui.open.set(next);
+        }
+        save(ui);
+        // Without the file the tables differ: what was built from it is built again.
+        if path.starts_with("data/") || path.starts_with("seeds/") {
+            build_all(ui);
+        } else {
+            ui.check_pending.set(true);
+            check_if_pending(ui);
+        }
     });
-    if ui.open.get_untracked().as_deref() == Some(path.as_str()) {
-        let next = ui.files.with_untracked(|f| first_file(f, None));
-        ui.open.set(next);
-    }
-    save(ui);
-    // Without the file the tables differ: what was built from it is built again.
-    if path.starts_with("data/") || path.starts_with("seeds/") {
-        build_all(ui);
-    } else {
-        ui.check_pending.set(true);
-        check_if_pending(ui);
-    }
 }
 
 pub fn reset_to_sample(ui: Ui) {
-    if !browser::confirm("Reset to the sample project? Every edit in this workspace will be lost.")
-    {
-        return;
-    }
-    let Some(sample) = ui.sample.get_untracked() else {
-        return;
-    };
-    browser::forget_workspace(ui.shelf.with_untracked(|s| s.current));
-    ui.open.set(first_file(&sample, None));
-    ui.files.set(sample);
-    build_all(ui);
+    let question = "Reset to the sample project? Every edit in this workspace will be lost.";
+    ask::confirm(ui, question, "Reset", move || {
+        let Some(sample) = ui.sample.get_untracked() else {
+            return;
+        };
+        browser::forget_workspace(ui.shelf.with_untracked(|s| s.current));
+        ui.open.set(first_file(&sample, None));
+        ui.files.set(sample);
+        build_all(ui);
+    });
 }
 
 pub fn export(ui: Ui) {
@@ -497,8 +505,23 @@ pub fn add_data(ui: Ui, file: web_sys::File, target: String, keep: KeepRows) {
             name: file.name(),
             target,
             keep,
+            preview: false,
         }),
         &file,
+    );
+}
+
+/// Asks the worker what adding `file` at `target` would do; the dialog shows the answer.
+pub fn preview_data(ui: Ui, file: &web_sys::File, target: String) {
+    ui.data_preview.set(None);
+    client::send_with_file(
+        &Request::AddData(AddData {
+            name: file.name(),
+            target,
+            keep: KeepRows::All,
+            preview: true,
+        }),
+        file,
     );
 }
 

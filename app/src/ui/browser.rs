@@ -79,19 +79,6 @@ pub fn forget_workspace(id: u32) {
     }
 }
 
-pub fn confirm(question: &str) -> bool {
-    window()
-        .and_then(|w| w.confirm_with_message(question).ok())
-        .unwrap_or(false)
-}
-
-pub fn prompt(question: &str, default: &str) -> Option<String> {
-    window()?
-        .prompt_with_message_and_default(question, default)
-        .ok()
-        .flatten()
-}
-
 /// Offers `bytes` as a file download.
 pub fn download(name: &str, bytes: &[u8], mime: &str) {
     let Some(document) = window().and_then(|w| w.document()) else {

@@ -153,13 +153,14 @@ pub fn ChangesPanel() -> impl IntoView {
                 ui.sample.get_untracked().map(Other::Files),
                 "the sample".to_string(),
             ),
-            "link" => (
-                super::browser::prompt("Paste a share link to compare with:", "").map(|l| {
+            "link" => {
+                let question = "Paste a share link to compare with:";
+                return super::ask::text(ui, question, "", "Compare", move |l| {
                     let fragment = l.split_once('#').map_or(l.as_str(), |(_, f)| f);
-                    Other::Link(fragment.trim().to_string())
-                }),
-                "the shared link".to_string(),
-            ),
+                    let other = Other::Link(fragment.trim().to_string());
+                    actions::compare_with(ui, other, "the shared link".to_string());
+                });
+            }
             id => {
                 let id: u32 = id.parse().unwrap_or_default();
                 let name = ui

@@ -30,6 +30,7 @@ enum Slot {
     Problems,
     Rows,
     Profile,
+    DataPreview,
 }
 
 fn slot(request: &Request) -> Option<Slot> {
@@ -37,6 +38,7 @@ fn slot(request: &Request) -> Option<Slot> {
         Request::Check | Request::Build { .. } => Some(Slot::Problems),
         Request::Rows { .. } => Some(Slot::Rows),
         Request::Profile { .. } => Some(Slot::Profile),
+        Request::AddData(spec) if spec.preview => Some(Slot::DataPreview),
         _ => None,
     }
 }
@@ -64,6 +66,7 @@ impl Asked {
             Response::Checked { .. } => Slot::Problems,
             Response::Rows { .. } => Slot::Rows,
             Response::Profile { .. } => Slot::Profile,
+            Response::DataPreview(_) => Slot::DataPreview,
             _ => return false,
         };
         self.latest
@@ -331,6 +334,7 @@ fn apply(ui: Ui, response: Response) {
         Response::BuildDone(summary) => {
             ui.problems.set(summary.problems.clone());
             ui.lineage.set(summary.lineage.clone());
+            ui.column_types.set(summary.columns.clone());
             ui.summary.set(Some(*summary));
             ui.stopped.set(None);
             ui.builds.update(|n| *n += 1);
@@ -341,10 +345,17 @@ fn apply(ui: Ui, response: Response) {
             // text it started from.
             actions::check_if_pending(ui);
         }
-        Response::Checked { problems, lineage } => {
+        Response::Checked {
+            problems,
+            lineage,
+            columns,
+        } => {
             ui.problems.set(problems);
             if !lineage.is_empty() {
                 ui.lineage.set(lineage);
+            }
+            if !columns.is_empty() {
+                ui.column_types.set(columns);
             }
         }
         Response::Rows {
@@ -430,6 +441,7 @@ fn apply(ui: Ui, response: Response) {
                 m.rows.extend(rows);
             }
         }),
+        Response::DataPreview(preview) => ui.data_preview.set(Some(preview)),
         Response::Failed { what, message } => {
             ui.adding.set(None);
             ui.opening.set(None);

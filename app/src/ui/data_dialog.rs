@@ -1,6 +1,7 @@
 //! Add data: a CSV or Parquet file the user picked or dropped, mapped to a source table (as
 //! a new load) or to a seed, with the rows to keep, and a progress bar while the worker
-//! reads it.
+//! reads it. Before anything is added, the dialog shows the file's columns and whether it
+//! fits where it would go; a file that would be refused cannot be added.
 
 use leptos::prelude::*;
 
@@ -50,6 +51,26 @@ pub fn DataDialog() -> impl IntoView {
             error.set(None);
         }
     });
+    // Where the file would land, as the dialog stands.
+    let target = Memo::new(move |_| {
+        let file = ui.picked_data.get()?;
+        let dest = Destination::from_key(&destination.get())?;
+        Some(data_target::target_path(
+            &dest,
+            &load_date.get(),
+            &file.name(),
+        ))
+    });
+    Effect::new(move |_| {
+        if let (Some(Ok(target)), Some(file)) = (target.get(), ui.picked_data.get_untracked()) {
+            actions::preview_data(ui, &file, target);
+        }
+    });
+    let preview = move || {
+        let preview = ui.data_preview.get()?;
+        (target.get()? == Ok(preview.target.clone())).then_some(preview)
+    };
+    let refused = move || preview().is_some_and(|p| p.refused.is_some());
     let add = move || {
         let Some(file) = ui.picked_data.get_untracked() else {
             return;
@@ -135,9 +156,26 @@ pub fn DataDialog() -> impl IntoView {
                         on:input=move |ev| rows.set(event_target_value(&ev))
                     />
                 </label>
+                {move || match preview() {
+                    None if matches!(target.get(), Some(Err(_))) => {
+                        let why = target.get().and_then(Result::err).unwrap_or_default();
+                        view! { <p class="error" data-testid="data-preview">{why}</p> }.into_any()
+                    }
+                    None => view! { <p class="preview" data-testid="data-preview">"Looking at the file…"</p> }.into_any(),
+                    Some(p) => match p.refused {
+                        Some(why) => view! {
+                            <p class="error" data-testid="data-preview">{format!("It would be refused: {why}")}</p>
+                        }.into_any(),
+                        None => view! {
+                            <p class="preview ok" data-testid="data-preview">
+                                {format!("Fits, with {} columns: {}", p.columns.len(), p.columns.join(", "))}
+                            </p>
+                        }.into_any(),
+                    },
+                }}
                 {move || error.get().map(|e| view! { <p class="error" data-testid="data-error">{e}</p> })}
                 <div class="dialog-buttons">
-                    <button data-testid="data-add" on:click=move |_| add()>"Add"</button>
+                    <button data-testid="data-add" disabled=refused on:click=move |_| add()>"Add"</button>
                     <button on:click=move |_| ui.picked_data.set(None)>"Cancel"</button>
                 </div>
             </div>

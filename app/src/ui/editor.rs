@@ -19,6 +19,7 @@ extern "C" {
         parent: &web_sys::HtmlElement,
         on_change: &js_sys::Function,
         on_run: &js_sys::Function,
+        on_definition: &js_sys::Function,
     ) -> Result<EditorHandle, JsValue>;
 
     #[wasm_bindgen(method)]
@@ -46,13 +47,31 @@ thread_local! {
     static EDITOR: std::cell::RefCell<Option<EditorHandle>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Moves the cursor to a line of the open file.
+/// Moves the cursor to a line of the open file. A file opened just before is put in the
+/// editor by an effect, which runs before a timeout does: the cursor moves in the new file.
 pub fn goto(line: usize, column: usize) {
-    EDITOR.with(|e| {
-        if let Some(e) = e.borrow().as_ref() {
-            e.goto(line as u32, column as u32);
-        }
+    set_timeout(
+        move || {
+            EDITOR.with(|e| {
+                if let Some(e) = e.borrow().as_ref() {
+                    e.goto(line as u32, column as u32);
+                }
+            });
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
+/// Opens where a model `ref` names or a macro is defined (Ctrl+click, F12).
+fn go_to_definition(ui: super::state::Ui, name: &str) {
+    let place = ui.nodes.with_untracked(|nodes| {
+        ui.files
+            .with_untracked(|files| crate::completions::definition(name, nodes, files))
     });
+    if let Some((path, line)) = place {
+        actions::open_file(ui, path);
+        goto(line, 1);
+    }
 }
 
 #[component]
@@ -71,10 +90,13 @@ pub fn Editor() -> impl IntoView {
                 actions::edit(ui, path, text);
             });
         let on_run = Closure::<dyn FnMut()>::new(move || actions::run_open(ui));
+        let on_definition =
+            Closure::<dyn FnMut(String)>::new(move |name: String| go_to_definition(ui, &name));
         match create_editor(
             &el,
             on_change.as_ref().unchecked_ref(),
             on_run.as_ref().unchecked_ref(),
+            on_definition.as_ref().unchecked_ref(),
         ) {
             Ok(handle) => EDITOR.with(|e| *e.borrow_mut() = Some(handle)),
             Err(e) => ui
@@ -84,6 +106,7 @@ pub fn Editor() -> impl IntoView {
         // The editor lives as long as the page.
         on_change.forget();
         on_run.forget();
+        on_definition.forget();
     });
     // Opening a file replaces the editor's text; typing does not come back here, because
     // only the open path is tracked.
@@ -149,9 +172,9 @@ pub fn Editor() -> impl IntoView {
     Effect::new(move |_| {
         let open = ui.open_node();
         let names = ui.nodes.with(|nodes| {
-            ui.lineage.with(|lineage| {
+            ui.column_types.with(|types| {
                 ui.files
-                    .with(|files| crate::completions::names(nodes, lineage, files, open.as_ref()))
+                    .with(|files| crate::completions::names(nodes, types, files, open.as_ref()))
             })
         });
         let value = to_js(&names);

@@ -2,6 +2,7 @@
 //! SQL and problems below; the engine in a worker behind it all.
 
 mod actions;
+mod ask;
 mod browser;
 mod changes;
 mod client;
@@ -17,6 +18,7 @@ mod unit_tests;
 use leptos::ev;
 use leptos::prelude::*;
 
+use ask::AskDialog;
 use changes::ChangesPanel;
 use dag_view::DagView;
 use data_dialog::DataDialog;
@@ -116,6 +118,27 @@ fn TopBar() -> impl IntoView {
             let _ = input.set_attribute("webkitdirectory", "");
         }
     });
+    // The project menu closes once an item is chosen, or on a click anywhere else.
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close_menu = move || {
+        if let Some(menu) = menu.get_untracked() {
+            menu.set_open(false);
+        }
+    };
+    let _ = window_event_listener(ev::pointerdown, move |e: web_sys::PointerEvent| {
+        let inside = menu
+            .get_untracked()
+            .zip(e.target())
+            .is_some_and(|(menu, target)| {
+                use wasm_bindgen::JsCast;
+                target
+                    .dyn_into::<web_sys::Node>()
+                    .is_ok_and(|n| menu.contains(Some(&n)))
+            });
+        if !inside {
+            close_menu();
+        }
+    });
     view! {
         <header class="top">
             <span class="brand">"modelplay"</span>
@@ -124,30 +147,35 @@ fn TopBar() -> impl IntoView {
                 "Run ▸"
             </button>
             <button data-testid="cancel" disabled=move || !busy() on:click=move |_| actions::cancel(ui)>"Cancel"</button>
-            <button data-testid="share" on:click=move |_| actions::share()>"Share"</button>
-            <button data-testid="download-project" title="The workspace as a dbt project .zip" on:click=move |_| actions::download_project()>
-                "Download .zip"
-            </button>
-            <label class="button" title="Open a dbt project folder">
-                "Open folder"
-                <input
-                    type="file"
-                    multiple=""
-                    node_ref=folder_input
-                    data-testid="open-folder"
-                    on:change=move |ev| {
-                        let input: web_sys::HtmlInputElement = event_target(&ev);
-                        if let Some(list) = input.files() {
-                            actions::open_folder(ui, list);
-                        }
-                    }
-                />
-            </label>
-            {file_button("Open .zip", "Open a dbt project from a .zip", ".zip,application/zip", "open-zip",
-                move |file| actions::open_zip(ui, file))}
             {file_button("Add data", "Add a CSV or Parquet file as a source load or a seed (or drop it on the page)",
                 ".csv,.parquet", "add-data", move |file| actions::data_picked(ui, file))}
-            <button data-testid="reset" on:click=move |_| actions::reset_to_sample(ui)>"Reset to sample"</button>
+            <details class="menu" node_ref=menu>
+                <summary class="button" data-testid="project-menu" title="Share, download, open or reset the project">"Project ▾"</summary>
+                <div class="menu-items" on:click=move |_| close_menu()>
+                    <button data-testid="share" on:click=move |_| actions::share()>"Share link"</button>
+                    <button data-testid="download-project" title="The workspace as a dbt project .zip" on:click=move |_| actions::download_project()>
+                        "Download .zip"
+                    </button>
+                    <label class="button" title="Open a dbt project folder">
+                        "Open folder…"
+                        <input
+                            type="file"
+                            multiple=""
+                            node_ref=folder_input
+                            data-testid="open-folder"
+                            on:change=move |ev| {
+                                let input: web_sys::HtmlInputElement = event_target(&ev);
+                                if let Some(list) = input.files() {
+                                    actions::open_folder(ui, list);
+                                }
+                            }
+                        />
+                    </label>
+                    {file_button("Open .zip…", "Open a dbt project from a .zip", ".zip,application/zip", "open-zip",
+                        move |file| actions::open_zip(ui, file))}
+                    <button data-testid="reset" on:click=move |_| actions::reset_to_sample(ui)>"Reset to sample…"</button>
+                </div>
+            </details>
             <span class="engine" data-testid="engine-status">{move || engine_label(&ui.engine.get())}</span>
             <span class="summary" data-testid="summary" data-builds=move || ui.builds.get().to_string()>
                 {move || summary_label(ui.summary.get().as_ref(), ui.stopped.get().as_deref())}
@@ -183,6 +211,7 @@ fn App() -> impl IntoView {
     view! {
         <TopBar />
         <DataDialog />
+        <AskDialog />
         {move || ui.notice.get().map(|n| view! {
             <div class="notice" data-testid="notice">
                 <span>{n}</span>

@@ -8,7 +8,8 @@ use crate::workspaces::Shelf;
 use modelplay_protocol::checking::{ChangesReport, UnitTestInfo};
 use modelplay_protocol::profile::ColumnProfile;
 use modelplay_protocol::{
-    BuildSummary, ColumnLineage, Files, NodeInfo, NodeOutcome, Problem, SortBy, Status, Table,
+    BuildSummary, ColumnLineage, ColumnTypes, Files, NodeInfo, NodeOutcome, Problem, SortBy,
+    Status, Table,
 };
 
 /// Where a node is in the current build, or how it ended in the last one.
@@ -64,6 +65,8 @@ pub struct Ui {
     pub problems: RwSignal<Vec<Problem>>,
     pub summary: RwSignal<Option<BuildSummary>>,
     pub lineage: RwSignal<ColumnLineage>,
+    /// Each node's columns with their Redshift types, from the last check or build.
+    pub column_types: RwSignal<ColumnTypes>,
     /// Rows of a built node, in the order they were asked for.
     pub rows: RwSignal<Option<(String, Table, Option<SortBy>)>>,
     /// The order the user asked for the open node's rows in (`None`: the table's own).
@@ -91,6 +94,8 @@ pub struct Ui {
     pub builds: RwSignal<u64>,
     /// A data file picked or dropped, waiting for the user to say where it goes.
     pub picked_data: RwSignal<Option<web_sys::File>, LocalStorage>,
+    /// What adding the picked data file where the dialog says would do.
+    pub data_preview: RwSignal<Option<modelplay_protocol::DataPreview>>,
     /// The data file being read: its name and the fraction read.
     pub adding: RwSignal<Option<(String, f64)>>,
     /// The workspaces in browser storage, and which one is open.
@@ -102,6 +107,8 @@ pub struct Ui {
     /// The last comparison of two builds (a re-run against what it replaced, or the
     /// workspace against another).
     pub changes: RwSignal<Option<ChangesReport>>,
+    /// The question the page is asking, in its own dialog.
+    pub question: RwSignal<Option<super::ask::Question>>,
 }
 
 impl Ui {
@@ -116,6 +123,7 @@ impl Ui {
             problems: RwSignal::new(Vec::new()),
             summary: RwSignal::new(None),
             lineage: RwSignal::new(ColumnLineage::new()),
+            column_types: RwSignal::new(ColumnTypes::new()),
             rows: RwSignal::new(None),
             sort: RwSignal::new(None),
             profile: RwSignal::new(None),
@@ -131,10 +139,12 @@ impl Ui {
             builds: RwSignal::new(0),
             picked_data: RwSignal::new_local(None),
             adding: RwSignal::new(None),
+            data_preview: RwSignal::new(None),
             shelf: RwSignal::new(Shelf::default()),
             opening: RwSignal::new(None),
             unit_tests: RwSignal::new(Vec::new()),
             changes: RwSignal::new(None),
+            question: RwSignal::new(None),
         }
     }
 

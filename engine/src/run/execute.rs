@@ -741,6 +741,20 @@ fn redshift_type_names(message: &str) -> String {
     .into_owned()
 }
 
+/// The type a failed cast was to, as the error names it (`Int32`, `integer`).
+fn cast_target(message: &str) -> Option<String> {
+    CAST_TARGET
+        .as_ref()
+        .ok()?
+        .captures(message)
+        .and_then(|c| c.get(1).or_else(|| c.get(2)))
+        .map(|m| m.as_str().to_string())
+}
+
+static CAST_TARGET: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
+    Regex::new(r"to value of (\w+) type|invalid input syntax for type ([\w ]+?):")
+});
+
 static FUNCTION_IN_MESSAGE: LazyLock<Result<Regex, regex::Error>> =
     LazyLock::new(|| Regex::new(r"^([a-z_][a-z0-9_]*)(?:\(\))?[: ]"));
 
@@ -763,8 +777,11 @@ pub async fn collect(
         };
         // A runtime error has no position; point at the construct that raised it.
         let cast_error = message.contains("Cast error") || message.contains("invalid input syntax");
+        let cast = Construct::Cast {
+            to: cast_target(&message),
+        };
         let location = construct_site(root, &message, origin)
-            .or_else(|| cast_error.then(|| site(origin, &Construct::Cast)).flatten())
+            .or_else(|| cast_error.then(|| site(origin, &cast)).flatten())
             .unwrap_or_else(|| Location::file(origin.file).into());
         origin.error(
             Code::Runtime,

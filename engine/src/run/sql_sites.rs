@@ -41,8 +41,10 @@ pub enum Construct {
     SetOperation,
     /// The first binary operator written with this symbol (`+`, `||`, `<`...).
     Operator(String),
-    /// The first cast, `x::type` or `cast(x as type)`.
-    Cast,
+    /// The cast (`x::type`, `cast(x as type)`) most likely to have failed on the rows: the
+    /// first of a value that is not a constant, to a type of the family named (as the error
+    /// names it: `integer`, `Int32`) when there is one; else the first cast.
+    Cast { to: Option<String> },
     /// The first window call of an ordered aggregate (`listagg(...) within group (...) over
     /// (...)`).
     OrderedWindowAggregate,
@@ -61,6 +63,7 @@ pub fn find(sql: &str, construct: &Construct) -> Option<(usize, usize)> {
         Construct::Table(name) => return find_table(&statements, name),
         Construct::SetOperation => return find_set_operation(&statements),
         Construct::Operator(symbol) => return find_operator(sql, &statements, symbol),
+        Construct::Cast { to } => return find_cast(&statements, to.as_deref()),
         Construct::Pivot => {
             return match statements.visit(&mut Pivots) {
                 ControlFlow::Break(at) => Some(at),
@@ -98,7 +101,6 @@ pub fn find(sql: &str, construct: &Construct) -> Option<(usize, usize)> {
             {
                 Some(id.span)
             }
-            (Construct::Cast, Expr::Cast { .. }) => Some(expr.span()),
             (Construct::OrderedWindowAggregate, Expr::Function(f))
                 if f.over.is_some()
                     && (!f.within_group.is_empty()
@@ -257,6 +259,55 @@ fn find_operator(sql: &str, statements: &Vec<Statement>, symbol: &str) -> Option
     found
 }
 
+/// The family of a type as SQL or an error names it, for matching a cast to the error it
+/// raised: `int4`, `integer` and Arrow's `Int32` are one family.
+fn type_family(name: &str) -> &'static str {
+    let name = name.trim().to_ascii_lowercase();
+    let base = name.split(['(', ' ']).next().unwrap_or_default();
+    match base {
+        "smallint" | "int2" | "int16" | "uint8" | "uint16" => "smallint",
+        "integer" | "int" | "int4" | "int32" | "uint32" => "integer",
+        "bigint" | "int8" | "int64" | "uint64" => "bigint",
+        "numeric" | "decimal" | "decimal128" | "decimal256" => "numeric",
+        "real" | "float4" | "float" | "float8" | "double" | "float16" | "float32" | "float64" => {
+            "float"
+        }
+        "date" | "date32" | "date64" => "date",
+        "timestamp" | "timestamptz" => "timestamp",
+        "boolean" | "bool" => "boolean",
+        "time" | "timetz" | "time32" | "time64" => "time",
+        _ => "other",
+    }
+}
+
+fn find_cast(statements: &Vec<Statement>, to: Option<&str>) -> Option<(usize, usize)> {
+    let wanted = to.map(type_family);
+    let (mut first, mut of_a_value, mut of_the_type) = (None, None, None);
+    let _ = visit_expressions(statements, |expr: &Expr| {
+        if let Expr::Cast {
+            expr: operand,
+            data_type,
+            ..
+        } = expr
+        {
+            let at = (
+                expr.span().start.line as usize,
+                expr.span().start.column as usize,
+            );
+            first.get_or_insert(at);
+            if !matches!(operand.as_ref(), Expr::Value(_)) {
+                of_a_value.get_or_insert(at);
+                if wanted.is_some_and(|w| w == type_family(&data_type.to_string())) {
+                    of_the_type = Some(at);
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    of_the_type.or(of_a_value).or(first)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,9 +343,19 @@ mod tests {
         assert_eq!(find(sql, &Construct::SetOperation), Some((4, 1)));
         assert_eq!(find(sql, &Construct::Operator("||".into())), Some((4, 13)));
         assert_eq!(find(sql, &Construct::Operator("+".into())), None);
-        assert_eq!(
-            find("select 1,\n  'x'::int", &Construct::Cast),
-            Some((2, 3))
-        );
+        let cast = |to: Option<&str>| Construct::Cast {
+            to: to.map(str::to_string),
+        };
+        assert_eq!(find("select 1,\n  'x'::int", &cast(None)), Some((2, 3)));
+        // A constant's cast cannot fail on the rows; the cast to the type named can.
+        let sql =
+            "select cast(null as varchar) as a,\n  b::date,\n  n::bigint,\n  cast(c as integer)";
+        assert_eq!(find(sql, &cast(None)), Some((2, 3)));
+        assert_eq!(find(sql, &cast(Some("integer"))), Some((4, 8)));
+        assert_eq!(find(sql, &cast(Some("Int32"))), Some((4, 8)));
+        assert_eq!(find(sql, &cast(Some("Int64"))), Some((3, 3)));
+        assert_eq!(find(sql, &cast(Some("Date32"))), Some((2, 3)));
+        assert_eq!(find(sql, &cast(Some("boolean"))), Some((2, 3)));
+        assert_eq!(find("select null::int", &cast(Some("Int64"))), Some((1, 8)));
     }
 }
