@@ -1,6 +1,7 @@
 // The page's timings in headless Chromium, printed as JSON: navigation to the first completed
-// build, a full build once the engine is loaded, and a one-model re-run with its descendants
-// (both as the worker measures them). With a plans file (written by bench/run), also the
+// build and the same after a reload (a second visit); a full build once the engine is loaded,
+// a one-model re-run with its descendants and the check after a keystroke (as the worker
+// measures them). With a plans file (written by bench/run), also the
 // full build of each plan's project folder opened in the page, and DuckDB-Wasm running the
 // same work (bench/duckdb-wasm) on the same files.
 // Usage: node bench/browser.mjs DIST [PLANS.json] (run from app/e2e, whose node_modules hold
@@ -52,6 +53,12 @@ await page.goto(`http://127.0.0.1:${server.address().port}/`);
 await finished();
 const first_build_ms = Date.now() - t0;
 
+// A second visit: the same browser, its HTTP cache (and the compiled engine it keeps) warm.
+const t1 = Date.now();
+await page.reload();
+await finished();
+const second_visit_ms = Date.now() - t1;
+
 const full = [];
 for (let i = 0; i < RUNS; i++) {
   const before = await builds();
@@ -70,6 +77,19 @@ for (let i = 0; i < RUNS; i++) {
   await page.keyboard.press("Control+Enter");
   await waitForChange(before);
   rerun.push(await finished());
+}
+
+// The check after a typing pause, in the same model: the worker's own time for it.
+const checks = [];
+for (let i = 0; i < RUNS; i++) {
+  const before = Number(await page.getByTestId("summary").getAttribute("data-checks"));
+  await page.keyboard.type(` ${i}`);
+  await page.waitForFunction(
+    (b) => Number(document.querySelector('[data-testid="summary"]')?.getAttribute("data-checks")) > b,
+    before,
+    { timeout: 120_000 },
+  );
+  checks.push(Number(await page.getByTestId("summary").getAttribute("data-check-ms")));
 }
 
 // Each plan's project, opened as a folder and built in the page; then DuckDB-Wasm on its files.
@@ -124,6 +144,6 @@ for (const [label, { project, plan }] of Object.entries(plans)) {
   };
 }
 
-console.log(JSON.stringify({ first_build_ms, full_build_ms: median(full), rerun_ms: median(rerun), runs: RUNS, sizes }));
+console.log(JSON.stringify({ first_build_ms, second_visit_ms, full_build_ms: median(full), rerun_ms: median(rerun), check_ms: median(checks), runs: RUNS, sizes }));
 await browser.close();
 server.close();

@@ -227,6 +227,11 @@ impl FailureWalk {
         self.failed.insert(id.to_string());
     }
 
+    /// Whether `id` failed or was skipped.
+    pub fn has_failed(&self, id: &str) -> bool {
+        self.failed.contains(id)
+    }
+
     /// A test of `id` failed: what is built from the tested nodes is stopped.
     pub fn fail_test(&mut self, dag: &Dag, id: &str) {
         self.failed_tests_on.extend(dag.parents(id));

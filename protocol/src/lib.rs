@@ -268,6 +268,9 @@ pub enum Response {
         lineage: ColumnLineage,
         #[serde(default)]
         columns: ColumnTypes,
+        /// How long the check took in the worker.
+        #[serde(default)]
+        elapsed_ms: f64,
     },
     Rows {
         unique_id: String,

@@ -40,6 +40,10 @@ pub struct Worker {
     statuses: HashMap<String, Status>,
     /// The last comparison, whose rows the page asks for page by page.
     changes: Option<Changes>,
+    /// The engine the checks after typing pauses use, kept apart from the build's (a check
+    /// must not drop the tables a re-run compares with) and across checks, so that each
+    /// plans only what the edits since the last one can have changed.
+    checker: Option<Engine>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -84,7 +88,14 @@ impl Worker {
                 let files = self.files.clone();
                 self.build(&files, select, reuse, now, clock, post).await
             }
-            Request::Check => post(check(&self.files, now).await),
+            Request::Check => {
+                let started = clock();
+                let mut checked = self.check(now).await;
+                if let Response::Checked { elapsed_ms, .. } = &mut checked {
+                    *elapsed_ms = (clock() - started) * 1000.0;
+                }
+                post(checked)
+            }
             Request::Rows {
                 unique_id,
                 limit,
@@ -559,21 +570,31 @@ fn fresh_engine(files: &Files, now: NaiveDateTime) -> Result<Engine, Vec<Diagnos
     load_project(project_files(files), &LoadOptions::default()).and_then(|l| Engine::new(l, now))
 }
 
-async fn check(files: &Files, now: NaiveDateTime) -> Response {
-    match fresh_engine(files, now) {
-        Ok(engine) => {
-            let report = engine.check().await;
-            Response::Checked {
-                problems: report.diagnostics.iter().map(problem).collect(),
-                lineage: lineage(&report),
-                columns: column_types(&report),
+impl Worker {
+    async fn check(&mut self, now: NaiveDateTime) -> Response {
+        let loaded = load_project(project_files(&self.files), &LoadOptions::default());
+        let engine = loaded.and_then(|loaded| match self.checker.take() {
+            Some(mut engine) => engine.reload(loaded).map(|_| engine),
+            None => Engine::new(loaded, now),
+        });
+        match engine {
+            Ok(engine) => {
+                let report = engine.check().await;
+                self.checker = Some(engine);
+                Response::Checked {
+                    problems: report.diagnostics.iter().map(problem).collect(),
+                    lineage: lineage(&report),
+                    columns: column_types(&report),
+                    elapsed_ms: 0.0,
+                }
             }
+            Err(diags) => Response::Checked {
+                problems: diags.iter().map(problem).collect(),
+                lineage: Default::default(),
+                columns: Default::default(),
+                elapsed_ms: 0.0,
+            },
         }
-        Err(diags) => Response::Checked {
-            problems: diags.iter().map(problem).collect(),
-            lineage: Default::default(),
-            columns: Default::default(),
-        },
     }
 }
 

@@ -285,6 +285,41 @@ fn a_check_places_a_syntax_error_in_the_users_file() {
 }
 
 #[test]
+fn checks_in_a_row_answer_as_a_first_check_would() {
+    let mut w = Page::default();
+    let mut files = sample(&mut w);
+    let problems = |w: &mut Page, files: &Files| match w.ask_about(files, Request::Check).remove(0)
+    {
+        Response::Checked {
+            problems, columns, ..
+        } => (problems, columns),
+        other => panic!("{other:?}"),
+    };
+    let first = problems(&mut w, &files);
+    let path = "models/staging/stg_source2_providers.sql";
+    let text = files[path].text().unwrap().to_string();
+    files.insert(
+        path.into(),
+        Body::Text(text.replace("\nfrom source", ",\n    nope\nfrom source")),
+    );
+    let broken = problems(&mut w, &files);
+    assert!(
+        broken
+            .0
+            .iter()
+            .any(|p| p.file == path && p.message.contains("nope")),
+        "{:#?}",
+        broken.0
+    );
+    files.insert(path.into(), Body::Text(text));
+    assert_eq!(
+        problems(&mut w, &files),
+        first,
+        "the fix checks as the first check did"
+    );
+}
+
+#[test]
 fn exports_a_zip_with_deploy_sql_and_round_trips_a_share_link() {
     let mut w = Page::default();
     let files = sample(&mut w);

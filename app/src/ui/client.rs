@@ -84,33 +84,36 @@ thread_local! {
     static SYNCED: RefCell<Files> = const { RefCell::new(Files::new()) };
 }
 
-/// The loader the worker runs: the wasm-bindgen glue, then the engine's WebAssembly fetched
-/// by hand so that the page can show how much has arrived.
+/// The loader the worker runs: the wasm-bindgen glue, then the engine's WebAssembly, compiled
+/// while it streams in (`instantiateStreaming`, which also lets the browser keep the compiled
+/// code in its cache for the next visit), with a copy of the stream counted so that the page
+/// can show how much has arrived.
 fn loader_script(base: &str) -> String {
     format!(
         r#"importScripts({glue:?});
+const progress = (loaded, total) =>
+  postMessage(JSON.stringify({{ id: {unasked}, response: {{ Progress: {{ loaded, total }} }} }}));
 (async () => {{
   try {{
     const res = await fetch({wasm:?});
     if (!res.ok) throw new Error("HTTP " + res.status + " for the engine's WebAssembly");
-    const total = Number(res.headers.get("content-length")) || 0;
-    const reader = res.body.getReader();
-    const chunks = [];
-    let loaded = 0, told = 0;
-    for (;;) {{
-      const {{ done, value }} = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      if (loaded - told > 262144) {{
-        told = loaded;
-        postMessage(JSON.stringify({{ id: {unasked}, response: {{ Progress: {{ loaded, total }} }} }}));
+    // A compressed answer's length counts compressed bytes, where the stream gives the
+    // module's own: progress then shows the bytes that arrived, without a share.
+    const total = res.headers.get("content-encoding") ? 0 : Number(res.headers.get("content-length")) || 0;
+    const counted = res.clone().body.getReader();
+    (async () => {{
+      let loaded = 0, told = 0;
+      for (;;) {{
+        const {{ done, value }} = await counted.read();
+        if (done) break;
+        loaded += value.length;
+        if (loaded - told > 262144) {{
+          told = loaded;
+          progress(loaded, total);
+        }}
       }}
-    }}
-    const bytes = new Uint8Array(loaded);
-    let at = 0;
-    for (const c of chunks) {{ bytes.set(c, at); at += c.length; }}
-    await wasm_bindgen({{ module_or_path: bytes }});
+    }})().catch(() => {{}});
+    await wasm_bindgen({{ module_or_path: res }});
   }} catch (e) {{
     postMessage(JSON.stringify({{ id: {unasked}, response: {{ Failed: {{ what: "load the engine", message: String(e) }} }} }}));
   }}
@@ -349,7 +352,12 @@ fn apply(ui: Ui, response: Response) {
             problems,
             lineage,
             columns,
+            elapsed_ms,
         } => {
+            ui.checks.update(|(n, ms)| {
+                *n += 1;
+                *ms = elapsed_ms;
+            });
             ui.problems.set(problems);
             if !lineage.is_empty() {
                 ui.lineage.set(lineage);

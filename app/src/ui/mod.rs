@@ -177,7 +177,13 @@ fn TopBar() -> impl IntoView {
                 </div>
             </details>
             <span class="engine" data-testid="engine-status">{move || engine_label(&ui.engine.get())}</span>
-            <span class="summary" data-testid="summary" data-builds=move || ui.builds.get().to_string()>
+            <span
+                class="summary"
+                data-testid="summary"
+                data-builds=move || ui.builds.get().to_string()
+                data-checks=move || ui.checks.get().0.to_string()
+                data-check-ms=move || format!("{:.1}", ui.checks.get().1)
+            >
                 {move || summary_label(ui.summary.get().as_ref(), ui.stopped.get().as_deref())}
             </span>
         </header>

@@ -92,6 +92,9 @@ pub struct Ui {
     pub build_when_ready: RwSignal<bool>,
     /// Builds finished since the page loaded (tests and benchmarks wait on it).
     pub builds: RwSignal<u64>,
+    /// Checks answered since the page loaded, and how long the last one took in the worker
+    /// (benchmarks read both).
+    pub checks: RwSignal<(u64, f64)>,
     /// A data file picked or dropped, waiting for the user to say where it goes.
     pub picked_data: RwSignal<Option<web_sys::File>, LocalStorage>,
     /// What adding the picked data file where the dialog says would do.
@@ -137,6 +140,7 @@ impl Ui {
             notice: RwSignal::new(None),
             build_when_ready: RwSignal::new(false),
             builds: RwSignal::new(0),
+            checks: RwSignal::new((0, 0.0)),
             picked_data: RwSignal::new_local(None),
             adding: RwSignal::new(None),
             data_preview: RwSignal::new(None),

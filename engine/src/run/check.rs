@@ -6,7 +6,7 @@
 //! the model does not output. A broken model does not stop the others; its descendants are
 //! reported once, as not checked. The plans also give every column's lineage.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::{Arc, RwLock};
 
@@ -17,6 +17,7 @@ use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart, Query, Visit, Visito
 use serde::Serialize;
 
 use super::Engine;
+use super::check_cache::NodeCheck;
 use super::compile::{CompileResolver, Schemas};
 use super::execute::{self, Origin};
 use crate::diagnostic::{Code, Diagnostic, Location, Severity};
@@ -60,6 +61,10 @@ pub struct CheckReport {
     /// compiling templates that run queries as the check compiled them.
     #[serde(skip)]
     pub session: CheckSession,
+    /// How many nodes were planned; the others were replayed from the last check, which
+    /// found them as they are.
+    #[serde(skip)]
+    pub planned: usize,
 }
 
 /// A check's DataFusion session, kept with its report.
@@ -168,6 +173,9 @@ impl Engine {
             .unwrap_or_default();
 
         let mut walk = crate::dag::FailureWalk::default();
+        let mut kept = self.check_cache.take(&self.selected);
+        // Nodes planned in this check whose columns or failure are not what they were.
+        let mut changed: HashSet<String> = HashSet::new();
         for id in self.dag.order(&self.loaded.project) {
             let Some(node) = self.loaded.project.nodes.get(&id).cloned() else {
                 continue;
@@ -178,84 +186,105 @@ impl Engine {
             {
                 report.not_checked.insert(id.clone());
                 walk.fail(&id);
+                // Planned afresh once what blocks it is fixed.
+                kept.nodes.remove(&id);
                 continue;
             }
-            // A config dbt would reject is reported here; the SQL is still planned, so that
-            // its own problems and its descendants' are found in the same pass.
-            report
-                .diagnostics
-                .extend(node.materialization.problems().iter().cloned());
-            let outcome = match node.kind {
-                _ if node.parse_error.is_some() => Err(node.parse_error.iter().cloned().collect()),
-                // A seed's rows are at hand: they are registered whole, so that a template's
-                // query over a seed (`run_query`, `dbt_utils.get_column_values`) sees them.
-                NodeKind::Seed => match self.read_seed(&node) {
-                    Ok((batch, _)) => {
-                        let _ = super::register_table(
-                            &ctx,
-                            &schemas,
-                            &node.relation,
-                            batch.schema(),
-                            vec![batch.clone()],
-                        );
-                        Ok((batch.schema(), None))
+            // A node not edited since the last check, none of whose parents changed in this
+            // one, is not planned again: what that check found of it is replayed.
+            let parents_as_before = || self.dag.parents(&id).iter().all(|p| !changed.contains(p));
+            if let Some(before) = kept.nodes.get(&id)
+                && !kept.edited.contains(&id)
+                && parents_as_before()
+            {
+                before.replay(&node, &ctx, &schemas, &mut report, &mut walk);
+                continue;
+            }
+            report.planned += 1;
+            let before = report.diagnostics.len();
+            let mut planned: Option<SchemaRef> = None;
+            let mut seed_rows: Option<RecordBatch> = None;
+            'node: {
+                // A config dbt would reject is reported here; the SQL is still planned, so that
+                // its own problems and its descendants' are found in the same pass.
+                report
+                    .diagnostics
+                    .extend(node.materialization.problems().iter().cloned());
+                let outcome = match node.kind {
+                    _ if node.parse_error.is_some() => {
+                        Err(node.parse_error.iter().cloned().collect())
                     }
-                    Err(d) => Err(vec![d]),
-                },
-                NodeKind::Model | NodeKind::Snapshot => self
-                    .check_model(&node, &ctx, resolver.clone(), &extra_functions)
-                    .await
-                    .map(|(s, l, problems)| {
-                        report.diagnostics.extend(problems);
-                        (s, Some(l))
-                    }),
-                NodeKind::Test => {
-                    let r = self
-                        .check_test(&node, &ctx, resolver.clone(), &report)
-                        .await;
-                    match r {
-                        Ok(()) => continue,
-                        Err(d) => Err(vec![d]),
-                    }
-                }
-                // Planned against fixtures typed by what the check found so far: its
-                // inputs, and the model it tests, come before it.
-                NodeKind::UnitTest => match self.plan_unit_test(&node, &schemas).await {
-                    Ok(_) => continue,
-                    Err(d) => Err(vec![d]),
-                },
-                NodeKind::Source => continue,
-            };
-            match outcome {
-                Ok((schema, lineage)) => {
-                    if !node.materialization.is_ephemeral() {
-                        if node.kind != NodeKind::Seed {
-                            let _ = register(&node.relation, schema.clone());
+                    // A seed's rows are at hand: they are registered whole, so that a template's
+                    // query over a seed (`run_query`, `dbt_utils.get_column_values`) sees them.
+                    NodeKind::Seed => match self.read_seed(&node) {
+                        Ok((batch, _)) => {
+                            let _ = super::register_table(
+                                &ctx,
+                                &schemas,
+                                &node.relation,
+                                batch.schema(),
+                                vec![batch.clone()],
+                            );
+                            seed_rows = Some(batch.clone());
+                            Ok((batch.schema(), None))
                         }
-                    } else {
-                        schemas
-                            .write()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(node.relation.clone(), schema.clone());
+                        Err(d) => Err(vec![d]),
+                    },
+                    NodeKind::Model | NodeKind::Snapshot => self
+                        .check_model(&node, &ctx, resolver.clone(), &extra_functions)
+                        .await
+                        .map(|(s, l, problems)| {
+                            report.diagnostics.extend(problems);
+                            (s, Some(l))
+                        }),
+                    NodeKind::Test => {
+                        let r = self
+                            .check_test(&node, &ctx, resolver.clone(), &report)
+                            .await;
+                        match r {
+                            Ok(()) => break 'node,
+                            Err(d) => Err(vec![d]),
+                        }
                     }
-                    let columns = typed(&schema);
-                    let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
-                    if node
-                        .materialization
-                        .incremental()
-                        .is_some_and(|i| i.microbatch.is_some())
-                        && node
-                            .depends_on
-                            .iter()
-                            .any(|d| self.loaded.project.sources.contains_key(d))
-                    {
-                        let at = node
-                            .config
-                            .at("incremental_strategy")
-                            .cloned()
-                            .unwrap_or_else(|| Location::file(&node.path));
-                        let text = self.loaded.project.files.text(&at.file).unwrap_or_default();
-                        report.diagnostics.push(
+                    // Planned against fixtures typed by what the check found so far: its
+                    // inputs, and the model it tests, come before it.
+                    NodeKind::UnitTest => match self.plan_unit_test(&node, &schemas).await {
+                        Ok(_) => break 'node,
+                        Err(d) => Err(vec![d]),
+                    },
+                    NodeKind::Source => break 'node,
+                };
+                match outcome {
+                    Ok((schema, lineage)) => {
+                        planned = Some(schema.clone());
+                        if !node.materialization.is_ephemeral() {
+                            if node.kind != NodeKind::Seed {
+                                let _ = register(&node.relation, schema.clone());
+                            }
+                        } else {
+                            schemas
+                                .write()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(node.relation.clone(), schema.clone());
+                        }
+                        let columns = typed(&schema);
+                        let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+                        if node
+                            .materialization
+                            .incremental()
+                            .is_some_and(|i| i.microbatch.is_some())
+                            && node
+                                .depends_on
+                                .iter()
+                                .any(|d| self.loaded.project.sources.contains_key(d))
+                        {
+                            let at = node
+                                .config
+                                .at("incremental_strategy")
+                                .cloned()
+                                .unwrap_or_else(|| Location::file(&node.path));
+                            let text = self.loaded.project.files.text(&at.file).unwrap_or_default();
+                            report.diagnostics.push(
                             Diagnostic::warning(
                                 Code::Unsupported,
                                 at,
@@ -267,79 +296,100 @@ impl Engine {
                             .with_source(&text)
                             .with_hint("read the source through a staging model with `event_time` in its config"),
                         );
-                    }
-                    if node.materialization.contract_enforced() {
-                        let files = &self.loaded.project.files;
-                        let problems = super::contract::check(&node, &columns, &|f| {
-                            files.text(f).unwrap_or_default()
-                        });
-                        if let Some(first) = problems
-                            .iter()
-                            .find(|d| d.severity == crate::diagnostic::Severity::Error)
+                        }
+                        if node.materialization.contract_enforced() {
+                            let files = &self.loaded.project.files;
+                            let problems = super::contract::check(&node, &columns, &|f| {
+                                files.text(f).unwrap_or_default()
+                            });
+                            if let Some(first) = problems
+                                .iter()
+                                .find(|d| d.severity == crate::diagnostic::Severity::Error)
+                            {
+                                walk.fail(&id);
+                                report.failed.insert(id.clone(), first.clone());
+                            }
+                            report.diagnostics.extend(problems);
+                            report
+                                .diagnostics
+                                .extend(super::contract::constraint_warnings(&node, &|f| {
+                                    files.text(f).unwrap_or_default()
+                                }));
+                        }
+                        if let Some(keys) = node.materialization.table_keys()
+                            && node.kind != NodeKind::Seed
                         {
-                            walk.fail(&id);
+                            let monotonic = |c: &str| {
+                                columns.iter().any(|(n, t)| {
+                                    n == c && (t.starts_with("timestamp") || t == "date")
+                                })
+                            };
+                            // Key mistakes break the deploy, not the local build: reported only.
+                            report
+                                .diagnostics
+                                .extend(crate::export::validate::check_keys(
+                                    &self.loaded.project,
+                                    &node,
+                                    keys,
+                                    &names,
+                                    &monotonic,
+                                ));
+                        }
+                        report.columns.insert(id.clone(), columns);
+                        if let Some(lineage) = lineage {
+                            let mapped = lineage
+                                .into_iter()
+                                .map(|(col, edges)| {
+                                    let edges = edges
+                                        .into_iter()
+                                        .filter_map(|e| {
+                                            let node =
+                                                by_relation.get(&normalize(&e.relation))?.clone();
+                                            Some(LineageEdge {
+                                                node,
+                                                column: e.column,
+                                                kind: e.kind,
+                                                expressions: e.expressions,
+                                            })
+                                        })
+                                        .collect();
+                                    (col, edges)
+                                })
+                                .collect();
+                            report.lineage.insert(id.clone(), mapped);
+                        }
+                    }
+                    Err(diags) => {
+                        walk.fail(&id);
+                        // Only errors fail the node in the build that follows.
+                        if let Some(first) = diags.iter().find(|d| d.severity == Severity::Error) {
                             report.failed.insert(id.clone(), first.clone());
                         }
-                        report.diagnostics.extend(problems);
-                        report
-                            .diagnostics
-                            .extend(super::contract::constraint_warnings(&node, &|f| {
-                                files.text(f).unwrap_or_default()
-                            }));
+                        report.diagnostics.extend(diags);
                     }
-                    if let Some(keys) = node.materialization.table_keys()
-                        && node.kind != NodeKind::Seed
-                    {
-                        let monotonic = |c: &str| {
-                            columns
-                                .iter()
-                                .any(|(n, t)| n == c && (t.starts_with("timestamp") || t == "date"))
-                        };
-                        // Key mistakes break the deploy, not the local build: reported only.
-                        report
-                            .diagnostics
-                            .extend(crate::export::validate::check_keys(
-                                &self.loaded.project,
-                                &node,
-                                keys,
-                                &names,
-                                &monotonic,
-                            ));
-                    }
-                    report.columns.insert(id.clone(), columns);
-                    if let Some(lineage) = lineage {
-                        let mapped = lineage
-                            .into_iter()
-                            .map(|(col, edges)| {
-                                let edges = edges
-                                    .into_iter()
-                                    .filter_map(|e| {
-                                        let node =
-                                            by_relation.get(&normalize(&e.relation))?.clone();
-                                        Some(LineageEdge {
-                                            node,
-                                            column: e.column,
-                                            kind: e.kind,
-                                            expressions: e.expressions,
-                                        })
-                                    })
-                                    .collect();
-                                (col, edges)
-                            })
-                            .collect();
-                        report.lineage.insert(id.clone(), mapped);
-                    }
-                }
-                Err(diags) => {
-                    walk.fail(&id);
-                    // Only errors fail the node in the build that follows.
-                    if let Some(first) = diags.iter().find(|d| d.severity == Severity::Error) {
-                        report.failed.insert(id.clone(), first.clone());
-                    }
-                    report.diagnostics.extend(diags);
                 }
             }
+            let found = NodeCheck {
+                diagnostics: report.diagnostics[before..].to_vec(),
+                planned,
+                seed_rows,
+                columns: report.columns.get(&id).cloned(),
+                lineage: report.lineage.get(&id).cloned(),
+                failed: report.failed.get(&id).cloned(),
+                stops_descendants: walk.has_failed(&id),
+            };
+            // An ephemeral model is inlined into its descendants: any edit of it changes them.
+            let same = !node.materialization.is_ephemeral()
+                && kept
+                    .nodes
+                    .get(&id)
+                    .is_some_and(|b| b.same_for_descendants(&found));
+            if !same {
+                changed.insert(id.clone());
+            }
+            kept.nodes.insert(id.clone(), found);
         }
+        self.check_cache.keep(kept);
         // Each broken node's descendants, once.
         let mut failed: Vec<&String> = report.failed.keys().collect();
         failed.sort();

@@ -2,6 +2,7 @@
 //! snapshots, tests with their failing rows; descendants of a failure are skipped.
 
 mod check;
+mod check_cache;
 mod compile;
 mod contract;
 mod execute;
@@ -156,6 +157,8 @@ pub struct Engine {
     check_before_run: bool,
     /// What the last pre-run check found.
     last_check: Option<CheckReport>,
+    /// What the last check found of each node, for the next check to replay.
+    check_cache: check_cache::CheckCache,
     /// Problems that did not stop the run (CSV oddities, sources without sample data).
     warnings: Vec<Diagnostic>,
     /// What the current run selected, for templates' `selected_resources`.
@@ -199,6 +202,7 @@ impl Engine {
             sources_loaded: false,
             check_before_run: true,
             last_check: None,
+            check_cache: Default::default(),
             warnings,
             selected: Arc::default(),
         })

@@ -37,13 +37,19 @@ impl Engine {
             .filter(|n| changed.contains(&n.path.as_str()))
             .map(|n| n.unique_id.clone())
             .collect();
-        // A node the edit removed or renamed leaves nothing behind that others may read.
-        stale.extend(
-            old.nodes
-                .keys()
-                .filter(|id| !new.nodes.contains_key(*id))
-                .cloned(),
-        );
+        // A node the edit removed or renamed leaves nothing behind that others may read, and
+        // what read it is stale with it.
+        let removed: Vec<String> = old
+            .nodes
+            .keys()
+            .filter(|id| !new.nodes.contains_key(*id))
+            .cloned()
+            .collect();
+        for id in &removed {
+            stale.extend(self.dag.descendants(id, None));
+        }
+        self.check_cache.edited(stale.iter().cloned());
+        stale.extend(removed);
         for id in stale.clone() {
             if new.nodes.contains_key(&id) {
                 stale.extend(dag.descendants(&id, None));
