@@ -173,7 +173,15 @@ impl Engine {
             .unwrap_or_default();
 
         let mut walk = crate::dag::FailureWalk::default();
-        let mut kept = self.check_cache.take(&self.selected);
+        // Only a template that names `selected_resources` compiles differently under another
+        // selection.
+        let reads_selection = self.loaded.project.files.iter().any(|(path, bytes)| {
+            (path.ends_with(".sql") || path.ends_with(".yml") || path.ends_with(".yaml"))
+                && bytes
+                    .windows(b"selected_resources".len())
+                    .any(|w| w == b"selected_resources")
+        });
+        let mut kept = self.check_cache.take(&self.selected, reads_selection);
         // Nodes planned in this check whose columns or failure are not what they were.
         let mut changed: HashSet<String> = HashSet::new();
         for id in self.dag.order(&self.loaded.project) {

@@ -85,8 +85,8 @@ impl NodeCheck {
     }
 }
 
-/// What the last check found of each node, for the selection it compiled with (a template
-/// may read `selected_resources`, so another selection starts afresh), and the nodes edited
+/// What the last check found of each node, for the selection it compiled with (in a project
+/// whose templates read `selected_resources`, another selection starts afresh), and the nodes edited
 /// since, which the next check plans again whatever their parents did.
 #[derive(Debug, Default)]
 pub(super) struct CheckCache(Mutex<Kept>);
@@ -99,11 +99,15 @@ pub(super) struct Kept {
 }
 
 impl CheckCache {
-    /// Takes what is kept out for a check compiling with `selected`.
-    pub fn take(&self, selected: &Arc<Vec<String>>) -> Kept {
+    /// Takes what is kept out for a check compiling with `selected`; what was found under
+    /// another selection is kept only if no template can read it.
+    pub fn take(&self, selected: &Arc<Vec<String>>, reads_selection: bool) -> Kept {
         let kept = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
-        if kept.selected == *selected {
-            kept
+        if kept.selected == *selected || !reads_selection {
+            Kept {
+                selected: selected.clone(),
+                ..kept
+            }
         } else {
             Kept {
                 selected: selected.clone(),

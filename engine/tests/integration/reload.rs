@@ -136,6 +136,30 @@ fn a_check_after_an_edit_plans_again_only_what_the_edit_can_change() {
 }
 
 #[test]
+fn a_run_of_a_selection_replays_the_check_made_without_one() {
+    let e = &mut engine(sample_files()).unwrap();
+    checked(e);
+    let mut request = RunRequest::new(Verb::Build);
+    request.select = vec!["stg_source2_providers".into()];
+    assert!(block_on(e.run(&request, &mut |_| {})).unwrap().success());
+    // No template of the sample reads `selected_resources`: nothing compiles differently.
+    assert_eq!(e.last_check().unwrap().planned, 0);
+
+    // Where one does, every node is planned again under the new selection.
+    let mut files = sample_files();
+    let path = "models/staging/stg_source2_providers.sql";
+    let sql = files.text(path).unwrap();
+    files.insert(
+        path,
+        format!("{sql}\n-- {{{{ selected_resources | length }}}}"),
+    );
+    let e = &mut engine(files).unwrap();
+    let (_, all, _) = checked(e);
+    assert!(block_on(e.run(&request, &mut |_| {})).unwrap().success());
+    assert_eq!(e.last_check().unwrap().planned, all);
+}
+
+#[test]
 fn a_check_after_a_yaml_edit_plans_everything_again() {
     let mut files = sample_files();
     let mut e = engine(files.clone()).unwrap();
