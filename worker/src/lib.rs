@@ -88,14 +88,7 @@ impl Worker {
                 let files = self.files.clone();
                 self.build(&files, select, reuse, now, clock, post).await
             }
-            Request::Check => {
-                let started = clock();
-                let mut checked = self.check(now).await;
-                if let Response::Checked { elapsed_ms, .. } = &mut checked {
-                    *elapsed_ms = (clock() - started) * 1000.0;
-                }
-                post(checked)
-            }
+            Request::Check => post(self.check(now, clock).await),
             Request::Rows {
                 unique_id,
                 limit,
@@ -301,6 +294,40 @@ impl Worker {
             _ => {}
         }
         preview
+    }
+
+    /// Checks the workspace with the checking engine, which plans only what the edits since
+    /// the last check can have changed.
+    async fn check(&mut self, now: NaiveDateTime, clock: &dyn Fn() -> f64) -> Response {
+        let started = clock();
+        let loaded = load_project(project_files(&self.files), &LoadOptions::default());
+        let engine = loaded.and_then(|loaded| match self.checker.take() {
+            Some(mut engine) => engine.reload(loaded).map(|_| engine),
+            None => Engine::new(loaded, now),
+        });
+        let (problems, lineage, columns) = match engine {
+            Ok(engine) => {
+                let report = engine.check().await;
+                let found = (
+                    report.diagnostics.iter().map(problem).collect(),
+                    lineage(&report),
+                    column_types(&report),
+                );
+                self.checker = Some(engine);
+                found
+            }
+            Err(diags) => (
+                diags.iter().map(problem).collect(),
+                Default::default(),
+                Default::default(),
+            ),
+        };
+        Response::Checked {
+            problems,
+            lineage,
+            columns,
+            elapsed_ms: (clock() - started) * 1000.0,
+        }
     }
 
     async fn build(
@@ -568,34 +595,6 @@ pub(crate) fn failed(what: &str, message: impl std::fmt::Display) -> Response {
 /// An engine of its own for `files`, for requests that must not disturb the build's.
 fn fresh_engine(files: &Files, now: NaiveDateTime) -> Result<Engine, Vec<Diagnostic>> {
     load_project(project_files(files), &LoadOptions::default()).and_then(|l| Engine::new(l, now))
-}
-
-impl Worker {
-    async fn check(&mut self, now: NaiveDateTime) -> Response {
-        let loaded = load_project(project_files(&self.files), &LoadOptions::default());
-        let engine = loaded.and_then(|loaded| match self.checker.take() {
-            Some(mut engine) => engine.reload(loaded).map(|_| engine),
-            None => Engine::new(loaded, now),
-        });
-        match engine {
-            Ok(engine) => {
-                let report = engine.check().await;
-                self.checker = Some(engine);
-                Response::Checked {
-                    problems: report.diagnostics.iter().map(problem).collect(),
-                    lineage: lineage(&report),
-                    columns: column_types(&report),
-                    elapsed_ms: 0.0,
-                }
-            }
-            Err(diags) => Response::Checked {
-                problems: diags.iter().map(problem).collect(),
-                lineage: Default::default(),
-                columns: Default::default(),
-                elapsed_ms: 0.0,
-            },
-        }
-    }
 }
 
 async fn export(files: &Files, now: NaiveDateTime) -> Response {

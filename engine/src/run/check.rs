@@ -17,7 +17,7 @@ use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart, Query, Visit, Visito
 use serde::Serialize;
 
 use super::Engine;
-use super::check_cache::NodeCheck;
+use super::check_cache::{NodeCheck, register_planned};
 use super::compile::{CompileResolver, Schemas};
 use super::execute::{self, Origin};
 use crate::diagnostic::{Code, Diagnostic, Location, Severity};
@@ -174,13 +174,15 @@ impl Engine {
 
         let mut walk = crate::dag::FailureWalk::default();
         // Only a template that names `selected_resources` compiles differently under another
-        // selection.
-        let reads_selection = self.loaded.project.files.iter().any(|(path, bytes)| {
-            (path.ends_with(".sql") || path.ends_with(".yml") || path.ends_with(".yaml"))
-                && bytes
-                    .windows(b"selected_resources".len())
-                    .any(|w| w == b"selected_resources")
-        });
+        // selection; the files are read for it only when the selection is another.
+        let reads_selection = || {
+            self.loaded.project.files.iter().any(|(path, bytes)| {
+                (path.ends_with(".sql") || path.ends_with(".yml") || path.ends_with(".yaml"))
+                    && bytes
+                        .windows(b"selected_resources".len())
+                        .any(|w| w == b"selected_resources")
+            })
+        };
         let mut kept = self.check_cache.take(&self.selected, reads_selection);
         // Nodes planned in this check whose columns or failure are not what they were.
         let mut changed: HashSet<String> = HashSet::new();
@@ -222,19 +224,12 @@ impl Engine {
                     _ if node.parse_error.is_some() => {
                         Err(node.parse_error.iter().cloned().collect())
                     }
-                    // A seed's rows are at hand: they are registered whole, so that a template's
-                    // query over a seed (`run_query`, `dbt_utils.get_column_values`) sees them.
+                    // A seed's rows are at hand: they are registered whole.
                     NodeKind::Seed => match self.read_seed(&node) {
                         Ok((batch, _)) => {
-                            let _ = super::register_table(
-                                &ctx,
-                                &schemas,
-                                &node.relation,
-                                batch.schema(),
-                                vec![batch.clone()],
-                            );
-                            seed_rows = Some(batch.clone());
-                            Ok((batch.schema(), None))
+                            let schema = batch.schema();
+                            seed_rows = Some(batch);
+                            Ok((schema, None))
                         }
                         Err(d) => Err(vec![d]),
                     },
@@ -265,16 +260,7 @@ impl Engine {
                 match outcome {
                     Ok((schema, lineage)) => {
                         planned = Some(schema.clone());
-                        if !node.materialization.is_ephemeral() {
-                            if node.kind != NodeKind::Seed {
-                                let _ = register(&node.relation, schema.clone());
-                            }
-                        } else {
-                            schemas
-                                .write()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .insert(node.relation.clone(), schema.clone());
-                        }
+                        register_planned(&node, &schema, seed_rows.as_ref(), &ctx, &schemas);
                         let columns = typed(&schema);
                         let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
                         if node

@@ -32,6 +32,31 @@ pub(super) struct NodeCheck {
     pub stops_descendants: bool,
 }
 
+/// Makes a node that planned to `schema` readable by the nodes planned after it: an
+/// ephemeral model as a schema to inline, a seed with its rows (a template's query over a
+/// seed, `run_query` or `dbt_utils.get_column_values`, sees them), anything else as an empty
+/// table.
+pub(super) fn register_planned(
+    node: &Node,
+    schema: &SchemaRef,
+    seed_rows: Option<&RecordBatch>,
+    ctx: &SessionContext,
+    schemas: &Schemas,
+) {
+    if node.materialization.is_ephemeral() {
+        schemas
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(node.relation.clone(), schema.clone());
+        return;
+    }
+    let rows = match seed_rows {
+        Some(batch) => vec![batch.clone()],
+        None => vec![RecordBatch::new_empty(schema.clone())],
+    };
+    let _ = super::register_table(ctx, schemas, &node.relation, schema.clone(), rows);
+}
+
 impl NodeCheck {
     /// Adds to `report` what the check that made this found, and registers the node's
     /// relation in `ctx` as that check did.
@@ -45,18 +70,7 @@ impl NodeCheck {
     ) {
         report.diagnostics.extend(self.diagnostics.iter().cloned());
         if let Some(schema) = &self.planned {
-            if node.materialization.is_ephemeral() {
-                schemas
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(node.relation.clone(), schema.clone());
-            } else {
-                let rows = match &self.seed_rows {
-                    Some(batch) => vec![batch.clone()],
-                    None => vec![RecordBatch::new_empty(schema.clone())],
-                };
-                let _ = super::register_table(ctx, schemas, &node.relation, schema.clone(), rows);
-            }
+            register_planned(node, schema, self.seed_rows.as_ref(), ctx, schemas);
         }
         let id = &node.unique_id;
         if let Some(columns) = &self.columns {
@@ -101,9 +115,13 @@ pub(super) struct Kept {
 impl CheckCache {
     /// Takes what is kept out for a check compiling with `selected`; what was found under
     /// another selection is kept only if no template can read it.
-    pub fn take(&self, selected: &Arc<Vec<String>>, reads_selection: bool) -> Kept {
+    pub fn take(
+        &self,
+        selected: &Arc<Vec<String>>,
+        reads_selection: impl FnOnce() -> bool,
+    ) -> Kept {
         let kept = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
-        if kept.selected == *selected || !reads_selection {
+        if kept.selected == *selected || !reads_selection() {
             Kept {
                 selected: selected.clone(),
                 ..kept
