@@ -16,6 +16,7 @@ pub mod results;
 mod rows;
 mod session;
 mod snapshot;
+mod sorted_window;
 mod sources;
 mod sql_sites;
 pub mod tables;

@@ -4,7 +4,8 @@ use super::*;
 
 /// A DataFusion session set up as Redshift reads SQL: one partition (deterministic order),
 /// the target's database and schema as defaults, identifiers normalised, spans kept for
-/// error locations, and the Redshift functions with `run_time` as `getdate()`.
+/// error locations, the Redshift functions with `run_time` as `getdate()`, and window
+/// functions over sorted partitions computed a batch at a time.
 pub(crate) fn session(target: &crate::project::Target, run_time: NaiveDateTime) -> SessionContext {
     let mut config = SessionConfig::new()
         .with_target_partitions(1)
@@ -13,7 +14,12 @@ pub(crate) fn session(target: &crate::project::Target, run_time: NaiveDateTime) 
         .with_information_schema(false);
     config.options_mut().sql_parser.enable_ident_normalization = true;
     config.options_mut().sql_parser.collect_spans = true;
-    let mut ctx = SessionContext::new_with_config(config);
+    let state = datafusion::execution::session_state::SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_physical_optimizer_rule(Arc::new(super::sorted_window::SortedWindows))
+        .build();
+    let mut ctx = SessionContext::new_with_state(state);
     functions::register(&ctx, run_time);
     {
         use datafusion::execution::FunctionRegistry;
