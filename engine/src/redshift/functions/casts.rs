@@ -2,12 +2,18 @@
 //! Redshift's lenient input formats, anything to text with Redshift's output formats, and
 //! integer AVG.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+use datafusion::arrow::array::{
+    ArrayRef, Date32Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
-use super::{RowUdf, datetime_input, int, text};
+use super::columns::{Args, ColumnUdf};
+use super::{RowUdf, datetime_input, text};
 
 /// Redshift keeps microseconds (and years up to 294276): so do we.
 pub(crate) const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
@@ -109,20 +115,6 @@ pub(crate) fn date_value(d: Option<NaiveDate>) -> ScalarValue {
 }
 
 use chrono::Datelike;
-
-fn to_date(v: &ScalarValue, now: Option<NaiveDateTime>) -> Result<ScalarValue> {
-    let date = match v {
-        v if v.is_null() => None,
-        ScalarValue::Utf8(Some(s))
-        | ScalarValue::LargeUtf8(Some(s))
-        | ScalarValue::Utf8View(Some(s)) => match parse_date_at(s, now) {
-            Some(d) => Some(d),
-            None => return exec_err!("invalid input syntax for type date: \"{s}\""),
-        },
-        other => to_datetime_at(other, now)?.map(|dt| dt.date()),
-    };
-    Ok(date_value(date))
-}
 
 /// The time of day a TIME value holds.
 pub(crate) fn time_of(v: &ScalarValue) -> Option<NaiveTime> {
@@ -288,20 +280,73 @@ fn format_significant(f: f64, digits: usize) -> String {
     trim(&format!("{f:.decimals$}"))
 }
 
-fn to_varchar(args: &[ScalarValue]) -> Result<ScalarValue> {
-    let mut s = to_text(&args[0])?;
-    if let (Some(text), Some(len)) = (s.as_mut(), args.get(1).map(int).transpose()?.flatten()) {
+/// `cast(x as varchar)` or `cast(x as varchar(n))`.
+fn to_varchar(a: &Args) -> Result<ArrayRef> {
+    let mut out = StringBuilder::with_capacity(a.rows(), 0);
+    let text_input = a.is_text(0);
+    for row in 0..a.rows() {
+        let value = if text_input {
+            a.text(0, row)
+        } else {
+            to_text(&a.value(0, row)?)?.map(std::borrow::Cow::Owned)
+        };
+        let Some(text) = value else {
+            out.append_null();
+            continue;
+        };
         // VARCHAR(n) counts bytes; an explicit cast truncates rather than failing.
-        let max = usize::try_from(len).unwrap_or(usize::MAX);
-        if text.len() > max {
-            let mut cut = max;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
+        let max = a
+            .int(1, row)?
+            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut cut = max.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
         }
+        out.append_value(&text[..cut]);
     }
-    Ok(ScalarValue::Utf8(s))
+    Ok(Arc::new(out.finish()))
+}
+
+/// `cast(x as timestamp)`: text read as Redshift reads it, other values converted.
+fn to_timestamp_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
+    let mut out = TimestampMicrosecondBuilder::with_capacity(a.rows());
+    let text_input = a.is_text(0);
+    for row in 0..a.rows() {
+        let ts = if text_input {
+            match a.text(0, row) {
+                None => None,
+                Some(s) => match parse_timestamp_at(&s, now) {
+                    Some(ts) => Some(ts),
+                    None => return exec_err!("invalid input syntax for type timestamp: \"{s}\""),
+                },
+            }
+        } else {
+            to_datetime_at(&a.value(0, row)?, now)?
+        };
+        out.append_option(ts.map(|t| t.and_utc().timestamp_micros()));
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// `cast(x as date)`.
+fn to_date_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
+    let mut out = Date32Builder::with_capacity(a.rows());
+    let text_input = a.is_text(0);
+    for row in 0..a.rows() {
+        let date = if text_input {
+            match a.text(0, row) {
+                None => None,
+                Some(s) => match parse_date_at(&s, now) {
+                    Some(d) => Some(d),
+                    None => return exec_err!("invalid input syntax for type date: \"{s}\""),
+                },
+            }
+        } else {
+            to_datetime_at(&a.value(0, row)?, now)?.map(|dt| dt.date())
+        };
+        out.append_option(date.map(|d| d.num_days_from_ce() - 719_163));
+    }
+    Ok(Arc::new(out.finish()))
 }
 
 fn is_integer(t: &DataType) -> bool {
@@ -311,19 +356,13 @@ fn is_integer(t: &DataType) -> bool {
 pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
     let now = Some(run_time);
     vec![
-        RowUdf::udf(
-            "__rs_to_timestamp",
-            1..=1,
-            |_| Ok(TIMESTAMP),
-            move |a| Ok(timestamp_value(to_datetime_at(&a[0], now)?)),
-        ),
-        RowUdf::udf(
-            "__rs_to_date",
-            1..=1,
-            |_| Ok(DataType::Date32),
-            move |a| to_date(&a[0], now),
-        ),
-        RowUdf::udf("__rs_to_varchar", 1..=2, |_| Ok(DataType::Utf8), to_varchar),
+        ColumnUdf::udf("__rs_to_timestamp", 1..=1, TIMESTAMP, move |a| {
+            to_timestamp_column(a, now)
+        }),
+        ColumnUdf::udf("__rs_to_date", 1..=1, DataType::Date32, move |a| {
+            to_date_column(a, now)
+        }),
+        ColumnUdf::udf("__rs_to_varchar", 1..=2, DataType::Utf8, to_varchar),
         RowUdf::udf(
             "__rs_to_time",
             1..=1,

@@ -2,7 +2,10 @@
 //! `last_day`, `trunc`, `convert_timezone`, and `to_date`/`to_char`/`to_timestamp` with
 //! Redshift's format strings (`MM/DD/YY` with its century rule).
 
+use std::sync::Arc;
+
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike};
+use datafusion::arrow::array::{ArrayRef, Date32Builder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ScalarUDF;
@@ -10,6 +13,7 @@ use datafusion::logical_expr::ScalarUDF;
 use super::casts::{
     TIMESTAMP, date_value, time_value, timestamp_value, to_datetime, to_datetime_at, to_text,
 };
+use super::columns::{Args, ColumnUdf};
 use super::{RowUdf, int, text};
 
 /// A date part name as Redshift accepts it, in its canonical form.
@@ -677,6 +681,24 @@ fn format_with_zone(ts: &NaiveDateTime, format: &str, zone: &str) -> String {
     out
 }
 
+/// `to_date(text, format [, strict])`.
+fn to_date_formatted(a: &Args) -> Result<ArrayRef> {
+    let mut out = Date32Builder::with_capacity(a.rows());
+    for row in 0..a.rows() {
+        let (Some(s), Some(f)) = (a.text(0, row), a.text(1, row)) else {
+            out.append_null();
+            continue;
+        };
+        let strict = match a.value(2, row)? {
+            ScalarValue::Boolean(b) => b.unwrap_or(true),
+            _ => true,
+        };
+        let date = parse_with_format_strict(&s, &f, strict)?.date();
+        out.append_value(date.num_days_from_ce() - 719_163);
+    }
+    Ok(Arc::new(out.finish()))
+}
+
 pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
     let now = Some(run_time);
     vec![
@@ -854,23 +876,7 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
             },
             trunc,
         ),
-        RowUdf::udf(
-            "to_date",
-            2..=3,
-            |_| Ok(DataType::Date32),
-            |a| {
-                let (Some(s), Some(f)) = (text(&a[0]), text(&a[1])) else {
-                    return Ok(date_value(None));
-                };
-                let strict = match a.get(2) {
-                    Some(ScalarValue::Boolean(b)) => b.unwrap_or(true),
-                    _ => true,
-                };
-                Ok(date_value(Some(
-                    parse_with_format_strict(&s, &f, strict)?.date(),
-                )))
-            },
-        ),
+        ColumnUdf::udf("to_date", 2..=3, DataType::Date32, to_date_formatted),
         // TO_TIMESTAMP returns a TIMESTAMPTZ; a timestamp argument is read as its text.
         RowUdf::udf(
             "to_timestamp",

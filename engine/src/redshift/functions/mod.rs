@@ -4,6 +4,7 @@
 //! semantics (Redshift's rules for dates, regexes and NULLs) matter more than speed here.
 
 mod casts;
+mod columns;
 mod dates;
 mod datetime_input;
 mod json;

@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use datafusion::arrow::array::{ArrayRef, Int64Builder, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 use regex::Regex;
 
-use super::{RowUdf, int, text};
+use super::columns::{Args, ColumnUdf};
 
 /// A compiled pattern: POSIX (Redshift's default, the regex crate) or, with the `p` flag,
 /// PCRE (lookaround and the like, fancy-regex).
@@ -23,26 +24,39 @@ enum Re {
 type Spans = Vec<Option<(usize, usize)>>;
 
 impl Re {
-    /// Every match in `s`, with its groups' spans.
-    fn matches(&self, s: &str) -> Result<Vec<Spans>> {
-        let spans = |n: usize, get: &dyn Fn(usize) -> Option<(usize, usize)>| {
-            (0..n).map(get).collect::<Spans>()
+    /// The `n`th match in `s` (from 0), with its groups' spans.
+    fn nth(&self, s: &str, n: usize) -> Result<Option<Spans>> {
+        let spans = |len: usize, get: &dyn Fn(usize) -> Option<(usize, usize)>| {
+            (0..len).map(get).collect::<Spans>()
         };
         match self {
             Re::Posix(re) => Ok(re
                 .captures_iter(s)
-                .map(|c| spans(c.len(), &|i| c.get(i).map(|m| (m.start(), m.end()))))
-                .collect()),
+                .nth(n)
+                .map(|c| spans(c.len(), &|i| c.get(i).map(|m| (m.start(), m.end()))))),
+            Re::Pcre(re) => match re.captures_iter(s).nth(n) {
+                None => Ok(None),
+                Some(Ok(c)) => Ok(Some(spans(c.len(), &|i| {
+                    c.get(i).map(|m| (m.start(), m.end()))
+                }))),
+                Some(Err(e)) => exec_err!("regular expression failed: {e}"),
+            },
+        }
+    }
+
+    /// How many times the pattern matches in `s`.
+    fn count(&self, s: &str) -> Result<usize> {
+        match self {
+            Re::Posix(re) => Ok(re.find_iter(s).count()),
             Re::Pcre(re) => {
-                let mut out = Vec::new();
-                for c in re.captures_iter(s) {
-                    let c = match c {
-                        Ok(c) => c,
-                        Err(e) => return exec_err!("regular expression failed: {e}"),
-                    };
-                    out.push(spans(c.len(), &|i| c.get(i).map(|m| (m.start(), m.end()))));
+                let mut n = 0;
+                for m in re.find_iter(s) {
+                    if let Err(e) = m {
+                        return exec_err!("regular expression failed: {e}");
+                    }
+                    n += 1;
                 }
-                Ok(out)
+                Ok(n)
             }
         }
     }
@@ -117,59 +131,102 @@ fn from_position(s: &str, position: Option<i64>) -> Result<usize> {
     }
 }
 
-fn opt_int(args: &[ScalarValue], i: usize) -> Result<Option<i64>> {
-    args.get(i).map(int).transpose().map(Option::flatten)
+/// The compiled pattern of the row before, reused while the pattern and flags stay the same
+/// (as they do when both are constants).
+struct Memo<'p> {
+    patterns: &'p Patterns,
+    last: Option<(String, Option<String>, Arc<Re>)>,
 }
 
-fn regexp_substr(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
-    let (Some(s), Some(pat)) = (text(&a[0]), text(&a[1])) else {
-        return Ok(ScalarValue::Utf8(None));
-    };
-    let start = from_position(&s, opt_int(a, 2)?)?;
-    let occurrence = opt_int(a, 3)?.unwrap_or(1).max(1);
-    let params = a.get(4).and_then(text);
-    let re = p.get(&pat, params.as_deref())?;
-    let subexpr = params.as_deref().is_some_and(|p| p.contains('e'));
-    let rest = &s[start..];
-    let found = re
-        .matches(rest)?
-        .get(usize::try_from(occurrence - 1).unwrap_or(usize::MAX))
-        .and_then(|m| reported(m, subexpr));
-    Ok(ScalarValue::Utf8(Some(
-        found.map_or(String::new(), |(a, b)| rest[a..b].to_string()),
-    )))
+impl<'p> Memo<'p> {
+    fn new(patterns: &'p Patterns) -> Memo<'p> {
+        Memo {
+            patterns,
+            last: None,
+        }
+    }
+
+    fn get(&mut self, pattern: &str, params: Option<&str>) -> Result<Arc<Re>> {
+        if let Some((p, f, re)) = &self.last
+            && p == pattern
+            && f.as_deref() == params
+        {
+            return Ok(re.clone());
+        }
+        let re = self.patterns.get(pattern, params)?;
+        self.last = Some((pattern.to_string(), params.map(str::to_string), re.clone()));
+        Ok(re)
+    }
 }
 
-fn regexp_count(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
-    let (Some(s), Some(pat)) = (text(&a[0]), text(&a[1])) else {
-        return Ok(ScalarValue::Int64(None));
-    };
-    let start = from_position(&s, opt_int(a, 2)?)?;
-    let re = p.get(&pat, a.get(3).and_then(text).as_deref())?;
-    Ok(ScalarValue::Int64(Some(
-        re.matches(&s[start..])?.len() as i64
-    )))
+/// The span `regexp_substr` and `regexp_instr` report for the `occurrence`th match in `s`.
+fn occurrence_span(
+    re: &Re,
+    s: &str,
+    occurrence: i64,
+    subexpr: bool,
+) -> Result<Option<(usize, usize)>> {
+    let n = usize::try_from(occurrence.max(1) - 1).unwrap_or(usize::MAX);
+    Ok(re.nth(s, n)?.and_then(|m| reported(&m, subexpr)))
 }
 
-fn regexp_instr(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
-    let (Some(s), Some(pat)) = (text(&a[0]), text(&a[1])) else {
-        return Ok(ScalarValue::Int64(None));
-    };
-    let start = from_position(&s, opt_int(a, 2)?)?;
-    let occurrence = opt_int(a, 3)?.unwrap_or(1).max(1);
-    let after = opt_int(a, 4)?.unwrap_or(0) == 1;
-    let params = a.get(5).and_then(text);
-    let re = p.get(&pat, params.as_deref())?;
-    let subexpr = params.as_deref().is_some_and(|p| p.contains('e'));
-    let hit = re
-        .matches(&s[start..])?
-        .get(usize::try_from(occurrence - 1).unwrap_or(usize::MAX))
-        .and_then(|m| reported(m, subexpr));
-    let position = hit.map_or(0, |(a, b)| {
-        let byte = start + if after { b } else { a };
-        s[..byte].chars().count() as i64 + 1
-    });
-    Ok(ScalarValue::Int64(Some(position)))
+fn regexp_substr(p: &Patterns, a: &Args) -> Result<ArrayRef> {
+    let mut out = StringBuilder::with_capacity(a.rows(), 0);
+    let mut memo = Memo::new(p);
+    for row in 0..a.rows() {
+        let (Some(s), Some(pat)) = (a.text(0, row), a.text(1, row)) else {
+            out.append_null();
+            continue;
+        };
+        let start = from_position(&s, a.int(2, row)?)?;
+        let occurrence = a.int(3, row)?.unwrap_or(1);
+        let params = a.text(4, row);
+        let re = memo.get(&pat, params.as_deref())?;
+        let subexpr = params.as_deref().is_some_and(|p| p.contains('e'));
+        let rest = &s[start..];
+        let found = occurrence_span(&re, rest, occurrence, subexpr)?;
+        out.append_value(found.map_or("", |(a, b)| &rest[a..b]));
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+fn regexp_count(p: &Patterns, a: &Args) -> Result<ArrayRef> {
+    let mut out = Int64Builder::with_capacity(a.rows());
+    let mut memo = Memo::new(p);
+    for row in 0..a.rows() {
+        let (Some(s), Some(pat)) = (a.text(0, row), a.text(1, row)) else {
+            out.append_null();
+            continue;
+        };
+        let start = from_position(&s, a.int(2, row)?)?;
+        let re = memo.get(&pat, a.text(3, row).as_deref())?;
+        out.append_value(re.count(&s[start..])? as i64);
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+fn regexp_instr(p: &Patterns, a: &Args) -> Result<ArrayRef> {
+    let mut out = Int64Builder::with_capacity(a.rows());
+    let mut memo = Memo::new(p);
+    for row in 0..a.rows() {
+        let (Some(s), Some(pat)) = (a.text(0, row), a.text(1, row)) else {
+            out.append_null();
+            continue;
+        };
+        let start = from_position(&s, a.int(2, row)?)?;
+        let occurrence = a.int(3, row)?.unwrap_or(1);
+        let after = a.int(4, row)?.unwrap_or(0) == 1;
+        let params = a.text(5, row);
+        let re = memo.get(&pat, params.as_deref())?;
+        let subexpr = params.as_deref().is_some_and(|p| p.contains('e'));
+        let hit = occurrence_span(&re, &s[start..], occurrence, subexpr)?;
+        let position = hit.map_or(0, |(a, b)| {
+            let byte = start + if after { b } else { a };
+            s[..byte].chars().count() as i64 + 1
+        });
+        out.append_value(position);
+    }
+    Ok(Arc::new(out.finish()))
 }
 
 /// POSIX `\1` back-references in a replacement become the regex crate's `${1}`.
@@ -193,70 +250,79 @@ fn replacement(r: &str) -> String {
     out
 }
 
-fn regexp_replace(p: &Patterns, a: &[ScalarValue]) -> Result<ScalarValue> {
-    let (Some(s), Some(pat)) = (text(&a[0]), text(&a[1])) else {
-        return Ok(ScalarValue::Utf8(None));
-    };
-    let repl = match a.get(2) {
-        Some(r) => match text(r) {
-            Some(r) => r,
-            None => return Ok(ScalarValue::Utf8(None)),
-        },
-        None => String::new(),
-    };
-    let start = from_position(&s, opt_int(a, 3)?)?;
-    let re = p.get(&pat, a.get(4).and_then(text).as_deref())?;
-    let replaced = re.replace_all(&s[start..], replacement(&repl).as_str())?;
-    Ok(ScalarValue::Utf8(Some(format!(
-        "{}{replaced}",
-        &s[..start]
-    ))))
+fn regexp_replace(p: &Patterns, a: &Args) -> Result<ArrayRef> {
+    let mut out = StringBuilder::with_capacity(a.rows(), 0);
+    let mut memo = Memo::new(p);
+    let mut last_replacement: Option<(String, String)> = None;
+    for row in 0..a.rows() {
+        let (Some(s), Some(pat)) = (a.text(0, row), a.text(1, row)) else {
+            out.append_null();
+            continue;
+        };
+        let repl = if a.len() > 2 {
+            match a.text(2, row) {
+                Some(r) => r,
+                None => {
+                    out.append_null();
+                    continue;
+                }
+            }
+        } else {
+            std::borrow::Cow::Borrowed("")
+        };
+        let start = from_position(&s, a.int(3, row)?)?;
+        let re = memo.get(&pat, a.text(4, row).as_deref())?;
+        let with = match &last_replacement {
+            Some((r, with)) if *r == *repl => with,
+            _ => {
+                let with = replacement(&repl);
+                &last_replacement.insert((repl.to_string(), with)).1
+            }
+        };
+        let replaced = re.replace_all(&s[start..], with)?;
+        out.append_value(format!("{}{replaced}", &s[..start]));
+    }
+    Ok(Arc::new(out.finish()))
 }
 
-fn split_part(a: &[ScalarValue]) -> Result<ScalarValue> {
-    let (Some(s), Some(delim), Some(n)) = (text(&a[0]), text(&a[1]), int(&a[2])?) else {
-        return Ok(ScalarValue::Utf8(None));
-    };
-    if n < 1 {
-        return exec_err!("split_part: the part number must be greater than 0, got {n}");
+fn split_part(a: &Args) -> Result<ArrayRef> {
+    let mut out = StringBuilder::with_capacity(a.rows(), 0);
+    for row in 0..a.rows() {
+        let (Some(s), Some(delim), Some(n)) = (a.text(0, row), a.text(1, row), a.int(2, row)?)
+        else {
+            out.append_null();
+            continue;
+        };
+        if n < 1 {
+            return exec_err!("split_part: the part number must be greater than 0, got {n}");
+        }
+        let index = usize::try_from(n - 1).unwrap_or(usize::MAX);
+        let part = if delim.is_empty() {
+            (index == 0).then_some(&*s)
+        } else {
+            s.split(&*delim).nth(index)
+        };
+        out.append_value(part.unwrap_or_default());
     }
-    let index = usize::try_from(n - 1).unwrap_or(usize::MAX);
-    let part = if delim.is_empty() {
-        (index == 0).then(|| s.clone())
-    } else {
-        s.split(delim.as_str()).nth(index).map(str::to_string)
-    };
-    Ok(ScalarValue::Utf8(Some(part.unwrap_or_default())))
+    Ok(Arc::new(out.finish()))
 }
 
 pub(super) fn udfs() -> Vec<ScalarUDF> {
     let p = Arc::new(Patterns::default());
     let (p1, p2, p3, p4) = (p.clone(), p.clone(), p.clone(), p);
     vec![
-        RowUdf::udf(
-            "regexp_substr",
-            2..=5,
-            |_| Ok(DataType::Utf8),
-            move |a| regexp_substr(&p1, a),
-        ),
-        RowUdf::udf(
-            "regexp_count",
-            2..=4,
-            |_| Ok(DataType::Int64),
-            move |a| regexp_count(&p2, a),
-        ),
-        RowUdf::udf(
-            "regexp_instr",
-            2..=6,
-            |_| Ok(DataType::Int64),
-            move |a| regexp_instr(&p3, a),
-        ),
-        RowUdf::udf(
-            "regexp_replace",
-            2..=5,
-            |_| Ok(DataType::Utf8),
-            move |a| regexp_replace(&p4, a),
-        ),
-        RowUdf::udf("split_part", 3..=3, |_| Ok(DataType::Utf8), split_part),
+        ColumnUdf::udf("regexp_substr", 2..=5, DataType::Utf8, move |a| {
+            regexp_substr(&p1, a)
+        }),
+        ColumnUdf::udf("regexp_count", 2..=4, DataType::Int64, move |a| {
+            regexp_count(&p2, a)
+        }),
+        ColumnUdf::udf("regexp_instr", 2..=6, DataType::Int64, move |a| {
+            regexp_instr(&p3, a)
+        }),
+        ColumnUdf::udf("regexp_replace", 2..=5, DataType::Utf8, move |a| {
+            regexp_replace(&p4, a)
+        }),
+        ColumnUdf::udf("split_part", 3..=3, DataType::Utf8, split_part),
     ]
 }
