@@ -699,7 +699,7 @@ impl Engine {
         self.compiled.insert(node.unique_id.clone(), sql);
         let query = contract::assignment_casts(node, &query).unwrap_or(query);
         let at = |e: String| Diagnostic::error(Code::Runtime, Location::file(&node.path), e);
-        // Snapshots and incremental runs merge with the existing table row by row; a plain
+        // Snapshots and incremental runs merge with the existing table; a plain
         // build registers DataFusion's batches as they come.
         let (schema, batches) = if node.kind == NodeKind::Snapshot {
             let Some(config) = node.materialization.snapshot() else {
@@ -711,18 +711,17 @@ impl Engine {
             {
                 cte.query = query;
             }
-            let staged = self.execute_rows(staging, &origin).await?;
+            let staged = self.execute_batch(staging, &origin).await?;
             let existing = if self.exists(&node.relation) {
                 let sql = config.existing_select(&node.relation.to_string());
                 let q = parse_internal(&sql, node)?;
-                Some(self.execute_rows(q, &origin).await?)
+                Some(self.execute_batch(q, &origin).await?)
             } else {
                 None
             };
             let merged =
                 snapshot::merge(config, &staged, existing.as_ref(), self.run_time).map_err(at)?;
-            let (schema, batch) = merged.to_batch().map_err(at)?;
-            (schema, vec![batch])
+            (merged.schema(), vec![merged])
         } else if let Some(mb) = node
             .materialization
             .incremental()
@@ -906,6 +905,18 @@ impl Engine {
     }
 
     /// Plans and runs a query, returning its rows, for merges done row by row.
+    /// A query's result as one batch.
+    async fn execute_batch(
+        &self,
+        query: Box<Query>,
+        origin: &Origin<'_>,
+    ) -> Result<RecordBatch, Diagnostic> {
+        let (schema, batches) = self.execute_batches(query, origin).await?;
+        datafusion::arrow::compute::concat_batches(&schema, &batches).map_err(|e| {
+            Diagnostic::error(Code::Runtime, Location::file(origin.file), e.to_string())
+        })
+    }
+
     async fn execute_rows(
         &self,
         query: Box<Query>,
