@@ -734,10 +734,10 @@ impl Engine {
             .incremental()
             .filter(|_| self.is_incremental(node, request))
         {
-            let new = self.execute_rows(query, &origin).await?;
+            let new = self.execute_batch(query, &origin).await?;
             let sql = format!("select * from {}", node.relation);
             let existing = self
-                .execute_rows(parse_internal(&sql, node)?, &origin)
+                .execute_batch(parse_internal(&sql, node)?, &origin)
                 .await?;
             if !config.predicates.is_empty() {
                 // The export writes them; the sample's merge does not apply them.
@@ -763,8 +763,7 @@ impl Engine {
                 Diagnostic::error(Code::Runtime, Location::file(&node.path), m)
                     .with_source(&file_text)
             })?;
-            let (schema, batch) = merged.to_batch().map_err(at)?;
-            (schema, vec![batch])
+            (merged.schema(), vec![merged])
         } else {
             self.execute_batches(query, &origin).await?
         };
@@ -904,8 +903,7 @@ impl Engine {
         Ok((schema, batches))
     }
 
-    /// Plans and runs a query, returning its rows, for merges done row by row.
-    /// A query's result as one batch.
+    /// A query's result as one batch, for the merges of snapshots and incremental models.
     async fn execute_batch(
         &self,
         query: Box<Query>,
@@ -915,16 +913,6 @@ impl Engine {
         datafusion::arrow::compute::concat_batches(&schema, &batches).map_err(|e| {
             Diagnostic::error(Code::Runtime, Location::file(origin.file), e.to_string())
         })
-    }
-
-    async fn execute_rows(
-        &self,
-        query: Box<Query>,
-        origin: &Origin<'_>,
-    ) -> Result<rows::Rows, Diagnostic> {
-        let (schema, batches) = self.execute_batches(query, origin).await?;
-        rows::Rows::from_batches(&schema, &batches)
-            .map_err(|e| Diagnostic::error(Code::Runtime, Location::file(origin.file), e))
     }
 
     async fn run_test(&mut self, node: &Node) -> Result<(u64, Vec<RecordBatch>), Diagnostic> {
