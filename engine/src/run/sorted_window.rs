@@ -9,7 +9,7 @@
 //! general in apache/datafusion#23197.
 //!
 //! [`SortedWindowExec`] takes the place of a sorted-mode window operator whose functions are
-//! all `row_number`, `rank`, `dense_rank` or a `count` over the whole partition: arrow's
+//! all `row_number`, `rank`, `dense_rank`, `lag`, `lead` or a `count` over the whole partition: arrow's
 //! `partition` kernel finds every partition and peer group of a batch in one pass, and each
 //! function's column is filled from those ranges. Anything else stays with DataFusion's
 //! operator. The input arrives sorted (the plan's sort is kept), so the numbering is the one
@@ -22,14 +22,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use datafusion::arrow::array::{Array, ArrayRef, Int64Array, UInt64Array, make_comparator};
-use datafusion::arrow::compute::{SortOptions, cast, concat_batches};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::compute::{SortOptions, cast, concat_batches, take};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
-use datafusion::common::{Result, internal_err};
+use datafusion::common::{Result, ScalarValue, internal_err};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{ColumnarValue, WindowFrameBound, WindowFrameUnits};
+use datafusion::physical_expr::expressions::Literal;
 use datafusion::physical_expr::window::{PlainAggregateWindowExpr, StandardWindowExpr};
 use datafusion::physical_expr::{OrderingRequirements, PhysicalExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
@@ -51,6 +52,11 @@ enum Function {
     DenseRank,
     /// `count(arg)` over the whole partition: its rows where `arg` is not NULL.
     Count(Arc<dyn PhysicalExpr>),
+    /// `lag(value, n)` (`by` is n) or `lead(value, n)` (`by` is -n), NULL past the partition.
+    Shift {
+        value: Arc<dyn PhysicalExpr>,
+        by: i64,
+    },
 }
 
 impl Function {
@@ -67,6 +73,7 @@ impl Function {
                 "row_number" => Some(Function::RowNumber),
                 "rank" => Some(Function::Rank),
                 "dense_rank" => Some(Function::DenseRank),
+                name @ ("lag" | "lead") => shift(udf, name == "lag"),
                 _ => None,
             };
         }
@@ -86,6 +93,38 @@ impl Function {
             _ => None,
         }
     }
+}
+
+/// `lag` or `lead` with a constant offset, no default but NULL, respecting NULLs, in the order
+/// its query wrote.
+fn shift(udf: &WindowUDFExpr, lag: bool) -> Option<Function> {
+    // DataFusion 55 has no accessor for these two flags; its debug form ends with them.
+    if !format!("{udf:?}").ends_with("is_reversed: false, ignore_nulls: false }") {
+        return None;
+    }
+    let literal =
+        |e: &Arc<dyn PhysicalExpr>| e.downcast_ref::<Literal>().map(|l| l.value().clone());
+    let (value, rest) = udf.args().split_first()?;
+    let offset = match rest.first().map(literal) {
+        None => 1,
+        Some(Some(v)) => match v.cast_to(&DataType::Int64).ok()? {
+            ScalarValue::Int64(Some(n)) => n,
+            _ => return None,
+        },
+        Some(None) => return None,
+    };
+    if let Some(default) = rest.get(1)
+        && !literal(default)?.is_null()
+    {
+        return None;
+    }
+    if rest.len() > 2 {
+        return None;
+    }
+    Some(Function::Shift {
+        value: value.clone(),
+        by: if lag { offset } else { offset.checked_neg()? },
+    })
 }
 
 /// Whether `aggregate` has no `FILTER (WHERE ...)`. DataFusion 55 keeps the filter behind a
@@ -199,7 +238,7 @@ impl ExecutionPlan for SortedWindowExec {
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
         let args = self.functions.iter().filter_map(|function| match function {
-            Function::Count(arg) => Some(arg.clone()),
+            Function::Count(arg) | Function::Shift { value: arg, .. } => Some(arg.clone()),
             _ => None,
         });
         let expressions: Vec<Arc<dyn PhysicalExpr>> = args
@@ -319,6 +358,7 @@ impl SortedWindowStream {
                 Function::Rank => ranks(&parts, &peers, n, false),
                 Function::DenseRank => ranks(&parts, &peers, n, true),
                 Function::Count(arg) => counts(&parts, arg, &input)?,
+                Function::Shift { value, by } => shifted(&parts, value, *by, &input)?,
             };
             let wanted = self.schema.field(first_window + i).data_type();
             columns.push(if column.data_type() == wanted {
@@ -465,6 +505,27 @@ fn counts(
     Ok(Arc::new(Int64Array::from(out)))
 }
 
+/// `value` from `by` rows earlier in the same partition (later, for a negative `by`).
+fn shifted(
+    parts: &[Range<usize>],
+    value: &Arc<dyn PhysicalExpr>,
+    by: i64,
+    input: &RecordBatch,
+) -> Result<ArrayRef> {
+    let values = value.evaluate(input)?.into_array(input.num_rows())?;
+    let mut indices: Vec<Option<u64>> = Vec::with_capacity(input.num_rows());
+    for part in parts {
+        for row in part.clone() {
+            let from = i64::try_from(row).ok().and_then(|r| r.checked_sub(by));
+            let inside = from
+                .and_then(|f| usize::try_from(f).ok())
+                .filter(|f| part.contains(f));
+            indices.push(inside.map(|f| f as u64));
+        }
+    }
+    Ok(take(values.as_ref(), &UInt64Array::from(indices), None)?)
+}
+
 /// Puts [`SortedWindowExec`] in place of every sorted-input window operator it can stand for.
 #[derive(Debug, Default)]
 pub(crate) struct SortedWindows;
@@ -569,8 +630,28 @@ mod tests {
             "select *, count(distinct v) over (partition by k) as c from t",
         ),
         (
+            true,
+            "select *, lag(v) over (partition by k order by o, v) as l, lead(v, 2) over (partition by k order by o, v) as n from t",
+        ),
+        (
+            true,
+            "select *, lag(v, 3) over (partition by k2, k order by o desc nulls first) as l from t",
+        ),
+        (
+            true,
+            "select *, lead(k) over (order by o, v, k, k2) as l from t",
+        ),
+        (
+            true,
+            "select *, lag(v, 1, null) over (partition by k order by o) as l from t",
+        ),
+        (
             false,
-            "select *, lag(v) over (partition by k order by o) as l from t",
+            "select *, lag(v, 1, 0) over (partition by k order by o) as l from t",
+        ),
+        (
+            false,
+            "select *, lag(v) ignore nulls over (partition by k order by o) as l from t",
         ),
         (
             false,
