@@ -1,7 +1,9 @@
 //! Redshift functions that DataFusion lacks or computes differently, as UDFs.
 //!
-//! Most are written row by row over [`ScalarValue`]s: sample data is small, and the
-//! semantics (Redshift's rules for dates, regexes and NULLs) matter more than speed here.
+//! The ones that hot models call on every row (the regex family, `split_part`, `to_date`,
+//! the casts) are [`columns::ColumnUdf`]s, computed a batch at a time. The rest are still
+//! [`RowUdf`]s, written row by row over [`ScalarValue`]s with Redshift's rules for dates,
+//! JSON and NULLs.
 
 mod casts;
 mod columns;
