@@ -1,8 +1,8 @@
 //! Redshift functions that DataFusion lacks or computes differently, as UDFs.
 //!
 //! The ones that hot models call on every row (the regex family, `split_part`, `to_date`,
-//! the casts) are [`columns::ColumnUdf`]s, computed a batch at a time. The rest are still
-//! [`RowUdf`]s, written row by row over [`ScalarValue`]s with Redshift's rules for dates,
+//! the casts) are `ColumnUdf`s, computed a batch at a time. The rest are still
+//! `RowUdf`s, written row by row over [`ScalarValue`]s with Redshift's rules for dates,
 //! JSON and NULLs.
 
 mod casts;
