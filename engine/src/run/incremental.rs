@@ -9,9 +9,8 @@ use datafusion::arrow::array::{Array, ArrayRef, new_null_array};
 use datafusion::arrow::compute::{cast, interleave};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::ScalarValue;
 
-use super::rows::key_text;
+use super::rows::row_keys;
 use crate::project::resolved::{Incremental, IncrementalStrategy as Strategy, OnSchemaChange};
 
 fn columns_of(batch: &RecordBatch) -> Vec<(String, DataType)> {
@@ -33,17 +32,7 @@ fn keys_of(batch: &RecordBatch, keys: &[String]) -> Result<Option<Vec<String>>, 
     else {
         return Ok(None);
     };
-    (0..batch.num_rows())
-        .map(|row| {
-            let values = cols
-                .iter()
-                .map(|c| ScalarValue::try_from_array(batch.column(*c), row))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())?;
-            Ok(key_text(&values.iter().collect::<Vec<_>>()))
-        })
-        .collect::<Result<Vec<_>, String>>()
-        .map(Some)
+    row_keys(batch, &cols).map(Some)
 }
 
 /// The existing table with the new rows merged in.

@@ -24,7 +24,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use md5::{Digest, Md5};
 
-use super::rows::{key_text, text_of};
+use super::rows::{row_keys, text_of};
 use crate::project::resolved::{HardDeletes, Snapshot, SnapshotStrategy};
 use crate::redshift::functions::format_timestamp;
 
@@ -79,18 +79,6 @@ fn micros(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp_micros()
 }
 
-fn as_time(v: &ScalarValue) -> Option<NaiveDateTime> {
-    match v {
-        ScalarValue::TimestampMicrosecond(Some(n), _) => {
-            chrono::DateTime::from_timestamp_micros(*n).map(|d| d.naive_utc())
-        }
-        ScalarValue::TimestampNanosecond(Some(n), _) => {
-            Some(chrono::DateTime::from_timestamp_nanos(*n).naive_utc())
-        }
-        _ => None,
-    }
-}
-
 fn is_helper(name: &str) -> bool {
     name.starts_with("__mp_")
 }
@@ -113,19 +101,6 @@ fn value(array: Option<&ArrayRef>, row: usize) -> Result<ScalarValue, String> {
         Some(a) => ScalarValue::try_from_array(a, row).map_err(err),
         None => Ok(ScalarValue::Null),
     }
-}
-
-/// The unique key of each row, as dbt's hash joins the key's values.
-fn keys(batch: &RecordBatch, key_cols: &[usize]) -> Result<Vec<String>, String> {
-    (0..batch.num_rows())
-        .map(|row| {
-            let values = key_cols
-                .iter()
-                .map(|c| ScalarValue::try_from_array(batch.column(*c), row).map_err(err))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(key_text(&values.iter().collect::<Vec<_>>()))
-        })
-        .collect()
 }
 
 /// A timestamp column's values as microseconds.
@@ -230,10 +205,15 @@ pub fn merge(
     let deleted_col =
         col(&config.names.is_deleted).filter(|_| config.hard_deletes == HardDeletes::NewRecord);
 
-    let staged_keys = keys(staged, &key_cols)?;
-    let staged_updated: Vec<Option<NaiveDateTime>> = (0..staged.num_rows())
-        .map(|row| value(Some(staged.column(updated_col)), row).map(|v| as_time(&v)))
-        .collect::<Result<_, _>>()?;
+    let staged_keys = row_keys(staged, &key_cols)?;
+    let staged_updated: Vec<Option<NaiveDateTime>> =
+        timestamps(Some(staged.column(updated_col)), staged.num_rows())?
+            .into_iter()
+            .map(|t| {
+                t.and_then(chrono::DateTime::from_timestamp_micros)
+                    .map(|d| d.naive_utc())
+            })
+            .collect();
     let version = |source: Source, key: &str, updated: Option<NaiveDateTime>, deleted: bool| {
         let updated_text = updated.map(|t| format_timestamp(&t)).unwrap_or_default();
         Version {
@@ -274,7 +254,7 @@ pub fn merge(
             .map(|i| table.schema().index_of(&format!("{KEY_PREFIX}{i}")).ok())
             .collect::<Option<_>>()
             .ok_or("the snapshot table lost its key columns")?;
-        let existing_keys = keys(table, &existing_key_cols)?;
+        let existing_keys = row_keys(table, &existing_key_cols)?;
         let valid_from = timestamps(existing_column(&columns[from].0), existing_rows)?;
         let deletions: Vec<bool> = match deleted_col {
             Some(d) => texts(existing_column(&columns[d].0), existing_rows)?
