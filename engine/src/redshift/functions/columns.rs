@@ -113,6 +113,22 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// Argument `i` of row `row` when it is a boolean (`Some(None)` for a boolean NULL);
+    /// `None` when the argument is of another type or missing.
+    pub(crate) fn boolean(&self, i: usize, row: usize) -> Option<Option<bool>> {
+        match self.args.get(i)? {
+            Arg::Constant {
+                value: ScalarValue::Boolean(b),
+                ..
+            } => Some(*b),
+            Arg::Other(a) if a.data_type() == &DataType::Boolean => {
+                let a = a.as_boolean();
+                Some(a.is_valid(row).then(|| a.value(row)))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether argument `i` is text (a string column or a string constant, NULL included).
     pub(crate) fn is_text(&self, i: usize) -> bool {
         match self.args.get(i) {
@@ -306,6 +322,34 @@ mod tests {
         ("__rs_to_varchar", &["'hello'", "10"]),
         ("to_date", &["'01/31/24'", "'MM/DD/YY'", "true"]),
         ("to_date", &["'2024-02-30'", "'YYYY-MM-DD'", "false"]),
+        (
+            "json_extract_path_text",
+            &["'{\"a\": {\"b\": 2}}'", "'a'", "'b'"],
+        ),
+        (
+            "json_extract_path_text",
+            &["'{\"a\": {\"b\": \"x\"}}'", "'a'", "'c'"],
+        ),
+        (
+            "json_extract_path_text",
+            &["'{\"a\": [1, 2]}'", "'a'", "'b'", "true"],
+        ),
+        (
+            "json_extract_path_text",
+            &["'not json'", "'a'", "'b'", "true"],
+        ),
+        (
+            "json_extract_array_element_text",
+            &["'[1, \"two\", null]'", "1"],
+        ),
+        ("json_extract_array_element_text", &["'[1, 2]'", "5"]),
+        ("json_array_length", &["'[1, 2, [3]]'"]),
+        ("json_array_length", &["'{}'", "true"]),
+        ("is_valid_json", &["'{\"a\": 1}'"]),
+        ("is_valid_json", &["'[1]'"]),
+        ("is_valid_json_array", &["'[1]'"]),
+        ("can_json_parse", &["'{'"]),
+        ("can_json_parse", &["'3'"]),
     ];
 
     async fn values(ctx: &SessionContext, sql: &str) -> Vec<String> {

@@ -3,24 +3,29 @@
 //! that finds nothing is NULL; invalid JSON is an error unless the last argument,
 //! `null_if_invalid`, is true.
 
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Int64Builder, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 use serde_json::Value;
 
-use super::{RowUdf, int, text};
+use super::columns::{Args, ColumnUdf};
 
-/// The arguments after the document, and whether the last one asks for NULL on invalid JSON.
-fn trailing_flag(a: &[ScalarValue]) -> (&[ScalarValue], bool) {
-    match a.split_last() {
-        Some((ScalarValue::Boolean(b), rest)) if a.len() > 1 => (rest, b.unwrap_or(false)),
-        _ => (a, false),
+/// How many arguments of row `row` come before the flag, and whether the last one,
+/// `null_if_invalid`, asks for NULL on invalid JSON.
+fn trailing_flag(a: &Args, row: usize) -> (usize, bool) {
+    match a.boolean(a.len().saturating_sub(1), row) {
+        Some(b) if a.len() > 1 => (a.len() - 1, b.unwrap_or(false)),
+        _ => (a.len(), false),
     }
 }
 
-/// The document parsed, `Ok(None)` for NULL (a NULL document, or invalid JSON when asked).
-fn document(v: &ScalarValue, null_if_invalid: bool) -> Result<Option<Value>> {
-    let Some(doc) = text(v) else {
+/// Row `row`'s document parsed, `Ok(None)` for NULL (a NULL document, or invalid JSON when
+/// asked).
+fn document(a: &Args, row: usize, null_if_invalid: bool) -> Result<Option<Value>> {
+    let Some(doc) = a.text(0, row) else {
         return Ok(None);
     };
     match serde_json::from_str(&doc) {
@@ -39,103 +44,107 @@ fn as_text(v: &Value) -> Option<String> {
     }
 }
 
-fn extract_path_text(a: &[ScalarValue]) -> Result<ScalarValue> {
-    let (args, null_if_invalid) = trailing_flag(a);
-    let Some(value) = document(&args[0], null_if_invalid)? else {
-        return Ok(ScalarValue::Utf8(None));
-    };
-    let mut cur = &value;
-    for k in &args[1..] {
-        let Some(k) = text(k) else {
-            return Ok(ScalarValue::Utf8(None));
+fn extract_path_text(a: &Args) -> Result<ArrayRef> {
+    let mut out = StringBuilder::with_capacity(a.rows(), 0);
+    'rows: for row in 0..a.rows() {
+        let (args, null_if_invalid) = trailing_flag(a, row);
+        let Some(value) = document(a, row, null_if_invalid)? else {
+            out.append_null();
+            continue;
         };
-        let next = match cur {
-            Value::Object(m) => m.get(&k),
-            _ => None,
+        let mut cur = &value;
+        for k in 1..args {
+            let next = match (a.text(k, row), cur) {
+                (Some(k), Value::Object(m)) => m.get(k.as_ref()),
+                _ => None,
+            };
+            match next {
+                Some(n) => cur = n,
+                None => {
+                    out.append_null();
+                    continue 'rows;
+                }
+            }
+        }
+        out.append_option(as_text(cur));
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+fn extract_array_element_text(a: &Args) -> Result<ArrayRef> {
+    let mut out = StringBuilder::with_capacity(a.rows(), 0);
+    for row in 0..a.rows() {
+        let (_, null_if_invalid) = trailing_flag(a, row);
+        let (Some(value), Some(pos)) = (document(a, row, null_if_invalid)?, a.int(1, row)?) else {
+            out.append_null();
+            continue;
         };
-        match next {
-            Some(n) => cur = n,
-            None => return Ok(ScalarValue::Utf8(None)),
+        let Value::Array(items) = value else {
+            if null_if_invalid {
+                out.append_null();
+                continue;
+            }
+            return exec_err!("json_extract_array_element_text: the JSON is not an array");
+        };
+        let item = usize::try_from(pos).ok().and_then(|i| items.get(i));
+        out.append_option(item.and_then(as_text));
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+fn array_length(a: &Args) -> Result<ArrayRef> {
+    let mut out = Int64Builder::with_capacity(a.rows());
+    for row in 0..a.rows() {
+        let (_, null_if_invalid) = trailing_flag(a, row);
+        match document(a, row, null_if_invalid)? {
+            Some(Value::Array(items)) => out.append_option(i64::try_from(items.len()).ok()),
+            Some(_) if !null_if_invalid => {
+                return exec_err!("json_array_length: the JSON is not an array");
+            }
+            _ => out.append_null(),
         }
     }
-    Ok(ScalarValue::Utf8(as_text(cur)))
+    Ok(Arc::new(out.finish()))
 }
 
-fn extract_array_element_text(a: &[ScalarValue]) -> Result<ScalarValue> {
-    let (args, null_if_invalid) = trailing_flag(a);
-    let (Some(value), Some(pos)) = (document(&args[0], null_if_invalid)?, int(&args[1])?) else {
-        return Ok(ScalarValue::Utf8(None));
-    };
-    let Value::Array(items) = value else {
-        return if null_if_invalid {
-            Ok(ScalarValue::Utf8(None))
-        } else {
-            exec_err!("json_extract_array_element_text: the JSON is not an array")
-        };
-    };
-    let item = usize::try_from(pos).ok().and_then(|i| items.get(i));
-    Ok(ScalarValue::Utf8(item.and_then(as_text)))
-}
-
-fn array_length(a: &[ScalarValue]) -> Result<ScalarValue> {
-    let (args, null_if_invalid) = trailing_flag(a);
-    match document(&args[0], null_if_invalid)? {
-        Some(Value::Array(items)) => Ok(ScalarValue::Int64(i64::try_from(items.len()).ok())),
-        Some(_) if !null_if_invalid => exec_err!("json_array_length: the JSON is not an array"),
-        _ => Ok(ScalarValue::Int64(None)),
+/// Whether each row's text parses as JSON and, with `shape`, has that shape.
+fn parses(a: &Args, shape: Option<fn(&Value) -> bool>) -> Result<ArrayRef> {
+    let mut out = BooleanBuilder::with_capacity(a.rows());
+    for row in 0..a.rows() {
+        out.append_option(a.text(0, row).map(|s| {
+            match (serde_json::from_str::<Value>(&s), shape) {
+                (Ok(v), Some(shape)) => shape(&v),
+                (Ok(_), None) => true,
+                (Err(_), _) => false,
+            }
+        }));
     }
-}
-
-fn is_valid(a: &[ScalarValue], array: bool) -> ScalarValue {
-    ScalarValue::Boolean(text(&a[0]).map(|s| {
-        matches!(
-            (serde_json::from_str::<Value>(&s), array),
-            (Ok(Value::Object(_)), false) | (Ok(Value::Array(_)), true)
-        )
-    }))
+    Ok(Arc::new(out.finish()))
 }
 
 pub(super) fn udfs() -> Vec<ScalarUDF> {
     vec![
-        RowUdf::udf(
+        ColumnUdf::udf(
             "json_extract_path_text",
             2..=64,
-            |_| Ok(DataType::Utf8),
+            DataType::Utf8,
             extract_path_text,
         ),
-        RowUdf::udf(
+        ColumnUdf::udf(
             "json_extract_array_element_text",
             2..=3,
-            |_| Ok(DataType::Utf8),
+            DataType::Utf8,
             extract_array_element_text,
         ),
-        RowUdf::udf(
-            "json_array_length",
-            1..=2,
-            |_| Ok(DataType::Int64),
-            array_length,
-        ),
-        RowUdf::udf(
-            "is_valid_json",
-            1..=1,
-            |_| Ok(DataType::Boolean),
-            |a| Ok(is_valid(a, false)),
-        ),
-        RowUdf::udf(
-            "is_valid_json_array",
-            1..=1,
-            |_| Ok(DataType::Boolean),
-            |a| Ok(is_valid(a, true)),
-        ),
-        RowUdf::udf(
-            "can_json_parse",
-            1..=1,
-            |_| Ok(DataType::Boolean),
-            |a| {
-                Ok(ScalarValue::Boolean(
-                    text(&a[0]).map(|s| serde_json::from_str::<Value>(&s).is_ok()),
-                ))
-            },
-        ),
+        ColumnUdf::udf("json_array_length", 1..=2, DataType::Int64, array_length),
+        ColumnUdf::udf("is_valid_json", 1..=1, DataType::Boolean, |a| {
+            parses(a, Some(Value::is_object))
+        }),
+        ColumnUdf::udf("is_valid_json_array", 1..=1, DataType::Boolean, |a| {
+            parses(a, Some(Value::is_array))
+        }),
+        ColumnUdf::udf("can_json_parse", 1..=1, DataType::Boolean, |a| {
+            parses(a, None)
+        }),
     ]
 }
