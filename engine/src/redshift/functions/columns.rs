@@ -350,6 +350,14 @@ mod tests {
         ("is_valid_json_array", &["'[1]'"]),
         ("can_json_parse", &["'{'"]),
         ("can_json_parse", &["'3'"]),
+        ("crc32", &["'Amazon Redshift'"]),
+        ("sha2", &["'Amazon Redshift'", "256"]),
+        ("sha2", &["'Amazon Redshift'", "512"]),
+        ("sha2", &["'Amazon Redshift'", "7"]),
+        ("soundex", &["'Amazon Redshift'"]),
+        ("difference", &["'Amazon'", "'Amazing'"]),
+        ("strtol", &["'0xf'", "16"]),
+        ("strtol", &["' -101'", "2"]),
     ];
 
     async fn values(ctx: &SessionContext, sql: &str) -> Vec<String> {

@@ -2,10 +2,14 @@
 //! (`fnv_hash`, `crc32`), `soundex` and `difference`, number parsing (`strtol`,
 //! `to_number`, `text_to_int_alt`, `text_to_numeric_alt`), quoting, and `interval_cmp`.
 
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Builder, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
+use super::columns::{Args, ColumnUdf};
 use super::{RowUdf, int, text};
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -50,28 +54,39 @@ fn fnv_hash(a: &[ScalarValue]) -> Result<ScalarValue> {
 }
 
 /// Redshift's CRC32 is the Castagnoli polynomial (CRC-32C), printed as lower-case hex.
-fn crc32(a: &[ScalarValue]) -> ScalarValue {
+fn crc32(a: &Args) -> Result<ArrayRef> {
     const CASTAGNOLI: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
-    ScalarValue::Utf8(text(&a[0]).map(|s| format!("{:08x}", CASTAGNOLI.checksum(s.as_bytes()))))
+    let mut out = StringBuilder::with_capacity(a.rows(), 0);
+    for row in 0..a.rows() {
+        out.append_option(
+            a.text(0, row)
+                .map(|s| format!("{:08x}", CASTAGNOLI.checksum(s.as_bytes()))),
+        );
+    }
+    Ok(Arc::new(out.finish()))
 }
 
 /// `sha2(text, bits)`: SHA-224, -256, -384 or -512 (0 is 256) as lower-case hex.
-fn sha2(a: &[ScalarValue]) -> Result<ScalarValue> {
+fn sha2(a: &Args) -> Result<ArrayRef> {
     use sha2::Digest;
-    let (Some(s), Some(bits)) = (text(&a[0]), int(&a[1])?) else {
-        return Ok(ScalarValue::Utf8(None));
-    };
-    let bytes: Vec<u8> = match bits {
-        0 | 256 => sha2::Sha256::digest(s.as_bytes()).to_vec(),
-        224 => sha2::Sha224::digest(s.as_bytes()).to_vec(),
-        384 => sha2::Sha384::digest(s.as_bytes()).to_vec(),
-        512 => sha2::Sha512::digest(s.as_bytes()).to_vec(),
-        // The guide: an invalid number of bits gives an empty string.
-        _ => return Ok(ScalarValue::Utf8(Some(String::new()))),
-    };
-    Ok(ScalarValue::Utf8(Some(
-        bytes.iter().map(|b| format!("{b:02x}")).collect(),
-    )))
+    let mut out = StringBuilder::with_capacity(a.rows(), 0);
+    for row in 0..a.rows() {
+        let (Some(s), Some(bits)) = (a.text(0, row), a.int(1, row)?) else {
+            out.append_null();
+            continue;
+        };
+        let bytes: Vec<u8> = match bits {
+            0 | 256 => sha2::Sha256::digest(s.as_bytes()).to_vec(),
+            224 => sha2::Sha224::digest(s.as_bytes()).to_vec(),
+            384 => sha2::Sha384::digest(s.as_bytes()).to_vec(),
+            512 => sha2::Sha512::digest(s.as_bytes()).to_vec(),
+            // The guide: an invalid number of bits gives an empty string.
+            _ => Vec::new(),
+        };
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        out.append_value(hex);
+    }
+    Ok(Arc::new(out.finish()))
 }
 
 /// American Soundex: the first letter, then up to three digits for the consonants that
@@ -123,33 +138,35 @@ fn difference(a: &str, b: &str) -> i64 {
     i64::try_from(same).unwrap_or(0)
 }
 
-fn strtol(a: &[ScalarValue]) -> Result<ScalarValue> {
-    let (Some(s), Some(base)) = (text(&a[0]), int(&a[1])?) else {
-        return Ok(ScalarValue::Int64(None));
-    };
-    let Ok(radix) = u32::try_from(base) else {
-        return exec_err!("strtol: base {base} is not between 2 and 36");
-    };
-    if !(2..=36).contains(&radix) {
-        return exec_err!("strtol: base {base} is not between 2 and 36");
+fn strtol(a: &Args) -> Result<ArrayRef> {
+    let mut out = Int64Builder::with_capacity(a.rows());
+    for row in 0..a.rows() {
+        let (Some(s), Some(base)) = (a.text(0, row), a.int(1, row)?) else {
+            out.append_null();
+            continue;
+        };
+        let Some(radix) = u32::try_from(base).ok().filter(|r| (2..=36).contains(r)) else {
+            return exec_err!("strtol: base {base} is not between 2 and 36");
+        };
+        let t = s.trim();
+        let (negative, digits) = match t.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, t.strip_prefix('+').unwrap_or(t)),
+        };
+        let digits = if radix == 16 {
+            digits
+                .strip_prefix("0x")
+                .or_else(|| digits.strip_prefix("0X"))
+                .unwrap_or(digits)
+        } else {
+            digits
+        };
+        match i64::from_str_radix(digits, radix) {
+            Ok(n) => out.append_value(if negative { -n } else { n }),
+            Err(_) => return exec_err!("strtol: \"{s}\" is not a number in base {base}"),
+        }
     }
-    let t = s.trim();
-    let (negative, digits) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let digits = if radix == 16 {
-        digits
-            .strip_prefix("0x")
-            .or_else(|| digits.strip_prefix("0X"))
-            .unwrap_or(digits)
-    } else {
-        digits
-    };
-    match i64::from_str_radix(digits, radix) {
-        Ok(n) => Ok(ScalarValue::Int64(Some(if negative { -n } else { n }))),
-        Err(_) => exec_err!("strtol: \"{s}\" is not a number in base {base}"),
-    }
+    Ok(Arc::new(out.finish()))
 }
 
 /// A number written with an optional sign before or after it (`123-`, `2147483647+`) and an
@@ -258,26 +275,26 @@ fn interval_micros(s: &str) -> Option<i128> {
 pub(super) fn udfs() -> Vec<ScalarUDF> {
     vec![
         RowUdf::udf("fnv_hash", 1..=2, |_| Ok(DataType::Int64), fnv_hash),
-        RowUdf::udf("crc32", 1..=1, |_| Ok(DataType::Utf8), |a| Ok(crc32(a))),
-        RowUdf::udf(
-            "soundex",
-            1..=1,
-            |_| Ok(DataType::Utf8),
-            |a| Ok(ScalarValue::Utf8(text(&a[0]).map(|s| soundex(&s)))),
-        ),
-        RowUdf::udf(
-            "difference",
-            2..=2,
-            |_| Ok(DataType::Int64),
-            |a| {
-                Ok(ScalarValue::Int64(match (text(&a[0]), text(&a[1])) {
+        ColumnUdf::udf("crc32", 1..=1, DataType::Utf8, crc32),
+        ColumnUdf::udf("soundex", 1..=1, DataType::Utf8, |a| {
+            let mut out = StringBuilder::with_capacity(a.rows(), 0);
+            for row in 0..a.rows() {
+                out.append_option(a.text(0, row).map(|s| soundex(&s)));
+            }
+            Ok(Arc::new(out.finish()) as ArrayRef)
+        }),
+        ColumnUdf::udf("difference", 2..=2, DataType::Int64, |a| {
+            let mut out = Int64Builder::with_capacity(a.rows());
+            for row in 0..a.rows() {
+                out.append_option(match (a.text(0, row), a.text(1, row)) {
                     (Some(x), Some(y)) => Some(difference(&x, &y)),
                     _ => None,
-                }))
-            },
-        ),
-        RowUdf::udf("strtol", 2..=2, |_| Ok(DataType::Int64), strtol),
-        RowUdf::udf("sha2", 2..=2, |_| Ok(DataType::Utf8), sha2),
+                });
+            }
+            Ok(Arc::new(out.finish()) as ArrayRef)
+        }),
+        ColumnUdf::udf("strtol", 2..=2, DataType::Int64, strtol),
+        ColumnUdf::udf("sha2", 2..=2, DataType::Utf8, sha2),
         RowUdf::udf(
             "text_to_int_alt",
             1..=2,
