@@ -1,9 +1,9 @@
 //! Redshift functions that DataFusion lacks or computes differently, as UDFs.
 //!
-//! The ones that hot models call on every row (the regex family, `split_part`, `to_date`,
-//! the casts) are `ColumnUdf`s, computed a batch at a time. The rest are still
-//! `RowUdf`s, written row by row over [`ScalarValue`]s with Redshift's rules for dates,
-//! JSON and NULLs.
+//! The ones models call on every row of large tables (the regex family, `split_part`,
+//! `to_date`, the casts, the JSON text functions, the hashes) are `ColumnUdf`s, computed a
+//! batch at a time. The rest are still `RowUdf`s, written row by row over [`ScalarValue`]s
+//! with Redshift's rules for dates, SUPER values and NULLs.
 
 mod casts;
 mod columns;
