@@ -170,21 +170,53 @@ fn occurrence_span(
     Ok(re.nth(s, n)?.and_then(|m| reported(&m, subexpr)))
 }
 
+/// A row a search function answers: its text, the byte offset its position argument names,
+/// the compiled pattern, and whether the flags ask for the first group (`e`).
+struct Search<'a> {
+    row: usize,
+    text: std::borrow::Cow<'a, str>,
+    start: usize,
+    re: Arc<Re>,
+    subexpr: bool,
+}
+
+/// Each row of a search function (text, pattern, position at argument `position`, flags at
+/// argument `flags`): `None` for a row whose text or pattern is NULL, which answers NULL.
+fn searches<'a>(
+    p: &'a Patterns,
+    a: &'a Args,
+    position: usize,
+    flags: usize,
+) -> impl Iterator<Item = Result<Option<Search<'a>>>> + 'a {
+    let mut memo = Memo::new(p);
+    (0..a.rows()).map(move |row| {
+        let (Some(text), Some(pattern)) = (a.text(0, row), a.text(1, row)) else {
+            return Ok(None);
+        };
+        let start = from_position(&text, a.int(position, row)?)?;
+        let params = a.text(flags, row);
+        let re = memo.get(&pattern, params.as_deref())?;
+        let subexpr = params.as_deref().is_some_and(|p| p.contains('e'));
+        Ok(Some(Search {
+            row,
+            text,
+            start,
+            re,
+            subexpr,
+        }))
+    })
+}
+
 fn regexp_substr(p: &Patterns, a: &Args) -> Result<ArrayRef> {
     let mut out = StringBuilder::with_capacity(a.rows(), 0);
-    let mut memo = Memo::new(p);
-    for row in 0..a.rows() {
-        let (Some(s), Some(pat)) = (a.text(0, row), a.text(1, row)) else {
+    for search in searches(p, a, 2, 4) {
+        let Some(m) = search? else {
             out.append_null();
             continue;
         };
-        let start = from_position(&s, a.int(2, row)?)?;
-        let occurrence = a.int(3, row)?.unwrap_or(1);
-        let params = a.text(4, row);
-        let re = memo.get(&pat, params.as_deref())?;
-        let subexpr = params.as_deref().is_some_and(|p| p.contains('e'));
-        let rest = &s[start..];
-        let found = occurrence_span(&re, rest, occurrence, subexpr)?;
+        let occurrence = a.int(3, m.row)?.unwrap_or(1);
+        let rest = &m.text[m.start..];
+        let found = occurrence_span(&m.re, rest, occurrence, m.subexpr)?;
         out.append_value(found.map_or("", |(a, b)| &rest[a..b]));
     }
     Ok(Arc::new(out.finish()))
@@ -192,37 +224,28 @@ fn regexp_substr(p: &Patterns, a: &Args) -> Result<ArrayRef> {
 
 fn regexp_count(p: &Patterns, a: &Args) -> Result<ArrayRef> {
     let mut out = Int64Builder::with_capacity(a.rows());
-    let mut memo = Memo::new(p);
-    for row in 0..a.rows() {
-        let (Some(s), Some(pat)) = (a.text(0, row), a.text(1, row)) else {
-            out.append_null();
-            continue;
-        };
-        let start = from_position(&s, a.int(2, row)?)?;
-        let re = memo.get(&pat, a.text(3, row).as_deref())?;
-        out.append_value(re.count(&s[start..])? as i64);
+    for search in searches(p, a, 2, 3) {
+        match search? {
+            Some(m) => out.append_value(m.re.count(&m.text[m.start..])? as i64),
+            None => out.append_null(),
+        }
     }
     Ok(Arc::new(out.finish()))
 }
 
 fn regexp_instr(p: &Patterns, a: &Args) -> Result<ArrayRef> {
     let mut out = Int64Builder::with_capacity(a.rows());
-    let mut memo = Memo::new(p);
-    for row in 0..a.rows() {
-        let (Some(s), Some(pat)) = (a.text(0, row), a.text(1, row)) else {
+    for search in searches(p, a, 2, 5) {
+        let Some(m) = search? else {
             out.append_null();
             continue;
         };
-        let start = from_position(&s, a.int(2, row)?)?;
-        let occurrence = a.int(3, row)?.unwrap_or(1);
-        let after = a.int(4, row)?.unwrap_or(0) == 1;
-        let params = a.text(5, row);
-        let re = memo.get(&pat, params.as_deref())?;
-        let subexpr = params.as_deref().is_some_and(|p| p.contains('e'));
-        let hit = occurrence_span(&re, &s[start..], occurrence, subexpr)?;
+        let occurrence = a.int(3, m.row)?.unwrap_or(1);
+        let after = a.int(4, m.row)?.unwrap_or(0) == 1;
+        let hit = occurrence_span(&m.re, &m.text[m.start..], occurrence, m.subexpr)?;
         let position = hit.map_or(0, |(a, b)| {
-            let byte = start + if after { b } else { a };
-            s[..byte].chars().count() as i64 + 1
+            let byte = m.start + if after { b } else { a };
+            m.text[..byte].chars().count() as i64 + 1
         });
         out.append_value(position);
     }
