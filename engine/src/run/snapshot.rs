@@ -269,7 +269,7 @@ pub fn merge(
                 current.insert(key, i);
             }
         }
-        let check_cols: Vec<usize> = match &config.strategy {
+        let check_positions: Vec<usize> = match &config.strategy {
             SnapshotStrategy::Check {
                 columns: Some(cols),
             } => cols.iter().filter_map(|c| col(c)).collect(),
@@ -281,6 +281,15 @@ pub fn merge(
                 .collect(),
             SnapshotStrategy::Timestamp { .. } => Vec::new(),
         };
+        // Each checked column in the table and in the query (which has only data columns).
+        let check_cols: Vec<(Option<&ArrayRef>, Option<&ArrayRef>)> = check_positions
+            .iter()
+            .map(|c| {
+                let name = &columns[*c].0;
+                let theirs = (*c < data_width).then(|| staged_column(name)).flatten();
+                (existing_column(name), theirs)
+            })
+            .collect();
         // A value as text, for the check strategy: a NULL on exactly one side is a change.
         let text_at = |array: Option<&ArrayRef>, row: usize| -> Result<Option<String>, String> {
             Ok(text_of(&value(array, row)?))
@@ -301,14 +310,8 @@ pub fn merge(
                     },
                     SnapshotStrategy::Check { .. } => {
                         let mut any = false;
-                        for c in &check_cols {
-                            let name = &columns[*c].0;
-                            let theirs = if *c < data_width {
-                                text_at(staged_column(name), row)?
-                            } else {
-                                None
-                            };
-                            if text_at(existing_column(name), i)? != theirs {
+                        for (ours, theirs) in &check_cols {
+                            if text_at(*ours, i)? != text_at(*theirs, row)? {
                                 any = true;
                                 break;
                             }

@@ -84,7 +84,7 @@ impl Function {
         match (inner.fun().name(), args.as_slice()) {
             ("count", [arg])
                 if !inner.is_distinct()
-                    && aggregate.get_aggregate_expr().order_bys().is_empty()
+                    && inner.order_bys().is_empty()
                     && unfiltered(aggregate)
                     && whole_partition =>
             {
@@ -283,6 +283,7 @@ impl ExecutionPlan for SortedWindowExec {
             partition_by: self.partition_by.clone(),
             order_by: self.order_by.clone(),
             pending: Vec::new(),
+            pending_key: None,
             done: false,
         }))
     }
@@ -298,6 +299,8 @@ struct SortedWindowStream {
     order_by: Vec<Arc<dyn PhysicalExpr>>,
     /// Rows of one partition not yet known to be complete.
     pending: Vec<RecordBatch>,
+    /// The partition key of the last pending row.
+    pending_key: Option<Vec<ArrayRef>>,
     done: bool,
 }
 
@@ -315,13 +318,13 @@ impl SortedWindowStream {
         let last_start = partitions(&keys, batch.num_rows())?
             .last()
             .map_or(0, |r| r.start);
-        let continues = match self.pending.last() {
-            Some(previous) => {
-                let previous_keys = evaluate(&self.partition_by, previous)?;
-                same_row(&previous_keys, previous.num_rows() - 1, &keys, 0)?
-            }
-            None => true,
+        let continues = match &self.pending_key {
+            Some(previous) if !self.pending.is_empty() => same_row(previous, 0, &keys, 0)?,
+            _ => true,
         };
+        // Whatever stays pending ends with this batch's last row.
+        let last = batch.num_rows() - 1;
+        self.pending_key = Some(keys.iter().map(|k| k.slice(last, 1)).collect());
         if last_start == 0 && continues {
             self.pending.push(batch);
             return Ok(None);

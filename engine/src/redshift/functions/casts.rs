@@ -5,9 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
-use datafusion::arrow::array::{
-    ArrayRef, Date32Builder, StringBuilder, TimestampMicrosecondBuilder,
-};
+use datafusion::arrow::array::{ArrayRef, Date32Array, StringBuilder, TimestampMicrosecondArray};
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ScalarUDF;
@@ -307,46 +305,50 @@ fn to_varchar(a: &Args) -> Result<ArrayRef> {
     Ok(Arc::new(out.finish()))
 }
 
-/// `cast(x as timestamp)`: text read as Redshift reads it, other values converted.
-fn to_timestamp_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
-    let mut out = TimestampMicrosecondBuilder::with_capacity(a.rows());
+/// Argument 0 of each row as a date or time: text read by `parse` (an error names the type
+/// `type_name`), any other value converted to a timestamp and then by `from`.
+fn each_datetime<T>(
+    a: &Args,
+    now: Option<NaiveDateTime>,
+    type_name: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    from: impl Fn(NaiveDateTime) -> T,
+) -> Result<Vec<Option<T>>> {
     let text_input = a.is_text(0);
-    for row in 0..a.rows() {
-        let ts = if text_input {
+    (0..a.rows())
+        .map(|row| {
+            if !text_input {
+                return Ok(to_datetime_at(&a.value(0, row)?, now)?.map(&from));
+            }
             match a.text(0, row) {
-                None => None,
-                Some(s) => match parse_timestamp_at(&s, now) {
-                    Some(ts) => Some(ts),
-                    None => return exec_err!("invalid input syntax for type timestamp: \"{s}\""),
+                None => Ok(None),
+                Some(s) => match parse(&s) {
+                    Some(v) => Ok(Some(v)),
+                    None => exec_err!("invalid input syntax for type {type_name}: \"{s}\""),
                 },
             }
-        } else {
-            to_datetime_at(&a.value(0, row)?, now)?
-        };
-        out.append_option(ts.map(|t| t.and_utc().timestamp_micros()));
-    }
-    Ok(Arc::new(out.finish()))
+        })
+        .collect()
+}
+
+/// `cast(x as timestamp)`: text read as Redshift reads it, other values converted.
+fn to_timestamp_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
+    let times = each_datetime(a, now, "timestamp", |s| parse_timestamp_at(s, now), |t| t)?;
+    let micros = times
+        .into_iter()
+        .map(|t| t.map(|t| t.and_utc().timestamp_micros()));
+    Ok(Arc::new(TimestampMicrosecondArray::from(
+        micros.collect::<Vec<_>>(),
+    )))
 }
 
 /// `cast(x as date)`.
 fn to_date_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
-    let mut out = Date32Builder::with_capacity(a.rows());
-    let text_input = a.is_text(0);
-    for row in 0..a.rows() {
-        let date = if text_input {
-            match a.text(0, row) {
-                None => None,
-                Some(s) => match parse_date_at(&s, now) {
-                    Some(d) => Some(d),
-                    None => return exec_err!("invalid input syntax for type date: \"{s}\""),
-                },
-            }
-        } else {
-            to_datetime_at(&a.value(0, row)?, now)?.map(|dt| dt.date())
-        };
-        out.append_option(date.map(|d| d.num_days_from_ce() - 719_163));
-    }
-    Ok(Arc::new(out.finish()))
+    let dates = each_datetime(a, now, "date", |s| parse_date_at(s, now), |t| t.date())?;
+    let days = dates
+        .into_iter()
+        .map(|d| d.map(|d| d.num_days_from_ce() - 719_163));
+    Ok(Arc::new(Date32Array::from(days.collect::<Vec<_>>())))
 }
 
 fn is_integer(t: &DataType) -> bool {

@@ -14,13 +14,13 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, LargeStringArray, StringArray, StringViewArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err};
+use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 
-use super::{int, text};
+use super::{check_arity, int, text};
 
 /// One argument for one batch.
 enum Arg<'a> {
@@ -201,15 +201,7 @@ impl ScalarUDFImpl for ColumnUdf {
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        if !self.arity.contains(&arg_types.len()) {
-            return exec_err!(
-                "{}() takes {} to {} arguments, got {}",
-                self.name,
-                self.arity.start(),
-                self.arity.end(),
-                arg_types.len()
-            );
-        }
+        check_arity(&self.name, &self.arity, arg_types.len())?;
         Ok(self.return_type.clone())
     }
 

@@ -72,14 +72,7 @@ impl RowUdf {
         };
         let name_owned = name.to_string();
         let checked_return = move |types: &[DataType], literals: &[Option<&ScalarValue>]| {
-            if !arity.contains(&types.len()) {
-                return exec_err!(
-                    "{name_owned}() takes {} to {} arguments, got {}",
-                    arity.start(),
-                    arity.end(),
-                    types.len()
-                );
-            }
+            check_arity(&name_owned, &arity, types.len())?;
             return_type(types, literals)
         };
         ScalarUDF::from(RowUdf {
@@ -89,6 +82,22 @@ impl RowUdf {
             f: Arc::new(f),
         })
     }
+}
+
+/// Refuses a call of `name` with `got` arguments, outside `arity`.
+pub(crate) fn check_arity(
+    name: &str,
+    arity: &std::ops::RangeInclusive<usize>,
+    got: usize,
+) -> Result<()> {
+    if arity.contains(&got) {
+        return Ok(());
+    }
+    exec_err!(
+        "{name}() takes {} to {} arguments, got {got}",
+        arity.start(),
+        arity.end()
+    )
 }
 
 impl fmt::Debug for RowUdf {
