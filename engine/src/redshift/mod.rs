@@ -5,6 +5,7 @@ pub mod decimals;
 pub mod dialect;
 pub mod functions;
 pub mod lateral;
+pub mod listagg;
 pub mod pivot;
 pub mod rewrite;
 pub mod system;

@@ -817,6 +817,24 @@ fn rewrite_function_post(f: &mut Function) -> Option<Expr> {
                 FunctionArguments::List(list) if list.duplicate_treatment.is_some()
             );
             match &mut f.over {
+                // Ordered, not DISTINCT, not a window: one aggregate keeps every group (see
+                // `listagg`), the ordering passed as arguments.
+                None if !distinct && !order.is_empty() => {
+                    rename(f, crate::redshift::listagg::LISTAGG);
+                    let directions: String = order
+                        .iter()
+                        .map(|o| {
+                            crate::redshift::listagg::direction_letters(
+                                o.options.asc == Some(false),
+                                o.options.nulls_first,
+                            )
+                        })
+                        .collect();
+                    let mut args = arg_exprs(f);
+                    args.push(string(&directions));
+                    args.extend(order.into_iter().map(|o| o.expr));
+                    set_args(f, args);
+                }
                 _ if distinct => {
                     if !order.is_empty()
                         && let FunctionArguments::List(list) = &mut f.args
@@ -1012,7 +1030,17 @@ mod tests {
     fn listagg_becomes_ordered_string_agg() {
         assert_eq!(
             rewritten("select listagg(n, ',') within group (order by n) as x from t"),
-            "SELECT string_agg(__rs_empty_as_null(n), ',' ORDER BY __rs_empty_as_null(n)) AS x FROM t"
+            "SELECT __rs_listagg(__rs_empty_as_null(n), ',', 'al', __rs_empty_as_null(n)) AS x FROM t"
+        );
+        assert_eq!(
+            rewritten(
+                "select listagg(n) within group (order by a desc, b nulls first) as x from t"
+            ),
+            "SELECT __rs_listagg(__rs_empty_as_null(n), '', 'dfaf', a, b) AS x FROM t"
+        );
+        assert_eq!(
+            rewritten("select listagg(distinct n, ',') within group (order by n) as x from t"),
+            "SELECT string_agg(DISTINCT __rs_empty_as_null(n), ',' ORDER BY __rs_empty_as_null(n)) AS x FROM t"
         );
     }
 
