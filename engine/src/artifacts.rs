@@ -26,10 +26,7 @@ fn metadata(project: &Project, generated_at: &str, schema: &str) -> Json {
 
 /// Hex SHA-256, dbt's checksum of a node's file.
 pub(crate) fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// A constraint as dbt's manifest records it.

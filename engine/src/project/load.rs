@@ -1840,10 +1840,7 @@ fn python_str(value: &Json) -> String {
 }
 
 pub(crate) fn hex_md5(s: &str) -> String {
-    Md5::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Md5::digest(s.as_bytes()))
 }
 
 /// Where in `text` the `ref('name')` or `source('name', ...)` call is.

@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::project::load::hex_md5 as md5_hex;
 use chrono::NaiveDateTime;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, StringArray, TimestampMicrosecondArray, new_null_array,
@@ -22,7 +23,6 @@ use datafusion::arrow::datatypes::{
 };
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
-use md5::{Digest, Md5};
 
 use super::rows::{row_keys, text_of};
 use crate::project::resolved::{HardDeletes, Snapshot, SnapshotStrategy};
@@ -66,13 +66,6 @@ impl Snapshot {
             .collect();
         format!("select *, {} from {relation}", cols.join(", "))
     }
-}
-
-fn md5_hex(s: &str) -> String {
-    Md5::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn micros(t: NaiveDateTime) -> i64 {

@@ -47,7 +47,21 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 /// `YYYY-MM-DD HH:MI:SS`, with fractional seconds only when present, trailing zeros dropped:
 /// how Redshift prints a timestamp as text (and so what dbt's snapshot hashes see).
 pub fn format_timestamp(ts: &NaiveDateTime) -> String {
-    let base = ts.format("%Y-%m-%d %H:%M:%S").to_string();
+    use chrono::{Datelike, Timelike};
+    // Written field by field: chrono's `format` reads its pattern again for every value.
+    let base = if (0..=9999).contains(&ts.year()) {
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            ts.year(),
+            ts.month(),
+            ts.day(),
+            ts.hour(),
+            ts.minute(),
+            ts.second()
+        )
+    } else {
+        ts.format("%Y-%m-%d %H:%M:%S").to_string()
+    };
     let micros = ts.and_utc().timestamp_subsec_micros();
     if micros == 0 {
         base
