@@ -154,6 +154,10 @@ pub struct Engine {
     compiled: HashMap<String, String>,
     built: HashSet<String>,
     sources_loaded: bool,
+    /// The load file each source's table was last read from: a replay step that leaves a
+    /// source on the same load does not parse it again (an edit of a data file makes a new
+    /// engine, so a path stands for the same bytes).
+    source_loads: HashMap<String, String>,
     /// Whether `run` checks the project (plans every node) before executing anything.
     check_before_run: bool,
     /// What the last pre-run check found.
@@ -201,6 +205,7 @@ impl Engine {
             compiled: HashMap::new(),
             built: HashSet::new(),
             sources_loaded: false,
+            source_loads: HashMap::new(),
             check_before_run: true,
             last_check: None,
             check_cache: Default::default(),

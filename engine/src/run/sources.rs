@@ -120,11 +120,23 @@ impl Engine {
         let sources: Vec<_> = self.loaded.project.sources.values().cloned().collect();
         let mut errors = Vec::new();
         for source in sources {
+            let load = pick_load(&source, as_of).map(|l| l.path.clone());
+            if load.is_some() && self.source_loads.get(&source.unique_id) == load.as_ref() {
+                continue;
+            }
+            self.source_loads.remove(&source.unique_id);
             match self.read_source(&source, as_of) {
                 Ok((batch, warnings)) => {
                     self.warnings.extend(warnings);
-                    if let Err(e) = self.register(&source.relation, batch.schema(), vec![batch]) {
-                        errors.push(Diagnostic::error(Code::Data, source.location.clone(), e));
+                    match self.register(&source.relation, batch.schema(), vec![batch]) {
+                        Ok(()) => {
+                            if let Some(path) = load {
+                                self.source_loads.insert(source.unique_id.clone(), path);
+                            }
+                        }
+                        Err(e) => {
+                            errors.push(Diagnostic::error(Code::Data, source.location.clone(), e))
+                        }
                     }
                 }
                 Err(d) => errors.push(d),
@@ -152,14 +164,7 @@ impl Engine {
         {
             return self.read_seed(seed);
         }
-        let pick = match as_of {
-            Some(t) => source
-                .loads
-                .iter()
-                .rev()
-                .find(|l| l.loaded_at.as_str() <= t),
-            None => source.loads.last(),
-        };
+        let pick = pick_load(source, as_of);
         let declared: HashMap<String, DataType> = source
             .columns
             .iter()
@@ -314,5 +319,20 @@ impl Engine {
             });
         }
         Ok(out)
+    }
+}
+
+/// The load a source reads at `as_of`: its latest at or before then (`None`: its latest).
+fn pick_load<'a>(
+    source: &'a crate::project::SourceTable,
+    as_of: Option<&str>,
+) -> Option<&'a crate::project::SourceLoad> {
+    match as_of {
+        Some(t) => source
+            .loads
+            .iter()
+            .rev()
+            .find(|l| l.loaded_at.as_str() <= t),
+        None => source.loads.last(),
     }
 }
