@@ -2,6 +2,7 @@
 
 mod commands;
 mod disk;
+mod machine;
 mod output;
 mod table;
 
@@ -52,6 +53,10 @@ pub struct ProjectArgs {
     /// Replay up to and including one load: its number (1 = oldest) or its timestamp.
     #[arg(long, global = true, value_name = "K|TIMESTAMP")]
     pub load: Option<String>,
+    /// Working memory queries may take before they spill to temporary files, e.g. 4G
+    /// (default: three quarters of the memory free at start; `none` for no limit).
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use modelplay_engine::run::parse_vars;
+use modelplay_engine::run::{MemoryLimit, parse_vars};
 use modelplay_engine::{
     Clock, Diagnostic, Engine, Event, LoadOptions, NodeKind, ProjectFiles, RunRequest, Severity,
     Verb, artifacts, load_project,
@@ -83,7 +83,31 @@ pub(crate) fn open_files(args: &ProjectArgs, files: ProjectFiles) -> Result<Engi
         print_diagnostics(&diags);
         2u8
     })?;
+    let engine = match memory_limit(args)? {
+        Some(bytes) => engine
+            .with_memory_limit(MemoryLimit { bytes, spill: true })
+            .map_err(|e| {
+                eprintln!("error: {e}");
+                2u8
+            })?,
+        None => engine,
+    };
     Ok(engine.with_clock(Arc::new(WallClock(Instant::now()))))
+}
+
+/// The working memory queries may take: `--memory-limit`, else three quarters of what the
+/// machine has free (none where that cannot be read).
+fn memory_limit(args: &ProjectArgs) -> Result<Option<usize>, u8> {
+    match args.memory_limit.as_deref() {
+        Some(none) if none.eq_ignore_ascii_case("none") => Ok(None),
+        Some(size) => modelplay_engine::run::parse_size(size)
+            .map(Some)
+            .ok_or_else(|| {
+                eprintln!("error: --memory-limit `{size}` is not a size (try 4G or 512M, or none)");
+                2u8
+            }),
+        None => Ok(crate::machine::available_memory().map(|b| b / 4 * 3)),
+    }
 }
 
 /// dbt's opening lines, then the project loaded.

@@ -507,3 +507,28 @@ fn a_change_deploy_exports_what_changed_since_the_manifest() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn memory_limit_bounds_the_build_or_is_refused() {
+    let dir = copy_project("sample-data/brightwheel");
+    let d = dir.to_string_lossy();
+    let run = |limit: &str| {
+        modelplay(&[
+            "build",
+            "--project-dir",
+            &d,
+            "--run-time",
+            "2024-05-16 12:00:00",
+            "--memory-limit",
+            limit,
+        ])
+    };
+    let (code, out, err) = run("64M");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("ERROR=0"), "{out}");
+    let (code, _, _) = run("none");
+    assert_eq!(code, 0);
+    let (code, out, err) = run("lots");
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("--memory-limit `lots` is not a size"), "{err}");
+}

@@ -129,7 +129,11 @@ fn meta_columns(node: &Node) -> Vec<Field> {
 impl Engine {
     /// Plans every node without running anything.
     pub async fn check(&self) -> CheckReport {
-        let ctx = super::session(&self.loaded.project.target, self.run_time);
+        let ctx = super::session(
+            &self.loaded.project.target,
+            self.run_time,
+            self.memory.clone(),
+        );
         let schemas: Schemas = Arc::new(RwLock::new(HashMap::new()));
         let resolver = Arc::new(
             CompileResolver::new(&self.loaded.project, schemas.clone())

@@ -770,6 +770,15 @@ pub async fn collect(
     };
     run.await.map_err(|e| {
         let root = e.find_root();
+        if let DataFusionError::ResourcesExhausted(_) = root {
+            return origin
+                .error(
+                    Code::Runtime,
+                    Location::file(origin.file),
+                    "runtime error: this query needs more working memory than the build may use, and cannot spill to disk".to_string(),
+                )
+                .with_hint("raise the limit (`--memory-limit`), let the build spill, or sample fewer rows (`modelplay sample --rows N`)");
+        }
         let message = match root {
             DataFusionError::Execution(m) => m.clone(),
             DataFusionError::ArrowError(a, _) => a.to_string(),

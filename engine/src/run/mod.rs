@@ -7,9 +7,11 @@ mod compile;
 mod contract;
 mod execute;
 pub mod freshness;
+pub use memory::{MemoryLimit, parse_size};
 mod hooks;
 mod incremental;
 mod inspect;
+mod memory;
 mod microbatch;
 mod reload;
 pub mod results;
@@ -158,6 +160,8 @@ pub struct Engine {
     /// source on the same load does not parse it again (an edit of a data file makes a new
     /// engine, so a path stands for the same bytes).
     source_loads: HashMap<String, String>,
+    /// The working memory queries may take, when the host set one (see `memory`).
+    memory: Option<Arc<datafusion::execution::runtime_env::RuntimeEnv>>,
     /// Whether `run` checks the project (plans every node) before executing anything.
     check_before_run: bool,
     /// What the last pre-run check found.
@@ -193,7 +197,7 @@ impl Engine {
     /// Binds `loaded` to a fresh session; `run_time` is what `getdate()` returns.
     pub fn new(loaded: LoadedProject, run_time: NaiveDateTime) -> Result<Engine, Vec<Diagnostic>> {
         let dag = Dag::build(&loaded.project)?;
-        let ctx = session(&loaded.project.target, run_time);
+        let ctx = session(&loaded.project.target, run_time, None);
         let warnings = loaded.project.warnings.clone();
         Ok(Engine {
             loaded,
@@ -206,6 +210,7 @@ impl Engine {
             built: HashSet::new(),
             sources_loaded: false,
             source_loads: HashMap::new(),
+            memory: None,
             check_before_run: true,
             last_check: None,
             check_cache: Default::default(),
@@ -217,6 +222,22 @@ impl Engine {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Bounds the working memory of the engine's queries, spilling past it when `limit`
+    /// says so. Called on a new engine, before it runs anything: it starts a fresh session.
+    pub fn with_memory_limit(mut self, limit: MemoryLimit) -> Result<Self, String> {
+        let runtime = limit.runtime()?;
+        self.ctx = session(
+            &self.loaded.project.target,
+            self.run_time,
+            Some(runtime.clone()),
+        );
+        self.sources_loaded = false;
+        self.source_loads.clear();
+        self.built.clear();
+        self.memory = Some(runtime);
+        Ok(self)
     }
 
     pub fn project(&self) -> &crate::project::Project {

@@ -27,7 +27,12 @@ impl Engine {
             let run_time = self.run_time;
             let check_before_run = self.check_before_run;
             let clock = self.clock.clone();
+            let memory = self.memory.take();
             *self = Engine::new(loaded, run_time)?.with_clock(clock);
+            if memory.is_some() {
+                self.ctx = session(&self.loaded.project.target, run_time, memory.clone());
+                self.memory = memory;
+            }
             self.check_before_run = check_before_run;
             return Ok(0);
         }

@@ -6,7 +6,11 @@ use super::*;
 /// the target's database and schema as defaults, identifiers normalised, spans kept for
 /// error locations, the Redshift functions with `run_time` as `getdate()`, and window
 /// functions over sorted partitions computed a batch at a time.
-pub(crate) fn session(target: &crate::project::Target, run_time: NaiveDateTime) -> SessionContext {
+pub(crate) fn session(
+    target: &crate::project::Target,
+    run_time: NaiveDateTime,
+    runtime: Option<Arc<datafusion::execution::runtime_env::RuntimeEnv>>,
+) -> SessionContext {
     let mut config = SessionConfig::new()
         .with_target_partitions(1)
         .with_default_catalog_and_schema(target.database.clone(), target.schema.clone())
@@ -14,7 +18,22 @@ pub(crate) fn session(target: &crate::project::Target, run_time: NaiveDateTime) 
         .with_information_schema(false);
     config.options_mut().sql_parser.enable_ident_normalization = true;
     config.options_mut().sql_parser.collect_spans = true;
-    let state = datafusion::execution::session_state::SessionStateBuilder::new()
+    let mut builder = datafusion::execution::session_state::SessionStateBuilder::new();
+    if let Some(runtime) = runtime {
+        // A sort sets aside this much to merge its spilled runs: DataFusion's 10 MB would
+        // take all of a small limit before any sorting starts.
+        if let datafusion::execution::memory_pool::MemoryLimit::Finite(bytes) =
+            runtime.memory_pool.memory_limit()
+        {
+            let options = config.options_mut();
+            options.execution.sort_spill_reservation_bytes = options
+                .execution
+                .sort_spill_reservation_bytes
+                .min(bytes / 8);
+        }
+        builder = builder.with_runtime_env(runtime);
+    }
+    let state = builder
         .with_config(config)
         .with_default_features()
         .with_physical_optimizer_rule(Arc::new(super::sorted_window::SortedWindows))

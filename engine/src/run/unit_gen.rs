@@ -357,7 +357,11 @@ impl Runner<'_> {
     ) -> Result<(SchemaRef, RecordBatch), Diagnostic> {
         self.runs += 1;
         let project = &self.engine.loaded.project;
-        let session = super::session(&project.target, self.engine.run_time);
+        let session = super::session(
+            &project.target,
+            self.engine.run_time,
+            self.engine.memory.clone(),
+        );
         let fail =
             |e: String| Diagnostic::error(Code::Runtime, Location::file(self.origin.file), e);
         for (parent, k) in self.parents.iter().zip(kept) {

@@ -513,7 +513,7 @@ impl Engine {
         {
             return Err(d.clone());
         }
-        let session = super::session(&project.target, self.run_time);
+        let session = super::session(&project.target, self.run_time, self.memory.clone());
         let mut inputs = HashMap::new();
         let mut columns = HashMap::new();
         let mut relations = Vec::new();

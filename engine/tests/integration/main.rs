@@ -17,6 +17,7 @@ mod hooks;
 mod incremental;
 mod jinja_context;
 mod lineage;
+mod memory_limit;
 mod packages;
 mod parquet_sources;
 mod redshift_corpus;
