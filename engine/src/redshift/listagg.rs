@@ -443,7 +443,6 @@ impl Accumulator for OneGroup {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     use datafusion::prelude::{SessionConfig, SessionContext};
 
     /// Rows of `t(g, v, k, j)`, split over several partitions by `UNION ALL` so partial
@@ -473,26 +472,7 @@ mod tests {
     ];
 
     async fn answer(ctx: &SessionContext, sql: &str) -> Vec<String> {
-        let batches = ctx
-            .sql(sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .collect()
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        let options = FormatOptions::default().with_null("NULL");
-        let mut rows = Vec::new();
-        for batch in &batches {
-            let columns: Vec<_> = batch
-                .columns()
-                .iter()
-                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
-                .collect();
-            for row in 0..batch.num_rows() {
-                let cells: Vec<String> = columns.iter().map(|c| c.value(row).to_string()).collect();
-                rows.push(cells.join(" / "));
-            }
-        }
+        let mut rows = crate::redshift::test_rows::rows(ctx, sql).await;
         rows.sort();
         rows
     }

@@ -9,6 +9,8 @@ pub mod listagg;
 pub mod pivot;
 pub mod rewrite;
 pub mod system;
+#[cfg(test)]
+mod test_rows;
 pub mod text_rules;
 pub mod types;
 

@@ -231,7 +231,6 @@ impl ScalarUDFImpl for ColumnUdf {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     use datafusion::prelude::SessionContext;
 
     /// Calls with constant arguments: each must give the same value when its arguments come
@@ -353,23 +352,7 @@ mod tests {
     ];
 
     async fn values(ctx: &SessionContext, sql: &str) -> Vec<String> {
-        let batches = ctx
-            .sql(sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .collect()
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        let options = FormatOptions::default().with_null("NULL");
-        let mut out = Vec::new();
-        for batch in &batches {
-            let column = batch.column(0);
-            let formatter = ArrayFormatter::try_new(column.as_ref(), &options).unwrap();
-            for row in 0..batch.num_rows() {
-                out.push(formatter.value(row).to_string());
-            }
-        }
-        out
+        crate::redshift::test_rows::rows(ctx, sql).await
     }
 
     #[tokio::test]
