@@ -14,11 +14,11 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, LargeStringBuilder, ListArray,
-    ListBuilder,
+    ListBuilder, StringArrayType,
 };
 use datafusion::arrow::compute::SortOptions;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::arrow::row::{RowConverter, SortField};
+use datafusion::arrow::row::{RowConverter, Rows, SortField};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
@@ -163,6 +163,18 @@ impl Entries {
         self.key_end.push(self.key.len());
     }
 
+    /// The text of each of `rows` (row, group) from a string column, with its row's keys.
+    fn push_texts<'a>(
+        &mut self,
+        texts: impl StringArrayType<'a>,
+        rows: impl Iterator<Item = (usize, &'a usize)>,
+        keys: &Rows,
+    ) {
+        for (row, &g) in rows {
+            self.push(g, texts.value(row).as_bytes(), keys.row(row).as_ref());
+        }
+    }
+
     fn len(&self) -> usize {
         self.group.len()
     }
@@ -177,28 +189,32 @@ impl Entries {
         &self.key[start..self.key_end[entry]]
     }
 
-    /// Takes the entries of groups `0..n`, ordered by group then key (a stable sort, so equal
-    /// keys keep their arrival order), with how many each group has; the entries of later
-    /// groups stay, renumbered from 0.
-    fn split_first(&mut self, n: usize) -> (Entries, Vec<usize>) {
-        let mut order: Vec<usize> = (0..self.len()).filter(|&e| self.group[e] < n).collect();
-        order.sort_by(|&a, &b| {
-            self.group[a]
-                .cmp(&self.group[b])
-                .then_with(|| self.key(a).cmp(self.key(b)))
-        });
-        let mut counts = vec![0usize; n];
-        let mut taken = Entries::default();
-        for &e in &order {
-            counts[self.group[e]] += 1;
-            taken.push(self.group[e], self.text(e), self.key(e));
-        }
+    /// Takes the entries of groups `0..n`: returns them with their indices ordered by group
+    /// then key (a stable sort, so equal keys keep their arrival order) and how many each
+    /// group has. The entries of later groups stay, renumbered from 0.
+    fn split_first(&mut self, n: usize) -> Taken {
         let mut rest = Entries::default();
         for e in (0..self.len()).filter(|&e| self.group[e] >= n) {
             rest.push(self.group[e] - n, self.text(e), self.key(e));
         }
-        *self = rest;
-        (taken, counts)
+        let entries = std::mem::replace(self, rest);
+        let mut order: Vec<usize> = (0..entries.len())
+            .filter(|&e| entries.group[e] < n)
+            .collect();
+        order.sort_by(|&a, &b| {
+            entries.group[a]
+                .cmp(&entries.group[b])
+                .then_with(|| entries.key(a).cmp(entries.key(b)))
+        });
+        let mut counts = vec![0usize; n];
+        for &e in &order {
+            counts[entries.group[e]] += 1;
+        }
+        Taken {
+            entries,
+            order,
+            counts,
+        }
     }
 
     fn size(&self) -> usize {
@@ -206,6 +222,25 @@ impl Entries {
             * size_of::<usize>()
             + self.text.capacity()
             + self.key.capacity()
+    }
+}
+
+/// The entries of the groups an emit takes, read in `order`, `counts[g]` of them for group g.
+struct Taken {
+    entries: Entries,
+    order: Vec<usize>,
+    counts: Vec<usize>,
+}
+
+impl Taken {
+    /// Each group's entries in order: (text, key) pairs, one slice of `order` per group.
+    fn groups(&self) -> impl Iterator<Item = &[usize]> {
+        let mut start = 0;
+        self.counts.iter().map(move |&count| {
+            let group = &self.order[start..start + count];
+            start += count;
+            group
+        })
     }
 }
 
@@ -235,7 +270,7 @@ impl Groups {
         })
     }
 
-    fn take(&mut self, emit_to: EmitTo) -> (Entries, Vec<usize>) {
+    fn take(&mut self, emit_to: EmitTo) -> Taken {
         let n = match emit_to {
             EmitTo::All => self.groups,
             EmitTo::First(n) => n.min(self.groups),
@@ -265,34 +300,16 @@ impl Groups {
             .iter()
             .enumerate()
             .filter(|(row, _)| kept(*row));
+        let entries = &mut self.entries;
         match value.data_type() {
-            DataType::Utf8 => {
-                let texts = value.as_string::<i32>();
-                for (row, &g) in rows {
-                    self.entries
-                        .push(g, texts.value(row).as_bytes(), keys.row(row).as_ref());
-                }
-            }
-            DataType::LargeUtf8 => {
-                let texts = value.as_string::<i64>();
-                for (row, &g) in rows {
-                    self.entries
-                        .push(g, texts.value(row).as_bytes(), keys.row(row).as_ref());
-                }
-            }
-            DataType::Utf8View => {
-                let texts = value.as_string_view();
-                for (row, &g) in rows {
-                    self.entries
-                        .push(g, texts.value(row).as_bytes(), keys.row(row).as_ref());
-                }
-            }
+            DataType::Utf8 => entries.push_texts(value.as_string::<i32>(), rows, &keys),
+            DataType::LargeUtf8 => entries.push_texts(value.as_string::<i64>(), rows, &keys),
+            DataType::Utf8View => entries.push_texts(value.as_string_view(), rows, &keys),
             // Other values as Redshift prints them (a timestamp as `2024-05-01 06:00:00`).
             _ => {
                 for (row, &g) in rows {
                     if let Some(text) = to_text(&ScalarValue::try_from_array(value, row)?)? {
-                        self.entries
-                            .push(g, text.as_bytes(), keys.row(row).as_ref());
+                        entries.push(g, text.as_bytes(), keys.row(row).as_ref());
                     }
                 }
             }
@@ -313,23 +330,21 @@ impl GroupsAccumulator for Groups {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let (taken, counts) = self.take(emit_to);
+        let taken = self.take(emit_to);
         let mut out = LargeStringBuilder::new();
-        let mut entry = 0;
         let mut joined = Vec::new();
-        for count in counts {
-            if count == 0 {
+        for group in taken.groups() {
+            if group.is_empty() {
                 out.append_null();
                 continue;
             }
             joined.clear();
-            for i in entry..entry + count {
-                if i > entry {
+            for (i, &e) in group.iter().enumerate() {
+                if i > 0 {
                     joined.extend_from_slice(self.delimiter.as_bytes());
                 }
-                joined.extend_from_slice(taken.text(i));
+                joined.extend_from_slice(taken.entries.text(e));
             }
-            entry += count;
             // Values and delimiter are UTF-8, so their concatenation is.
             out.append_value(String::from_utf8_lossy(&joined));
         }
@@ -337,18 +352,16 @@ impl GroupsAccumulator for Groups {
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let (taken, counts) = self.take(emit_to);
+        let taken = self.take(emit_to);
         let mut values = ListBuilder::new(LargeStringBuilder::new());
         let mut keys = ListBuilder::new(BinaryBuilder::new());
-        let mut entry = 0;
-        for count in counts {
-            for i in entry..entry + count {
+        for group in taken.groups() {
+            for &e in group {
                 values
                     .values()
-                    .append_value(String::from_utf8_lossy(taken.text(i)));
-                keys.values().append_value(taken.key(i));
+                    .append_value(String::from_utf8_lossy(taken.entries.text(e)));
+                keys.values().append_value(taken.entries.key(e));
             }
-            entry += count;
             values.append(true);
             keys.append(true);
         }
@@ -418,6 +431,7 @@ impl Accumulator for OneGroup {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
+        // One group even when no row came, so that there is a value (NULL) to read.
         self.0.groups = 1;
         let out = GroupsAccumulator::evaluate(&mut self.0, EmitTo::All)?;
         ScalarValue::try_from_array(&out, 0)
@@ -428,6 +442,7 @@ impl Accumulator for OneGroup {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        // As in `evaluate`: an empty list when no row came.
         self.0.groups = 1;
         GroupsAccumulator::state(&mut self.0, EmitTo::All)?
             .iter()
