@@ -436,9 +436,16 @@ fn site(origin: &Origin, construct: &Construct) -> Option<Site> {
     Some(origin.locate(line, column))
 }
 
+/// What a query that went past the working-memory limit (see `memory`) says.
+const OUT_OF_MEMORY: &str =
+    "this query needs more working memory than the build may use, and cannot spill to disk";
+
 /// An engine error's message in the words Redshift uses, for errors no file location goes
 /// with (a query a template runs).
 pub(crate) fn user_message(e: &DataFusionError) -> String {
+    if let DataFusionError::ResourcesExhausted(_) = e.find_root() {
+        return OUT_OF_MEMORY.to_string();
+    }
     let mut message = e.find_root().to_string();
     for prefix in [
         "Error during planning: ",
@@ -775,9 +782,9 @@ pub async fn collect(
                 .error(
                     Code::Runtime,
                     Location::file(origin.file),
-                    "runtime error: this query needs more working memory than the build may use, and cannot spill to disk".to_string(),
+                    format!("runtime error: {OUT_OF_MEMORY}"),
                 )
-                .with_hint("raise the limit (`--memory-limit`), let the build spill, or sample fewer rows (`modelplay sample --rows N`)");
+                .with_hint("raise the limit (`--memory-limit 8G`, or `none`), or sample fewer rows (`modelplay sample --rows N`)");
         }
         let message = match root {
             DataFusionError::Execution(m) => m.clone(),

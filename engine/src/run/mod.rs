@@ -7,7 +7,6 @@ mod compile;
 mod contract;
 mod execute;
 pub mod freshness;
-pub use memory::{MemoryLimit, parse_size};
 mod hooks;
 mod incremental;
 mod inspect;
@@ -26,6 +25,8 @@ mod template_query;
 mod unit_diff;
 mod unit_gen;
 mod unit_test;
+
+pub use memory::{MemoryLimit, parse_size};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -227,17 +228,21 @@ impl Engine {
     /// Bounds the working memory of the engine's queries, spilling past it when `limit`
     /// says so. Called on a new engine, before it runs anything: it starts a fresh session.
     pub fn with_memory_limit(mut self, limit: MemoryLimit) -> Result<Self, String> {
-        let runtime = limit.runtime()?;
+        self.use_runtime(limit.runtime()?);
+        self.sources_loaded = false;
+        self.source_loads.clear();
+        self.built.clear();
+        Ok(self)
+    }
+
+    /// A fresh session on `runtime`, which later sessions (checks, unit tests) share.
+    fn use_runtime(&mut self, runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>) {
         self.ctx = session(
             &self.loaded.project.target,
             self.run_time,
             Some(runtime.clone()),
         );
-        self.sources_loaded = false;
-        self.source_loads.clear();
-        self.built.clear();
         self.memory = Some(runtime);
-        Ok(self)
     }
 
     pub fn project(&self) -> &crate::project::Project {

@@ -29,9 +29,8 @@ impl Engine {
             let clock = self.clock.clone();
             let memory = self.memory.take();
             *self = Engine::new(loaded, run_time)?.with_clock(clock);
-            if memory.is_some() {
-                self.ctx = session(&self.loaded.project.target, run_time, memory.clone());
-                self.memory = memory;
+            if let Some(runtime) = memory {
+                self.use_runtime(runtime);
             }
             self.check_before_run = check_before_run;
             return Ok(0);
