@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::array::{Array, ArrayRef, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, BooleanBuilder, Int64Builder, StringArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, Result, ScalarValue, exec_err};
 use datafusion::logical_expr::expr::ScalarFunction;
@@ -25,7 +25,7 @@ use datafusion::logical_expr::{
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 use regex::Regex;
 
-use super::functions::{RowUdf, text, to_text};
+use super::functions::{ColumnUdf, printed, to_text};
 
 pub const AS_TEXT: &str = "__rs_as_text";
 pub const RTRIM_TEXT: &str = "__rs_rtrim_text";
@@ -152,11 +152,7 @@ impl ScalarUDFImpl for TextUdf {
         match arg {
             ColumnarValue::Scalar(s) => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(to_text(s)?))),
             ColumnarValue::Array(a) => {
-                let mut out = Vec::with_capacity(a.len());
-                for i in 0..a.len() {
-                    out.push(to_text(&ScalarValue::try_from_array(a, i)?)?);
-                }
-                let out: ArrayRef = Arc::new(StringArray::from(out));
+                let out: ArrayRef = Arc::new(printed(a)?);
                 Ok(ColumnarValue::Array(out))
             }
         }
@@ -204,53 +200,62 @@ type PatternCache = Mutex<HashMap<(String, Option<char>), Arc<Regex>>>;
 
 pub fn similar_to_udf() -> ScalarUDF {
     let cache: Arc<PatternCache> = Arc::default();
-    RowUdf::udf(
-        SIMILAR_TO,
-        2..=3,
-        |_| Ok(DataType::Boolean),
-        move |a| {
-            let (Some(s), Some(p)) = (text(&a[0]), text(&a[1])) else {
-                return Ok(ScalarValue::Boolean(None));
+    ColumnUdf::udf(SIMILAR_TO, 2..=3, DataType::Boolean, move |a| {
+        // Redshift's default escape is the backslash; an empty escape means none.
+        let escapes = if a.len() > 2 {
+            a.each_text(2, |e| Ok(e.chars().next()))?
+        } else {
+            vec![Some(Some('\\')); a.rows()]
+        };
+        let mut out = BooleanBuilder::with_capacity(a.rows());
+        for (row, escape) in escapes.into_iter().enumerate() {
+            let (Some(s), Some(p)) = (a.text(0, row), a.text(1, row)) else {
+                out.append_null();
+                continue;
             };
-            // Redshift's default escape is the backslash; an empty escape means none.
-            let escape = match a.get(2) {
-                Some(e) => text(e).and_then(|e| e.chars().next()),
-                None => Some('\\'),
-            };
-            let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-            let key = (p.clone(), escape);
-            let re = match cache.get(&key) {
-                Some(re) => re.clone(),
-                None => match Regex::new(&similar_to_regex(&p, escape)) {
-                    Ok(re) => {
-                        let re = Arc::new(re);
-                        cache.insert(key, re.clone());
-                        re
-                    }
-                    Err(e) => return exec_err!("invalid SIMILAR TO pattern \"{p}\": {e}"),
-                },
-            };
-            Ok(ScalarValue::Boolean(Some(re.is_match(&s))))
-        },
-    )
+            let re = similar_to_pattern(&cache, &p, escape.flatten())?;
+            out.append_value(re.is_match(&s));
+        }
+        Ok(Arc::new(out.finish()) as ArrayRef)
+    })
+}
+
+/// The regex for a SIMILAR TO pattern, compiled once per pattern and escape.
+fn similar_to_pattern(
+    cache: &PatternCache,
+    pattern: &str,
+    escape: Option<char>,
+) -> Result<Arc<Regex>> {
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    let key = (pattern.to_string(), escape);
+    if let Some(re) = cache.get(&key) {
+        return Ok(re.clone());
+    }
+    match Regex::new(&similar_to_regex(pattern, escape)) {
+        Ok(re) => {
+            let re = Arc::new(re);
+            cache.insert(key, re.clone());
+            Ok(re)
+        }
+        Err(e) => exec_err!("invalid SIMILAR TO pattern \"{pattern}\": {e}"),
+    }
 }
 
 /// `bpcharcmp(a, b)`: -1, 0 or 1 as `a` sorts before, with or after `b`, trailing blanks
 /// ignored.
 pub fn bpcharcmp_udf() -> ScalarUDF {
-    RowUdf::udf(
-        "bpcharcmp",
-        2..=2,
-        |_| Ok(DataType::Int64),
-        |a| {
-            let (Some(x), Some(y)) = (text(&a[0]), text(&a[1])) else {
-                return Ok(ScalarValue::Int64(None));
-            };
-            Ok(ScalarValue::Int64(Some(super::functions::comparison(
-                x.trim_end_matches(' ').cmp(y.trim_end_matches(' ')),
-            ))))
-        },
-    )
+    ColumnUdf::udf("bpcharcmp", 2..=2, DataType::Int64, |a| {
+        let mut out = Int64Builder::with_capacity(a.rows());
+        for row in 0..a.rows() {
+            out.append_option(match (a.text(0, row), a.text(1, row)) {
+                (Some(x), Some(y)) => Some(super::functions::comparison(
+                    x.trim_end_matches(' ').cmp(y.trim_end_matches(' ')),
+                )),
+                _ => None,
+            });
+        }
+        Ok(Arc::new(out.finish()) as ArrayRef)
+    })
 }
 
 #[cfg(test)]

@@ -5,13 +5,21 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
-use datafusion::arrow::array::{ArrayRef, Date32Array, StringBuilder, TimestampMicrosecondArray};
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Decimal128Array, Int64Array,
+    IntervalMonthDayNanoArray, StringArray, StringBuilder, Time64MicrosecondArray,
+    TimestampMicrosecondArray,
+};
+use datafusion::arrow::compute::nullif;
+use datafusion::arrow::datatypes::{
+    DataType, Decimal128Type, Float64Type, IntervalMonthDayNano, IntervalMonthDayNanoType,
+    IntervalUnit, TimeUnit,
+};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
-use super::columns::{Args, ColumnUdf};
-use super::{RowUdf, datetime_input, text};
+use super::columns::{Args, ColumnUdf, cast_strictly, datetimes_of};
+use super::{datetime_input, text};
 
 /// Redshift keeps microseconds (and years up to 294276): so do we.
 pub(crate) const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
@@ -140,20 +148,6 @@ pub(crate) fn time_of(v: &ScalarValue) -> Option<NaiveTime> {
     let secs = u32::try_from(nanos.div_euclid(1_000_000_000)).ok()?;
     let sub = u32::try_from(nanos.rem_euclid(1_000_000_000)).ok()?;
     NaiveTime::from_num_seconds_from_midnight_opt(secs, sub)
-}
-
-/// A TIME value of type `data_type` (TIME wraps around midnight).
-pub(crate) fn time_value(t: Option<NaiveTime>, data_type: &DataType) -> ScalarValue {
-    use chrono::Timelike;
-    let nanos = t.map(|t| {
-        i64::from(t.num_seconds_from_midnight()) * 1_000_000_000 + i64::from(t.nanosecond())
-    });
-    match data_type {
-        DataType::Time64(TimeUnit::Microsecond) => {
-            ScalarValue::Time64Microsecond(nanos.map(|n| n / 1_000))
-        }
-        _ => ScalarValue::Time64Nanosecond(nanos),
-    }
 }
 
 /// `HH:MI:SS`, with fractional seconds only when present.
@@ -296,11 +290,17 @@ fn format_significant(f: f64, digits: usize) -> String {
 fn to_varchar(a: &Args) -> Result<ArrayRef> {
     let mut out = StringBuilder::with_capacity(a.rows(), 0);
     let text_input = a.is_text(0);
+    let printed = if text_input {
+        None
+    } else {
+        Some(printed(&a.column(0)?)?)
+    };
     for row in 0..a.rows() {
-        let value = if text_input {
-            a.text(0, row)
-        } else {
-            to_text(&a.value(0, row)?)?.map(std::borrow::Cow::Owned)
+        let value = match &printed {
+            None => a.text(0, row),
+            Some(p) => p
+                .is_valid(row)
+                .then(|| std::borrow::Cow::Borrowed(p.value(row))),
         };
         let Some(text) = value else {
             out.append_null();
@@ -319,50 +319,176 @@ fn to_varchar(a: &Args) -> Result<ArrayRef> {
     Ok(Arc::new(out.finish()))
 }
 
-/// Argument 0 of each row as a date or time: text read by `parse` (an error names the type
-/// `type_name`), any other value converted to a timestamp and then by `from`.
-fn each_datetime<T>(
-    a: &Args,
-    now: Option<NaiveDateTime>,
-    type_name: &str,
-    parse: impl Fn(&str) -> Option<T>,
-    from: impl Fn(NaiveDateTime) -> T,
-) -> Result<Vec<Option<T>>> {
-    let text_input = a.is_text(0);
-    (0..a.rows())
-        .map(|row| {
-            if !text_input {
-                return Ok(to_datetime_at(&a.value(0, row)?, now)?.map(&from));
-            }
-            match a.text(0, row) {
-                None => Ok(None),
-                Some(s) => match parse(&s) {
-                    Some(v) => Ok(Some(v)),
-                    None => exec_err!("invalid input syntax for type {type_name}: \"{s}\""),
-                },
-            }
-        })
-        .collect()
+/// A column's values as Redshift prints them ([`to_text`]). Timestamps, dates and integers,
+/// which models cast to text on every row (for surrogate keys and snapshot hashes), are read
+/// straight from their arrays.
+pub(crate) fn printed(column: &ArrayRef) -> Result<StringArray> {
+    let dated = |print: fn(&NaiveDateTime) -> String| -> Result<StringArray> {
+        let values = datetimes_of(column, None)?;
+        Ok(values.iter().map(|t| t.as_ref().map(print)).collect())
+    };
+    match column.data_type() {
+        DataType::Timestamp(_, None) => dated(format_timestamp),
+        DataType::Date32 | DataType::Date64 => dated(|t| t.format("%Y-%m-%d").to_string()),
+        DataType::Utf8 => Ok(column.as_string::<i32>().clone()),
+        t if t.is_integer() => Ok(cast_strictly(column, &DataType::Utf8)?
+            .as_string::<i32>()
+            .clone()),
+        _ => (0..column.len())
+            .map(|row| to_text(&ScalarValue::try_from_array(column, row)?))
+            .collect(),
+    }
 }
 
 /// `cast(x as timestamp)`: text read as Redshift reads it, other values converted.
 fn to_timestamp_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
-    let times = each_datetime(a, now, "timestamp", |s| parse_timestamp_at(s, now), |t| t)?;
-    let micros = times
-        .into_iter()
-        .map(|t| t.map(|t| t.and_utc().timestamp_micros()));
-    Ok(Arc::new(TimestampMicrosecondArray::from(
-        micros.collect::<Vec<_>>(),
-    )))
+    if a.is_text(0) {
+        timestamps(each_text(a, "timestamp", |s| parse_timestamp_at(s, now))?)
+    } else {
+        timestamps(a.datetimes(0, now)?)
+    }
 }
 
 /// `cast(x as date)`.
 fn to_date_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
-    let dates = each_datetime(a, now, "date", |s| parse_date_at(s, now), |t| t.date())?;
-    let days = dates
+    if a.is_text(0) {
+        Ok(dates(each_text(a, "date", |s| parse_date_at(s, now))?))
+    } else {
+        let days = a
+            .datetimes(0, now)?
+            .into_iter()
+            .map(|t| t.map(|t| t.date()));
+        Ok(dates(days))
+    }
+}
+
+/// `cast(x as time)`: text read as Redshift reads a time of day, a TIME kept, any other
+/// value's time of day.
+fn to_time_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
+    let times: Vec<Option<NaiveTime>> = if a.is_text(0) {
+        each_text(a, "time", datetime_input::parse_time)?
+    } else if matches!(a.data_type(0), DataType::Time32(_) | DataType::Time64(_)) {
+        let column = cast_strictly(&a.column(0)?, &TIME)?;
+        return Ok(column);
+    } else {
+        a.datetimes(0, now)?
+            .into_iter()
+            .map(|t| t.map(|t| t.time()))
+            .collect()
+    };
+    let micros = times.into_iter().map(|t| {
+        t.map(|t| {
+            use chrono::Timelike;
+            i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1_000)
+        })
+    });
+    Ok(Arc::new(Time64MicrosecondArray::from_iter(micros)))
+}
+
+/// `cast(x as timestamptz)`: text with a zone is moved to UTC, text without one is UTC.
+fn to_timestamptz_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
+    let instants = if a.is_text(0) {
+        each_text(a, "timestamp with time zone", |s| {
+            datetime_input::parse(s, now).and_then(|p| p.utc())
+        })?
+    } else {
+        a.datetimes(0, now)?
+    };
+    let micros = instants
+        .into_iter()
+        .map(|t| t.map(|t| t.and_utc().timestamp_micros()));
+    Ok(Arc::new(
+        TimestampMicrosecondArray::from_iter(micros).with_timezone("+00:00"),
+    ))
+}
+
+/// Argument 0 of each row, text, read by `parse`; text it cannot read is an error naming the
+/// type `type_name`.
+fn each_text<T>(
+    a: &Args,
+    type_name: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<Option<T>>> {
+    (0..a.rows())
+        .map(|row| match a.text(0, row) {
+            None => Ok(None),
+            Some(s) => match parse(&s) {
+                Some(v) => Ok(Some(v)),
+                None => exec_err!("invalid input syntax for type {type_name}: \"{s}\""),
+            },
+        })
+        .collect()
+}
+
+/// Timestamps as a TIMESTAMP column.
+pub(crate) fn timestamps(values: Vec<Option<NaiveDateTime>>) -> Result<ArrayRef> {
+    let micros = values
+        .into_iter()
+        .map(|t| t.map(|t| t.and_utc().timestamp_micros()));
+    Ok(Arc::new(TimestampMicrosecondArray::from_iter(micros)))
+}
+
+/// Dates as a DATE column.
+pub(crate) fn dates(values: impl IntoIterator<Item = Option<NaiveDate>>) -> ArrayRef {
+    let days = values
         .into_iter()
         .map(|d| d.map(|d| d.num_days_from_ce() - 719_163));
-    Ok(Arc::new(Date32Array::from(days.collect::<Vec<_>>())))
+    Arc::new(Date32Array::from_iter(days))
+}
+
+/// An interval times a number: each part multiplied, a fraction of a month carried into days
+/// (30 to the month) and a fraction of a day into time, as PostgreSQL does.
+fn interval_times(a: &Args) -> Result<ArrayRef> {
+    let interval = DataType::Interval(IntervalUnit::MonthDayNano);
+    let intervals = cast_strictly(&a.column(0)?, &interval)?;
+    let factors = cast_strictly(&a.column(1)?, &DataType::Float64)?;
+    let intervals = intervals.as_primitive::<IntervalMonthDayNanoType>();
+    let factors = factors.as_primitive::<Float64Type>();
+    let out = intervals.iter().zip(factors.iter()).map(|(i, n)| {
+        let (i, n) = (i?, n?);
+        let months = f64::from(i.months) * n;
+        let days = f64::from(i.days) * n + months.fract() * 30.0;
+        let nanos = i.nanoseconds as f64 * n + days.fract() * 86_400e9;
+        Some(IntervalMonthDayNano::new(
+            months.trunc() as i32,
+            days.trunc() as i32,
+            nanos.round() as i64,
+        ))
+    });
+    Ok(Arc::new(IntervalMonthDayNanoArray::from_iter(out)))
+}
+
+/// An empty VARCHAR as NULL; any other value (a SUPER's text included) as it is.
+fn empty_as_null(a: &Args) -> Result<ArrayRef> {
+    let column = a.column(0)?;
+    if !matches!(a.data_type(0), DataType::Utf8 | DataType::Utf8View) {
+        return Ok(column);
+    }
+    let empty: BooleanArray = (0..a.rows())
+        .map(|row| Some(a.text(0, row).is_some_and(|s| s.is_empty())))
+        .collect();
+    Ok(nullif(&column, &empty)?)
+}
+
+/// The input to an AVG that Redshift answers in the argument's type: an integer's average cut
+/// to a whole number, a DECIMAL's cut to the argument's scale (the guide's PIVOT example
+/// averages 2.50, 3.75 and 1.90 to 2.71).
+fn avg_like_input(a: &Args) -> Result<ArrayRef> {
+    let average = a.column(0)?;
+    match (average.data_type(), a.data_type(1)) {
+        (DataType::Float64, t) if t.is_integer() => {
+            let cut: Int64Array = average
+                .as_primitive::<Float64Type>()
+                .unary(|f| f.trunc() as i64);
+            Ok(Arc::new(cut))
+        }
+        (DataType::Decimal128(_, from), DataType::Decimal128(_, to)) if *from > to => {
+            let cut = 10i128.pow(u32::try_from(from - to).unwrap_or(0));
+            let cut: Decimal128Array = average.as_primitive::<Decimal128Type>().unary(|v| v / cut);
+            Ok(Arc::new(cut.with_precision_and_scale(38, to)?))
+        }
+        _ => Ok(average),
+    }
 }
 
 fn is_integer(t: &DataType) -> bool {
@@ -379,97 +505,25 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
             to_date_column(a, now)
         }),
         ColumnUdf::udf("__rs_to_varchar", 1..=2, DataType::Utf8, to_varchar),
-        RowUdf::udf(
-            "__rs_to_time",
-            1..=1,
-            |_| Ok(TIME),
-            move |a| {
-                let t = match &a[0] {
-                    v if v.is_null() => None,
-                    ScalarValue::Utf8(Some(s))
-                    | ScalarValue::LargeUtf8(Some(s))
-                    | ScalarValue::Utf8View(Some(s)) => match datetime_input::parse_time(s) {
-                        Some(t) => Some(t),
-                        None => return exec_err!("invalid input syntax for type time: \"{s}\""),
-                    },
-                    v => time_of(v).or(to_datetime_at(v, now)?.map(|t| t.time())),
-                };
-                Ok(time_value(t, &TIME))
-            },
-        ),
-        RowUdf::udf(
-            "__rs_to_timestamptz",
-            1..=1,
-            |_| Ok(timestamptz()),
-            move |a| {
-                let ts = match &a[0] {
-                    v if v.is_null() => None,
-                    ScalarValue::Utf8(Some(s))
-                    | ScalarValue::LargeUtf8(Some(s))
-                    | ScalarValue::Utf8View(Some(s)) => {
-                        match datetime_input::parse(s, now).and_then(|p| p.utc()) {
-                            Some(t) => Some(t),
-                            None => {
-                                return exec_err!(
-                                    "invalid input syntax for type timestamp with time zone: \"{s}\""
-                                );
-                            }
-                        }
-                    }
-                    v => to_datetime_at(v, now)?,
-                };
-                Ok(ScalarValue::TimestampMicrosecond(
-                    ts.map(|t| t.and_utc().timestamp_micros()),
-                    Some("+00:00".into()),
-                ))
-            },
-        ),
-        // An interval times a number: each part multiplied, a fraction of a month carried
-        // into days (30 to the month) and a fraction of a day into time, as PostgreSQL does.
-        RowUdf::udf(
+        ColumnUdf::udf("__rs_to_time", 1..=1, TIME, move |a| to_time_column(a, now)),
+        ColumnUdf::udf("__rs_to_timestamptz", 1..=1, timestamptz(), move |a| {
+            to_timestamptz_column(a, now)
+        }),
+        ColumnUdf::udf(
             "__rs_interval_times",
             2..=2,
-            |_| {
-                Ok(DataType::Interval(
-                    datafusion::arrow::datatypes::IntervalUnit::MonthDayNano,
-                ))
-            },
-            |a| {
-                use datafusion::arrow::datatypes::IntervalMonthDayNano;
-                let ScalarValue::IntervalMonthDayNano(Some(i)) = a[0].cast_to(
-                    &DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano),
-                )?
-                else {
-                    return Ok(ScalarValue::IntervalMonthDayNano(None));
-                };
-                let ScalarValue::Float64(Some(n)) = a[1].cast_to(&DataType::Float64)? else {
-                    return Ok(ScalarValue::IntervalMonthDayNano(None));
-                };
-                let months = f64::from(i.months) * n;
-                let days = f64::from(i.days) * n + months.fract() * 30.0;
-                let nanos = i.nanoseconds as f64 * n + days.fract() * 86_400e9;
-                Ok(ScalarValue::IntervalMonthDayNano(Some(
-                    IntervalMonthDayNano::new(
-                        months.trunc() as i32,
-                        days.trunc() as i32,
-                        nanos.round() as i64,
-                    ),
-                )))
-            },
+            DataType::Interval(IntervalUnit::MonthDayNano),
+            interval_times,
         ),
-        RowUdf::udf(
+        ColumnUdf::typed(
             "__rs_empty_as_null",
             1..=1,
             |t| Ok(t[0].clone()),
-            |a| match &a[0] {
-                ScalarValue::Utf8(Some(s)) if s.is_empty() => Ok(ScalarValue::Utf8(None)),
-                ScalarValue::Utf8View(Some(s)) if s.is_empty() => Ok(ScalarValue::Utf8View(None)),
-                v => Ok(v.clone()),
-            },
+            |a, _| empty_as_null(a),
         ),
         // A date (or text) as a timestamp, for date-and-interval arithmetic; other values
         // pass through.
-        RowUdf::udf(
+        ColumnUdf::typed(
             "__rs_as_timestamp",
             1..=1,
             |t| {
@@ -482,16 +536,17 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                     other => other.clone(),
                 })
             },
-            move |a| match a[0].data_type() {
-                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => {
-                    Ok(timestamp_value(to_datetime_at(&a[0], now)?))
+            move |a, _| {
+                if a.is_text(0) {
+                    timestamps(a.datetimes(0, now)?)
+                } else {
+                    a.column(0)
                 }
-                _ => Ok(a[0].clone()),
             },
         ),
         // A whole number (a ceiling, a floor) of a DECIMAL keeps its precision and drops its
         // scale; the value is cast to that type on the way out.
-        RowUdf::udf(
+        ColumnUdf::typed(
             "__rs_whole",
             1..=1,
             |t| {
@@ -500,9 +555,9 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                     other => other.clone(),
                 })
             },
-            |a| Ok(a[0].clone()),
+            |a, _| a.column(0),
         ),
-        RowUdf::udf(
+        ColumnUdf::typed(
             "__rs_median_like",
             2..=2,
             |t| {
@@ -512,9 +567,9 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                     _ => t[0].clone(),
                 })
             },
-            |a| Ok(a[0].clone()),
+            |a, _| a.column(0),
         ),
-        RowUdf::udf(
+        ColumnUdf::typed(
             "__rs_avg_like_input",
             2..=2,
             |t| {
@@ -525,21 +580,7 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                     _ => t[0].clone(),
                 })
             },
-            |a| match (&a[0], &a[1].data_type()) {
-                (ScalarValue::Float64(Some(f)), t) if t.is_integer() => {
-                    Ok(ScalarValue::Int64(Some(f.trunc() as i64)))
-                }
-                (v, t) if v.is_null() && t.is_integer() => Ok(ScalarValue::Int64(None)),
-                // Redshift cuts an average of DECIMALs to the argument's scale (the guide's
-                // PIVOT example averages 2.50, 3.75 and 1.90 to 2.71).
-                (ScalarValue::Decimal128(Some(v), _, from), DataType::Decimal128(_, to))
-                    if from > to =>
-                {
-                    let cut = 10i128.pow(u32::try_from(from - to).unwrap_or(0));
-                    Ok(ScalarValue::Decimal128(Some(v / cut), 38, *to))
-                }
-                (v, _) => Ok(v.clone()),
-            },
+            |a, _| avg_like_input(a),
         ),
     ]
 }

@@ -1,25 +1,32 @@
 //! Redshift functions evaluated over whole columns.
 //!
-//! A [`ColumnUdf`] gets its arguments as [`Args`]: string columns are read in place, and a
-//! constant argument is converted once per batch rather than once per row, so a row costs no
-//! [`ScalarValue`]. Each function writes its result with an arrow builder. Arguments of other
-//! types are read as Redshift converts them ([`text`], [`int`]), exactly as the row-by-row
-//! functions do.
+//! A [`ColumnUdf`] gets its arguments as [`Args`]: string columns are read in place, dates
+//! and timestamps straight from their arrays, and a constant argument is converted once per
+//! batch rather than once per row. Each function writes its result with an arrow builder or
+//! an arrow kernel. Arguments of the few types a function does not read directly are
+//! converted as Redshift converts them ([`text`], [`int`]).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, LargeStringArray, StringArray, StringViewArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::{DataFusionError, Result, ScalarValue};
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Date64Type, Field, FieldRef, TimeUnit, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+};
+use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
+    TypeSignature, Volatility,
 };
 
+use super::casts::{parse_timestamp_at, to_datetime_at};
 use super::{check_arity, int, text};
 
 /// One argument for one batch.
@@ -33,18 +40,33 @@ enum Arg<'a> {
     Utf8(&'a StringArray),
     LargeUtf8(&'a LargeStringArray),
     Utf8View(&'a StringViewArray),
-    /// Any other type: each row is converted as the row-by-row functions convert it.
+    /// Any other type, read by the accessor that knows it ([`Args::datetimes`]) or
+    /// converted a row at a time as Redshift converts it.
     Other(&'a ArrayRef),
 }
 
 /// A function's arguments for one batch, read a row at a time.
 pub(crate) struct Args<'a> {
     args: Vec<Arg<'a>>,
+    types: Vec<DataType>,
     rows: usize,
+}
+
+/// Casts as a Redshift cast does: a value that does not fit is an error, not a NULL.
+pub(crate) fn cast_strictly(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    if array.data_type() == to {
+        return Ok(Arc::clone(array));
+    }
+    let options = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    Ok(cast_with_options(array, to, &options)?)
 }
 
 impl<'a> Args<'a> {
     fn new(values: &'a [ColumnarValue], rows: usize) -> Args<'a> {
+        let types = values.iter().map(ColumnarValue::data_type).collect();
         let args = values
             .iter()
             .map(|v| match v {
@@ -61,7 +83,7 @@ impl<'a> Args<'a> {
                 },
             })
             .collect();
-        Args { args, rows }
+        Args { args, types, rows }
     }
 
     /// How many rows the batch has (1 when every argument is a constant).
@@ -74,9 +96,13 @@ impl<'a> Args<'a> {
         self.args.len()
     }
 
+    /// Argument `i`'s type (`Null` for a missing argument).
+    pub(crate) fn data_type(&self, i: usize) -> DataType {
+        self.types.get(i).cloned().unwrap_or(DataType::Null)
+    }
+
     /// Argument `i` of row `row` as text (`None` for NULL or a missing argument).
-    pub(crate) fn text(&self, i: usize, row: usize) -> Option<std::borrow::Cow<'_, str>> {
-        use std::borrow::Cow;
+    pub(crate) fn text(&self, i: usize, row: usize) -> Option<Cow<'_, str>> {
         let valid = |a: &dyn Array| a.is_valid(row);
         match self.args.get(i)? {
             Arg::Constant { text, .. } => text.as_deref().map(Cow::Borrowed),
@@ -131,25 +157,130 @@ impl<'a> Args<'a> {
 
     /// Whether argument `i` is text (a string column or a string constant, NULL included).
     pub(crate) fn is_text(&self, i: usize) -> bool {
-        match self.args.get(i) {
-            Some(Arg::Constant { value, .. }) => matches!(
-                value,
-                ScalarValue::Utf8(_) | ScalarValue::LargeUtf8(_) | ScalarValue::Utf8View(_)
-            ),
-            Some(Arg::Utf8(_) | Arg::LargeUtf8(_) | Arg::Utf8View(_)) => true,
-            _ => false,
+        matches!(
+            self.types.get(i),
+            Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+        )
+    }
+
+    /// Argument `i` of every row, text, read by `read` (`None` for NULL); a constant is read
+    /// once.
+    pub(crate) fn each_text<T: Clone>(
+        &self,
+        i: usize,
+        read: impl Fn(&str) -> Result<T>,
+    ) -> Result<Vec<Option<T>>> {
+        if let Some(Arg::Constant { text, .. }) = self.args.get(i) {
+            let value = text.as_deref().map(&read).transpose()?;
+            return Ok(vec![value; self.rows]);
         }
+        (0..self.rows)
+            .map(|row| self.text(i, row).map(|s| read(&s)).transpose())
+            .collect()
+    }
+
+    /// Argument `i` as a column of [`Args::rows`] rows, a constant repeated.
+    pub(crate) fn column(&self, i: usize) -> Result<ArrayRef> {
+        match self.args.get(i) {
+            None => ScalarValue::Null.to_array_of_size(self.rows),
+            Some(Arg::Constant { value, .. }) => value.to_array_of_size(self.rows),
+            Some(Arg::Utf8(a)) => Ok(Arc::new((*a).clone())),
+            Some(Arg::LargeUtf8(a)) => Ok(Arc::new((*a).clone())),
+            Some(Arg::Utf8View(a)) => Ok(Arc::new((*a).clone())),
+            Some(Arg::Other(a)) => Ok(Arc::clone(a)),
+        }
+    }
+
+    /// Argument `i` of every row as the timestamp it stands for: dates and timestamps read
+    /// from their arrays, text parsed as Redshift reads a timestamp (with `now` for `now`,
+    /// `today` and the like), a constant converted once.
+    pub(crate) fn datetimes(
+        &self,
+        i: usize,
+        now: Option<NaiveDateTime>,
+    ) -> Result<Vec<Option<NaiveDateTime>>> {
+        let Some(arg) = self.args.get(i) else {
+            return Ok(vec![None; self.rows]);
+        };
+        let text_of = |s: Option<Cow<'_, str>>| -> Result<Option<NaiveDateTime>> {
+            let Some(s) = s else { return Ok(None) };
+            match parse_timestamp_at(&s, now) {
+                Some(t) => Ok(Some(t)),
+                None => exec_err!("invalid input syntax for type timestamp: \"{s}\""),
+            }
+        };
+        let array = match arg {
+            Arg::Constant { value, .. } => {
+                return Ok(vec![to_datetime_at(value, now)?; self.rows]);
+            }
+            Arg::Utf8(_) | Arg::LargeUtf8(_) | Arg::Utf8View(_) => {
+                return (0..self.rows)
+                    .map(|row| text_of(self.text(i, row)))
+                    .collect();
+            }
+            Arg::Other(a) => a,
+        };
+        datetimes_of(array, now)
     }
 }
 
-type ColumnFn = dyn Fn(&Args) -> Result<ArrayRef> + Send + Sync;
+/// Each row of a column as the timestamp it stands for: dates and timestamps read from their
+/// arrays, anything else converted a row at a time as Redshift converts it.
+pub(crate) fn datetimes_of(
+    array: &ArrayRef,
+    now: Option<NaiveDateTime>,
+) -> Result<Vec<Option<NaiveDateTime>>> {
+    let micros = |us: i64| DateTime::from_timestamp_micros(us).map(|d| d.naive_utc());
+    let millis = |ms: i64| DateTime::from_timestamp_millis(ms).map(|d| d.naive_utc());
+    let epoch_day = |d: i32| {
+        NaiveDate::from_num_days_from_ce_opt(d + 719_163).map(|d| d.and_time(NaiveTime::MIN))
+    };
+    Ok(match array.data_type() {
+        DataType::Timestamp(TimeUnit::Microsecond, _) => array
+            .as_primitive::<TimestampMicrosecondType>()
+            .iter()
+            .map(|v| v.and_then(micros))
+            .collect(),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => array
+            .as_primitive::<TimestampNanosecondType>()
+            .iter()
+            .map(|v| v.map(|n| DateTime::from_timestamp_nanos(n).naive_utc()))
+            .collect(),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => array
+            .as_primitive::<TimestampMillisecondType>()
+            .iter()
+            .map(|v| v.and_then(millis))
+            .collect(),
+        DataType::Timestamp(TimeUnit::Second, _) => array
+            .as_primitive::<TimestampSecondType>()
+            .iter()
+            .map(|v| v.and_then(|s| DateTime::from_timestamp(s, 0).map(|d| d.naive_utc())))
+            .collect(),
+        DataType::Date32 => array
+            .as_primitive::<Date32Type>()
+            .iter()
+            .map(|v| v.and_then(epoch_day))
+            .collect(),
+        DataType::Date64 => array
+            .as_primitive::<Date64Type>()
+            .iter()
+            .map(|v| v.and_then(millis))
+            .collect(),
+        // TIME and the rare rest: each row converted on its own.
+        _ => (0..array.len())
+            .map(|row| to_datetime_at(&ScalarValue::try_from_array(array, row)?, now))
+            .collect::<Result<_>>()?,
+    })
+}
+
+type ColumnFn = dyn Fn(&Args, &DataType) -> Result<ArrayRef> + Send + Sync;
+type TypeFn = dyn Fn(&[DataType], &[Option<&ScalarValue>]) -> Result<DataType> + Send + Sync;
 
 /// A scalar function computed a batch at a time from [`Args`].
 pub(crate) struct ColumnUdf {
     name: String,
     signature: Signature,
-    arity: std::ops::RangeInclusive<usize>,
-    return_type: DataType,
+    return_type: Arc<TypeFn>,
     f: Arc<ColumnFn>,
 }
 
@@ -161,11 +292,53 @@ impl ColumnUdf {
         return_type: DataType,
         f: impl Fn(&Args) -> Result<ArrayRef> + Send + Sync + 'static,
     ) -> ScalarUDF {
+        Self::typed(
+            name,
+            arity,
+            move |_| Ok(return_type.clone()),
+            move |a, _| f(a),
+        )
+    }
+
+    /// As [`ColumnUdf::udf`], for a result type that depends on the arguments' types: `f`
+    /// gets that type too.
+    pub(crate) fn typed(
+        name: &str,
+        arity: std::ops::RangeInclusive<usize>,
+        return_type: impl Fn(&[DataType]) -> Result<DataType> + Send + Sync + 'static,
+        f: impl Fn(&Args, &DataType) -> Result<ArrayRef> + Send + Sync + 'static,
+    ) -> ScalarUDF {
+        Self::with_literals(name, arity, move |t, _| return_type(t), f)
+    }
+
+    /// As [`ColumnUdf::typed`], for a result type that depends on constant arguments too (a
+    /// scale, a format string): `return_type` sees each argument's value when it is one.
+    pub(crate) fn with_literals(
+        name: &str,
+        arity: std::ops::RangeInclusive<usize>,
+        return_type: impl Fn(&[DataType], &[Option<&ScalarValue>]) -> Result<DataType>
+        + Send
+        + Sync
+        + 'static,
+        f: impl Fn(&Args, &DataType) -> Result<ArrayRef> + Send + Sync + 'static,
+    ) -> ScalarUDF {
+        let signature = match (*arity.start(), *arity.end()) {
+            (_, 0) => Signature::nullary(Volatility::Immutable),
+            (0, _) => Signature::one_of(
+                vec![TypeSignature::Nullary, TypeSignature::VariadicAny],
+                Volatility::Immutable,
+            ),
+            _ => Signature::variadic_any(Volatility::Immutable),
+        };
+        let name_owned = name.to_string();
+        let checked_return = move |types: &[DataType], literals: &[Option<&ScalarValue>]| {
+            check_arity(&name_owned, &arity, types.len())?;
+            return_type(types, literals)
+        };
         ScalarUDF::from(ColumnUdf {
             name: name.to_string(),
-            signature: Signature::variadic_any(Volatility::Immutable),
-            arity,
-            return_type,
+            signature,
+            return_type: Arc::new(checked_return),
             f: Arc::new(f),
         })
     }
@@ -201,8 +374,7 @@ impl ScalarUDFImpl for ColumnUdf {
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        check_arity(&self.name, &self.arity, arg_types.len())?;
-        Ok(self.return_type.clone())
+        (self.return_type)(arg_types, &[])
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
@@ -211,17 +383,21 @@ impl ScalarUDFImpl for ColumnUdf {
             .iter()
             .map(|f| f.data_type().clone())
             .collect();
-        let t = self.return_type(&types)?;
+        let t = (self.return_type)(&types, args.scalar_arguments)?;
         Ok(Arc::new(Field::new(self.name(), t, true)))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let return_type = args.return_type().clone();
         let constant = args
             .args
             .iter()
             .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if constant { 1 } else { args.number_rows };
-        let out = (self.f)(&Args::new(&args.args, rows))?;
+        let out = (self.f)(&Args::new(&args.args, rows), &return_type)?;
+        // A function that passes a value through (or builds the nearest type) leaves the
+        // conversion to the declared type to one cast of the whole column.
+        let out = cast_strictly(&out, &return_type)?;
         if constant {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
         }
@@ -349,7 +525,152 @@ mod tests {
         ("difference", &["'Amazon'", "'Amazing'"]),
         ("strtol", &["'0xf'", "16"]),
         ("strtol", &["' -101'", "2"]),
+        ("fnv_hash", &["'Amazon Redshift'"]),
+        ("fnv_hash", &["cast(42 as bigint)", "cast(7 as bigint)"]),
+        ("fnv_hash", &["1.5", "cast(7 as bigint)"]),
+        ("text_to_int_alt", &["'123-'"]),
+        ("text_to_numeric_alt", &["'-123.52501E+2'"]),
+        ("quote_ident", &["'say \"hi\"'"]),
+        ("quote_literal", &["'it''s'"]),
+        ("interval_cmp", &["'3 days'", "'2 days'"]),
+        ("interval_cmp", &["'1 year'", "'365 days'"]),
+        ("__rs_similar_to", &["'abc'", "'%(b|d)%'"]),
+        ("__rs_similar_to", &["'abc'", "'_b'"]),
+        ("bpcharcmp", &["'a  '", "'a'"]),
+        ("bpcharcmp", &["'a'", "'b'"]),
+        ("__rs_empty_as_null", &["''"]),
+        ("__rs_empty_as_null", &["'x'"]),
+        ("__rs_as_timestamp", &["'2024-05-01'"]),
+        ("__rs_as_timestamp", &["cast('2024-05-01' as date)"]),
+        ("__rs_to_time", &["'04:05:06.789'"]),
+        ("__rs_to_time", &["timestamp '2024-05-01 06:07:08'"]),
+        ("__rs_to_timestamptz", &["'2024-05-01 06:00:00-07'"]),
+        ("__rs_to_timestamptz", &["timestamp '2024-05-01 06:00:00'"]),
+        (
+            "__rs_to_varchar",
+            &["timestamp '2024-05-01 06:00:00.5'", "40"],
+        ),
+        ("__rs_to_varchar", &["cast('2024-05-01' as date)", "40"]),
+        ("__rs_to_varchar", &["cast(-42 as bigint)", "2"]),
+        ("__rs_to_varchar", &["cast(1.25 as double)", "40"]),
+        ("__rs_to_date", &["timestamp '2024-05-01 06:00:00'"]),
+        ("__rs_to_timestamp", &["cast('2024-05-01' as date)"]),
+        (
+            "dateadd",
+            &["'month'", "1", "timestamp '2024-01-31 10:00:00'"],
+        ),
+        (
+            "dateadd",
+            &["'year'", "1", "timestamp '2024-02-29 00:00:00'"],
+        ),
+        ("dateadd", &["'d'", "-3", "timestamp '2024-03-01 00:00:00'"]),
+        ("dateadd", &["'hour'", "5", "'2024-05-01 22:00:00'"]),
+        ("datediff", &["'week'", "'2024-05-01'", "'2024-05-20'"]),
+        (
+            "datediff",
+            &[
+                "'qtr'",
+                "timestamp '2023-12-31 00:00:00'",
+                "timestamp '2024-01-01 00:00:00'",
+            ],
+        ),
+        (
+            "datediff",
+            &[
+                "'second'",
+                "timestamp '2024-01-01 00:00:00.9'",
+                "timestamp '2024-01-01 00:00:01'",
+            ],
+        ),
+        (
+            "__rs_date_part",
+            &["'second'", "timestamp '2024-05-01 06:07:08.25'"],
+        ),
+        ("__rs_date_part", &["'dow'", "'2024-05-05'"]),
+        (
+            "__rs_date_part",
+            &["'epoch'", "timestamp '2024-05-01 06:07:08'"],
+        ),
+        (
+            "__rs_extract",
+            &["'second'", "timestamp '2024-05-01 06:07:08.25'"],
+        ),
+        ("__rs_extract", &["'week'", "cast('2024-01-01' as date)"]),
+        ("date_part_year", &["cast('2024-01-01' as date)"]),
+        ("date_cmp", &["'2024-01-01'", "'2024-01-02'"]),
+        (
+            "date_cmp",
+            &[
+                "cast('2024-01-02' as date)",
+                "timestamp '2024-01-01 00:00:00'",
+            ],
+        ),
+        ("months_between", &["'2024-03-31'", "'2024-02-29'"]),
+        ("months_between", &["'2024-03-15'", "'2024-01-01'"]),
+        ("next_day", &["'2024-05-01'", "'Fri'"]),
+        ("next_day", &["cast('2024-05-03' as date)", "'friday'"]),
+        (
+            "convert_timezone",
+            &["'America/New_York'", "timestamp '2024-07-01 12:00:00'"],
+        ),
+        (
+            "convert_timezone",
+            &["'PST'", "'UTC'", "'2024-01-01 00:00:00'"],
+        ),
+        ("add_months", &["timestamp '2024-02-29 08:00:00'", "1"]),
+        ("add_months", &["'2024-01-15'", "-2"]),
+        ("last_day", &["'2024-02-10'"]),
+        ("trunc", &["timestamp '2024-02-10 10:00:00'"]),
+        ("trunc", &["cast(3.789 as double)", "2"]),
+        ("trunc", &["cast(-3.789 as double)", "0"]),
+        (
+            "to_timestamp",
+            &["'05 Jan 2024 10:11'", "'DD Mon YYYY HH24:MI'"],
+        ),
+        ("to_timestamp", &["'2024-02-30'", "'YYYY-MM-DD'", "false"]),
+        (
+            "to_char",
+            &[
+                "timestamp '2024-05-16 19:04:11'",
+                "'Mon DD, YYYY HH12:MI AM'",
+            ],
+        ),
+        ("to_char", &["cast('2024-05-16' as date)", "'YYYY-Q'"]),
+        ("to_char", &["125.8", "'999D9'"]),
+        ("json_parse", &["'{\"a\": [1, 2]}'"]),
+        ("json_serialize", &["json_parse('[1, \"x\"]')"]),
+        ("json_typeof", &["json_parse('{\"a\": 1}')"]),
+        ("json_size", &["json_parse('[1, 22]')"]),
+        ("is_array", &["json_parse('[1]')"]),
+        ("is_integer", &["json_parse('12')"]),
+        (
+            "array_concat",
+            &["json_parse('[1]')", "json_parse('[2, 3]')"],
+        ),
+        ("array_flatten", &["json_parse('[1, [2, [3]]]')"]),
+        ("get_array_length", &["json_parse('[1, [2, 3]]')"]),
+        ("subarray", &["json_parse('[1, 2, 3, 4]')", "1", "2"]),
+        ("split_to_array", &["'a,b,c'"]),
+        ("split_to_array", &["'a|b'", "'|'"]),
     ];
+
+    /// The type of a literal argument, as far as telling the calls' shapes apart needs.
+    fn literal_type(sql: &str) -> &str {
+        if let Some(rest) = sql.strip_prefix("cast(") {
+            return rest.rsplit_once(" as ").map_or(sql, |(_, t)| t);
+        }
+        match sql.chars().next() {
+            Some('\'') => "text",
+            Some(c) if c.is_ascii_digit() || c == '-' => {
+                if sql.contains('.') {
+                    "decimal"
+                } else {
+                    "integer"
+                }
+            }
+            _ => sql.split(['(', ' ']).next().unwrap_or(sql),
+        }
+    }
 
     async fn values(ctx: &SessionContext, sql: &str) -> Vec<String> {
         crate::redshift::test_rows::rows(ctx, sql).await
@@ -362,12 +683,19 @@ mod tests {
             .and_then(|d| d.and_hms_opt(12, 0, 0))
             .unwrap();
         super::super::register(&ctx, now);
-        let mut groups: Vec<(&str, usize)> = CALLS.iter().map(|(f, a)| (*f, a.len())).collect();
+        // One VALUES list holds one type per column: calls are grouped by their arguments'
+        // types as well as by function.
+        fn key<'a>(f: &str, a: &[&'a str]) -> (String, Vec<&'a str>) {
+            (f.to_string(), a.iter().map(|a| literal_type(a)).collect())
+        }
+        let mut groups: Vec<_> = CALLS.iter().map(|(f, a)| key(f, a)).collect();
+        groups.sort();
         groups.dedup();
-        for (function, arity) in groups {
+        for group in groups {
+            let (function, arity) = (group.0.as_str(), group.1.len());
             let calls: Vec<&[&str]> = CALLS
                 .iter()
-                .filter(|(f, a)| *f == function && a.len() == arity)
+                .filter(|(f, a)| key(f, a) == group)
                 .map(|(_, a)| *a)
                 .collect();
             let mut expected = Vec::new();

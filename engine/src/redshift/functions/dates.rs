@@ -5,16 +5,16 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike};
-use datafusion::arrow::array::{ArrayRef, Date32Builder};
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::array::{
+    ArrayRef, AsArray, Date32Builder, Float64Array, Float64Builder, Int64Array, StringBuilder,
+    Time64MicrosecondArray, TimestampMicrosecondArray,
+};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
-use super::casts::{
-    TIMESTAMP, date_value, time_value, timestamp_value, to_datetime, to_datetime_at, to_text,
-};
-use super::columns::{Args, ColumnUdf};
-use super::{RowUdf, int, text};
+use super::casts::{TIMESTAMP, date_value, dates, timestamp_value, timestamps};
+use super::columns::{Args, ColumnUdf, cast_strictly};
 
 /// A date part name as Redshift accepts it, in its canonical form.
 fn date_part(name: &str) -> Result<&'static str> {
@@ -47,33 +47,37 @@ fn add_months_clamped(ts: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
     }
 }
 
-/// `date_part(part, x)` and `extract(part from x)` as Redshift computes them: `week` is the
-/// ISO week, `dayofweek` counts from Sunday as 0, `millisecond` and `microsecond` are the
-/// second's fraction only, `epoch` counts seconds from 1970.
-fn extract(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarValue> {
-    extract_part(args, now, false)
+/// A field `date_part` and `extract` read from a timestamp.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    DayOfWeek,
+    DayOfYear,
+    Epoch,
+    Part(&'static str),
 }
 
-/// `date_part` gives the second with its fraction (`3.189717`), where `extract` gives the
-/// whole second, as the guide's page on date parts shows.
-fn extract_part(
-    args: &[ScalarValue],
-    now: Option<NaiveDateTime>,
-    fractional_seconds: bool,
-) -> Result<ScalarValue> {
-    let (Some(part), Some(ts)) = (text(&args[0]), to_datetime_at(&args[1], now)?) else {
-        return Ok(ScalarValue::Float64(None));
-    };
-    let part = part.trim().to_ascii_lowercase();
+fn field(name: &str) -> Result<Field> {
+    let name = name.trim().to_ascii_lowercase();
+    Ok(match name.as_str() {
+        "dayofweek" | "dow" | "dw" | "weekday" => Field::DayOfWeek,
+        "dayofyear" | "doy" | "dy" | "yearday" => Field::DayOfYear,
+        "epoch" => Field::Epoch,
+        other => Field::Part(date_part(other)?),
+    })
+}
+
+/// `date_part(part, x)` and `extract(part from x)` as Redshift computes them: `week` is the
+/// ISO week, `dayofweek` counts from Sunday as 0, `millisecond` and `microsecond` are the
+/// second's fraction only, `epoch` counts seconds from 1970. `date_part` gives the second
+/// with its fraction (`3.189717`), where `extract` gives the whole second, as the guide's
+/// page on date parts shows.
+fn extract_field(field: Field, ts: NaiveDateTime, fractional_seconds: bool) -> f64 {
     let micros_of_second = i64::from(ts.nanosecond() / 1_000) % 1_000_000;
-    let n = match part.as_str() {
-        "dayofweek" | "dow" | "dw" | "weekday" => i64::from(ts.weekday().num_days_from_sunday()),
-        "dayofyear" | "doy" | "dy" | "yearday" => i64::from(ts.ordinal()),
-        "epoch" => {
-            let us = ts.and_utc().timestamp_micros();
-            return Ok(ScalarValue::Float64(Some(us as f64 / 1e6)));
-        }
-        _ => match date_part(&part)? {
+    let n = match field {
+        Field::DayOfWeek => i64::from(ts.weekday().num_days_from_sunday()),
+        Field::DayOfYear => i64::from(ts.ordinal()),
+        Field::Epoch => return ts.and_utc().timestamp_micros() as f64 / 1e6,
+        Field::Part(part) => match part {
             "millennium" => i64::from((ts.year() - 1).div_euclid(1000) + 1),
             "century" => i64::from((ts.year() - 1).div_euclid(100) + 1),
             // The guide: 1999 is in decade 200, 2000 and 2010 in decades 201 and 202.
@@ -87,14 +91,33 @@ fn extract_part(
             "minute" => i64::from(ts.minute()),
             "second" if fractional_seconds => {
                 let micros = f64::from(ts.nanosecond() / 1_000) / 1e6;
-                return Ok(ScalarValue::Float64(Some(f64::from(ts.second()) + micros)));
+                return f64::from(ts.second()) + micros;
             }
             "second" => i64::from(ts.second()),
             "millisecond" => micros_of_second / 1_000,
             _ => micros_of_second,
         },
     };
-    Ok(ScalarValue::Float64(Some(n as f64)))
+    n as f64
+}
+
+/// `date_part` (a DOUBLE PRECISION, seconds with their fraction) or `extract` (a BIGINT).
+fn extract_column(
+    a: &Args,
+    now: Option<NaiveDateTime>,
+    fractional_seconds: bool,
+) -> Result<ArrayRef> {
+    let fields = a.each_text(0, field)?;
+    let values = fields
+        .into_iter()
+        .zip(a.datetimes(1, now)?)
+        .map(|(f, ts)| Some(extract_field(f?, ts?, fractional_seconds)));
+    if fractional_seconds {
+        Ok(Arc::new(Float64Array::from_iter(values)))
+    } else {
+        let whole = values.map(|v| v.map(|v| v as i64));
+        Ok(Arc::new(Int64Array::from_iter(whole)))
+    }
 }
 
 fn is_time(t: &DataType) -> bool {
@@ -111,44 +134,34 @@ fn add_years(ts: NaiveDateTime, years: i64) -> Option<NaiveDateTime> {
     }
 }
 
-fn dateadd(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarValue> {
-    let time_type = args[2].data_type();
-    let (Some(part), Some(n), Some(ts)) = (
-        text(&args[0]),
-        int(&args[1])?,
-        to_datetime_at(&args[2], now)?,
-    ) else {
-        return Ok(if is_time(&time_type) {
-            time_value(None, &time_type)
-        } else {
-            timestamp_value(None)
-        });
+/// `n` `part`s added to a TIME: it wraps around midnight; parts longer than a day are not
+/// defined on it.
+fn add_to_time(part: &str, n: i64, t: NaiveTime) -> Result<NaiveTime> {
+    let unit = match part {
+        "hour" => 3_600_000_000,
+        "minute" => 60_000_000,
+        "second" => 1_000_000,
+        "millisecond" => 1_000,
+        "microsecond" => 1,
+        other => return exec_err!("dateadd cannot add {other}s to a time"),
     };
-    let part = date_part(&part)?;
-    if is_time(&time_type) {
-        // A TIME wraps around midnight; parts longer than a day are not defined on it.
-        let unit = match part {
-            "hour" => 3_600_000_000,
-            "minute" => 60_000_000,
-            "second" => 1_000_000,
-            "millisecond" => 1_000,
-            "microsecond" => 1,
-            other => return exec_err!("dateadd cannot add {other}s to a time"),
-        };
-        let day = 86_400_000_000_i64;
-        let micros = (ts.time().num_seconds_from_midnight() as i64) * 1_000_000
-            + i64::from(ts.time().nanosecond() / 1_000);
-        let Some(moved) = n.checked_mul(unit).and_then(|d| micros.checked_add(d)) else {
-            return exec_err!("dateadd: {n} {part}s is out of range for a time");
-        };
-        let out = moved.rem_euclid(day);
-        let t = NaiveTime::from_num_seconds_from_midnight_opt(
-            u32::try_from(out / 1_000_000).unwrap_or(0),
-            u32::try_from(out % 1_000_000).unwrap_or(0) * 1_000,
-        );
-        return Ok(time_value(t, &time_type));
-    }
-    let out = match part {
+    let day = 86_400_000_000_i64;
+    let micros =
+        i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1_000);
+    let Some(moved) = n.checked_mul(unit).and_then(|d| micros.checked_add(d)) else {
+        return exec_err!("dateadd: {n} {part}s is out of range for a time");
+    };
+    let out = moved.rem_euclid(day);
+    Ok(NaiveTime::from_num_seconds_from_midnight_opt(
+        u32::try_from(out / 1_000_000).unwrap_or(0),
+        u32::try_from(out % 1_000_000).unwrap_or(0) * 1_000,
+    )
+    .unwrap_or(NaiveTime::MIN))
+}
+
+/// `n` `part`s added to a timestamp.
+fn add_to_timestamp(part: &str, n: i64, ts: NaiveDateTime) -> Option<NaiveDateTime> {
+    match part {
         "millennium" => add_years(ts, n.saturating_mul(1_000)),
         "century" => add_years(ts, n.saturating_mul(100)),
         "decade" => add_years(ts, n.saturating_mul(10)),
@@ -162,26 +175,52 @@ fn dateadd(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarVal
         "second" => ts.checked_add_signed(Duration::seconds(n)),
         "millisecond" => ts.checked_add_signed(Duration::milliseconds(n)),
         _ => ts.checked_add_signed(Duration::microseconds(n)),
-    };
-    Ok(timestamp_value(out))
+    }
+}
+
+fn dateadd(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
+    let parts = a.each_text(0, date_part)?;
+    let values = a.datetimes(2, now)?;
+    let mut moved = Vec::with_capacity(a.rows());
+    for (row, (part, ts)) in parts.into_iter().zip(values).enumerate() {
+        moved.push(match (part, a.int(1, row)?, ts) {
+            (Some(part), Some(n), Some(ts)) => Some((part, n, ts)),
+            _ => None,
+        });
+    }
+    if is_time(&a.data_type(2)) {
+        let times = moved
+            .into_iter()
+            .map(|m| {
+                m.map(|(part, n, ts)| add_to_time(part, n, ts.time()))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let micros = times.into_iter().map(|t| {
+            t.map(|t| {
+                i64::from(t.num_seconds_from_midnight()) * 1_000_000
+                    + i64::from(t.nanosecond() / 1_000)
+            })
+        });
+        return Ok(Arc::new(Time64MicrosecondArray::from_iter(micros)));
+    }
+    timestamps(
+        moved
+            .into_iter()
+            .map(|m| m.and_then(|(part, n, ts)| add_to_timestamp(part, n, ts)))
+            .collect(),
+    )
 }
 
 /// Redshift counts the boundaries of `part` crossed between `a` and `b`.
-fn datediff(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarValue> {
-    let (Some(part), Some(a), Some(b)) = (
-        text(&args[0]),
-        to_datetime_at(&args[1], now)?,
-        to_datetime_at(&args[2], now)?,
-    ) else {
-        return Ok(ScalarValue::Int64(None));
-    };
+fn datediff(part: &str, a: NaiveDateTime, b: NaiveDateTime) -> i64 {
     let months = |t: &NaiveDateTime| i64::from(t.year()) * 12 + i64::from(t.month0());
     let floor = |t: &NaiveDateTime, unit: i64| t.and_utc().timestamp_micros().div_euclid(unit);
     let week_start = |t: &NaiveDateTime| {
         let d = t.date();
         d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
     };
-    let n = match date_part(&part)? {
+    match part {
         "millennium" => i64::from(b.year() / 1000 - a.year() / 1000),
         "century" => i64::from(b.year() / 100 - a.year() / 100),
         "decade" => i64::from(b.year() / 10 - a.year() / 10),
@@ -198,13 +237,23 @@ fn datediff(args: &[ScalarValue], now: Option<NaiveDateTime>) -> Result<ScalarVa
         "second" => floor(&b, 1_000_000) - floor(&a, 1_000_000),
         "millisecond" => floor(&b, 1_000) - floor(&a, 1_000),
         _ => floor(&b, 1) - floor(&a, 1),
-    };
-    Ok(ScalarValue::Int64(Some(n)))
+    }
+}
+
+fn datediff_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
+    let parts = a.each_text(0, date_part)?;
+    let counts = parts
+        .into_iter()
+        .zip(a.datetimes(1, now)?)
+        .zip(a.datetimes(2, now)?)
+        .map(|((part, x), y)| Some(datediff(part?, x?, y?)));
+    Ok(Arc::new(Int64Array::from_iter(counts)))
 }
 
 /// A time zone as `convert_timezone` takes it: a name (`America/New_York`), an abbreviation
 /// with its fixed offset (`PST`), or a POSIX-style name and offset (`NEWZONE +2`, `GMT+2`),
 /// where a positive offset is west of Greenwich.
+#[derive(Clone, Copy)]
 enum Zone {
     Named(chrono_tz::Tz),
     Fixed(chrono::FixedOffset),
@@ -272,44 +321,57 @@ fn from_utc(zone: &Zone, utc: &NaiveDateTime) -> NaiveDateTime {
     }
 }
 
-fn convert_timezone(args: &[ScalarValue]) -> Result<ScalarValue> {
-    let (source, target, value) = match args {
-        [t, v] => (Some("UTC".to_string()), text(t), v),
-        [s, t, v] => (text(s), text(t), v),
-        _ => return exec_err!("convert_timezone takes 2 or 3 arguments"),
+fn convert_timezone(a: &Args) -> Result<ArrayRef> {
+    let (source, target, value) = match a.len() {
+        2 => (None, 0, 1),
+        _ => (Some(0), 1, 2),
     };
-    let (Some(source), Some(target), Some(ts)) = (source, target, to_datetime(value)?) else {
-        return Ok(timestamp_value(None));
+    let sources = match source {
+        Some(i) => a.each_text(i, |name| Ok((parse_tz(name)?, name.to_string())))?,
+        None => vec![Some((parse_tz("UTC")?, "UTC".to_string())); a.rows()],
     };
-    let (src, tgt) = (parse_tz(&source)?, parse_tz(&target)?);
-    let Some(utc) = to_utc(&src, &ts) else {
-        return exec_err!("{ts} does not exist in time zone {source}");
-    };
-    Ok(timestamp_value(Some(from_utc(&tgt, &utc))))
+    let targets = a.each_text(target, parse_tz)?;
+    let values = a.datetimes(value, None)?;
+    let mut out = Vec::with_capacity(a.rows());
+    for ((source, target), ts) in sources.into_iter().zip(targets).zip(values) {
+        let (Some((src, name)), Some(tgt), Some(ts)) = (source, target, ts) else {
+            out.push(None);
+            continue;
+        };
+        let Some(utc) = to_utc(&src, &ts) else {
+            return exec_err!("{ts} does not exist in time zone {name}");
+        };
+        out.push(Some(from_utc(&tgt, &utc)));
+    }
+    timestamps(out)
 }
 
-fn trunc(args: &[ScalarValue]) -> Result<ScalarValue> {
-    let v = &args[0];
-    match v.data_type() {
+/// `trunc(timestamp)` is its date; `trunc(number, scale)` cuts the number toward zero.
+fn trunc(a: &Args) -> Result<ArrayRef> {
+    match a.data_type(0) {
         DataType::Date32
         | DataType::Date64
         | DataType::Timestamp(..)
         | DataType::Utf8
         | DataType::Utf8View
-        | DataType::LargeUtf8 => Ok(date_value(to_datetime(v)?.map(|t| t.date()))),
-        t if t.is_integer() => Ok(v.clone()),
+        | DataType::LargeUtf8 => {
+            let days = a
+                .datetimes(0, None)?
+                .into_iter()
+                .map(|t| t.map(|t| t.date()));
+            Ok(dates(days))
+        }
+        t if t.is_integer() => a.column(0),
         _ => {
-            let scale = match args.get(1) {
-                Some(s) => int(s)?.unwrap_or(0),
-                None => 0,
-            };
-            let ScalarValue::Float64(f) = v.cast_to(&DataType::Float64)? else {
-                return exec_err!("trunc() takes a number or a timestamp");
-            };
-            let factor = 10f64.powi(i32::try_from(scale).unwrap_or(0));
-            Ok(ScalarValue::Float64(
-                f.map(|f| (f * factor).trunc() / factor),
-            ))
+            let numbers = cast_strictly(&a.column(0)?, &DataType::Float64)?;
+            let numbers = numbers.as_primitive::<Float64Type>();
+            let mut out = Float64Builder::with_capacity(a.rows());
+            for (row, f) in numbers.iter().enumerate() {
+                let scale = a.int(1, row)?.unwrap_or(0);
+                let factor = 10f64.powi(i32::try_from(scale).unwrap_or(0));
+                out.append_option(f.map(|f| (f * factor).trunc() / factor));
+            }
+            Ok(Arc::new(out.finish()))
         }
     }
 }
@@ -622,19 +684,19 @@ fn cased(s: &str, case: Case) -> String {
 /// Prints `ts` with a Redshift format string, as `to_char` does.
 #[cfg(test)]
 fn format_with(ts: &NaiveDateTime, format: &str) -> String {
-    format_with_zone(ts, format, "")
+    format_tokens(ts, &tokenize(format), "")
 }
 
-/// As [`format_with`], with the zone `TZ` prints: UTC for a TIMESTAMPTZ, nothing for a
-/// timestamp without one.
-fn format_with_zone(ts: &NaiveDateTime, format: &str, zone: &str) -> String {
+/// Prints `ts` by the tokens of a format; `zone` is what `TZ` prints: UTC for a TIMESTAMPTZ,
+/// nothing for a timestamp without one.
+fn format_tokens(ts: &NaiveDateTime, tokens: &[Tok], zone: &str) -> String {
     let mut out = String::new();
     let hour12 = match ts.hour() % 12 {
         0 => 12,
         h => h,
     };
-    for tok in tokenize(format) {
-        match tok {
+    for tok in tokens {
+        match *tok {
             Tok::Year4 => out.push_str(&format!("{:04}", ts.year())),
             Tok::Year2 => out.push_str(&format!("{:02}", ts.year().rem_euclid(100))),
             Tok::Month => out.push_str(&format!("{:02}", ts.month())),
@@ -689,53 +751,135 @@ fn to_date_formatted(a: &Args) -> Result<ArrayRef> {
             out.append_null();
             continue;
         };
-        let strict = match a.value(2, row)? {
-            ScalarValue::Boolean(b) => b.unwrap_or(true),
-            _ => true,
-        };
+        let strict = a.boolean(2, row).flatten().unwrap_or(true);
         let date = parse_with_format_strict(&s, &f, strict)?.date();
         out.append_value(date.num_days_from_ce() - 719_163);
     }
     Ok(Arc::new(out.finish()))
 }
 
+/// `to_timestamp(text, format [, strict])`: a TIMESTAMPTZ; a timestamp argument is read as
+/// its text.
+fn to_timestamp_formatted(a: &Args) -> Result<ArrayRef> {
+    let mut out = Vec::with_capacity(a.rows());
+    for row in 0..a.rows() {
+        let (Some(s), Some(f)) = (a.text(0, row), a.text(1, row)) else {
+            out.push(None);
+            continue;
+        };
+        let strict = a.boolean(2, row).flatten().unwrap_or(true);
+        let ts = parse_with_format_strict(&s, &f, strict)?;
+        out.push(Some(ts.and_utc().timestamp_micros()));
+    }
+    Ok(Arc::new(
+        TimestampMicrosecondArray::from(out).with_timezone("+00:00"),
+    ))
+}
+
+/// `to_char(value, format)`: a date or timestamp by a datetime format, anything else as a
+/// number by a number format.
+fn to_char(a: &Args) -> Result<ArrayRef> {
+    let zone = match a.data_type(0) {
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, None) => "",
+        DataType::Timestamp(_, Some(_)) => "UTC",
+        _ => {
+            let mut out = StringBuilder::with_capacity(a.rows(), 0);
+            for row in 0..a.rows() {
+                let (Some(n), Some(f)) = (a.text(0, row), a.text(1, row)) else {
+                    out.append_null();
+                    continue;
+                };
+                out.append_value(super::number_format::format(&n, &f)?);
+            }
+            return Ok(Arc::new(out.finish()));
+        }
+    };
+    let formats = a.each_text(1, |f| Ok(Arc::<[Tok]>::from(tokenize(f))))?;
+    let mut out = StringBuilder::with_capacity(a.rows(), 0);
+    for (format, ts) in formats.into_iter().zip(a.datetimes(0, None)?) {
+        match (format, ts) {
+            (Some(format), Some(ts)) => out.append_value(format_tokens(&ts, &format, zone)),
+            _ => out.append_null(),
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// `add_months`: the last day of a month maps to the last day of the result month.
+fn add_months(a: &Args) -> Result<ArrayRef> {
+    let mut out = Vec::with_capacity(a.rows());
+    for (row, ts) in a.datetimes(0, None)?.into_iter().enumerate() {
+        let (Some(ts), Some(n)) = (ts, a.int(1, row)?) else {
+            out.push(None);
+            continue;
+        };
+        let is_last = ts.date().succ_opt().is_none_or(|d| d.month() != ts.month());
+        out.push(add_months_clamped(ts, n).map(|t| {
+            if is_last {
+                last_day_of(t.date()).and_time(t.time())
+            } else {
+                t
+            }
+        }));
+    }
+    timestamps(out)
+}
+
+/// `next_day(date, day)`: the first date after `date` that falls on `day`.
+fn next_day(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
+    let days = a.each_text(1, |day| {
+        weekday_named(day).map_or_else(|| exec_err!("\"{day}\" is not a day of the week"), Ok)
+    })?;
+    let next = a
+        .datetimes(0, now)?
+        .into_iter()
+        .zip(days)
+        .map(|(x, target)| {
+            let (d, target) = (x?.date(), target?);
+            let ahead =
+                (7 + target.num_days_from_monday() - d.weekday().num_days_from_monday() - 1) % 7
+                    + 1;
+            d.checked_add_signed(Duration::days(i64::from(ahead)))
+        });
+    Ok(dates(next))
+}
+
+/// A function of two timestamps (`date_cmp`, `months_between`), NULL when either is.
+fn of_two<T>(
+    a: &Args,
+    now: Option<NaiveDateTime>,
+    f: impl Fn(NaiveDateTime, NaiveDateTime) -> T,
+) -> Result<impl Iterator<Item = Option<T>>> {
+    let pairs = a.datetimes(0, now)?.into_iter().zip(a.datetimes(1, now)?);
+    Ok(pairs.map(move |(x, y)| Some(f(x?, y?))))
+}
+
+/// The run's time as a one-row column of `value`'s type.
+fn run_value(value: ScalarValue) -> Result<ArrayRef> {
+    value.to_array_of_size(1)
+}
+
 pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
     let now = Some(run_time);
     vec![
-        RowUdf::udf(
-            "getdate",
-            0..=0,
-            |_| Ok(TIMESTAMP),
-            move |_| {
-                Ok(timestamp_value(Some(
-                    run_time.with_nanosecond(0).unwrap_or(run_time),
-                )))
-            },
-        ),
+        ColumnUdf::udf("getdate", 0..=0, TIMESTAMP, move |_| {
+            run_value(timestamp_value(Some(
+                run_time.with_nanosecond(0).unwrap_or(run_time),
+            )))
+        }),
         // SYSDATE keeps the microseconds that GETDATE() drops.
-        RowUdf::udf(
-            "__rs_sysdate",
-            0..=0,
-            |_| Ok(TIMESTAMP),
-            move |_| Ok(timestamp_value(Some(run_time))),
-        ),
-        RowUdf::udf(
-            "timeofday",
-            0..=0,
-            |_| Ok(DataType::Utf8),
-            move |_| {
-                Ok(ScalarValue::Utf8(Some(
-                    run_time.format("%a %b %d %H:%M:%S%.6f %Y UTC").to_string(),
-                )))
-            },
-        ),
-        RowUdf::udf(
-            "__rs_current_date",
-            0..=0,
-            |_| Ok(DataType::Date32),
-            move |_| Ok(date_value(Some(run_time.date()))),
-        ),
-        RowUdf::udf(
+        ColumnUdf::udf("__rs_sysdate", 0..=0, TIMESTAMP, move |_| {
+            run_value(timestamp_value(Some(run_time)))
+        }),
+        ColumnUdf::udf("timeofday", 0..=0, DataType::Utf8, move |_| {
+            run_value(ScalarValue::Utf8(Some(
+                run_time.format("%a %b %d %H:%M:%S%.6f %Y UTC").to_string(),
+            )))
+        }),
+        ColumnUdf::udf("__rs_current_date", 0..=0, DataType::Date32, move |_| {
+            run_value(date_value(Some(run_time.date())))
+        }),
+        ColumnUdf::typed(
             "dateadd",
             3..=3,
             |t| {
@@ -745,121 +889,41 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                     TIMESTAMP
                 })
             },
-            move |a| dateadd(a, now),
+            move |a, _| dateadd(a, now),
         ),
-        RowUdf::udf(
-            "__rs_date_part",
-            2..=2,
-            |_| Ok(DataType::Float64),
-            move |a| extract_part(a, now, true),
-        ),
-        RowUdf::udf(
-            "__rs_extract",
-            2..=2,
-            |_| Ok(DataType::Int64),
-            move |a| extract(a, now)?.cast_to(&DataType::Int64),
-        ),
-        RowUdf::udf(
-            "date_part_year",
-            1..=1,
-            |_| Ok(DataType::Int64),
-            move |a| {
-                Ok(ScalarValue::Int64(
-                    to_datetime_at(&a[0], now)?.map(|t| i64::from(t.year())),
-                ))
-            },
-        ),
-        RowUdf::udf(
-            "date_cmp",
-            2..=2,
-            |_| Ok(DataType::Int64),
-            move |a| {
-                let (Some(x), Some(y)) = (to_datetime_at(&a[0], now)?, to_datetime_at(&a[1], now)?)
-                else {
-                    return Ok(ScalarValue::Int64(None));
-                };
-                Ok(ScalarValue::Int64(Some(super::comparison(x.cmp(&y)))))
-            },
-        ),
-        RowUdf::udf(
-            "months_between",
-            2..=2,
-            |_| Ok(DataType::Float64),
-            move |a| {
-                let (Some(x), Some(y)) = (to_datetime_at(&a[0], now)?, to_datetime_at(&a[1], now)?)
-                else {
-                    return Ok(ScalarValue::Float64(None));
-                };
-                Ok(ScalarValue::Float64(Some(months_between(
-                    x.date(),
-                    y.date(),
-                ))))
-            },
-        ),
-        RowUdf::udf(
-            "next_day",
-            2..=2,
-            |_| Ok(DataType::Date32),
-            move |a| {
-                let (Some(x), Some(day)) = (to_datetime_at(&a[0], now)?, text(&a[1])) else {
-                    return Ok(date_value(None));
-                };
-                let Some(target) = weekday_named(&day) else {
-                    return exec_err!("\"{day}\" is not a day of the week");
-                };
-                let d = x.date();
-                let ahead =
-                    (7 + target.num_days_from_monday() - d.weekday().num_days_from_monday() - 1)
-                        % 7
-                        + 1;
-                Ok(date_value(
-                    d.checked_add_signed(Duration::days(i64::from(ahead))),
-                ))
-            },
-        ),
-        RowUdf::udf(
-            "datediff",
-            3..=3,
-            |_| Ok(DataType::Int64),
-            move |a| datediff(a, now),
-        ),
-        RowUdf::udf(
-            "convert_timezone",
-            2..=3,
-            |_| Ok(TIMESTAMP),
-            convert_timezone,
-        ),
-        RowUdf::udf(
-            "add_months",
-            2..=2,
-            |_| Ok(TIMESTAMP),
-            |a| {
-                let (Some(ts), Some(n)) = (to_datetime(&a[0])?, int(&a[1])?) else {
-                    return Ok(timestamp_value(None));
-                };
-                // Redshift: the last day of a month maps to the last day of the result month.
-                let is_last = ts.date().succ_opt().is_none_or(|d| d.month() != ts.month());
-                let out = add_months_clamped(ts, n).map(|t| {
-                    if is_last {
-                        last_day_of(t.date()).and_time(t.time())
-                    } else {
-                        t
-                    }
-                });
-                Ok(timestamp_value(out))
-            },
-        ),
-        RowUdf::udf(
-            "last_day",
-            1..=1,
-            |_| Ok(DataType::Date32),
-            |a| {
-                Ok(date_value(
-                    to_datetime(&a[0])?.map(|t| last_day_of(t.date())),
-                ))
-            },
-        ),
-        RowUdf::udf(
+        ColumnUdf::udf("__rs_date_part", 2..=2, DataType::Float64, move |a| {
+            extract_column(a, now, true)
+        }),
+        ColumnUdf::udf("__rs_extract", 2..=2, DataType::Int64, move |a| {
+            extract_column(a, now, false)
+        }),
+        ColumnUdf::udf("date_part_year", 1..=1, DataType::Int64, move |a| {
+            let years = a.datetimes(0, now)?.into_iter();
+            Ok(Arc::new(Int64Array::from_iter(
+                years.map(|t| t.map(|t| i64::from(t.year()))),
+            )))
+        }),
+        ColumnUdf::udf("date_cmp", 2..=2, DataType::Int64, move |a| {
+            let order = of_two(a, now, |x, y| super::comparison(x.cmp(&y)))?;
+            Ok(Arc::new(Int64Array::from_iter(order)))
+        }),
+        ColumnUdf::udf("months_between", 2..=2, DataType::Float64, move |a| {
+            let months = of_two(a, now, |x, y| months_between(x.date(), y.date()))?;
+            Ok(Arc::new(Float64Array::from_iter(months)))
+        }),
+        ColumnUdf::udf("next_day", 2..=2, DataType::Date32, move |a| {
+            next_day(a, now)
+        }),
+        ColumnUdf::udf("datediff", 3..=3, DataType::Int64, move |a| {
+            datediff_column(a, now)
+        }),
+        ColumnUdf::udf("convert_timezone", 2..=3, TIMESTAMP, convert_timezone),
+        ColumnUdf::udf("add_months", 2..=2, TIMESTAMP, add_months),
+        ColumnUdf::udf("last_day", 1..=1, DataType::Date32, |a| {
+            let days = a.datetimes(0, None)?.into_iter();
+            Ok(dates(days.map(|t| t.map(|t| last_day_of(t.date())))))
+        }),
+        ColumnUdf::typed(
             "trunc",
             1..=2,
             |t| {
@@ -874,58 +938,16 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
                     _ => DataType::Float64,
                 })
             },
-            trunc,
+            |a, _| trunc(a),
         ),
         ColumnUdf::udf("to_date", 2..=3, DataType::Date32, to_date_formatted),
-        // TO_TIMESTAMP returns a TIMESTAMPTZ; a timestamp argument is read as its text.
-        RowUdf::udf(
+        ColumnUdf::udf(
             "to_timestamp",
             2..=3,
-            |_| Ok(super::casts::timestamptz()),
-            |a| {
-                let (Some(s), Some(f)) = (to_text(&a[0])?, text(&a[1])) else {
-                    return Ok(ScalarValue::TimestampMicrosecond(
-                        None,
-                        Some("+00:00".into()),
-                    ));
-                };
-                let strict = match a.get(2) {
-                    Some(ScalarValue::Boolean(b)) => b.unwrap_or(true),
-                    _ => true,
-                };
-                let ts = parse_with_format_strict(&s, &f, strict)?;
-                Ok(ScalarValue::TimestampMicrosecond(
-                    Some(ts.and_utc().timestamp_micros()),
-                    Some("+00:00".into()),
-                ))
-            },
+            super::casts::timestamptz(),
+            to_timestamp_formatted,
         ),
-        RowUdf::udf(
-            "to_char",
-            2..=2,
-            |_| Ok(DataType::Utf8),
-            |a| {
-                let Some(f) = text(&a[1]) else {
-                    return Ok(ScalarValue::Utf8(None));
-                };
-                match a[0].data_type() {
-                    DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => {
-                        let zone = match a[0].data_type() {
-                            DataType::Timestamp(_, Some(_)) => "UTC",
-                            _ => "",
-                        };
-                        Ok(ScalarValue::Utf8(
-                            to_datetime(&a[0])?.map(|t| format_with_zone(&t, &f, zone)),
-                        ))
-                    }
-                    _ => Ok(ScalarValue::Utf8(
-                        to_text(&a[0])?
-                            .map(|n| super::number_format::format(&n, &f))
-                            .transpose()?,
-                    )),
-                }
-            },
-        ),
+        ColumnUdf::udf("to_char", 2..=2, DataType::Utf8, to_char),
     ]
 }
 

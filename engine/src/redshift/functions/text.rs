@@ -4,13 +4,15 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Builder, StringBuilder};
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Int64Array, Int64Builder, StringArray, StringBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int16Type, Int32Type, Int64Type};
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
-use super::columns::{Args, ColumnUdf};
-use super::{RowUdf, int, text};
+use super::columns::{Args, ColumnUdf, cast_strictly};
+use super::{int, text};
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
@@ -22,35 +24,56 @@ fn fnv1a(bytes: &[u8], seed: u64) -> u64 {
         .fold(seed, |h, b| (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME))
 }
 
-/// The bytes Redshift hashes: a number's little-endian binary form at its own width, text's
-/// UTF-8.
-fn hash_bytes(v: &ScalarValue) -> Result<Option<Vec<u8>>> {
-    Ok(match v {
-        v if v.is_null() => None,
-        ScalarValue::Int16(Some(n)) => Some(n.to_le_bytes().to_vec()),
-        ScalarValue::Int32(Some(n)) => Some(n.to_le_bytes().to_vec()),
-        ScalarValue::Int64(Some(n)) => Some(n.to_le_bytes().to_vec()),
-        ScalarValue::Float64(Some(f)) => Some(f.to_le_bytes().to_vec()),
-        ScalarValue::Boolean(Some(b)) => Some(vec![u8::from(*b)]),
-        other => match text(other) {
-            Some(s) => Some(s.into_bytes()),
-            None => return exec_err!("fnv_hash cannot hash {other}"),
-        },
-    })
-}
-
-fn fnv_hash(a: &[ScalarValue]) -> Result<ScalarValue> {
-    let seed = match a.get(1) {
-        Some(s) => match int(s)? {
-            Some(s) => s.cast_unsigned(),
-            None => return Ok(ScalarValue::Int64(None)),
-        },
-        None => FNV_OFFSET,
-    };
-    let Some(bytes) = hash_bytes(&a[0])? else {
-        return Ok(ScalarValue::Int64(None));
-    };
-    Ok(ScalarValue::Int64(Some(fnv1a(&bytes, seed).cast_signed())))
+/// `fnv_hash(value [, seed])` over the bytes Redshift hashes: a number's little-endian binary
+/// form at its own width, a boolean as one byte, text's UTF-8.
+fn fnv_hash(a: &Args) -> Result<ArrayRef> {
+    let column = a.column(0)?;
+    let mut out = Int64Builder::with_capacity(a.rows());
+    for row in 0..a.rows() {
+        let seed = if a.len() > 1 {
+            match a.int(1, row)? {
+                Some(s) => s.cast_unsigned(),
+                None => {
+                    out.append_null();
+                    continue;
+                }
+            }
+        } else {
+            FNV_OFFSET
+        };
+        if column.is_null(row) {
+            out.append_null();
+            continue;
+        }
+        let hash = match column.data_type() {
+            DataType::Int16 => fnv1a(
+                &column.as_primitive::<Int16Type>().value(row).to_le_bytes(),
+                seed,
+            ),
+            DataType::Int32 => fnv1a(
+                &column.as_primitive::<Int32Type>().value(row).to_le_bytes(),
+                seed,
+            ),
+            DataType::Int64 => fnv1a(
+                &column.as_primitive::<Int64Type>().value(row).to_le_bytes(),
+                seed,
+            ),
+            DataType::Float64 => fnv1a(
+                &column
+                    .as_primitive::<Float64Type>()
+                    .value(row)
+                    .to_le_bytes(),
+                seed,
+            ),
+            DataType::Boolean => fnv1a(&[u8::from(column.as_boolean().value(row))], seed),
+            _ => match a.text(0, row) {
+                Some(s) => fnv1a(s.as_bytes(), seed),
+                None => return exec_err!("fnv_hash cannot hash {}", a.value(0, row)?),
+            },
+        };
+        out.append_value(hash.cast_signed());
+    }
+    Ok(Arc::new(out.finish()))
 }
 
 /// Redshift's CRC32 is the Castagnoli polynomial (CRC-32C), printed as lower-case hex.
@@ -191,9 +214,26 @@ fn round_text(n: f64, scale: u32) -> String {
     format!("{r:.prec$}", prec = scale as usize)
 }
 
-fn decimal_of(text: &str, precision: u8, scale: i8) -> Result<ScalarValue> {
-    let v = ScalarValue::Utf8(Some(text.to_string()));
-    v.cast_to(&DataType::Decimal128(precision, scale))
+/// `text_to_numeric_alt(text [, precision, scale])`: the number rounded half away from zero
+/// to the scale, then read as a DECIMAL of the result type.
+fn text_to_numeric_alt(a: &Args, return_type: &DataType) -> Result<ArrayRef> {
+    let mut digits = StringBuilder::with_capacity(a.rows(), 0);
+    for row in 0..a.rows() {
+        let Some(s) = a.text(0, row) else {
+            digits.append_null();
+            continue;
+        };
+        let scale = a.int(2, row)?.unwrap_or(0);
+        if !(0..=37).contains(&scale) {
+            return exec_err!("text_to_numeric_alt: scale {scale} is not between 0 and 37");
+        }
+        let Some(n) = alt_number(&s) else {
+            return exec_err!("text_to_numeric_alt: \"{s}\" is not a number");
+        };
+        digits.append_value(round_text(n, u32::try_from(scale).unwrap_or(0)));
+    }
+    let digits: ArrayRef = Arc::new(digits.finish());
+    cast_strictly(&digits, return_type)
 }
 
 /// `to_number(text, format)`: the digits `9` and `0`, `D` or `.` for the decimal point, `G`
@@ -273,7 +313,7 @@ fn interval_micros(s: &str) -> Option<i128> {
 
 pub(super) fn udfs() -> Vec<ScalarUDF> {
     vec![
-        RowUdf::udf("fnv_hash", 1..=2, |_| Ok(DataType::Int64), fnv_hash),
+        ColumnUdf::udf("fnv_hash", 1..=2, DataType::Int64, fnv_hash),
         ColumnUdf::udf("crc32", 1..=1, DataType::Utf8, crc32),
         ColumnUdf::udf("soundex", 1..=1, DataType::Utf8, |a| {
             let mut out = StringBuilder::with_capacity(a.rows(), 0);
@@ -294,21 +334,14 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
         }),
         ColumnUdf::udf("strtol", 2..=2, DataType::Int64, strtol),
         ColumnUdf::udf("sha2", 2..=2, DataType::Utf8, sha2),
-        RowUdf::udf(
-            "text_to_int_alt",
-            1..=2,
-            |_| Ok(DataType::Int64),
-            |a| {
-                let Some(s) = text(&a[0]) else {
-                    return Ok(ScalarValue::Int64(None));
-                };
-                match alt_number(&s) {
-                    Some(n) => Ok(ScalarValue::Int64(Some(n.round() as i64))),
-                    None => exec_err!("text_to_int_alt: \"{s}\" is not a number"),
-                }
-            },
-        ),
-        RowUdf::udf_with_literals(
+        ColumnUdf::udf("text_to_int_alt", 1..=2, DataType::Int64, |a| {
+            let numbers = a.each_text(0, |s| match alt_number(s) {
+                Some(n) => Ok(n.round() as i64),
+                None => exec_err!("text_to_int_alt: \"{s}\" is not a number"),
+            })?;
+            Ok(Arc::new(Int64Array::from(numbers)))
+        }),
+        ColumnUdf::with_literals(
             "text_to_numeric_alt",
             1..=3,
             |_, lit| {
@@ -322,29 +355,9 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
                 let scale = i8::try_from(at(2).unwrap_or(0)).unwrap_or(0);
                 Ok(DataType::Decimal128(precision, scale))
             },
-            |a| {
-                let Some(s) = text(&a[0]) else {
-                    return Ok(ScalarValue::Utf8(None));
-                };
-                let precision =
-                    u8::try_from(a.get(1).map(int).transpose()?.flatten().unwrap_or(18))
-                        .unwrap_or(18);
-                let scale = a.get(2).map(int).transpose()?.flatten().unwrap_or(0);
-                if !(0..=37).contains(&scale) {
-                    return exec_err!("text_to_numeric_alt: scale {scale} is not between 0 and 37");
-                }
-                let Some(n) = alt_number(&s) else {
-                    return exec_err!("text_to_numeric_alt: \"{s}\" is not a number");
-                };
-                let scale_u = u32::try_from(scale).unwrap_or(0);
-                decimal_of(
-                    &round_text(n, scale_u),
-                    precision,
-                    i8::try_from(scale).unwrap_or(0),
-                )
-            },
+            text_to_numeric_alt,
         ),
-        RowUdf::udf_with_literals(
+        ColumnUdf::with_literals(
             "to_number",
             2..=2,
             |_, lit| {
@@ -356,50 +369,48 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
                     .map_or(0, |f| format_scale(&f));
                 Ok(DataType::Decimal128(38, scale))
             },
-            |a| {
-                let (Some(s), Some(f)) = (text(&a[0]), text(&a[1])) else {
-                    return Ok(ScalarValue::Utf8(None));
-                };
-                match to_number(&s, &f) {
-                    Some(n) => decimal_of(&n, 38, format_scale(&f)),
-                    None => exec_err!("to_number: \"{s}\" does not match the format \"{f}\""),
+            |a, return_type| {
+                let mut digits = StringBuilder::with_capacity(a.rows(), 0);
+                for row in 0..a.rows() {
+                    let (Some(s), Some(f)) = (a.text(0, row), a.text(1, row)) else {
+                        digits.append_null();
+                        continue;
+                    };
+                    match to_number(&s, &f) {
+                        Some(n) => digits.append_value(n),
+                        None => {
+                            return exec_err!(
+                                "to_number: \"{s}\" does not match the format \"{f}\""
+                            );
+                        }
+                    }
                 }
+                let digits: ArrayRef = Arc::new(digits.finish());
+                cast_strictly(&digits, return_type)
             },
         ),
-        RowUdf::udf(
-            "quote_ident",
-            1..=1,
-            |_| Ok(DataType::Utf8),
-            |a| {
-                Ok(ScalarValue::Utf8(
-                    text(&a[0]).map(|s| format!("\"{}\"", s.replace('"', "\"\""))),
-                ))
-            },
-        ),
-        RowUdf::udf(
-            "quote_literal",
-            1..=1,
-            |_| Ok(DataType::Utf8),
-            |a| {
-                Ok(ScalarValue::Utf8(
-                    super::to_text(&a[0])?.map(|s| format!("'{}'", s.replace('\'', "''"))),
-                ))
-            },
-        ),
-        RowUdf::udf(
-            "interval_cmp",
-            2..=2,
-            |_| Ok(DataType::Int64),
-            |a| {
-                let (Some(x), Some(y)) = (text(&a[0]), text(&a[1])) else {
-                    return Ok(ScalarValue::Int64(None));
+        ColumnUdf::udf("quote_ident", 1..=1, DataType::Utf8, |a| {
+            let quoted = a.each_text(0, |s| Ok(format!("\"{}\"", s.replace('"', "\"\""))))?;
+            Ok(Arc::new(StringArray::from(quoted)))
+        }),
+        ColumnUdf::udf("quote_literal", 1..=1, DataType::Utf8, |a| {
+            let quoted = a.each_text(0, |s| Ok(format!("'{}'", s.replace('\'', "''"))))?;
+            Ok(Arc::new(StringArray::from(quoted)))
+        }),
+        ColumnUdf::udf("interval_cmp", 2..=2, DataType::Int64, |a| {
+            let mut out = Int64Builder::with_capacity(a.rows());
+            for row in 0..a.rows() {
+                let (Some(x), Some(y)) = (a.text(0, row), a.text(1, row)) else {
+                    out.append_null();
+                    continue;
                 };
                 let (Some(x), Some(y)) = (interval_micros(&x), interval_micros(&y)) else {
                     return exec_err!("interval_cmp: an argument is not an interval");
                 };
-                Ok(ScalarValue::Int64(Some(super::comparison(x.cmp(&y)))))
-            },
-        ),
+                out.append_value(super::comparison(x.cmp(&y)));
+            }
+            Ok(Arc::new(out.finish()))
+        }),
     ]
 }
 
