@@ -117,15 +117,19 @@ impl Engine {
     /// source's latest load at or before then, or an empty table if it had none yet. `None`
     /// takes each source's latest load.
     pub fn load_sources(&mut self, as_of: Option<&str>) -> Result<(), Vec<Diagnostic>> {
-        let sources: Vec<_> = self.loaded.project.sources.values().cloned().collect();
-        let mut errors = Vec::new();
-        for source in sources {
-            let load = pick_load(&source, as_of).map(|l| l.path.clone());
+        let mut todo = Vec::new();
+        for source in self.loaded.project.sources.values() {
+            let load = pick_load(source, as_of).map(|l| l.path.clone());
             if load.is_some() && self.source_loads.get(&source.unique_id) == load.as_ref() {
                 continue;
             }
+            todo.push((source.clone(), load));
+        }
+        let read = self.read_each(todo.iter().map(|(s, _)| s).collect(), as_of);
+        let mut errors = Vec::new();
+        for ((source, load), read) in todo.into_iter().zip(read) {
             self.source_loads.remove(&source.unique_id);
-            match self.read_source(&source, as_of) {
+            match read {
                 Ok((batch, warnings)) => {
                     self.warnings.extend(warnings);
                     match self.register(&source.relation, batch.schema(), vec![batch]) {
@@ -148,6 +152,63 @@ impl Engine {
         } else {
             Err(errors)
         }
+    }
+
+    /// Reads each of `sources` (see `read_source`), in order. Natively they are read on as
+    /// many threads as the machine has cores, since parsing the sample files is most of
+    /// loading a large project; the browser's worker has one thread.
+    fn read_each(
+        &self,
+        sources: Vec<&crate::project::SourceTable>,
+        as_of: Option<&str>,
+    ) -> Vec<Result<(RecordBatch, Vec<Diagnostic>), Diagnostic>> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            use std::sync::Mutex;
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            let threads = std::thread::available_parallelism()
+                .map_or(1, std::num::NonZeroUsize::get)
+                .min(sources.len());
+            if threads > 1 {
+                let next = AtomicUsize::new(0);
+                let slots: Vec<Mutex<Option<_>>> =
+                    sources.iter().map(|_| Mutex::new(None)).collect();
+                std::thread::scope(|scope| {
+                    for _ in 0..threads {
+                        scope.spawn(|| {
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                let (Some(source), Some(slot)) = (sources.get(i), slots.get(i))
+                                else {
+                                    break;
+                                };
+                                let read = self.read_source(source, as_of);
+                                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(read);
+                            }
+                        });
+                    }
+                });
+                return slots
+                    .into_iter()
+                    .zip(&sources)
+                    .map(|(slot, source)| {
+                        slot.into_inner()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .unwrap_or_else(|| {
+                                Err(Diagnostic::error(
+                                    Code::Data,
+                                    source.location.clone(),
+                                    "this source's sample data could not be read",
+                                ))
+                            })
+                    })
+                    .collect();
+            }
+        }
+        sources
+            .into_iter()
+            .map(|s| self.read_source(s, as_of))
+            .collect()
     }
 
     /// A source's rows as they stood at `as_of` (see `load_sources`), typed as the loader
