@@ -13,12 +13,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, LargeStringArray, StringArray, StringViewArray,
+    Array, ArrayRef, AsArray, Int64Array, LargeStringArray, StringArray, StringViewArray,
 };
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Field, FieldRef, TimeUnit, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+    DataType, Date32Type, Date64Type, Field, FieldRef, Int64Type, TimeUnit,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType,
 };
 use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
@@ -41,8 +42,9 @@ enum Arg<'a> {
     LargeUtf8(&'a LargeStringArray),
     Utf8View(&'a StringViewArray),
     /// Any other type, read by the accessor that knows it ([`Args::datetimes`]) or
-    /// converted a row at a time as Redshift converts it.
-    Other(&'a ArrayRef),
+    /// converted a row at a time as Redshift converts it; an integer column is also held
+    /// as BIGINT, for [`Args::int`].
+    Other(&'a ArrayRef, Option<Int64Array>),
 }
 
 /// A function's arguments for one batch, read a row at a time.
@@ -79,7 +81,13 @@ impl<'a> Args<'a> {
                     DataType::Utf8 => Arg::Utf8(a.as_string::<i32>()),
                     DataType::LargeUtf8 => Arg::LargeUtf8(a.as_string::<i64>()),
                     DataType::Utf8View => Arg::Utf8View(a.as_string_view()),
-                    _ => Arg::Other(a),
+                    t if t.is_integer() => {
+                        let ints = cast_strictly(a, &DataType::Int64)
+                            .ok()
+                            .and_then(|i| i.as_primitive_opt::<Int64Type>().cloned());
+                        Arg::Other(a, ints)
+                    }
+                    _ => Arg::Other(a, None),
                 },
             })
             .collect();
@@ -109,7 +117,7 @@ impl<'a> Args<'a> {
             Arg::Utf8(a) => valid(*a).then(|| Cow::Borrowed(a.value(row))),
             Arg::LargeUtf8(a) => valid(*a).then(|| Cow::Borrowed(a.value(row))),
             Arg::Utf8View(a) => valid(*a).then(|| Cow::Borrowed(a.value(row))),
-            Arg::Other(a) => ScalarValue::try_from_array(a, row)
+            Arg::Other(a, _) => ScalarValue::try_from_array(a, row)
                 .ok()
                 .and_then(|v| text(&v))
                 .map(Cow::Owned),
@@ -121,7 +129,8 @@ impl<'a> Args<'a> {
         match self.args.get(i) {
             None => Ok(None),
             Some(Arg::Constant { int, .. }) => int.clone().map_err(DataFusionError::Execution),
-            Some(Arg::Other(a)) => int(&ScalarValue::try_from_array(a, row)?),
+            Some(Arg::Other(_, Some(ints))) => Ok(ints.is_valid(row).then(|| ints.value(row))),
+            Some(Arg::Other(a, None)) => int(&ScalarValue::try_from_array(a, row)?),
             Some(_) => match self.text(i, row) {
                 None => Ok(None),
                 Some(s) => int(&ScalarValue::Utf8(Some(s.into_owned()))),
@@ -134,7 +143,7 @@ impl<'a> Args<'a> {
         match self.args.get(i) {
             None => Ok(ScalarValue::Null),
             Some(Arg::Constant { value, .. }) => Ok(value.clone()),
-            Some(Arg::Other(a)) => ScalarValue::try_from_array(a, row),
+            Some(Arg::Other(a, _)) => ScalarValue::try_from_array(a, row),
             Some(_) => Ok(ScalarValue::Utf8(self.text(i, row).map(|s| s.into_owned()))),
         }
     }
@@ -147,7 +156,7 @@ impl<'a> Args<'a> {
                 value: ScalarValue::Boolean(b),
                 ..
             } => Some(*b),
-            Arg::Other(a) if a.data_type() == &DataType::Boolean => {
+            Arg::Other(a, _) if a.data_type() == &DataType::Boolean => {
                 let a = a.as_boolean();
                 Some(a.is_valid(row).then(|| a.value(row)))
             }
@@ -187,7 +196,7 @@ impl<'a> Args<'a> {
             Some(Arg::Utf8(a)) => Ok(Arc::new((*a).clone())),
             Some(Arg::LargeUtf8(a)) => Ok(Arc::new((*a).clone())),
             Some(Arg::Utf8View(a)) => Ok(Arc::new((*a).clone())),
-            Some(Arg::Other(a)) => Ok(Arc::clone(a)),
+            Some(Arg::Other(a, _)) => Ok(Arc::clone(a)),
         }
     }
 
@@ -218,7 +227,7 @@ impl<'a> Args<'a> {
                     .map(|row| text_of(self.text(i, row)))
                     .collect();
             }
-            Arg::Other(a) => a,
+            Arg::Other(a, _) => a,
         };
         datetimes_of(array, now)
     }
@@ -565,6 +574,22 @@ mod tests {
         ),
         ("dateadd", &["'d'", "-3", "timestamp '2024-03-01 00:00:00'"]),
         ("dateadd", &["'hour'", "5", "'2024-05-01 22:00:00'"]),
+        (
+            "dateadd",
+            &[
+                "'day'",
+                "cast(-2 as smallint)",
+                "timestamp '2024-03-01 00:00:00'",
+            ],
+        ),
+        (
+            "subarray",
+            &[
+                "json_parse('[1, 2, 3]')",
+                "cast(1 as int)",
+                "cast(5 as int)",
+            ],
+        ),
         ("datediff", &["'week'", "'2024-05-01'", "'2024-05-20'"]),
         (
             "datediff",
