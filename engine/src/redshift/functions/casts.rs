@@ -12,8 +12,8 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::nullif;
 use datafusion::arrow::datatypes::{
-    DataType, Decimal128Type, Float64Type, IntervalMonthDayNano, IntervalMonthDayNanoType,
-    IntervalUnit, TimeUnit,
+    DataType, Decimal128Type, DecimalType, Float32Type, Float64Type, IntervalMonthDayNano,
+    IntervalMonthDayNanoType, IntervalUnit, TimeUnit,
 };
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ScalarUDF;
@@ -319,9 +319,9 @@ fn to_varchar(a: &Args) -> Result<ArrayRef> {
     Ok(Arc::new(out.finish()))
 }
 
-/// A column's values as Redshift prints them ([`to_text`]). Timestamps, dates and integers,
-/// which models cast to text on every row (for surrogate keys and snapshot hashes), are read
-/// straight from their arrays.
+/// A column's values as Redshift prints them ([`to_text`]). Timestamps, dates, integers,
+/// decimals, floats and booleans, which models cast to text on every row (for surrogate keys
+/// and snapshot hashes), are read straight from their arrays.
 pub(crate) fn printed(column: &ArrayRef) -> Result<StringArray> {
     let dated = |print: fn(&NaiveDateTime) -> String| -> Result<StringArray> {
         let values = datetimes_of(column, None)?;
@@ -334,6 +334,28 @@ pub(crate) fn printed(column: &ArrayRef) -> Result<StringArray> {
         t if t.is_integer() => Ok(cast_strictly(column, &DataType::Utf8)?
             .as_string::<i32>()
             .clone()),
+        DataType::Decimal128(p, s) => {
+            let (p, s) = (*p, *s);
+            let values = column.as_primitive::<Decimal128Type>().iter();
+            Ok(values
+                .map(|v| v.map(|v| Decimal128Type::format_decimal(v, p, s)))
+                .collect())
+        }
+        DataType::Float64 => {
+            let values = column.as_primitive::<Float64Type>().iter();
+            Ok(values.map(|v| v.map(format_float)).collect())
+        }
+        DataType::Float32 => {
+            let values = column.as_primitive::<Float32Type>().iter();
+            Ok(values
+                .map(|v| v.map(|f| format_significant(f64::from(f), 6)))
+                .collect())
+        }
+        DataType::Boolean => Ok(column
+            .as_boolean()
+            .iter()
+            .map(|b| b.map(|b| if b { "true" } else { "false" }))
+            .collect()),
         _ => (0..column.len())
             .map(|row| to_text(&ScalarValue::try_from_array(column, row)?))
             .collect(),
@@ -588,6 +610,70 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Printing a whole column gives what printing each value gives, for the types printed
+    /// straight from their arrays and for one that is not.
+    #[test]
+    fn columns_print_as_their_values_do() {
+        use datafusion::arrow::array::{
+            BooleanArray, Date64Array, Float32Array, Float64Array, Int16Array,
+            TimestampMillisecondArray, TimestampNanosecondArray,
+        };
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(TimestampMicrosecondArray::from(vec![
+                Some(1_714_543_200_500_000),
+                None,
+                Some(-1),
+                Some(0),
+            ])),
+            Arc::new(TimestampNanosecondArray::from(vec![
+                Some(1_714_543_200_123_456_789),
+                None,
+            ])),
+            Arc::new(TimestampMillisecondArray::from(vec![Some(
+                1_714_543_200_120,
+            )])),
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![Some(1_714_543_200_000_000), None])
+                    .with_timezone("+00:00"),
+            ),
+            Arc::new(Date32Array::from(vec![Some(19_844), None, Some(-719_162)])),
+            Arc::new(Date64Array::from(vec![Some(1_714_521_600_000), None])),
+            Arc::new(Int16Array::from(vec![Some(-7), None, Some(i16::MAX)])),
+            Arc::new(Int64Array::from(vec![Some(i64::MIN), None, Some(42)])),
+            Arc::new(
+                Decimal128Array::from(vec![Some(12_345), Some(-5), Some(0), None, Some(100)])
+                    .with_precision_and_scale(10, 2)
+                    .unwrap(),
+            ),
+            Arc::new(
+                Decimal128Array::from(vec![Some(-12_345), None])
+                    .with_precision_and_scale(38, 0)
+                    .unwrap(),
+            ),
+            Arc::new(Float64Array::from(vec![
+                Some(0.1 + 0.2),
+                Some(1e20),
+                Some(-0.0),
+                Some(f64::NAN),
+                None,
+            ])),
+            Arc::new(Float32Array::from(vec![Some(19_999.99), None])),
+            Arc::new(BooleanArray::from(vec![Some(true), Some(false), None])),
+            Arc::new(IntervalMonthDayNanoArray::from(vec![
+                Some(IntervalMonthDayNano::new(14, 3, 5_000_000_000)),
+                None,
+            ])),
+        ];
+        for column in columns {
+            let whole = printed(&column).unwrap();
+            let each: Vec<Option<String>> = (0..column.len())
+                .map(|row| to_text(&ScalarValue::try_from_array(&column, row).unwrap()).unwrap())
+                .collect();
+            let whole: Vec<Option<String>> = whole.iter().map(|v| v.map(str::to_string)).collect();
+            assert_eq!(whole, each, "{}", column.data_type());
+        }
+    }
 
     #[test]
     fn floats_print_to_their_significant_digits() {
