@@ -26,7 +26,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::physical_expr::expressions::Literal;
 
-use super::functions::to_text;
+use super::functions::printed;
 
 /// The name the rewrite calls the ordered `LISTAGG` by.
 pub const LISTAGG: &str = "__rs_listagg";
@@ -306,13 +306,7 @@ impl Groups {
             DataType::LargeUtf8 => entries.push_texts(value.as_string::<i64>(), rows, &keys),
             DataType::Utf8View => entries.push_texts(value.as_string_view(), rows, &keys),
             // Other values as Redshift prints them (a timestamp as `2024-05-01 06:00:00`).
-            _ => {
-                for (row, &g) in rows {
-                    if let Some(text) = to_text(&ScalarValue::try_from_array(value, row)?)? {
-                        entries.push(g, text.as_bytes(), keys.row(row).as_ref());
-                    }
-                }
-            }
+            _ => entries.push_texts(&printed(value)?, rows, &keys),
         }
         Ok(())
     }
