@@ -89,25 +89,14 @@ pub(crate) fn to_datetime_at(
     v: &ScalarValue,
     now: Option<NaiveDateTime>,
 ) -> Result<Option<NaiveDateTime>> {
-    let nanos = |n: i64| DateTime::from_timestamp_nanos(n).naive_utc();
     Ok(match v {
         v if v.is_null() => None,
-        ScalarValue::TimestampNanosecond(Some(n), _) => Some(nanos(*n)),
-        ScalarValue::TimestampMicrosecond(Some(n), _) => {
-            DateTime::from_timestamp_micros(*n).map(|d| d.naive_utc())
-        }
-        ScalarValue::TimestampMillisecond(Some(n), _) => {
-            DateTime::from_timestamp_millis(*n).map(|d| d.naive_utc())
-        }
-        ScalarValue::TimestampSecond(Some(n), _) => {
-            DateTime::from_timestamp(*n, 0).map(|d| d.naive_utc())
-        }
-        ScalarValue::Date32(Some(d)) => {
-            NaiveDate::from_num_days_from_ce_opt(d + 719_163).map(|d| d.and_time(NaiveTime::MIN))
-        }
-        ScalarValue::Date64(Some(ms)) => {
-            DateTime::from_timestamp_millis(*ms).map(|d| d.naive_utc())
-        }
+        ScalarValue::TimestampNanosecond(Some(n), _) => Some(from_nanos(*n)),
+        ScalarValue::TimestampMicrosecond(Some(n), _) => from_micros(*n),
+        ScalarValue::TimestampMillisecond(Some(n), _) => from_millis(*n),
+        ScalarValue::TimestampSecond(Some(n), _) => from_seconds(*n),
+        ScalarValue::Date32(Some(d)) => from_epoch_days(*d),
+        ScalarValue::Date64(Some(ms)) => from_millis(*ms),
         ScalarValue::Time64Nanosecond(_)
         | ScalarValue::Time64Microsecond(_)
         | ScalarValue::Time32Millisecond(_)
@@ -126,12 +115,57 @@ pub(crate) fn to_datetime_at(
     })
 }
 
+/// The timestamp `n` nanoseconds after 1970 began.
+pub(crate) fn from_nanos(n: i64) -> NaiveDateTime {
+    DateTime::from_timestamp_nanos(n).naive_utc()
+}
+
+/// The timestamp `n` microseconds after 1970 began.
+pub(crate) fn from_micros(n: i64) -> Option<NaiveDateTime> {
+    DateTime::from_timestamp_micros(n).map(|d| d.naive_utc())
+}
+
+/// The timestamp `n` milliseconds after 1970 began.
+pub(crate) fn from_millis(n: i64) -> Option<NaiveDateTime> {
+    DateTime::from_timestamp_millis(n).map(|d| d.naive_utc())
+}
+
+/// The timestamp `n` seconds after 1970 began.
+pub(crate) fn from_seconds(n: i64) -> Option<NaiveDateTime> {
+    DateTime::from_timestamp(n, 0).map(|d| d.naive_utc())
+}
+
+/// Midnight of the day `d` days after 1 January 1970, as a DATE holds it.
+pub(crate) fn from_epoch_days(d: i32) -> Option<NaiveDateTime> {
+    NaiveDate::from_num_days_from_ce_opt(d.checked_add(EPOCH_DAYS_FROM_CE)?)
+        .map(|d| d.and_time(NaiveTime::MIN))
+}
+
+/// A date as a DATE holds it: days since 1 January 1970.
+pub(crate) fn epoch_days(d: NaiveDate) -> i32 {
+    d.num_days_from_ce() - EPOCH_DAYS_FROM_CE
+}
+
+/// 1 January 1970, in chrono's days from the common era.
+const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// A time of day as a TIME holds it: microseconds since midnight.
+pub(crate) fn micros_of_day(t: NaiveTime) -> i64 {
+    use chrono::Timelike;
+    i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1_000)
+}
+
+/// A date as Redshift prints it.
+fn format_date(d: &NaiveDateTime) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
 pub(crate) fn timestamp_value(ts: Option<NaiveDateTime>) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(ts.map(|t| t.and_utc().timestamp_micros()), None)
 }
 
 pub(crate) fn date_value(d: Option<NaiveDate>) -> ScalarValue {
-    ScalarValue::Date32(d.map(|d| d.num_days_from_ce() - 719_163))
+    ScalarValue::Date32(d.map(epoch_days))
 }
 
 use chrono::Datelike;
@@ -209,7 +243,7 @@ pub fn to_text(v: &ScalarValue) -> Result<Option<String>> {
     Ok(match v {
         v if v.is_null() => None,
         ScalarValue::Date32(_) | ScalarValue::Date64(_) => {
-            to_datetime(v)?.map(|d| d.format("%Y-%m-%d").to_string())
+            to_datetime(v)?.as_ref().map(format_date)
         }
         // A TIMESTAMPTZ prints in the session's zone, UTC, with its offset.
         ScalarValue::TimestampMicrosecond(_, Some(_))
@@ -329,7 +363,7 @@ pub(crate) fn printed(column: &ArrayRef) -> Result<StringArray> {
     };
     match column.data_type() {
         DataType::Timestamp(_, None) => dated(format_timestamp),
-        DataType::Date32 | DataType::Date64 => dated(|t| t.format("%Y-%m-%d").to_string()),
+        DataType::Date32 | DataType::Date64 => dated(format_date),
         DataType::Utf8 => Ok(column.as_string::<i32>().clone()),
         t if t.is_integer() => Ok(cast_strictly(column, &DataType::Utf8)?
             .as_string::<i32>()
@@ -364,17 +398,13 @@ pub(crate) fn printed(column: &ArrayRef) -> Result<StringArray> {
 
 /// `cast(x as timestamp)`: text read as Redshift reads it, other values converted.
 fn to_timestamp_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
-    if a.is_text(0) {
-        timestamps(each_text(a, "timestamp", |s| parse_timestamp_at(s, now))?)
-    } else {
-        timestamps(a.datetimes(0, now)?)
-    }
+    Ok(timestamps(a.datetimes(0, now)?))
 }
 
 /// `cast(x as date)`.
 fn to_date_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
     if a.is_text(0) {
-        Ok(dates(each_text(a, "date", |s| parse_date_at(s, now))?))
+        Ok(dates(parse_each(a, "date", |s| parse_date_at(s, now))?))
     } else {
         let days = a
             .datetimes(0, now)?
@@ -387,30 +417,20 @@ fn to_date_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
 /// `cast(x as time)`: text read as Redshift reads a time of day, a TIME kept, any other
 /// value's time of day.
 fn to_time_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
-    let times: Vec<Option<NaiveTime>> = if a.is_text(0) {
-        each_text(a, "time", datetime_input::parse_time)?
+    if a.is_text(0) {
+        Ok(times(parse_each(a, "time", datetime_input::parse_time)?))
     } else if matches!(a.data_type(0), DataType::Time32(_) | DataType::Time64(_)) {
-        let column = cast_strictly(&a.column(0)?, &TIME)?;
-        return Ok(column);
+        cast_strictly(&a.column(0)?, &TIME)
     } else {
-        a.datetimes(0, now)?
-            .into_iter()
-            .map(|t| t.map(|t| t.time()))
-            .collect()
-    };
-    let micros = times.into_iter().map(|t| {
-        t.map(|t| {
-            use chrono::Timelike;
-            i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1_000)
-        })
-    });
-    Ok(Arc::new(Time64MicrosecondArray::from_iter(micros)))
+        let values = a.datetimes(0, now)?.into_iter();
+        Ok(times(values.map(|t| t.map(|t| t.time()))))
+    }
 }
 
 /// `cast(x as timestamptz)`: text with a zone is moved to UTC, text without one is UTC.
 fn to_timestamptz_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
     let instants = if a.is_text(0) {
-        each_text(a, "timestamp with time zone", |s| {
+        parse_each(a, "timestamp with time zone", |s| {
             datetime_input::parse(s, now).and_then(|p| p.utc())
         })?
     } else {
@@ -426,36 +446,37 @@ fn to_timestamptz_column(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRe
 
 /// Argument 0 of each row, text, read by `parse`; text it cannot read is an error naming the
 /// type `type_name`.
-fn each_text<T>(
+fn parse_each<T: Clone>(
     a: &Args,
     type_name: &str,
     parse: impl Fn(&str) -> Option<T>,
 ) -> Result<Vec<Option<T>>> {
-    (0..a.rows())
-        .map(|row| match a.text(0, row) {
-            None => Ok(None),
-            Some(s) => match parse(&s) {
-                Some(v) => Ok(Some(v)),
-                None => exec_err!("invalid input syntax for type {type_name}: \"{s}\""),
-            },
-        })
-        .collect()
+    a.each_text(0, |s| match parse(s) {
+        Some(v) => Ok(v),
+        None => exec_err!("invalid input syntax for type {type_name}: \"{s}\""),
+    })
 }
 
 /// Timestamps as a TIMESTAMP column.
-pub(crate) fn timestamps(values: Vec<Option<NaiveDateTime>>) -> Result<ArrayRef> {
+pub(crate) fn timestamps(values: impl IntoIterator<Item = Option<NaiveDateTime>>) -> ArrayRef {
     let micros = values
         .into_iter()
         .map(|t| t.map(|t| t.and_utc().timestamp_micros()));
-    Ok(Arc::new(TimestampMicrosecondArray::from_iter(micros)))
+    Arc::new(TimestampMicrosecondArray::from_iter(micros))
 }
 
 /// Dates as a DATE column.
 pub(crate) fn dates(values: impl IntoIterator<Item = Option<NaiveDate>>) -> ArrayRef {
-    let days = values
-        .into_iter()
-        .map(|d| d.map(|d| d.num_days_from_ce() - 719_163));
-    Arc::new(Date32Array::from_iter(days))
+    Arc::new(Date32Array::from_iter(
+        values.into_iter().map(|d| d.map(epoch_days)),
+    ))
+}
+
+/// Times of day as a TIME column.
+pub(crate) fn times(values: impl IntoIterator<Item = Option<NaiveTime>>) -> ArrayRef {
+    Arc::new(Time64MicrosecondArray::from_iter(
+        values.into_iter().map(|t| t.map(micros_of_day)),
+    ))
 }
 
 /// An interval times a number: each part multiplied, a fraction of a month carried into days
@@ -560,7 +581,7 @@ pub(super) fn udfs(run_time: NaiveDateTime) -> Vec<ScalarUDF> {
             },
             move |a, _| {
                 if a.is_text(0) {
-                    timestamps(a.datetimes(0, now)?)
+                    Ok(timestamps(a.datetimes(0, now)?))
                 } else {
                     a.column(0)
                 }

@@ -7,11 +7,12 @@
 //! converted as Redshift converts them ([`text`], [`int`]).
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::NaiveDateTime;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Int64Array, LargeStringArray, StringArray, StringViewArray,
 };
@@ -27,7 +28,10 @@ use datafusion::logical_expr::{
     TypeSignature, Volatility,
 };
 
-use super::casts::{parse_timestamp_at, to_datetime_at};
+use super::casts::{
+    from_epoch_days, from_micros, from_millis, from_nanos, from_seconds, parse_timestamp_at,
+    to_datetime_at,
+};
 use super::{check_arity, int, text};
 
 /// One argument for one batch.
@@ -42,9 +46,9 @@ enum Arg<'a> {
     LargeUtf8(&'a LargeStringArray),
     Utf8View(&'a StringViewArray),
     /// Any other type, read by the accessor that knows it ([`Args::datetimes`]) or
-    /// converted a row at a time as Redshift converts it; an integer column is also held
-    /// as BIGINT, for [`Args::int`].
-    Other(&'a ArrayRef, Option<Int64Array>),
+    /// converted a row at a time as Redshift converts it; an integer column is cast to
+    /// BIGINT once, when [`Args::int`] first reads it.
+    Other(&'a ArrayRef, OnceCell<Option<Int64Array>>),
 }
 
 /// A function's arguments for one batch, read a row at a time.
@@ -81,13 +85,7 @@ impl<'a> Args<'a> {
                     DataType::Utf8 => Arg::Utf8(a.as_string::<i32>()),
                     DataType::LargeUtf8 => Arg::LargeUtf8(a.as_string::<i64>()),
                     DataType::Utf8View => Arg::Utf8View(a.as_string_view()),
-                    t if t.is_integer() => {
-                        let ints = cast_strictly(a, &DataType::Int64)
-                            .ok()
-                            .and_then(|i| i.as_primitive_opt::<Int64Type>().cloned());
-                        Arg::Other(a, ints)
-                    }
-                    _ => Arg::Other(a, None),
+                    _ => Arg::Other(a, OnceCell::new()),
                 },
             })
             .collect();
@@ -129,8 +127,19 @@ impl<'a> Args<'a> {
         match self.args.get(i) {
             None => Ok(None),
             Some(Arg::Constant { int, .. }) => int.clone().map_err(DataFusionError::Execution),
-            Some(Arg::Other(_, Some(ints))) => Ok(ints.is_valid(row).then(|| ints.value(row))),
-            Some(Arg::Other(a, None)) => int(&ScalarValue::try_from_array(a, row)?),
+            Some(Arg::Other(a, ints)) => {
+                let ints = ints.get_or_init(|| {
+                    if !a.data_type().is_integer() {
+                        return None;
+                    }
+                    let cast = cast_strictly(a, &DataType::Int64).ok()?;
+                    cast.as_primitive_opt::<Int64Type>().cloned()
+                });
+                match ints {
+                    Some(ints) => Ok(ints.is_valid(row).then(|| ints.value(row))),
+                    None => int(&ScalarValue::try_from_array(a, row)?),
+                }
+            }
             Some(_) => match self.text(i, row) {
                 None => Ok(None),
                 Some(s) => int(&ScalarValue::Utf8(Some(s.into_owned()))),
@@ -239,41 +248,36 @@ pub(crate) fn datetimes_of(
     array: &ArrayRef,
     now: Option<NaiveDateTime>,
 ) -> Result<Vec<Option<NaiveDateTime>>> {
-    let micros = |us: i64| DateTime::from_timestamp_micros(us).map(|d| d.naive_utc());
-    let millis = |ms: i64| DateTime::from_timestamp_millis(ms).map(|d| d.naive_utc());
-    let epoch_day = |d: i32| {
-        NaiveDate::from_num_days_from_ce_opt(d + 719_163).map(|d| d.and_time(NaiveTime::MIN))
-    };
     Ok(match array.data_type() {
         DataType::Timestamp(TimeUnit::Microsecond, _) => array
             .as_primitive::<TimestampMicrosecondType>()
             .iter()
-            .map(|v| v.and_then(micros))
+            .map(|v| v.and_then(from_micros))
             .collect(),
         DataType::Timestamp(TimeUnit::Nanosecond, _) => array
             .as_primitive::<TimestampNanosecondType>()
             .iter()
-            .map(|v| v.map(|n| DateTime::from_timestamp_nanos(n).naive_utc()))
+            .map(|v| v.map(from_nanos))
             .collect(),
         DataType::Timestamp(TimeUnit::Millisecond, _) => array
             .as_primitive::<TimestampMillisecondType>()
             .iter()
-            .map(|v| v.and_then(millis))
+            .map(|v| v.and_then(from_millis))
             .collect(),
         DataType::Timestamp(TimeUnit::Second, _) => array
             .as_primitive::<TimestampSecondType>()
             .iter()
-            .map(|v| v.and_then(|s| DateTime::from_timestamp(s, 0).map(|d| d.naive_utc())))
+            .map(|v| v.and_then(from_seconds))
             .collect(),
         DataType::Date32 => array
             .as_primitive::<Date32Type>()
             .iter()
-            .map(|v| v.and_then(epoch_day))
+            .map(|v| v.and_then(from_epoch_days))
             .collect(),
         DataType::Date64 => array
             .as_primitive::<Date64Type>()
             .iter()
-            .map(|v| v.and_then(millis))
+            .map(|v| v.and_then(from_millis))
             .collect(),
         // TIME and the rare rest: each row converted on its own.
         _ => (0..array.len())

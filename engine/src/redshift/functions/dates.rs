@@ -6,14 +6,16 @@ use std::sync::Arc;
 
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike};
 use datafusion::arrow::array::{
-    ArrayRef, AsArray, Date32Builder, Float64Array, Float64Builder, Int64Array, StringBuilder,
-    Time64MicrosecondArray, TimestampMicrosecondArray,
+    ArrayRef, AsArray, Float64Array, Float64Builder, Int64Array, StringBuilder,
+    TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
-use super::casts::{TIMESTAMP, date_value, dates, timestamp_value, timestamps};
+use super::casts::{
+    TIMESTAMP, date_value, dates, micros_of_day, times, timestamp_value, timestamps,
+};
 use super::columns::{Args, ColumnUdf, cast_strictly};
 
 /// A date part name as Redshift accepts it, in its canonical form.
@@ -146,8 +148,7 @@ fn add_to_time(part: &str, n: i64, t: NaiveTime) -> Result<NaiveTime> {
         other => return exec_err!("dateadd cannot add {other}s to a time"),
     };
     let day = 86_400_000_000_i64;
-    let micros =
-        i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1_000);
+    let micros = micros_of_day(t);
     let Some(moved) = n.checked_mul(unit).and_then(|d| micros.checked_add(d)) else {
         return exec_err!("dateadd: {n} {part}s is out of range for a time");
     };
@@ -189,27 +190,18 @@ fn dateadd(a: &Args, now: Option<NaiveDateTime>) -> Result<ArrayRef> {
         });
     }
     if is_time(&a.data_type(2)) {
-        let times = moved
+        let moved_times = moved
             .into_iter()
             .map(|m| {
                 m.map(|(part, n, ts)| add_to_time(part, n, ts.time()))
                     .transpose()
             })
             .collect::<Result<Vec<_>>>()?;
-        let micros = times.into_iter().map(|t| {
-            t.map(|t| {
-                i64::from(t.num_seconds_from_midnight()) * 1_000_000
-                    + i64::from(t.nanosecond() / 1_000)
-            })
-        });
-        return Ok(Arc::new(Time64MicrosecondArray::from_iter(micros)));
+        return Ok(times(moved_times));
     }
-    timestamps(
-        moved
-            .into_iter()
-            .map(|m| m.and_then(|(part, n, ts)| add_to_timestamp(part, n, ts)))
-            .collect(),
-    )
+    Ok(timestamps(moved.into_iter().map(|m| {
+        m.and_then(|(part, n, ts)| add_to_timestamp(part, n, ts))
+    })))
 }
 
 /// Redshift counts the boundaries of `part` crossed between `a` and `b`.
@@ -343,7 +335,7 @@ fn convert_timezone(a: &Args) -> Result<ArrayRef> {
         };
         out.push(Some(from_utc(&tgt, &utc)));
     }
-    timestamps(out)
+    Ok(timestamps(out))
 }
 
 /// `trunc(timestamp)` is its date; `trunc(number, scale)` cuts the number toward zero.
@@ -743,36 +735,34 @@ fn format_tokens(ts: &NaiveDateTime, tokens: &[Tok], zone: &str) -> String {
     out
 }
 
+/// Each row's text (argument 0) read by its format (argument 1), strictly unless argument 2
+/// is false, as `to_date` and `to_timestamp` read them.
+fn parse_formatted(a: &Args) -> Result<Vec<Option<NaiveDateTime>>> {
+    (0..a.rows())
+        .map(|row| {
+            let (Some(s), Some(f)) = (a.text(0, row), a.text(1, row)) else {
+                return Ok(None);
+            };
+            let strict = a.boolean(2, row).flatten().unwrap_or(true);
+            parse_with_format_strict(&s, &f, strict).map(Some)
+        })
+        .collect()
+}
+
 /// `to_date(text, format [, strict])`.
 fn to_date_formatted(a: &Args) -> Result<ArrayRef> {
-    let mut out = Date32Builder::with_capacity(a.rows());
-    for row in 0..a.rows() {
-        let (Some(s), Some(f)) = (a.text(0, row), a.text(1, row)) else {
-            out.append_null();
-            continue;
-        };
-        let strict = a.boolean(2, row).flatten().unwrap_or(true);
-        let date = parse_with_format_strict(&s, &f, strict)?.date();
-        out.append_value(date.num_days_from_ce() - 719_163);
-    }
-    Ok(Arc::new(out.finish()))
+    let parsed = parse_formatted(a)?.into_iter();
+    Ok(dates(parsed.map(|t| t.map(|t| t.date()))))
 }
 
 /// `to_timestamp(text, format [, strict])`: a TIMESTAMPTZ; a timestamp argument is read as
 /// its text.
 fn to_timestamp_formatted(a: &Args) -> Result<ArrayRef> {
-    let mut out = Vec::with_capacity(a.rows());
-    for row in 0..a.rows() {
-        let (Some(s), Some(f)) = (a.text(0, row), a.text(1, row)) else {
-            out.push(None);
-            continue;
-        };
-        let strict = a.boolean(2, row).flatten().unwrap_or(true);
-        let ts = parse_with_format_strict(&s, &f, strict)?;
-        out.push(Some(ts.and_utc().timestamp_micros()));
-    }
+    let micros = parse_formatted(a)?
+        .into_iter()
+        .map(|t| t.map(|t| t.and_utc().timestamp_micros()));
     Ok(Arc::new(
-        TimestampMicrosecondArray::from(out).with_timezone("+00:00"),
+        TimestampMicrosecondArray::from_iter(micros).with_timezone("+00:00"),
     ))
 }
 
@@ -822,7 +812,7 @@ fn add_months(a: &Args) -> Result<ArrayRef> {
             }
         }));
     }
-    timestamps(out)
+    Ok(timestamps(out))
 }
 
 /// `next_day(date, day)`: the first date after `date` that falls on `day`.
