@@ -26,19 +26,21 @@ pub const SUPER: DataType = DataType::LargeUtf8;
 /// an element of a SUPER array.
 fn json_at(a: &Args, i: usize, row: usize) -> Result<Option<Value>> {
     if a.data_type(i) == SUPER {
-        let Some(s) = a.text(i, row) else {
-            return Ok(None);
-        };
-        return match serde_json::from_str(&s) {
-            Ok(v) => Ok(Some(v)),
-            Err(e) => exec_err!("a SUPER value is not valid JSON: {e}"),
-        };
+        return a.text(i, row).map(|s| parse_super(&s)).transpose();
     }
     let v = a.value(i, row)?;
     if v.is_null() {
         return Ok(None);
     }
     Ok(Some(element(&v)?))
+}
+
+/// A SUPER value from the JSON text it is held as.
+fn parse_super(s: &str) -> Result<Value> {
+    match serde_json::from_str(s) {
+        Ok(v) => Ok(v),
+        Err(e) => exec_err!("a SUPER value is not valid JSON: {e}"),
+    }
 }
 
 /// A column of SUPER values.
@@ -62,10 +64,7 @@ fn each_json<T>(a: &Args, f: impl Fn(Value) -> Result<T>) -> Result<Vec<Option<T
 fn element(v: &ScalarValue) -> Result<Value> {
     Ok(match v {
         v if v.is_null() => Value::Null,
-        ScalarValue::LargeUtf8(Some(s)) => match serde_json::from_str(s) {
-            Ok(v) => v,
-            Err(e) => return exec_err!("a SUPER value is not valid JSON: {e}"),
-        },
+        ScalarValue::LargeUtf8(Some(s)) => parse_super(s)?,
         ScalarValue::Boolean(Some(b)) => Value::Bool(*b),
         ScalarValue::Int8(Some(n)) => Value::from(*n),
         ScalarValue::Int16(Some(n)) => Value::from(*n),
