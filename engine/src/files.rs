@@ -5,10 +5,13 @@
 
 use std::collections::BTreeMap;
 
-/// Paths are relative to the project root and use `/` separators.
+use bytes::Bytes;
+
+/// Paths are relative to the project root and use `/` separators. Contents are shared, not
+/// copied, when the map is cloned: a project's sample files can be most of its size.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectFiles {
-    files: BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, Bytes>,
 }
 
 impl ProjectFiles {
@@ -20,12 +23,17 @@ impl ProjectFiles {
         let path: String = path.into();
         self.files.insert(
             path.trim_start_matches("./").replace('\\', "/"),
-            contents.into(),
+            Bytes::from(contents.into()),
         );
     }
 
+    /// Takes a file out of the map, handing back its contents.
+    pub fn remove(&mut self, path: &str) -> Option<Bytes> {
+        self.files.remove(path)
+    }
+
     pub fn get(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(path).map(Vec::as_slice)
+        self.files.get(path).map(Bytes::as_ref)
     }
 
     /// The file as text; invalid UTF-8 is replaced rather than refused, since a user's SQL or
@@ -40,7 +48,7 @@ impl ProjectFiles {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.files.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.files.iter().map(|(k, v)| (k.as_str(), v.as_ref()))
     }
 
     /// Files directly or indirectly below `dir`, in path order.

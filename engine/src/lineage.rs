@@ -53,6 +53,7 @@ fn readable(e: &Expr) -> String {
     s.replace("__rs_to_varchar(", "varchar(")
         .replace("__rs_to_timestamp(", "timestamp(")
         .replace("__rs_to_date(", "date(")
+        .replace("__rs_count_distinct(", "count(DISTINCT ")
 }
 
 /// The engine's own calls that only give a value Redshift's type or text (`__rs_as_text(x)`

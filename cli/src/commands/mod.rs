@@ -233,8 +233,12 @@ pub(crate) fn replay_steps(
 
 pub async fn run(verb: Verb, args: ProjectArgs) -> u8 {
     let name = verb.as_str();
+    // A run reads each load once, in time order, and exits: neither the raw files nor a
+    // table whose readers have all run need stay.
     let mut engine = match open_with_banner(&args) {
-        Ok(e) => e,
+        Ok(e) => e
+            .release_sample_files_once_read()
+            .release_tables_once_read(),
         Err(code) => return code,
     };
     let steps = match replay_steps(&args, &engine) {

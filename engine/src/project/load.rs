@@ -156,7 +156,8 @@ pub fn load_project(
 
     let mut project = Project {
         name: name.clone(),
-        // A copy, so that the loader can locate configs while it still reads the map.
+        // A second handle on the same contents, so that the loader can locate configs while it
+        // still reads the map.
         files: files.clone(),
         target: options.target.clone(),
         vars,

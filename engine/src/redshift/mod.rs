@@ -1,6 +1,7 @@
 //! The Redshift layer between sqlparser's Redshift dialect and DataFusion.
 
 pub mod catalog;
+pub mod count_distinct;
 pub mod decimals;
 pub mod dialect;
 pub mod functions;

@@ -9,10 +9,11 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CaseWhen, CastKind, DataType, ExactNumberInfo, Expr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident,
-    ObjectName, ObjectNamePart, Query, Select, SelectItem, Statement, TimezoneInfo, UnaryOperator,
-    Value, VisitMut, VisitorMut, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowType,
+    BinaryOperator, CaseWhen, CastKind, DataType, DuplicateTreatment, ExactNumberInfo, Expr,
+    Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, Query, Select, SelectItem, Statement,
+    TimezoneInfo, UnaryOperator, Value, VisitMut, VisitorMut, WindowFrame, WindowFrameBound,
+    WindowFrameUnits, WindowType,
 };
 
 /// Applies every Redshift rewrite to `statement`.
@@ -864,6 +865,24 @@ fn rewrite_function_post(f: &mut Function) -> Option<Expr> {
                 }
             }
         }
+        // COUNT(DISTINCT x) as an aggregate that keeps all groups in one set (see
+        // `count_distinct`). As a window function Redshift refuses DISTINCT, so that is left
+        // for the planner to refuse too.
+        "count"
+            if f.over.is_none()
+                && args.len() == 1
+                && matches!(
+                    &f.args,
+                    FunctionArguments::List(list)
+                        if list.duplicate_treatment == Some(DuplicateTreatment::Distinct)
+                            && list.clauses.is_empty()
+                ) =>
+        {
+            rename(f, crate::redshift::count_distinct::COUNT_DISTINCT);
+            if let FunctionArguments::List(list) = &mut f.args {
+                list.duplicate_treatment = None;
+            }
+        }
         "avg" => {
             // Redshift's AVG of an integer column is an integer; min() carries the type.
             let mut min = f.clone();
@@ -1023,6 +1042,19 @@ mod tests {
         assert_eq!(
             rewritten("select dateadd(day, 1, d) as x from t"),
             "SELECT dateadd('day', 1, d) AS x FROM t"
+        );
+    }
+
+    #[test]
+    fn count_distinct_becomes_one_grouped_aggregate() {
+        assert_eq!(
+            rewritten("select g, count(distinct a), count(a) from t group by g"),
+            "SELECT g, __rs_count_distinct(a) AS \"count\", count(a) FROM t GROUP BY g"
+        );
+        // As a window function it stays DataFusion's, which refuses DISTINCT as Redshift does.
+        assert_eq!(
+            rewritten("select count(distinct a) over (partition by g) as n from t"),
+            "SELECT count(DISTINCT a) OVER (PARTITION BY g) AS n FROM t"
         );
     }
 

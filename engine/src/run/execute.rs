@@ -436,15 +436,44 @@ fn site(origin: &Origin, construct: &Construct) -> Option<Site> {
     Some(origin.locate(line, column))
 }
 
-/// What a query that went past the working-memory limit (see `memory`) says.
-const OUT_OF_MEMORY: &str =
-    "this query needs more working memory than the build may use, and cannot spill to disk";
+/// What a query that went past the working-memory limit (see `memory`) says, naming the step
+/// that asked for more when DataFusion's message names it.
+fn out_of_memory(root: &DataFusionError) -> String {
+    const STEPS: &[(&str, &str)] = &[
+        ("ExternalSorterMerge", "merging sorted runs"),
+        ("ExternalSorter", "sorting"),
+        ("TopK", "sorting"),
+        ("SortPreservingMerge", "merging sorted runs"),
+        ("HashJoin", "joining"),
+        ("NestedLoopJoin", "joining"),
+        ("CrossJoin", "joining"),
+        ("SMJ", "joining"),
+        ("GroupedHashAggregate", "grouping"),
+        ("AggregateStream", "aggregating"),
+        ("Window", "computing a window function"),
+        ("Repartition", "repartitioning"),
+    ];
+    let message = root.to_string();
+    let consumer = message
+        .split("allocate additional")
+        .nth(1)
+        .and_then(|rest| rest.split(" for ").nth(1))
+        .unwrap_or_default();
+    let step = STEPS
+        .iter()
+        .find(|(name, _)| consumer.starts_with(name))
+        .map(|(_, step)| format!(" while {step}"))
+        .unwrap_or_default();
+    format!(
+        "this query needs more working memory than the build may use{step}, and cannot spill to disk"
+    )
+}
 
 /// An engine error's message in the words Redshift uses, for errors no file location goes
 /// with (a query a template runs).
 pub(crate) fn user_message(e: &DataFusionError) -> String {
-    if let DataFusionError::ResourcesExhausted(_) = e.find_root() {
-        return OUT_OF_MEMORY.to_string();
+    if let root @ DataFusionError::ResourcesExhausted(_) = e.find_root() {
+        return out_of_memory(root);
     }
     let mut message = e.find_root().to_string();
     for prefix in [
@@ -782,7 +811,7 @@ pub async fn collect(
                 .error(
                     Code::Runtime,
                     Location::file(origin.file),
-                    format!("runtime error: {OUT_OF_MEMORY}"),
+                    format!("runtime error: {}", out_of_memory(root)),
                 )
                 .with_hint("raise the limit (`--memory-limit 8G`, or `none`), or sample fewer rows (`modelplay sample --rows N`)");
         }

@@ -12,6 +12,7 @@ mod incremental;
 mod inspect;
 mod memory;
 mod microbatch;
+mod release;
 mod reload;
 pub mod results;
 mod rows;
@@ -161,6 +162,14 @@ pub struct Engine {
     /// source on the same load does not parse it again (an edit of a data file makes a new
     /// engine, so a path stands for the same bytes).
     source_loads: HashMap<String, String>,
+    /// Whether a sample file's bytes are let go once its rows are read, with every earlier
+    /// load of its source (see `release_sample_files_once_read`).
+    releases_read_files: bool,
+    /// Whether a built table is let go once the run's last reader of it has run (see
+    /// `release_tables_once_read`).
+    releases_tables: bool,
+    /// The columns of sources whose files were let go, as `source_schema` read them before.
+    released_schemas: HashMap<String, SchemaRef>,
     /// The working memory queries may take, when the host set one (see `memory`).
     memory: Option<Arc<datafusion::execution::runtime_env::RuntimeEnv>>,
     /// Whether `run` checks the project (plans every node) before executing anything.
@@ -211,6 +220,9 @@ impl Engine {
             built: HashSet::new(),
             sources_loaded: false,
             source_loads: HashMap::new(),
+            releases_read_files: false,
+            releases_tables: false,
+            released_schemas: HashMap::new(),
             memory: None,
             check_before_run: true,
             last_check: None,
@@ -222,6 +234,16 @@ impl Engine {
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Lets go of each sample file's bytes once its rows are read, and of the earlier loads
+    /// of the same source, which a run that only moves forward in time never reads again.
+    /// For a host that runs once and exits (the CLI): the raw files are otherwise held
+    /// beside their rows for the engine's whole life. The page keeps them, for links,
+    /// edits and replays in any order.
+    pub fn release_sample_files_once_read(mut self) -> Self {
+        self.releases_read_files = true;
         self
     }
 
@@ -391,6 +413,7 @@ impl Engine {
             }
         }
         let total = planned.len();
+        let releases = self.releases_after(&planned);
         let mut walk = crate::dag::FailureWalk::default();
         for (i, id) in planned.iter().enumerate() {
             let Some(node) = self.loaded.project.nodes.get(id).cloned() else {
@@ -441,6 +464,9 @@ impl Engine {
                 result: &result,
             });
             results.results.push(result);
+            for table in releases.get(i).into_iter().flatten() {
+                self.release_table(table);
+            }
         }
         if runs_hooks
             && let Err(d) = self

@@ -7,6 +7,9 @@ impl Engine {
     /// The columns of a source before any of its files has landed: its first file's header
     /// if it has one, else the columns its YAML declares.
     pub fn source_schema(&self, source: &crate::project::SourceTable) -> SchemaRef {
+        if let Some(schema) = self.released_schemas.get(&source.unique_id) {
+            return schema.clone();
+        }
         if source.loads.is_empty()
             && let Some(Ok((batch, _))) = self.seed_behind(source).map(|s| self.read_seed(s))
         {
@@ -135,6 +138,9 @@ impl Engine {
                     match self.register(&source.relation, batch.schema(), vec![batch]) {
                         Ok(()) => {
                             if let Some(path) = load {
+                                if self.releases_read_files {
+                                    self.release_loads_up_to(&source, &path);
+                                }
                                 self.source_loads.insert(source.unique_id.clone(), path);
                             }
                         }
@@ -151,6 +157,22 @@ impl Engine {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+
+    /// Lets go of the bytes of `source`'s loads up to `read`, the one just read, keeping the
+    /// columns `source_schema` finds in them.
+    fn release_loads_up_to(&mut self, source: &crate::project::SourceTable, read: &str) {
+        if !self.released_schemas.contains_key(&source.unique_id) {
+            let schema = self.source_schema(source);
+            self.released_schemas
+                .insert(source.unique_id.clone(), schema);
+        }
+        let Some(upto) = source.loads.iter().position(|l| l.path == read) else {
+            return;
+        };
+        for load in source.loads.iter().take(upto + 1) {
+            self.loaded.project.files.remove(&load.path);
         }
     }
 
@@ -236,7 +258,18 @@ impl Engine {
             .collect();
         match pick {
             Some(l) => {
-                let bytes = self.loaded.project.files.get(&l.path).unwrap_or_default();
+                // Only a host that lets read files go and then steps back in time gets here.
+                let Some(bytes) = self.loaded.project.files.get(&l.path) else {
+                    return Err(Diagnostic::error(
+                        Code::Data,
+                        source.location.clone(),
+                        format!(
+                            "{} was already read and let go, so this run cannot read it again",
+                            l.path
+                        ),
+                    )
+                    .with_hint("run the loads in time order, or open the project again"));
+                };
                 let loaded_at = crate::redshift::functions::parse_timestamp(&l.loaded_at)
                     .map(|t| t.and_utc().timestamp_micros())
                     .unwrap_or(0);

@@ -112,3 +112,28 @@ fn star_and_window_functions_are_traced() {
         ]
     );
 }
+
+#[test]
+fn a_distinct_count_reads_as_the_sql_wrote_it() {
+    let e = engine(inline(&[
+        ("dbt_project.yml", "name: lin\n"),
+        ("seeds/people.csv", "id,name,team\n1,ann,a\n2,bob,b\n3,ann,b\n"),
+        (
+            "models/teams.sql",
+            "select team, count(distinct name) as names, count(*) as people\nfrom {{ ref('people') }}\ngroup by team",
+        ),
+    ]))
+    .unwrap();
+    let report = block_on(e.check());
+    assert_eq!(report.errors(), 0, "{:#?}", report.diagnostics);
+    let names = &report.lineage["model.lin.teams"]["names"];
+    assert_eq!(names[0].column, "name");
+    assert!(
+        names[0]
+            .expressions
+            .iter()
+            .any(|x| x.starts_with("count(DISTINCT ")),
+        "{:?}",
+        names[0].expressions
+    );
+}

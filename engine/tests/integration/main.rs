@@ -22,6 +22,7 @@ mod packages;
 mod parquet_sources;
 mod redshift_corpus;
 mod redshift_functions;
+mod released_tables;
 mod reload;
 mod sample_project;
 mod seed_sources;

@@ -88,4 +88,5 @@ pub fn register(ctx: &SessionContext, run_time: NaiveDateTime) {
     ctx.register_udf(crate::redshift::decimals::aggregate_udf());
     ctx.register_udf(crate::redshift::decimals::round_for_integer_udf());
     ctx.register_udaf(crate::redshift::listagg::listagg_udaf());
+    ctx.register_udaf(crate::redshift::count_distinct::count_distinct_udaf());
 }
