@@ -22,6 +22,8 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
 };
 
+use super::one_group::OneGroup;
+
 /// The name the rewrite calls `COUNT(DISTINCT x)` by.
 pub const COUNT_DISTINCT: &str = "__rs_count_distinct";
 
@@ -278,41 +280,6 @@ impl GroupsAccumulator for Groups {
             + self.key.capacity()
             + self.counts.capacity() * size_of::<i64>()
             + self.converter.size()
-    }
-}
-
-/// The aggregate without `GROUP BY`: one group.
-#[derive(Debug)]
-struct OneGroup(Groups);
-
-impl Accumulator for OneGroup {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let rows = values.first().map_or(0, |v| v.len());
-        self.0.add_batch(values, &vec![0; rows], None, 1)
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        // One group even when no row came, so that there is a count (0) to read.
-        self.0.grow(1);
-        let out = GroupsAccumulator::evaluate(&mut self.0, EmitTo::All)?;
-        ScalarValue::try_from_array(&out, 0)
-    }
-
-    fn size(&self) -> usize {
-        size_of::<Self>() + GroupsAccumulator::size(&self.0)
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        self.0.grow(1);
-        GroupsAccumulator::state(&mut self.0, EmitTo::All)?
-            .iter()
-            .map(|a| ScalarValue::try_from_array(a, 0))
-            .collect()
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let rows = states.first().map_or(0, |v| v.len());
-        GroupsAccumulator::merge_batch(&mut self.0, states, &vec![0; rows], 1)
     }
 }
 

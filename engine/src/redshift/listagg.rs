@@ -27,6 +27,7 @@ use datafusion::logical_expr::{
 use datafusion::physical_expr::expressions::Literal;
 
 use super::functions::printed;
+use super::one_group::OneGroup;
 
 /// The name the rewrite calls the ordered `LISTAGG` by.
 pub const LISTAGG: &str = "__rs_listagg";
@@ -411,42 +412,6 @@ impl GroupsAccumulator for Groups {
 
     fn size(&self) -> usize {
         self.entries.size() + self.converter.size()
-    }
-}
-
-/// The aggregate without `GROUP BY`: one group.
-#[derive(Debug)]
-struct OneGroup(Groups);
-
-impl Accumulator for OneGroup {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let rows = values.first().map_or(0, |v| v.len());
-        self.0.add_batch(values, &vec![0; rows], None, 1)
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        // One group even when no row came, so that there is a value (NULL) to read.
-        self.0.groups = 1;
-        let out = GroupsAccumulator::evaluate(&mut self.0, EmitTo::All)?;
-        ScalarValue::try_from_array(&out, 0)
-    }
-
-    fn size(&self) -> usize {
-        size_of::<Self>() + GroupsAccumulator::size(&self.0)
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        // As in `evaluate`: an empty list when no row came.
-        self.0.groups = 1;
-        GroupsAccumulator::state(&mut self.0, EmitTo::All)?
-            .iter()
-            .map(|a| ScalarValue::try_from_array(a, 0))
-            .collect()
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let rows = states.first().map_or(0, |v| v.len());
-        GroupsAccumulator::merge_batch(&mut self.0, states, &vec![0; rows], 1)
     }
 }
 

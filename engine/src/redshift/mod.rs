@@ -7,6 +7,7 @@ pub mod dialect;
 pub mod functions;
 pub mod lateral;
 pub mod listagg;
+mod one_group;
 pub mod pivot;
 pub mod rewrite;
 pub mod system;
