@@ -177,10 +177,7 @@ impl Groups {
             EmitTo::All => self.counts.len(),
             EmitTo::First(n) => n.min(self.counts.len()),
         };
-        let counts = match emit_to {
-            EmitTo::All => std::mem::take(&mut self.counts),
-            EmitTo::First(_) => self.counts.drain(..n).collect(),
-        };
+        let counts: Vec<i64> = self.counts.drain(..n).collect();
         let mut taken: Values = vec![Vec::new(); n];
         let mut rest = HashSet::new();
         self.entry_bytes = 0;
@@ -285,7 +282,9 @@ impl GroupsAccumulator for Groups {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::prelude::{SessionConfig, SessionContext};
+    use datafusion::prelude::SessionContext;
+
+    use crate::redshift::test_rows::{sessions_with, sorted_rows};
 
     /// Rows of `t(g, s, i, d, f, b, ts)`, split over several partitions by `UNION ALL` so
     /// partial states are traded and merged; every column repeats values within and across
@@ -312,24 +311,8 @@ mod tests {
     /// The columns counted: adding a case is adding a line.
     const COLUMNS: &[&str] = &["s", "i", "d", "f", "b", "ts", "s || cast(i as varchar)"];
 
-    async fn answer(ctx: &SessionContext, sql: &str) -> Vec<String> {
-        let mut rows = crate::redshift::test_rows::rows(ctx, sql).await;
-        rows.sort();
-        rows
-    }
-
     fn contexts() -> Vec<SessionContext> {
-        [(1, 8192), (1, 2), (4, 3)]
-            .into_iter()
-            .map(|(partitions, batch)| {
-                let config = SessionConfig::new()
-                    .with_target_partitions(partitions)
-                    .with_batch_size(batch);
-                let ctx = SessionContext::new_with_config(config);
-                ctx.register_udaf(super::count_distinct_udaf());
-                ctx
-            })
-            .collect()
+        sessions_with(super::count_distinct_udaf())
     }
 
     #[tokio::test]
@@ -348,9 +331,10 @@ mod tests {
                     let query = |call: String| {
                         format!("with t as ({TABLE}) {}", shape.replace("{f}", &call))
                     };
-                    let expected = answer(&ctx, &query(format!("count(distinct {column})"))).await;
+                    let expected =
+                        sorted_rows(&ctx, &query(format!("count(distinct {column})"))).await;
                     let ours = query(format!("__rs_count_distinct({column})"));
-                    assert_eq!(answer(&ctx, &ours).await, expected, "{ours}");
+                    assert_eq!(sorted_rows(&ctx, &ours).await, expected, "{ours}");
                 }
             }
         }

@@ -417,7 +417,9 @@ impl GroupsAccumulator for Groups {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::prelude::{SessionConfig, SessionContext};
+    use datafusion::prelude::SessionContext;
+
+    use crate::redshift::test_rows::{sessions_with, sorted_rows};
 
     /// Rows of `t(g, v, k, j)`, split over several partitions by `UNION ALL` so partial
     /// states are traded and merged.
@@ -445,24 +447,8 @@ mod tests {
         ),
     ];
 
-    async fn answer(ctx: &SessionContext, sql: &str) -> Vec<String> {
-        let mut rows = crate::redshift::test_rows::rows(ctx, sql).await;
-        rows.sort();
-        rows
-    }
-
     fn contexts() -> Vec<SessionContext> {
-        [(1, 8192), (1, 2), (4, 3)]
-            .into_iter()
-            .map(|(partitions, batch)| {
-                let config = SessionConfig::new()
-                    .with_target_partitions(partitions)
-                    .with_batch_size(batch);
-                let ctx = SessionContext::new_with_config(config);
-                ctx.register_udaf(super::listagg_udaf());
-                ctx
-            })
-            .collect()
+        sessions_with(super::listagg_udaf())
     }
 
     #[tokio::test]
@@ -477,8 +463,8 @@ mod tests {
                     let query = |call: String| {
                         format!("with t as ({TABLE}) {}", shape.replace("{f}", &call))
                     };
-                    let expected = answer(&ctx, &query(format!("string_agg({theirs})"))).await;
-                    let got = answer(&ctx, &query(format!("__rs_listagg({ours})"))).await;
+                    let expected = sorted_rows(&ctx, &query(format!("string_agg({theirs})"))).await;
+                    let got = sorted_rows(&ctx, &query(format!("__rs_listagg({ours})"))).await;
                     assert_eq!(got, expected, "{}", query(format!("__rs_listagg({ours})")));
                 }
             }
@@ -490,11 +476,11 @@ mod tests {
         let ctx = &contexts()[0];
         let sql = "select __rs_listagg(v, ',', 'al', k) from (values
             ('x', 1), ('y', 0), ('z', 1), ('w', 1)) as t(v, k)";
-        assert_eq!(answer(ctx, sql).await, vec!["y,x,z,w"]);
+        assert_eq!(sorted_rows(ctx, sql).await, vec!["y,x,z,w"]);
         let sql = "select __rs_listagg(d, ';', 'dl', d) from (values
             (timestamp '2024-05-01 06:00:00'), (timestamp '2024-05-02 07:30:00')) as t(d)";
         assert_eq!(
-            answer(ctx, sql).await,
+            sorted_rows(ctx, sql).await,
             vec!["2024-05-02 07:30:00;2024-05-01 06:00:00"]
         );
     }

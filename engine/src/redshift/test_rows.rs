@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::prelude::SessionContext;
+use datafusion::logical_expr::AggregateUDF;
+use datafusion::prelude::{SessionConfig, SessionContext};
 
 /// Each row of `sql`, its cells joined by ` / `, in the order the query gives them.
 pub(crate) async fn rows(ctx: &SessionContext, sql: &str) -> Vec<String> {
@@ -28,4 +29,28 @@ pub(crate) async fn rows(ctx: &SessionContext, sql: &str) -> Vec<String> {
         }
     }
     rows
+}
+
+/// The rows of `sql`, sorted: for comparing answers whose order the query leaves open.
+pub(crate) async fn sorted_rows(ctx: &SessionContext, sql: &str) -> Vec<String> {
+    let mut rows = rows(ctx, sql).await;
+    rows.sort();
+    rows
+}
+
+/// Sessions with `udaf` that run an aggregate each way DataFusion can: one partition in one
+/// batch, one partition in batches of 2 rows, and 4 partitions in batches of 3, where partial
+/// states are traded and merged.
+pub(crate) fn sessions_with(udaf: AggregateUDF) -> Vec<SessionContext> {
+    [(1, 8192), (1, 2), (4, 3)]
+        .into_iter()
+        .map(|(partitions, batch)| {
+            let config = SessionConfig::new()
+                .with_target_partitions(partitions)
+                .with_batch_size(batch);
+            let ctx = SessionContext::new_with_config(config);
+            ctx.register_udaf(udaf.clone());
+            ctx
+        })
+        .collect()
 }

@@ -48,22 +48,25 @@ fn replay(e: &mut Engine, columns: &str, order: &str) -> Vec<Vec<String>> {
 
 const SELECT: &str = "select id, name, cast(updated_at as timestamp) as updated_at from {{ source('app', 'users') }}";
 
+/// Three loads of `app.users`: ann is renamed, and bob leaves and comes back changed.
+const KEY_DISAPPEARS_AND_COMES_BACK: [(&str, &str); 3] = [
+    (
+        "2024-01-01",
+        "id,name,updated_at\n1,ann,2024-01-01 08:00:00\n2,bob,2024-01-01 08:00:00\n",
+    ),
+    (
+        "2024-01-02",
+        "id,name,updated_at\n1,anna,2024-01-02 09:30:00\n",
+    ),
+    (
+        "2024-01-03",
+        "id,name,updated_at\n1,anna,2024-01-02 09:30:00\n2,bob,2024-01-03 10:00:00\n",
+    ),
+];
+
 #[test]
 fn timestamp_strategy_with_a_key_that_disappears_and_comes_back() {
-    let loads = [
-        (
-            "2024-01-01",
-            "id,name,updated_at\n1,ann,2024-01-01 08:00:00\n2,bob,2024-01-01 08:00:00\n",
-        ),
-        (
-            "2024-01-02",
-            "id,name,updated_at\n1,anna,2024-01-02 09:30:00\n",
-        ),
-        (
-            "2024-01-03",
-            "id,name,updated_at\n1,anna,2024-01-02 09:30:00\n2,bob,2024-01-03 10:00:00\n",
-        ),
-    ];
+    let loads = KEY_DISAPPEARS_AND_COMES_BACK;
     for (mode, expected) in [
         (
             "hard_deletes='ignore'",
@@ -336,20 +339,7 @@ fn composite_and_expression_keys_valid_to_current_and_renamed_meta_columns() {
 
 #[test]
 fn a_replay_that_lets_read_files_go_builds_the_same_history() {
-    let loads = [
-        (
-            "2024-01-01",
-            "id,name,updated_at\n1,ann,2024-01-01 08:00:00\n2,bob,2024-01-01 08:00:00\n",
-        ),
-        (
-            "2024-01-02",
-            "id,name,updated_at\n1,anna,2024-01-02 09:30:00\n",
-        ),
-        (
-            "2024-01-03",
-            "id,name,updated_at\n1,anna,2024-01-02 09:30:00\n2,bob,2024-01-03 10:00:00\n",
-        ),
-    ];
+    let loads = KEY_DISAPPEARS_AND_COMES_BACK;
     let config =
         "unique_key='id', strategy='timestamp', updated_at='updated_at', hard_deletes='invalidate'";
     let (columns, order) = (
